@@ -1,0 +1,25 @@
+// The bundle's entry. oclif's configuration is passed in code, so the bundled file runs with no
+// package.json or node_modules beside it; the explicit command strategy makes oclif load COMMANDS
+// from this very file (the bundle answers oclif's require of itself from Node's module cache).
+import { execute } from '@oclif/core';
+import { COMMANDS } from './commands/index.js';
+import { VERSION } from './version.js';
+
+export { COMMANDS };
+
+const PJSON = {
+  name: 'kubectl-proxymode',
+  version: VERSION,
+  description: 'kube-proxy, explained: which mode each node runs, its rules, and where a packet to a Service goes.',
+  oclif: {
+    bin: 'kubectl proxymode',
+    dirname: 'kubectl-proxymode',
+    topicSeparator: ' ',
+    commands: { strategy: 'explicit', target: './kubectl-proxymode.cjs', identifier: 'COMMANDS' },
+    helpOptions: { hideAliasesFromRoot: true },
+  },
+};
+
+export async function run(argv: string[], bundleDir: string): Promise<void> {
+  await execute({ args: argv, loadOptions: { root: bundleDir, pjson: PJSON as never } });
+}

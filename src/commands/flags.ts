@@ -1,0 +1,40 @@
+// Flags shared by the commands, with kubectl's names and meanings.
+import { Flags } from '@oclif/core';
+
+/** Where cluster state comes from: the cluster (kubectl's flags) or files (-f). */
+export const sourceFlags = {
+  filename: Flags.string({
+    char: 'f',
+    multiple: true,
+    helpGroup: 'SOURCE',
+    description: 'Read objects from a file, a folder or - (stdin) instead of the cluster: Services, EndpointSlices, Nodes, the kube-proxy ConfigMap, as YAML or JSON.',
+  }),
+  kubeconfig: Flags.string({ helpGroup: 'SOURCE', description: 'Path to the kubeconfig file to use (default: KUBECONFIG, then ~/.kube/config).' }),
+  context: Flags.string({ helpGroup: 'SOURCE', description: 'The kubeconfig context to use.' }),
+  namespace: Flags.string({ char: 'n', helpGroup: 'SOURCE', description: 'Only Services of this namespace (default: all namespaces).' }),
+  'request-timeout': Flags.string({
+    helpGroup: 'SOURCE',
+    default: '0',
+    description: 'How long to wait for each API request, e.g. 5s or 1m; 0 waits as long as the connection lives (as kubectl).',
+  }),
+};
+
+/** kube-proxy configuration: --config, and flags that override single fields as kube-proxy's own flags do. */
+export const proxyConfigFlags = {
+  config: Flags.string({ helpGroup: 'KUBE-PROXY', description: 'A KubeProxyConfiguration file, or a ConfigMap wrapping one (default: the cluster\'s kube-proxy ConfigMap).' }),
+  mode: Flags.string({ helpGroup: 'KUBE-PROXY', description: 'Override the proxy mode: iptables, ipvs, nftables or userspace.' }),
+  'cluster-cidr': Flags.string({ helpGroup: 'KUBE-PROXY', description: 'Override clusterCIDR (comma-separated for dual stack).' }),
+  'masquerade-all': Flags.boolean({ helpGroup: 'KUBE-PROXY', description: 'Override masqueradeAll: SNAT all traffic sent to Service IPs.', allowNo: false }),
+  node: Flags.string({ helpGroup: 'KUBE-PROXY', description: 'The node whose view to take (kube-proxy\'s hostnameOverride).' }),
+  'node-ip': Flags.string({ helpGroup: 'KUBE-PROXY', description: 'The node\'s IP, instead of the Node object\'s InternalIP.' }),
+};
+
+export const globalFlags = {
+  'no-color': Flags.boolean({ helpGroup: 'GLOBAL', description: 'Never colour output (also NO_COLOR).' }),
+  debug: Flags.boolean({ helpGroup: 'GLOBAL', description: 'Show stack traces and API details on errors (also DEBUG).' }),
+};
+
+export function outputFlag(extra: string[] = []) {
+  const options = ['human', 'wide', 'json', 'yaml', ...extra];
+  return Flags.string({ char: 'o', options, default: 'human', description: `Output format: ${options.join(', ')}.` });
+}

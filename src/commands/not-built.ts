@@ -1,0 +1,13 @@
+// Commands whose engine is not built yet validate their input, then say so plainly and exit 2.
+import { PROXY_MODES } from '../core/config/index.js';
+import { InputError, NotImplementedError } from '../core/errors.js';
+
+export function checkMode(mode: string | undefined): void {
+  if (mode !== undefined && !(PROXY_MODES as readonly string[]).includes(mode)) {
+    throw new InputError(`unknown proxy mode "${mode}"; use one of ${PROXY_MODES.join(', ')}.`);
+  }
+}
+
+export function notBuilt(what: string): never {
+  throw new NotImplementedError(what);
+}

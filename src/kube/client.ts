@@ -1,0 +1,82 @@
+// The one place that talks HTTP to the API server. Authentication (certificates, tokens, exec and
+// OIDC plugins) is client-node's; we keep the raw JSON so cluster objects have exactly the shape of
+// `kubectl get -o json` and of the files read with -f.
+import type { KubeConfig } from '@kubernetes/client-node';
+import fetch, { type RequestInit } from 'node-fetch';
+import { ClusterError, ProxymodeError } from '../core/errors.js';
+import { httpError, networkError, parseStatus, type Endpoint } from './errors.js';
+import type { RequestIntent } from './request.js';
+
+/** Page size for list calls: kubectl's default chunk size. */
+export const LIST_PAGE_SIZE = 500;
+
+export class KubeClient {
+  readonly at: Endpoint;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly timeoutMs: number,
+  ) {
+    this.at = { server: kc.getCurrentCluster()!.server.replace(/\/+$/, ''), context: kc.getCurrentContext() };
+  }
+
+  /** GET a path; resolves to the parsed JSON body, or undefined on 404 when `optional`. */
+  async get<T>(path: string, intent: RequestIntent, opts: { optional?: boolean; query?: Record<string, string> } = {}): Promise<T | undefined> {
+    const res = await this.request('GET', path, intent, opts.query);
+    if (res.status === 404 && opts.optional) return undefined;
+    if (res.status >= 400) throw httpError(res.status, res.body, intent, this.at);
+    return this.json<T>(res.body, intent);
+  }
+
+  /** Lists every item of a collection in pages (limit/continue), restarting once if the continue token expires (410). */
+  async list<T>(path: string, intent: RequestIntent, query: Record<string, string> = {}): Promise<T[]> {
+    for (let attempt = 0; ; attempt++) {
+      const items: T[] = [];
+      let token = '';
+      let expired = false;
+      do {
+        const q = { ...query, limit: String(LIST_PAGE_SIZE), ...(token ? { continue: token } : {}) };
+        const res = await this.request('GET', path, intent, q);
+        if (res.status === 410 && token && attempt === 0) {
+          expired = true;
+          break;
+        }
+        if (res.status >= 400) throw httpError(res.status, res.body, intent, this.at);
+        const page = this.json<{ items?: T[]; metadata?: { continue?: string } }>(res.body, intent);
+        for (const item of page.items ?? []) items.push(item);
+        token = page.metadata?.continue ?? '';
+      } while (token);
+      if (!expired) return items;
+    }
+  }
+
+  private async request(method: string, path: string, intent: RequestIntent, query?: Record<string, string>): Promise<{ status: number; body: string }> {
+    const url = new URL(this.at.server + path);
+    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    let init: RequestInit;
+    try {
+      init = (await this.kc.applyToFetchOptions({ method })) as unknown as RequestInit;
+    } catch (err) {
+      throw new ClusterError(
+        `getting credentials for context "${this.at.context}" failed: ${String((err as Error).message ?? err).split('\n')[0]}; check the kubeconfig user's auth settings.`,
+        { cause: err },
+      );
+    }
+    try {
+      const res = await fetch(url.toString(), { ...init, method, timeout: this.timeoutMs });
+      return { status: res.status, body: await res.text() };
+    } catch (err) {
+      if (err instanceof ProxymodeError) throw err;
+      throw networkError(err, intent, this.at, this.timeoutMs);
+    }
+  }
+
+  private json<T>(body: string, intent: RequestIntent): T {
+    try {
+      return JSON.parse(body) as T;
+    } catch {
+      const status = parseStatus(body);
+      throw new ClusterError(`the API server at ${this.at.server} sent a reply that is not JSON to ${intent.verb} ${intent.resource}${status ? `: ${status.message}` : ''}; is the kubeconfig pointing at a Kubernetes API server?`);
+    }
+  }
+}
