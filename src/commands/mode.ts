@@ -14,7 +14,7 @@ export default class Mode extends ProxymodeCommand {
     'Reads kube-proxy\'s configuration (the kube-proxy ConfigMap, or --config) and the Nodes, and shows per node the configured mode, the running mode, the IPVS scheduler and the kube-proxy version. With -f it works offline on saved objects.';
   static override aliases = ['get'];
   static override strict = false;
-  static override args = { node: Args.string({ description: 'Only these nodes.' }) };
+  static override args = { node: Args.string({ ignoreStdin: true, description: 'Only these nodes.' }) };
   static override flags = {
     ...sourceFlags,
     ...proxyConfigFlags,

@@ -5,7 +5,7 @@ import { checkMode, notBuilt } from './not-built.js';
 
 export default class Rules extends ProxymodeCommand {
   static override summary = 'Show the rules a node should have for a proxy mode, the rules it has, and the difference.';
-  static override args = { service: Args.string({ description: 'Only this Service (NAME or NAMESPACE/NAME).' }) };
+  static override args = { service: Args.string({ ignoreStdin: true, description: 'Only this Service (NAME or NAMESPACE/NAME).' }) };
   static override flags = {
     ...sourceFlags,
     ...proxyConfigFlags,

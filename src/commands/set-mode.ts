@@ -6,7 +6,7 @@ import { checkMode, notBuilt } from './not-built.js';
 export default class SetMode extends ProxymodeCommand {
   static override summary = 'Switch the cluster\'s kube-proxy mode safely, and prove it worked.';
   static override aliases = ['set'];
-  static override args = { mode: Args.string({ required: true, description: 'iptables, ipvs, nftables or userspace.' }) };
+  static override args = { mode: Args.string({ required: true, ignoreStdin: true, description: 'iptables, ipvs, nftables or userspace.' }) };
   static override flags = {
     ...sourceFlags,
     scheduler: Flags.string({ description: 'IPVS scheduler (rr, lc, dh, sh, sed, nq …) when switching to ipvs.' }),

@@ -8,7 +8,7 @@ const TARGET = /^(svc\/[a-z0-9][-a-z0-9.]*|[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.
 
 export default class Trace extends ProxymodeCommand {
   static override summary = 'Follow one packet to a Service, hop by hop, to the pods it may reach.';
-  static override args = { target: Args.string({ required: true, description: 'svc/NAME, NAMESPACE/NAME or IP:PORT.' }) };
+  static override args = { target: Args.string({ required: true, ignoreStdin: true, description: 'svc/NAME, NAMESPACE/NAME or IP:PORT.' }) };
   static override flags = {
     ...sourceFlags,
     ...proxyConfigFlags,

@@ -80,8 +80,10 @@ export class ApiSource implements ClusterSource {
   async others() { return []; }
 }
 
-export function openSource(opts: { filename?: string[] } & ApiSourceOptions): ClusterSource {
-  return opts.filename?.length ? new FileSource(opts.filename) : new ApiSource(opts);
+/** Opens the source the command-line flags name: -f files, else the cluster. */
+export function openSource(flags: { filename?: string[]; kubeconfig?: string; context?: string; 'request-timeout': string }): ClusterSource {
+  if (flags.filename?.length) return new FileSource(flags.filename);
+  return new ApiSource({ kubeconfig: flags.kubeconfig, context: flags.context, requestTimeout: flags['request-timeout'] });
 }
 
 function inNamespace<T extends KubeObject>(objs: T[], namespace?: string): T[] {

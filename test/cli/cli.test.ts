@@ -15,17 +15,18 @@ describe('help and version', () => {
     assert.match(r.stdout, /\$ kubectl proxymode \[COMMAND\]/);
     for (const cmd of ['mode', 'rules', 'trace', 'set-mode', 'sync', 'version']) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, 'm'), cmd);
     assert.doesNotMatch(r.stdout, /^  get\b/m);
-    assert.doesNotMatch(r.stdout, /kubectl-proxymode/);
+    assert.doesNotMatch(r.stdout, /\$ kubectl-proxymode/);
   });
 
   it('`get` and `set` are aliases of mode and set-mode', () => {
     const get = proxymode(['get', '--help']);
     assert.equal(get.code, 0, get.stderr);
-    assert.match(get.stdout, /kubectl proxymode mode/);
+    assert.match(get.stdout, /^  \$ kubectl proxymode get \[NODE\.\.\.\]/m);
     assert.match(get.stdout, /ALIASES\n\s+\$ kubectl proxymode get/);
+    assert.equal(get.stdout.replace(/proxymode get/g, 'proxymode mode'), proxymode(['mode', '--help']).stdout.replace(/proxymode get/g, 'proxymode mode'));
     const set = proxymode(['set', '--help']);
     assert.equal(set.code, 0, set.stderr);
-    assert.match(set.stdout, /kubectl proxymode set-mode MODE/);
+    assert.match(set.stdout, /^  \$ kubectl proxymode set MODE/m);
   });
 
   it('version prints the package version, as text and as JSON', () => {
@@ -130,7 +131,7 @@ describe('errors: one sentence, the right exit code, no stack', () => {
     assert.match(r.stderr, /iptables/);
     const s = proxymode(['set', 'ipsv']);
     assert.equal(s.code, 2);
-    assert.equal(s.stderr, 'error: unknown proxy mode "ipsv"; use one of iptables, ipvs, nftables, userspace, kernelspace.\n');
+    assert.equal(s.stderr, 'error: unknown proxy mode "ipsv"; use one of iptables, ipvs, nftables, kernelspace, userspace.\n');
   });
 
   it('an unknown flag is a usage error (exit 2)', () => {

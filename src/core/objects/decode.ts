@@ -34,7 +34,8 @@ function parseYAMLStream(text: string, source: string): Array<{ value: unknown; 
   for (const doc of docs) {
     const error = doc.errors[0];
     if (error) {
-      const line = error.linePos?.[0].line ?? lineCounter.linePos(error.pos[0]).line;
+      // An unclosed bracket is reported at the end of the input; point at the last line with text instead.
+      const line = Math.min(error.linePos?.[0].line ?? lineCounter.linePos(error.pos[0]).line, lastTextLine(text));
       const what = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
       throw new InputError(`${source}:${line}: malformed YAML (${what}); fix the file and try again.`);
     }
@@ -42,6 +43,10 @@ function parseYAMLStream(text: string, source: string): Array<{ value: unknown; 
     out.push({ value: doc.toJS({ maxAliasCount: 1000 }), line: lineCounter.linePos(start).line });
   }
   return out;
+}
+
+function lastTextLine(text: string): number {
+  return text.trimEnd().split('\n').length;
 }
 
 function flatten(value: unknown, source: string, line: number, out: KubeObject[]): void {
