@@ -16,6 +16,7 @@ export class KubeClient {
   constructor(
     private readonly kc: KubeConfig,
     private readonly timeoutMs: number,
+    private readonly pageSize = LIST_PAGE_SIZE,
   ) {
     this.at = { server: kc.getCurrentCluster()!.server.replace(/\/+$/, ''), context: kc.getCurrentContext() };
   }
@@ -35,7 +36,7 @@ export class KubeClient {
       let token = '';
       let expired = false;
       do {
-        const q = { ...query, limit: String(LIST_PAGE_SIZE), ...(token ? { continue: token } : {}) };
+        const q = { ...query, limit: String(this.pageSize), ...(token ? { continue: token } : {}) };
         const res = await this.request('GET', path, intent, q);
         if (res.status === 410 && token && attempt === 0) {
           expired = true;
@@ -57,10 +58,11 @@ export class KubeClient {
     try {
       init = (await this.kc.applyToFetchOptions({ method })) as unknown as RequestInit;
     } catch (err) {
-      throw new ClusterError(
-        `getting credentials for context "${this.at.context}" failed: ${String((err as Error).message ?? err).split('\n')[0]}; check the kubeconfig user's auth settings.`,
-        { cause: err },
-      );
+      // client-node rejects with the exec plugin's stderr, which may be empty.
+      const said = String((err as Error).message ?? err).trim().split('\n')[0];
+      const plugin = this.kc.getCurrentUser()?.exec?.command;
+      const why = said || (plugin ? `the credential plugin ${plugin} failed without a message` : 'no reason given');
+      throw new ClusterError(`getting credentials for context "${this.at.context}" failed: ${why}; check the kubeconfig user's auth settings.`, { cause: err });
     }
     try {
       const res = await fetch(url.toString(), { ...init, method, timeout: this.timeoutMs });

@@ -40,6 +40,8 @@ export class FileSource implements ClusterSource {
 
 export interface ApiSourceOptions extends KubeConfigOptions {
   requestTimeout: string;
+  /** Items per list page (tests use small pages to exercise continue tokens). */
+  pageSize?: number;
 }
 
 export class ApiSource implements ClusterSource {
@@ -47,7 +49,7 @@ export class ApiSource implements ClusterSource {
   readonly description: string;
 
   constructor(opts: ApiSourceOptions) {
-    this.client = new KubeClient(loadKubeConfig(opts), parseRequestTimeout(opts.requestTimeout));
+    this.client = new KubeClient(loadKubeConfig(opts), parseRequestTimeout(opts.requestTimeout), opts.pageSize);
     this.description = `cluster ${this.client.at.context} (${this.client.at.server})`;
   }
 
