@@ -1,6 +1,6 @@
 // Runs the built executable as a user would: bin/kubectl-proxymode, or `kubectl proxymode` with the
 // bin folder on PATH. `npm test` builds first; run `npm run build` before running these alone.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -49,4 +49,26 @@ export function kubectl(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Re
 
 export function hasKubectl(): boolean {
   return spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Like proxymode(), without blocking the event loop, for tests that serve an API from this process. */
+export function proxymodeAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; viaKubectl?: boolean } = {}): Promise<Result> {
+  return new Promise((resolvePromise) => {
+    let dir: string | undefined;
+    let cmd = BIN;
+    let argv = args;
+    let env = opts.env ?? cleanEnv();
+    if (opts.viaKubectl) {
+      dir = mkdtempSync(join(tmpdir(), 'proxymode-path-'));
+      symlinkSync(BIN, join(dir, 'kubectl-proxymode'));
+      cmd = 'kubectl';
+      argv = ['proxymode', ...args];
+      env = { ...env, PATH: `${dir}:${process.env.PATH}` };
+    }
+    execFile(cmd, argv, { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
 }
