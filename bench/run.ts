@@ -15,7 +15,7 @@ let failed = false;
 for (const [id, c] of Object.entries(CASES)) {
   if (only.length && !only.includes(id)) continue;
   process.stderr.write(`bench ${id}: ${c.name} …\n`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'child.ts'), id], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench', 'child.ts'), id], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 24 });
   if (r.status !== 0) {
     failed = true;
     rows.push(`| ${c.name} | failed: ${r.stderr.trim().split('\n').pop()} | | | |`);
