@@ -4,6 +4,7 @@ import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
 import { openSource } from '../kube/source.js';
 import { makeColor } from '../ui/color.js';
 import { renderModeReport } from '../ui/mode-view.js';
+import { Progress } from '../ui/progress.js';
 import { formatData, writeOut } from '../ui/print.js';
 import { ProxymodeCommand } from './base.js';
 import { outputFlag, proxyConfigFlags, sourceFlags } from './flags.js';
@@ -30,7 +31,11 @@ export default class Mode extends ProxymodeCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Mode);
     const source = openSource(flags);
-    const [config, nodes] = await Promise.all([loadProxyConfig(source, flags.config, overridesFromFlags(flags)), source.nodes()]);
+    const progress = new Progress();
+    progress.update(`reading nodes and kube-proxy's configuration from ${source.description} …`);
+    const [config, nodes] = await Promise.all([loadProxyConfig(source, flags.config, overridesFromFlags(flags)), source.nodes()]).finally(() =>
+      progress.done(),
+    );
     const report = buildModeReport({
       source: source.description,
       nodes,
