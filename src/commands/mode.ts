@@ -31,7 +31,8 @@ export default class Mode extends ProxymodeCommand {
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Mode);
     const source = openSource(flags);
-    const progress = new Progress();
+    // Files read in an instant; only the cluster is worth a progress line.
+    const progress = new Progress(!flags.filename?.length && process.stderr.isTTY === true);
     progress.update(`reading nodes and kube-proxy's configuration from ${source.description} …`);
     const [config, nodes] = await Promise.all([loadProxyConfig(source, flags.config, overridesFromFlags(flags)), source.nodes()]).finally(() =>
       progress.done(),
