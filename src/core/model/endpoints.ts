@@ -67,18 +67,7 @@ export function sliceIsTracked(slice: EndpointSlice, family: IPFamily): boolean 
 }
 
 /** Per-endpoint data shared by every port of a slice. */
-interface EndpointBase {
-  ip: string;
-  isLocal: boolean;
-  ready: boolean;
-  serving: boolean;
-  terminating: boolean;
-  zoneHints: string[] | null;
-  nodeHints: string[] | null;
-  nodeName?: string;
-  zone?: string;
-  targetRef?: { kind?: string; namespace?: string; name?: string };
-}
+type EndpointBase = Omit<Endpoint, 'port' | 'endpoint'>;
 
 function hintNames(list: Array<{ name: string }> | undefined): string[] | null {
   if (!list || list.length === 0) return null;
