@@ -1,38 +1,26 @@
 // The address parsing kube-proxy's validation uses, ported in behaviour (not code) from Go:
 //   k8s.io/utils/net ParseIPSloppy / ParseCIDRSloppy (IPv4 octets may carry leading zeros),
 //   net.SplitHostPort, strconv.Atoi, k8s.io/apimachinery/pkg/util/net ParsePortRange.
-import { isIPv6 } from 'node:net';
+import { normalizeIP, parseCIDRSloppy } from '../net/ip.js';
 
 export type IPFamily = 4 | 6;
 
 /** The family of an IP address as ParseIPSloppy reads it, or undefined when it is not one. */
 export function ipFamily(text: string): IPFamily | undefined {
-  if (isSloppyIPv4(text)) return 4;
-  // Go's ParseIP has no zone (%eth0) support; Node's isIPv6 accepts zones, so refuse them first.
-  if (!text.includes('%') && isIPv6(text)) return 6;
-  return undefined;
+  return familyNumber(normalizeIP(text)?.family);
 }
 
 export function isIP(text: string): boolean {
   return ipFamily(text) !== undefined;
 }
 
-function isSloppyIPv4(text: string): boolean {
-  const parts = text.split('.');
-  if (parts.length !== 4) return false;
-  return parts.every((p) => /^[0-9]{1,10}$/.test(p) && Number(p) <= 255);
-}
-
 /** The family of a CIDR ("10.0.0.0/8", "fd00::/64") as ParseCIDRSloppy reads it, or undefined. */
 export function cidrFamily(text: string): IPFamily | undefined {
-  const slash = text.indexOf('/');
-  if (slash < 0) return undefined;
-  const family = ipFamily(text.slice(0, slash));
-  if (family === undefined) return undefined;
-  const prefix = text.slice(slash + 1);
-  if (!/^[0-9]{1,10}$/.test(prefix)) return undefined;
-  const bits = Number(prefix);
-  return bits <= (family === 4 ? 32 : 128) ? family : undefined;
+  return familyNumber(parseCIDRSloppy(text)?.family);
+}
+
+function familyNumber(family: 'IPv4' | 'IPv6' | undefined): IPFamily | undefined {
+  return family === undefined ? undefined : family === 'IPv4' ? 4 : 6;
 }
 
 export function isCIDR(text: string): boolean {

@@ -11,7 +11,7 @@
 // list KUBE-SEP chains by ascending endpoint string. We reproduce the same sort.
 
 import type { EndpointSlice, IPFamily, Protocol } from '../objects/types.js';
-import { joinHostPort, normalizeIP } from './ip.js';
+import { joinHostPort, normalizeIP } from '../net/ip.js';
 import { LabelServiceName, passesInformerSelector } from './labels.js';
 
 export interface Endpoint {

@@ -70,7 +70,7 @@ export {
   LabelTopologyZone,
   passesInformerSelector,
 } from './labels.js';
-export { isIPv6String, joinHostPort, normalizeIP, parseCIDRSloppy } from './ip.js';
+export { isIPv6String, joinHostPort, normalizeIP, parseCIDRSloppy } from '../net/ip.js';
 
 export interface ProxyState {
   ipFamily: IPFamily;

@@ -1,7 +1,7 @@
 // Node facts kube-proxy derives from the Node object.
 
 import type { IPFamily, Node } from '../objects/types.js';
-import { normalizeIP } from './ip.js';
+import { normalizeIP } from '../net/ip.js';
 
 export { serviceIPFamilies } from './service.js';
 

@@ -5,7 +5,7 @@
 // NeedsHealthCheck).
 
 import type { IPFamily, Protocol, Service, ServicePortSpec } from '../objects/types.js';
-import { isIPv6String, normalizeIP, parseCIDRSloppy } from './ip.js';
+import { isIPv6String, normalizeIP, parseCIDRSloppy } from '../net/ip.js';
 import {
   AnnotationTopologyMode,
   DeprecatedAnnotationTopologyAwareHints,

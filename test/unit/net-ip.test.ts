@@ -3,7 +3,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { joinHostPort, normalizeIP, parseCIDRSloppy } from '../../../src/core/model/ip.js';
+import { joinHostPort, normalizeIP, parseCIDRSloppy } from '../../src/core/net/ip.js';
 
 describe('normalizeIP', () => {
   const cases: Array<[string, string | null, ('IPv4' | 'IPv6')?]> = [
