@@ -2,9 +2,10 @@
 import { PROXY_MODES } from '../core/config/index.js';
 import { InputError, NotImplementedError } from '../core/errors.js';
 
-export function checkMode(mode: string | undefined): void {
+/** Worded as core/config words an unknown --mode, so both read alike. */
+export function checkMode(mode: string | undefined, what = '--mode'): void {
   if (mode !== undefined && !(PROXY_MODES as readonly string[]).includes(mode)) {
-    throw new InputError(`unknown proxy mode "${mode}"; use one of ${PROXY_MODES.join(', ')}.`);
+    throw new InputError(`${what} "${mode}" is not a proxy mode; use one of ${PROXY_MODES.join(', ')}.`);
   }
 }
 

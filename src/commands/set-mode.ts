@@ -16,7 +16,7 @@ export default class SetMode extends ProxymodeCommand {
 
   async run(): Promise<void> {
     const { args } = await this.parse(SetMode);
-    checkMode(args.mode);
+    checkMode(args.mode, 'MODE');
     notBuilt('`kubectl proxymode set-mode`');
   }
 }

@@ -127,11 +127,10 @@ describe('errors: one sentence, the right exit code, no stack', () => {
     const r = proxymode(['get', '-f', 'examples/', '--mode', 'ipsv']);
     assert.equal(r.code, 2);
     assertOneSentence(r.stderr);
-    assert.match(r.stderr, /"ipsv"/);
-    assert.match(r.stderr, /iptables/);
+    assert.equal(r.stderr, 'error: --mode "ipsv" is not a proxy mode; use one of iptables, ipvs, nftables, kernelspace, userspace.\n');
     const s = proxymode(['set', 'ipsv']);
     assert.equal(s.code, 2);
-    assert.equal(s.stderr, 'error: unknown proxy mode "ipsv"; use one of iptables, ipvs, nftables, kernelspace, userspace.\n');
+    assert.equal(s.stderr, 'error: MODE "ipsv" is not a proxy mode; use one of iptables, ipvs, nftables, kernelspace, userspace.\n');
   });
 
   it('an unknown flag is a usage error (exit 2)', () => {
