@@ -21,6 +21,15 @@ export class KubeClient {
     this.at = { server: kc.getCurrentCluster()!.server.replace(/\/+$/, ''), context: kc.getCurrentContext() };
   }
 
+  /** For client-node features beyond plain GETs (exec over WebSocket). */
+  get kubeConfig(): KubeConfig {
+    return this.kc;
+  }
+
+  get requestTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
   /** GET a path; resolves to the parsed JSON body, or undefined on 404 when `optional`. */
   async get<T>(path: string, intent: RequestIntent, opts: { optional?: boolean; query?: Record<string, string> } = {}): Promise<T | undefined> {
     const res = await this.request('GET', path, intent, opts.query);

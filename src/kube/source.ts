@@ -4,6 +4,7 @@ import type { ConfigMap, EndpointSlice, KubeObject, Node, Service } from '../cor
 import { classifyObjects } from '../core/objects/decode.js';
 import { KubeClient } from './client.js';
 import { readManifests } from './files.js';
+import { PodRulesReader, type LiveRulesReader } from './live-rules.js';
 import { loadKubeConfig, type KubeConfigOptions } from './kubeconfig.js';
 import { parseRequestTimeout } from './duration.js';
 
@@ -80,6 +81,11 @@ export class ApiSource implements ClusterSource {
   }
 
   async others() { return []; }
+
+  /** The live rules of a cluster node, read in its kube-proxy pod. */
+  liveRules(node: string): Promise<LiveRulesReader> {
+    return PodRulesReader.forNode(this.client, node);
+  }
 }
 
 /** Opens the source the command-line flags name: -f files, else the cluster. */
