@@ -33,8 +33,24 @@
     return fold(path.resolve(root, id)) === fold(bundleFile);
   }
 
+  // Node 22 warns (DEP0040) when code outside node_modules loads punycode. Its one user here is the
+  // bundled tr46 (under node-fetch), which a plain install keeps in node_modules, where Node is silent.
+  function builtin(id) {
+    if (id !== 'punycode' && id !== 'node:punycode') return builtinRequire(id);
+    const emitWarning = process.emitWarning;
+    process.emitWarning = function (warning, ...rest) {
+      const code = rest[0] !== null && typeof rest[0] === 'object' ? rest[0].code : rest[1];
+      if (code !== 'DEP0040') return emitWarning.call(this, warning, ...rest);
+    };
+    try {
+      return builtinRequire(id);
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+  }
+
   function bundleRequire(id) {
-    if (Module.isBuiltin(id)) return builtinRequire(id);
+    if (Module.isBuiltin(id)) return builtin(id);
     if (isBundle(id)) return bundle.exports;
     throw notFound(id);
   }
