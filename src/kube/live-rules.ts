@@ -4,6 +4,7 @@ import type { IPFamily } from '../core/objects/types.js';
 import { ClusterError, InputError } from '../core/errors.js';
 import type { KubeClient } from './client.js';
 import { execInPod } from './exec.js';
+import { detectIptablesKind, IptablesCommandBackend, localRunner } from '../core/host/index.js';
 
 export interface LiveRulesReader {
   /** For headers: "node worker-1 (pod kube-system/kube-proxy-x7k2p)". */
@@ -58,4 +59,12 @@ export class PodRulesReader implements LiveRulesReader {
     }
     return r.stdout;
   }
+}
+
+/** This host's rules (run as root on a node, or in a debug pod), through the iptables backend kube-proxy would pick. */
+export async function hostRulesReader(): Promise<LiveRulesReader> {
+  const run = localRunner();
+  const detection = await detectIptablesKind(run);
+  const backend = new IptablesCommandBackend(detection.kind, run);
+  return { description: `this host (iptables-${detection.kind}: ${detection.reason})`, iptablesSave: (family) => backend.save(family) };
 }

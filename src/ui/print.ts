@@ -5,7 +5,9 @@ export type OutputFormat = 'human' | 'wide' | 'json' | 'yaml';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['human', 'wide', 'json', 'yaml'];
 
 export function formatData(format: 'json' | 'yaml', data: unknown): string {
-  return format === 'json' ? JSON.stringify(data, null, 2) + '\n' : stringify(data, { lineWidth: 0 });
+  // Counters read from iptables-save -c are bigints; JSON has no such type, so they print as strings.
+  const plain = (_key: string, value: unknown) => (typeof value === 'bigint' ? value.toString() : value);
+  return format === 'json' ? JSON.stringify(data, plain, 2) + '\n' : stringify(JSON.parse(JSON.stringify(data, plain)), { lineWidth: 0 });
 }
 
 export function writeOut(text: string): void {

@@ -41,7 +41,7 @@ before(async () => {
       if (answer.kind === 'ok') {
         send(1, DUMP);
         send(3, JSON.stringify({ metadata: {}, status: 'Success' }));
-      } else {
+      } else if (answer.kind === 'exit') {
         send(2, answer.stderr);
         send(3, JSON.stringify({ metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: exit status ${answer.code}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(answer.code) }] } }));
       }

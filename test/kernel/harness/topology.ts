@@ -166,6 +166,11 @@ async function setSysctls(ns: string, plan: Plan, opts: TopologyOptions): Promis
         `net.ipv4.ip_forward=${forward ? 1 : 0}`,
         ...(plan.dualStack ? [`net.ipv6.conf.all.forwarding=${forward ? 1 : 0}`] : []),
         ...(ns === plan.node.ns ? [`net.ipv4.conf.all.route_localnet=${opts.routeLocalnet ? 1 : 0}`] : []),
+        // With a second node on the same LAN the node would send the client ICMP redirects (which bypass its
+        // rules) and spend the per-host ICMP budget on them, delaying a REJECT's port-unreachable by a second.
+        'net.ipv4.conf.all.send_redirects=0',
+        'net.ipv4.conf.default.send_redirects=0',
+        'net.ipv4.icmp_ratelimit=0',
       ]
     : [];
   await execOk(ns, ['sysctl', '-q', '-w', ...common, ...node]);

@@ -93,5 +93,5 @@ async function worker() {
 }
 await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
 const made = results.filter(Boolean);
-process.stdout.write(JSON.stringify({ results: made, complete: made.length === count }) + '\n');
-process.exit(0);
+// Exit only once the answer is flushed: a large answer to a pipe is written asynchronously.
+process.stdout.write(JSON.stringify({ results: made, complete: made.length === count }) + '\n', () => process.exit(0));

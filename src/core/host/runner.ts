@@ -1,0 +1,65 @@
+// Command runners: how host/ code reaches a host. Every command is bounded in time, so a hung tool fails
+// the sync instead of hanging it.
+
+import { spawn } from 'node:child_process';
+import type { CommandResult, CommandRunner } from './backend.js';
+
+export interface RunnerOptions {
+  /** SIGKILL after this long (default 60 s: a full iptables-nft restore of a big cluster takes seconds). */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
+
+/** Exit status reported for a command we killed because it ran past its time (as coreutils `timeout`). */
+export const TIMED_OUT = 124;
+/** Exit status reported for a command that could not be started (as a shell does). */
+export const NOT_STARTED = 127;
+
+/** Runs commands on this host. */
+export function localRunner(opts: RunnerOptions = {}): CommandRunner {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  return (argv, stdin) => spawnOnce(argv, stdin, timeoutMs);
+}
+
+/** Runs commands inside network namespace `ns` (`ip netns exec NS …`), through `base` (default: this host). */
+export function netnsRunner(ns: string, base: CommandRunner = localRunner()): CommandRunner {
+  return (argv, stdin) => base(['ip', 'netns', 'exec', ns, ...argv], stdin);
+}
+
+function spawnOnce(argv: readonly string[], stdin: string | undefined, timeoutMs: number): Promise<CommandResult> {
+  const [cmd, ...args] = argv;
+  if (!cmd) return Promise.resolve({ code: NOT_STARTED, stdout: '', stderr: 'no command given\n' });
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    let spawnError: Error | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    // A tool that exits before reading all its input gives EPIPE; its exit status tells the story.
+    child.stdin.on('error', () => {});
+    child.on('error', (e) => {
+      spawnError = e;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let stderr = Buffer.concat(err).toString('utf8');
+      let status = code ?? 128 + (signal ? 9 : 0);
+      if (spawnError) {
+        stderr += `${spawnError.message}\n`;
+        status = NOT_STARTED;
+      } else if (timedOut) {
+        stderr += `timed out after ${timeoutMs} ms\n`;
+        status = TIMED_OUT;
+      }
+      resolve({ code: status, stdout: Buffer.concat(out).toString('utf8'), stderr });
+    });
+    child.stdin.end(stdin ?? '');
+  });
+}

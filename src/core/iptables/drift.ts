@@ -1,0 +1,80 @@
+// Drift between the rules a node should have and the rules it has, per service port: missing or extra
+// service ports, entries (cluster IP, node port …), balancing chains, endpoints, shares and verdicts,
+// plus kube-proxy chains left behind. Both sides are read through the same summary, so spelling
+// differences between our rendering and iptables-save do not count as drift.
+import { kernelProbability } from './canonical.js';
+import { summarizeRuleset, type ServicePortSummary } from './summary.js';
+import type { Ruleset } from './types.js';
+
+export interface Drift {
+  /** "ns/name:port", or "" for chain-level drift. */
+  servicePort: string;
+  kind: 'missing service' | 'extra service' | 'missing entry' | 'extra entry' | 'missing endpoint' | 'extra endpoint' | 'probability' | 'masquerade' | 'verdict' | 'stale chain' | 'missing chain';
+  detail: string;
+}
+
+export function rulesetDrift(expected: Ruleset, actual: Ruleset): Drift[] {
+  const drift: Drift[] = [];
+  const exp = new Map(summarizeRuleset(expected).map((s) => [s.servicePort, s]));
+  const act = new Map(summarizeRuleset(actual).map((s) => [s.servicePort, s]));
+  for (const [sp, e] of exp) {
+    const a = act.get(sp);
+    if (!a) drift.push({ servicePort: sp, kind: 'missing service', detail: `no rules for ${sp} on the node` });
+    else drift.push(...servicePortDrift(e, a));
+  }
+  for (const sp of act.keys()) {
+    if (!exp.has(sp)) drift.push({ servicePort: sp, kind: 'extra service', detail: `the node still has rules for ${sp}` });
+  }
+  // Only per-service chains can be stale: kubelet and kube-proxy also own chains outside the restore
+  // (KUBE-KUBELET-CANARY, KUBE-PROXY-CANARY, KUBE-IPTABLES-HINT, KUBE-MARK-DROP on older nodes).
+  const expChains = kubeChains(expected);
+  const actChains = kubeChains(actual);
+  for (const c of actChains) if (!expChains.has(c) && SERVICE_CHAIN.test(c)) drift.push({ servicePort: '', kind: 'stale chain', detail: c });
+  for (const c of expChains) if (!actChains.has(c)) drift.push({ servicePort: '', kind: 'missing chain', detail: c });
+  return drift;
+}
+
+function servicePortDrift(e: ServicePortSummary, a: ServicePortSummary): Drift[] {
+  const out: Drift[] = [];
+  const sp = e.servicePort;
+  const entryKey = (x: ServicePortSummary['entries'][number]) => `${x.kind} ${x.address}:${x.port ?? '*'}/${x.protocol}`;
+  diffSets(e.entries.map(entryKey), a.entries.map(entryKey), (k) => out.push({ servicePort: sp, kind: 'missing entry', detail: k }), (k) => out.push({ servicePort: sp, kind: 'extra entry', detail: k }));
+  for (const ee of e.entries) {
+    const ae = a.entries.find((x) => entryKey(x) === entryKey(ee));
+    if (ae && ae.masquerade.join(' | ') !== ee.masquerade.join(' | ')) {
+      out.push({ servicePort: sp, kind: 'masquerade', detail: `${entryKey(ee)}: expected ${ee.masquerade.join(' or ')}, found ${ae.masquerade.join(' or ')}` });
+    }
+  }
+  for (const ec of e.chains) {
+    const ac = a.chains.find((c) => c.chain === ec.chain);
+    if (!ac) continue; // reported as a missing chain
+    const share = (c: typeof ec) => new Map(c.endpoints.map((x) => [x.endpoint, x.probability]));
+    const es = share(ec);
+    const as = share(ac);
+    diffSets([...es.keys()], [...as.keys()], (k) => out.push({ servicePort: sp, kind: 'missing endpoint', detail: `${k} in ${ec.chain}` }), (k) => out.push({ servicePort: sp, kind: 'extra endpoint', detail: `${k} in ${ec.chain}` }));
+    for (const [ep, p] of es) {
+      const q = as.get(ep);
+      // Compare as the kernel stores them; each statistic rule's probability is rounded to 1/2^31.
+      if (q !== undefined && Math.abs(p - q) > 1e-6) {
+        out.push({ servicePort: sp, kind: 'probability', detail: `${ep} in ${ec.chain}: expected ${kernelProbability(p)}, found ${kernelProbability(q)}` });
+      }
+    }
+  }
+  diffSets(e.verdicts, a.verdicts, (k) => out.push({ servicePort: sp, kind: 'verdict', detail: `missing: ${k}` }), (k) => out.push({ servicePort: sp, kind: 'verdict', detail: `extra: ${k}` }));
+  return out;
+}
+
+function diffSets(expected: string[], actual: string[], missing: (k: string) => void, extra: (k: string) => void): void {
+  const a = new Set(actual);
+  const e = new Set(expected);
+  for (const k of e) if (!a.has(k)) missing(k);
+  for (const k of a) if (!e.has(k)) extra(k);
+}
+
+const SERVICE_CHAIN = /\/KUBE-(SVC|SVL|EXT|FW|SEP)-/;
+
+function kubeChains(rs: Ruleset): Set<string> {
+  const out = new Set<string>();
+  for (const t of rs.tables) for (const c of t.chains) if (c.name.startsWith('KUBE-')) out.add(`${t.name}/${c.name}`);
+  return out;
+}

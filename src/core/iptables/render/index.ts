@@ -1,0 +1,492 @@
+// render: one family's ProxyState -> the filter and nat chains kube-proxy's iptables proxier writes with
+// iptables-restore on a full sync (syncProxyRules), as data.
+//
+// Upstream read (kubernetes/kubernetes, through the stored index; facts carried over, code not):
+//   pkg/proxy/iptables/proxier.go        531be81208e2274ef42e72525a26610a9622bcdf  (main, 2025: cleanup.go
+//       split out, runner package, nfacct counters; the newest proxier.go readable by commit)
+//   pkg/proxy/iptables/proxier_test.go   531be81208e2274ef42e72525a26610a9622bcdf  (expected rulesets)
+//   pkg/proxy/iptables/cleanup.go        531be81208e2274ef42e72525a26610a9622bcdf
+//   pkg/proxy/util/localdetector.go      3db434d6be345dea55afd5fc3ac841fcec003020
+//   pkg/proxy/util/nodeport_addresses.go 94341df30b4aef29676b997d0e2320534d05bfab
+//   pkg/util/iptables/testing/parse.go   95f08499d652a6211121d8af35f470609217c730  (the tests' normaliser)
+//   cmd/kube-proxy/app/server.go, server_linux.go (getLocalDetectors, nodePortAddresses "primary") and
+//   the later iptables Backend (NewBackend/NewRunner: same rules, the constructor moved) as indexed.
+//
+// Order. kube-proxy walks its service map (a Go map, so its raw output order changes from sync to sync)
+// and writes each service port's rules as it goes. We walk the service ports in ascending byte order of
+// their "namespace/name:port" key (ProxyState.serviceMap order), so the bytes are one of the outputs
+// kube-proxy itself could write; per service port every line comes in kube-proxy's own order. The only
+// other map walks upstream are the stale-chain deletions (partial.ts: by chain name) and the node
+// addresses matching nodePortAddresses (settings.ts: CIDR by CIDR, address by address).
+//
+// "Byte for byte" therefore means: serializeRestore(renderIptables(x)), put through upstream's own test
+// normalisation (sortIPTablesRules in proxier_test.go, ported as sortRestoreLikeUpstream in
+// serialize.ts), equals upstream's expected text exactly; and without the normalisation it equals what
+// kube-proxy writes when its map walk happens to visit service ports in key order.
+//
+// Host facts kube-proxy probes at start are inputs with real-node defaults: --random-fully (iptables >=
+// 1.6.2: on), nfacct counters (created through netlink: on), nf_conntrack_tcp_be_liberal (taken from
+// conntrack.tcpBeLiberal, which kube-proxy sets), the masquerade mark text ("%#08x", e.g. 0x00004000).
+// Upstream's fake proxier uses randomFully off and the mark "0x4000"; the ported tests pass those.
+
+import type { KubeProxyConfiguration } from '../../config/index.js';
+import {
+  type Endpoint,
+  type ProxyState,
+  type ServicePort,
+  categorizeEndpoints,
+  compareEndpointStrings,
+  externallyAccessible,
+  usesClusterEndpoints,
+  usesLocalEndpoints,
+} from '../../model/index.js';
+import {
+  FILTER_TOP_CHAINS,
+  KUBE_CHAINS,
+  LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
+  NAT_TOP_CHAINS,
+  NFACCT_COUNTERS,
+  chainNames,
+  endpointChainName,
+} from '../names.js';
+import type { Ruleset } from '../types.js';
+import { TableWriter } from './builder.js';
+import { computeProbability } from './probability.js';
+import { type ProxierSettings, cidrContains, isLoopback, nodePortIPs, resolveSettings } from './settings.js';
+
+export { canaryChains, jumpRules, type JumpRule } from './jumps.js';
+export { computeProbability, formatFixedGo } from './probability.js';
+export {
+  cidrContains,
+  formatMasqueradeMark,
+  localDetectorFor,
+  nodePortAddressesFor,
+  nodePortIPs,
+  resolveSettings,
+  type LocalDetector,
+  type NodePortAddresses,
+  type ProxierSettings,
+} from './settings.js';
+
+export interface IptablesNode {
+  name: string;
+  /** Node IPs of this family, primary first. */
+  ips: string[];
+  podCIDRs: string[];
+  labels?: Record<string, string>;
+  /**
+   * Host addresses matched against nodePortAddresses CIDRs (GetNodeIPs lists every interface address).
+   * Default: the loopback address of the family, then `ips`.
+   */
+  localAddresses?: string[];
+}
+
+export interface RenderInput {
+  state: ProxyState;
+  config: KubeProxyConfiguration;
+  node: IptablesNode;
+  /** Default: as upstream, more than 1000 endpoints over all service ports. */
+  largeClusterMode?: boolean;
+  /** The mark text; default "%#08x" of 1<<iptables.masqueradeBit ("0x00004000"). Upstream's tests use "0x4000". */
+  masqueradeMark?: string;
+  /** iptables supports MASQUERADE --random-fully; default true. Upstream's fake iptables says false. */
+  randomFully?: boolean;
+  /** The nfacct counters exist (kube-proxy made them); default true, as in upstream's fake proxier. */
+  nfacct?: boolean;
+  /** nf_conntrack_tcp_be_liberal is set (no INVALID drop rule); default conntrack.tcpBeLiberal. */
+  conntrackTCPBeLiberal?: boolean;
+}
+
+const MARK_MASQ = KUBE_CHAINS.markMasq.name;
+const SERVICES = KUBE_CHAINS.services.name;
+const EXTERNAL_SERVICES = KUBE_CHAINS.externalServices.name;
+const NODEPORTS = KUBE_CHAINS.nodePorts.name;
+const POSTROUTING = KUBE_CHAINS.postrouting.name;
+const FORWARD = KUBE_CHAINS.forward.name;
+const PROXY_FIREWALL = KUBE_CHAINS.proxyFirewall.name;
+const FIREWALL = KUBE_CHAINS.firewall.name;
+
+function comment(text: string): string[] {
+  return ['-m', 'comment', '--comment', text];
+}
+
+/** Total endpoints over the service ports, as syncProxyRules counts them for large-cluster mode. */
+export function countEndpoints(state: ProxyState): number {
+  let total = 0;
+  for (const key of state.serviceMap.keys()) total += state.endpointsMap.get(key)?.length ?? 0;
+  return total;
+}
+
+export function isLargeCluster(state: ProxyState): boolean {
+  return countEndpoints(state) > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+}
+
+/** The full ruleset kube-proxy's restore input describes for one family (filter, then nat). */
+export function renderIptables(input: RenderInput): Ruleset {
+  const { state, config, node } = input;
+  const settings = resolveSettings({
+    config,
+    family: state.ipFamily,
+    node,
+    ...(input.masqueradeMark !== undefined ? { masqueradeMark: input.masqueradeMark } : {}),
+    ...(input.nfacct !== undefined ? { nfacct: input.nfacct } : {}),
+    ...(input.randomFully !== undefined ? { randomFully: input.randomFully } : {}),
+    ...(input.conntrackTCPBeLiberal !== undefined ? { conntrackTCPBeLiberal: input.conntrackTCPBeLiberal } : {}),
+  });
+  const largeClusterMode = input.largeClusterMode ?? isLargeCluster(state);
+  const nodeLabels = node.labels ?? state.nodeLabels;
+  const nodeName = node.name !== '' ? node.name : state.nodeName;
+
+  const filter = new TableWriter('filter');
+  const nat = new TableWriter('nat');
+  for (const c of FILTER_TOP_CHAINS) filter.declare(c);
+  for (const c of NAT_TOP_CHAINS) nat.declare(c);
+
+  const mark = settings.masqueradeMark;
+  nat.append(POSTROUTING, ['-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN']);
+  // clear the mark so a packet that traverses the stack again is not masqueraded twice
+  nat.append(POSTROUTING, ['-j', 'MARK', '--xor-mark', mark]);
+  nat.append(POSTROUTING, [
+    ...comment('kubernetes service traffic requiring SNAT'),
+    '-j',
+    'MASQUERADE',
+    ...(settings.randomFully ? ['--random-fully'] : []),
+  ]);
+  nat.append(MARK_MASQ, ['-j', 'MARK', '--or-mark', mark]);
+
+  if (settings.family === 'IPv4' && settings.localhostNodePorts) {
+    // route_localnet opens 127.0.0.0/8 to martian packets from outside (issue 90259); kubelet keeps an
+    // identical rule, kube-proxy writes its own copy
+    filter.declare(FIREWALL);
+    filter.append(FIREWALL, [
+      ...comment('block incoming localnet connections'),
+      '-d',
+      '127.0.0.0/8',
+      '!',
+      '-s',
+      '127.0.0.0/8',
+      '-m',
+      'conntrack',
+      '!',
+      '--ctstate',
+      'RELATED,ESTABLISHED,DNAT',
+      '-j',
+      'DROP',
+    ]);
+  }
+
+  const keys = [...state.serviceMap.keys()].sort(compareEndpointStrings);
+  for (const key of keys) {
+    const sp = state.serviceMap.get(key)!;
+    writeServicePort(sp, state.endpointsMap.get(key) ?? [], { filter, nat, settings, largeClusterMode, nodeName, nodeLabels });
+  }
+
+  writeNodePortsJump(nat, settings);
+
+  if (settings.dropInvalid) {
+    filter.append(FORWARD, [
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'INVALID',
+      ...(settings.nfacctCTStateInvalid ? ['-m', 'nfacct', '--nfacct-name', NFACCT_COUNTERS.ctStateInvalidDropped] : []),
+      '-j',
+      'DROP',
+    ]);
+  }
+  filter.append(FORWARD, [...comment('kubernetes forwarding rules'), '-m', 'mark', '--mark', `${mark}/${mark}`, '-j', 'ACCEPT']);
+  filter.append(FORWARD, [
+    ...comment('kubernetes forwarding conntrack rule'),
+    '-m',
+    'conntrack',
+    '--ctstate',
+    'RELATED,ESTABLISHED',
+    '-j',
+    'ACCEPT',
+  ]);
+
+  return { family: state.ipFamily, tables: [filter.finish(), nat.finish()] };
+}
+
+interface Context {
+  filter: TableWriter;
+  nat: TableWriter;
+  settings: ProxierSettings;
+  largeClusterMode: boolean;
+  nodeName: string;
+  nodeLabels: Record<string, string> | undefined;
+}
+
+function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Context): void {
+  const { filter, nat, settings } = ctx;
+  const protocol = sp.protocol.toLowerCase();
+  const name = sp.key;
+  const chains = chainNames(name, protocol);
+  const port = String(sp.port);
+  const protoMatch = ['-m', protocol, '-p', protocol];
+
+  const cat = categorizeEndpoints(allEndpoints, sp, ctx.nodeName, ctx.nodeLabels);
+  const clusterEndpoints = cat.clusterEndpoints ?? [];
+  const localEndpoints = cat.localEndpoints ?? [];
+  const hasEndpoints = cat.hasAnyEndpoints;
+
+  const clusterPolicyChain = chains.svc;
+  const usesClusterPolicyChain = clusterEndpoints.length > 0 && usesClusterEndpoints(sp);
+  const localPolicyChain = chains.svl;
+  const usesLocalPolicyChain = localEndpoints.length > 0 && usesLocalEndpoints(sp);
+
+  let internalTrafficChain = clusterPolicyChain;
+  let hasInternalEndpoints = hasEndpoints;
+  if (sp.internalPolicyLocal) {
+    internalTrafficChain = localPolicyChain;
+    if (localEndpoints.length === 0) hasInternalEndpoints = false;
+  }
+
+  let externalPolicyChain = clusterPolicyChain;
+  let hasExternalEndpoints = hasEndpoints;
+  if (sp.externalPolicyLocal) {
+    externalPolicyChain = localPolicyChain;
+    if (localEndpoints.length === 0) hasExternalEndpoints = false;
+  }
+  const externalTrafficChain = chains.ext;
+  // the short-circuit rules for local traffic are needed even without externally usable endpoints
+  const usesExternalTrafficChain = hasEndpoints && externallyAccessible(sp);
+
+  const usesFWChain = hasEndpoints && sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  const loadBalancerTrafficChain = usesFWChain ? chains.fw : externalTrafficChain;
+
+  let internalFilterTarget = '';
+  let internalFilterComment = '';
+  let externalFilterTarget = '';
+  let externalFilterComment = '';
+  if (!hasEndpoints) {
+    internalFilterTarget = 'REJECT';
+    internalFilterComment = `${name} has no endpoints`;
+    externalFilterTarget = 'REJECT';
+    externalFilterComment = internalFilterComment;
+  } else {
+    if (!hasInternalEndpoints) {
+      internalFilterTarget = 'DROP';
+      internalFilterComment = `${name} has no local endpoints`;
+    }
+    if (!hasExternalEndpoints) {
+      externalFilterTarget = 'DROP';
+      externalFilterComment = `${name} has no local endpoints`;
+    }
+  }
+
+  // Capture the cluster IP.
+  if (hasInternalEndpoints) {
+    nat.append(SERVICES, [...comment(`${name} cluster IP`), ...protoMatch, '-d', sp.clusterIP, '--dport', port, '-j', internalTrafficChain]);
+  } else {
+    filter.append(SERVICES, [...comment(internalFilterComment), ...protoMatch, '-d', sp.clusterIP, '--dport', port, '-j', internalFilterTarget]);
+  }
+
+  // Capture external IPs.
+  for (const ip of sp.externalIPs) {
+    if (hasEndpoints) {
+      nat.append(SERVICES, [...comment(`${name} external IP`), ...protoMatch, '-d', ip, '--dport', port, '-j', externalTrafficChain]);
+    }
+    if (!hasExternalEndpoints) {
+      filter.append(EXTERNAL_SERVICES, [...comment(externalFilterComment), ...protoMatch, '-d', ip, '--dport', port, '-j', externalFilterTarget]);
+    }
+  }
+
+  // Capture load balancer IPs.
+  for (const ip of sp.loadBalancerVIPs) {
+    if (hasEndpoints) {
+      nat.append(SERVICES, [...comment(`${name} loadbalancer IP`), ...protoMatch, '-d', ip, '--dport', port, '-j', loadBalancerTrafficChain]);
+    }
+    if (usesFWChain) {
+      filter.append(PROXY_FIREWALL, [
+        ...comment(`${name} traffic not accepted by ${chains.fw}`),
+        ...protoMatch,
+        '-d',
+        ip,
+        '--dport',
+        port,
+        '-j',
+        'DROP',
+      ]);
+    }
+  }
+  if (!hasExternalEndpoints) {
+    for (const ip of sp.loadBalancerVIPs) {
+      filter.append(EXTERNAL_SERVICES, [...comment(externalFilterComment), ...protoMatch, '-d', ip, '--dport', port, '-j', externalFilterTarget]);
+    }
+  }
+
+  // Capture node ports (not subject to loadBalancerSourceRanges).
+  if (sp.nodePort !== 0) {
+    const nodePort = String(sp.nodePort);
+    if (hasEndpoints) {
+      if (settings.localhostNodePorts && settings.family === 'IPv4' && settings.nfacctLocalhostNodePorts) {
+        nat.append(NODEPORTS, [
+          ...comment(name),
+          ...protoMatch,
+          '-d',
+          '127.0.0.0/8',
+          '--dport',
+          nodePort,
+          '-m',
+          'nfacct',
+          '--nfacct-name',
+          NFACCT_COUNTERS.localhostNodePortsAccepted,
+          '-j',
+          externalTrafficChain,
+        ]);
+      }
+      nat.append(NODEPORTS, [...comment(name), ...protoMatch, '--dport', nodePort, '-j', externalTrafficChain]);
+    }
+    if (!hasExternalEndpoints) {
+      filter.append(EXTERNAL_SERVICES, [
+        ...comment(externalFilterComment),
+        '-m',
+        'addrtype',
+        '--dst-type',
+        'LOCAL',
+        ...protoMatch,
+        '--dport',
+        nodePort,
+        '-j',
+        externalFilterTarget,
+      ]);
+    }
+  }
+
+  // Health check node port: accepted whether or not this node has local endpoints.
+  if (sp.healthCheckNodePort !== 0) {
+    filter.append(NODEPORTS, [
+      ...comment(`${name} health check node port`),
+      '-m',
+      'tcp',
+      '-p',
+      'tcp',
+      '--dport',
+      String(sp.healthCheckNodePort),
+      '-j',
+      'ACCEPT',
+    ]);
+  }
+
+  // Internal traffic: masquerade what does not come from a local pod (or everything with masqueradeAll).
+  if (hasInternalEndpoints) {
+    const match = [...comment(`${name} cluster IP`), ...protoMatch, '-d', sp.clusterIP, '--dport', port];
+    if (settings.masqueradeAll) {
+      nat.append(internalTrafficChain, [...match, '-j', MARK_MASQ]);
+    } else if (settings.localDetector !== null) {
+      nat.append(internalTrafficChain, [...match, ...settings.localDetector.ifNotLocal, '-j', MARK_MASQ]);
+    }
+  }
+
+  // External destinations all go through the EXT chain.
+  if (usesExternalTrafficChain) {
+    nat.declare(externalTrafficChain);
+    if (!sp.externalPolicyLocal) {
+      // endpoints may be on other nodes: masquerade
+      nat.append(externalTrafficChain, [...comment(`masquerade traffic for ${name} external destinations`), '-j', MARK_MASQ]);
+    } else {
+      if (settings.localDetector !== null) {
+        // pod -> external IP is treated as if it went out to the load balancer and came back
+        nat.append(externalTrafficChain, [
+          ...comment(`pod traffic for ${name} external destinations`),
+          ...settings.localDetector.ifLocal,
+          '-j',
+          clusterPolicyChain,
+        ]);
+      }
+      // the node itself: its source address is a local one, so it must be masqueraded
+      nat.append(externalTrafficChain, [
+        ...comment(`masquerade LOCAL traffic for ${name} external destinations`),
+        '-m',
+        'addrtype',
+        '--src-type',
+        'LOCAL',
+        '-j',
+        MARK_MASQ,
+      ]);
+      nat.append(externalTrafficChain, [
+        ...comment(`route LOCAL traffic for ${name} external destinations`),
+        '-m',
+        'addrtype',
+        '--src-type',
+        'LOCAL',
+        '-j',
+        clusterPolicyChain,
+      ]);
+    }
+    if (hasExternalEndpoints) nat.append(externalTrafficChain, ['-j', externalPolicyChain]);
+  }
+
+  // loadBalancerSourceRanges.
+  if (usesFWChain) {
+    const fw = chains.fw;
+    nat.declare(fw);
+    const head = comment(`${name} loadbalancer IP`);
+    let allowFromNode = false;
+    for (const cidr of sp.loadBalancerSourceRanges) {
+      nat.append(fw, [...head, '-s', cidr, '-j', externalTrafficChain]);
+      if (settings.nodeIP !== null && cidrContains(cidr, settings.nodeIP)) allowFromNode = true;
+    }
+    // A node reaching its own VIP-like load balancer IP loops back with the VIP as source.
+    if (allowFromNode) {
+      for (const ip of sp.loadBalancerVIPs) nat.append(fw, [...head, '-s', ip, '-j', externalTrafficChain]);
+    }
+    // What falls through was not DNATed; KUBE-PROXY-FIREWALL drops it in filter.
+    nat.append(fw, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
+  }
+
+  if (usesClusterPolicyChain) {
+    nat.declare(clusterPolicyChain);
+    writeServiceToEndpointRules(nat, ctx, sp, clusterPolicyChain, clusterEndpoints);
+  }
+  if (usesLocalPolicyChain) {
+    nat.declare(localPolicyChain);
+    writeServiceToEndpointRules(nat, ctx, sp, localPolicyChain, localEndpoints);
+  }
+
+  for (const ep of cat.allReachableEndpoints) {
+    const sep = endpointChainName(name, protocol, ep.endpoint);
+    nat.declare(sep);
+    const head = ctx.largeClusterMode ? [] : comment(name);
+    // hairpin: an endpoint reaching itself through the service must be masqueraded
+    nat.append(sep, [...head, '-s', ep.ip, '-j', MARK_MASQ]);
+    const affinity = sp.sessionAffinity.type === 'ClientIP' ? ['-m', 'recent', '--name', sep, '--set'] : [];
+    nat.append(sep, [...head, ...affinity, ...protoMatch, '-j', 'DNAT', '--to-destination', ep.endpoint]);
+  }
+}
+
+function writeServiceToEndpointRules(nat: TableWriter, ctx: Context, sp: ServicePort, chain: string, endpoints: Endpoint[]): void {
+  const name = sp.key;
+  const protocol = sp.protocol.toLowerCase();
+  const seps = endpoints.map((ep) => endpointChainName(name, protocol, ep.endpoint));
+  const note = (ep: Endpoint): string[] => (ctx.largeClusterMode ? [] : comment(`${name} -> ${ep.endpoint}`));
+  if (sp.sessionAffinity.type === 'ClientIP') {
+    const seconds = String(sp.sessionAffinity.maxAgeSeconds);
+    endpoints.forEach((ep, i) => {
+      nat.append(chain, [...note(ep), '-m', 'recent', '--name', seps[i]!, '--rcheck', '--seconds', seconds, '--reap', '-j', seps[i]!]);
+    });
+  }
+  const n = endpoints.length;
+  endpoints.forEach((ep, i) => {
+    const stat = i < n - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', computeProbability(n - i)] : [];
+    nat.append(chain, [...note(ep), ...stat, '-j', seps[i]!]);
+  });
+}
+
+/** The last rule(s) of nat KUBE-SERVICES: hand everything addressed to a node port address to KUBE-NODEPORTS. */
+function writeNodePortsJump(nat: TableWriter, settings: ProxierSettings): void {
+  const note = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
+  if (settings.nodePortAddresses.matchAll) {
+    const dest = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
+    // localhost NodePorts never work on IPv6, and on IPv4 only with route_localnet
+    if (settings.family === 'IPv6') dest.push('!', '-d', '::1/128');
+    else if (!settings.localhostNodePorts) dest.push('!', '-d', '127.0.0.0/8');
+    nat.append(SERVICES, [...note, ...dest, '-j', NODEPORTS]);
+    return;
+  }
+  for (const ip of nodePortIPs(settings.nodePortAddresses, settings.localAddresses)) {
+    if (isLoopback(ip) && (settings.family === 'IPv6' || !settings.localhostNodePorts)) continue; // upstream logs an error
+    nat.append(SERVICES, [...note, '-d', ip, '-j', NODEPORTS]);
+  }
+}

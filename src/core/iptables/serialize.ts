@@ -1,0 +1,222 @@
+// Ruleset -> text.
+//
+// serializeRestore writes what kube-proxy passes to `iptables-restore --noflush --counters` on a full
+// sync: per table `*table`, the `:CHAIN - [0:0]` lines, the `-A` lines, `COMMIT`. kube-proxy builds each
+// line by joining words with single blanks (pkg/proxy/util LineBuffer); the only words it quotes are the
+// comments it formats with spaces in them, which it writes inside double quotes with no escaping
+// (`--comment "ns1/svc1:p80 cluster IP"`), while a comment without a space stays bare
+// (`--comment ns1/svc1:p80`). So here a word is quoted exactly when it holds a blank.
+//
+// serializeSave writes iptables-save's layout instead, with its own quoting: the value of a --comment is
+// printed bare only when it is made of [A-Za-z0-9_-] alone, otherwise double-quoted with \ before
+// " \ and ' (xtables_save_string). The words stay in the Ruleset's order (iptables-save itself would print
+// the kernel's canonical order: -d with /32, -p before -m …); it is meant for tests and display.
+//
+// sortRestoreLikeUpstream is upstream's test normalisation (sortIPTablesRules in proxier_test.go, over
+// pkg/util/iptables/testing's IPTablesDump.String()), which every expected ruleset in proxier_test.go is
+// written in.
+
+import type { Rule, Ruleset, Table } from './types.js';
+import { rulesInWriteOrder } from './render/order.js';
+
+/** A word as kube-proxy writes it into restore input. */
+export function quoteRestoreWord(word: string): string {
+  return word.includes(' ') ? `"${word}"` : word;
+}
+
+/** One rule's text after `-A CHAIN ` as kube-proxy writes it. */
+export function restoreRuleText(rule: Rule): string {
+  return rule.words.map(quoteRestoreWord).join(' ');
+}
+
+export function chainLine(name: string, policy = '-', counters?: { packets: bigint; bytes: bigint }): string {
+  return `:${name} ${policy} [${counters?.packets ?? 0n}:${counters?.bytes ?? 0n}]`;
+}
+
+/** The body of one table as kube-proxy writes it (without the `*table` and `COMMIT` lines). */
+export function restoreTableLines(table: Table): string[] {
+  const lines = table.chains.map((c) => chainLine(c.name));
+  for (const { chain, rule } of rulesInWriteOrder(table)) lines.push(`-A ${chain.name} ${restoreRuleText(rule)}`);
+  return lines;
+}
+
+/** The iptables-restore input kube-proxy writes for this ruleset on a full sync (no stale chains to delete). */
+export function serializeRestore(rs: Ruleset): string {
+  let out = '';
+  for (const table of rs.tables) {
+    out += `*${table.name}\n`;
+    for (const line of restoreTableLines(table)) out += line + '\n';
+    out += 'COMMIT\n';
+  }
+  return out;
+}
+
+const SAVE_BARE = /^[A-Za-z0-9_-]+$/;
+
+/** xtables_save_string. */
+export function quoteSaveString(value: string): string {
+  if (SAVE_BARE.test(value)) return value;
+  return `"${value.replace(/["\\']/g, (c) => `\\${c}`)}"`;
+}
+
+function saveWord(word: string, previous: string | undefined): string {
+  if (previous === '--comment') return quoteSaveString(word);
+  if (word === '' || /[\s"'\\]/.test(word)) return quoteSaveString(word);
+  return word;
+}
+
+/** iptables-save's layout and quoting; with `counters`, the `[packets:bytes]` prefixes of `iptables-save -c`. */
+export function serializeSave(rs: Ruleset, opts: { counters?: boolean } = {}): string {
+  let out = '';
+  for (const table of rs.tables) {
+    out += `*${table.name}\n`;
+    for (const c of table.chains) out += chainLine(c.name, c.policy, c.counters) + '\n';
+    for (const c of table.chains) {
+      for (const r of c.rules) {
+        const prefix = opts.counters ? `[${r.counters?.packets ?? 0n}:${r.counters?.bytes ?? 0n}] ` : '';
+        const words = r.words.map((w, i) => saveWord(w, r.words[i - 1]));
+        out += `${prefix}-A ${c.name}${words.length > 0 ? ' ' + words.join(' ') : ''}\n`;
+      }
+    }
+    out += 'COMMIT\n';
+  }
+  return out;
+}
+
+// ---- upstream's test normalisation -------------------------------------------------------------------
+
+interface DumpRule {
+  raw: string;
+  comment: string | null;
+}
+interface DumpChain {
+  name: string;
+  counters: string;
+  rules: DumpRule[];
+  deleted: boolean;
+}
+interface DumpTable {
+  name: string;
+  chains: DumpChain[];
+}
+
+/** The words of a rule line, quoted stretches kept whole, as the test parser cuts them. */
+function testParserWords(line: string): string[] {
+  const out: string[] = [];
+  const re = /(?:^|\s)("[^"]*"|[^"]\S*)/g;
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) out.push(m[1]!.replace(/^"+|"+$/g, ''));
+  return out;
+}
+
+function parseDump(text: string): DumpTable[] {
+  const tables: DumpTable[] = [];
+  let table: DumpTable | null = null;
+  let state: 'table' | 'chains' | 'rules' = 'table';
+  const lines = text.replace(/^\n+|\n+$/g, '').split('\n');
+  for (let raw of lines) {
+    for (;;) {
+      raw = raw.trim();
+      if (raw === '' || raw.startsWith('#')) break;
+      if (state === 'table') {
+        if (!raw.startsWith('*')) throw new Error(`cannot parse restore text: table ${tables.length + 1} starts with ${JSON.stringify(raw)}`);
+        table = { name: raw.slice(1), chains: [] };
+        tables.push(table);
+        state = 'chains';
+        break;
+      }
+      if (state === 'chains') {
+        const m = /^:([^ ]*) - \[([0-9]*):([0-9]*)\]$/.exec(raw);
+        if (m === null) {
+          state = 'rules';
+          continue;
+        }
+        table!.chains.push({ name: m[1]!, counters: `${m[2]}:${m[3]}`, rules: [], deleted: false });
+        break;
+      }
+      let m: RegExpExecArray | null;
+      if ((m = /^-A ([^ ]*) (.*)$/.exec(raw)) !== null) {
+        const chain = table!.chains.find((c) => c.name === m![1]);
+        if (!chain) throw new Error(`cannot parse restore text: rule for undeclared chain ${m[1]}`);
+        const words = testParserWords(raw);
+        const at = words.indexOf('--comment');
+        chain.rules.push({ raw, comment: at >= 0 && at + 1 < words.length ? words[at + 1]! : null });
+      } else if ((m = /^-X (.*)$/.exec(raw)) !== null) {
+        const chain = table!.chains.find((c) => c.name === m![1]);
+        if (!chain) throw new Error(`cannot parse restore text: -X of undeclared chain ${m[1]}`);
+        chain.deleted = true;
+      } else if (raw === 'COMMIT') {
+        state = 'table';
+      } else {
+        throw new Error(`cannot parse restore text: ${JSON.stringify(raw)}`);
+      }
+      break;
+    }
+  }
+  if (state !== 'table') throw new Error('cannot parse restore text: no COMMIT line');
+  return tables;
+}
+
+function serviceNameOfComment(c: string): string {
+  const i = c.search(/[ :]/);
+  return i === -1 ? c : c.slice(0, i);
+}
+
+/** orderByCommentServiceName: a strict "less" on the service name in the comments (false without both). */
+function byServiceName(a: DumpRule, b: DumpRule): boolean {
+  if (a.comment === null || b.comment === null) return false;
+  return serviceNameOfComment(a.comment) < serviceNameOfComment(b.comment);
+}
+
+function stableSort<T>(items: T[], less: (a: T, b: T) => boolean): void {
+  // insertion sort: stable, and well-defined for the partial orders upstream's comparators are
+  for (let i = 1; i < items.length; i++) {
+    const x = items[i]!;
+    let j = i - 1;
+    while (j >= 0 && less(x, items[j]!)) {
+      items[j + 1] = items[j]!;
+      j--;
+    }
+    items[j + 1] = x;
+  }
+}
+
+function chainRank(name: string): number {
+  if (name === 'KUBE-NODEPORTS') return 0;
+  if (name === 'KUBE-SERVICES') return 1;
+  return name.startsWith('KUBE-') ? 2 : 3;
+}
+
+/**
+ * sortIPTablesRules: tables by name; chains KUBE-NODEPORTS, KUBE-SERVICES, other KUBE-* by name, then the
+ * rest by name; the rules of KUBE-NODEPORTS and KUBE-SERVICES stably by the service name in their comment
+ * (nat KUBE-SERVICES' "must be the last rule" rule kept last); each chain's rules together, then the -X
+ * lines. Rule lines are kept as written.
+ */
+export function sortRestoreLikeUpstream(text: string): string {
+  const tables = parseDump(text);
+  tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const t of tables) {
+    t.chains.sort((a, b) => chainRank(a.name) - chainRank(b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const c of t.chains) {
+      if (c.name === 'KUBE-NODEPORTS' || (c.name === 'KUBE-SERVICES' && t.name === 'filter')) {
+        stableSort(c.rules, byServiceName);
+      } else if (c.name === 'KUBE-SERVICES' && t.name === 'nat') {
+        const last = (r: DumpRule) => r.comment !== null && r.comment.includes('must be the last rule');
+        stableSort(c.rules, (a, b) => {
+          if (last(a)) return false;
+          if (last(b)) return true;
+          return byServiceName(a, b);
+        });
+      }
+    }
+  }
+  let out = '';
+  for (const t of tables) {
+    out += `*${t.name}\n`;
+    for (const c of t.chains) out += `:${c.name} - [${c.counters}]\n`;
+    for (const c of t.chains) for (const r of c.rules) out += r.raw + '\n';
+    for (const c of t.chains) if (c.deleted) out += `-X ${c.name}\n`;
+    out += 'COMMIT\n';
+  }
+  return out;
+}
