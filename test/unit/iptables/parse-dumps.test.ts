@@ -4,11 +4,11 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { parseIptablesSave } from '../../../src/core/iptables/parse.js';
+import { parseIptablesSave, parseRestore } from '../../../src/core/iptables/parse.js';
 import type { Ruleset } from '../../../src/core/iptables/types.js';
 import { viewRule, type ModuleMatch } from '../../../src/core/iptables/words.js';
 
@@ -199,5 +199,27 @@ describe('real dumps', () => {
     ]);
     const loop = viewRule({ words: rulesOf(rs, 'nat', 'KUBE-POSTROUTING')[0]! });
     assert.deepEqual(loop.matches.find((m): m is ModuleMatch => m.kind === 'module' && m.module === 'set')?.set?.flags, ['dst', 'dst', 'src']);
+  });
+});
+
+// kube-proxy's own restore input, as pinned for the renderer in upstream/*.rules (another suite's fixtures,
+// read here only): every script parses as `iptables-restore --noflush` input and every word is claimed.
+describe('kube-proxy restore input (upstream/*.rules)', () => {
+  const up = join(DIR, '..', 'upstream');
+  const files = existsSync(up) ? readdirSync(up).filter((f) => f.endsWith('.rules')) : [];
+  it('parses each one and reads every word', { skip: files.length === 0 ? 'no upstream fixtures' : false }, () => {
+    let rules = 0;
+    for (const f of files) {
+      const s = parseRestore(readFileSync(join(up, f), 'utf8'), { source: f, noflush: true });
+      for (const t of s.ruleset.tables) {
+        for (const c of t.chains) {
+          for (const r of c.rules) {
+            rules++;
+            assert.deepEqual(viewRule(r).unknown, [], `${f} ${c.name}: ${r.words.join(' ')}`);
+          }
+        }
+      }
+    }
+    assert.ok(rules > 100, `${rules} rules`);
   });
 });
