@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { InputError } from '../core/errors.js';
 import { engineFor } from '../core/modes.js';
+import { closeNames } from '../core/suggest.js';
 import { buildProxyView } from '../core/proxy-view.js';
 import type { Ruleset } from '../core/iptables/types.js';
 import { hostRulesReader, type LiveRulesReader } from '../kube/live-rules.js';
@@ -72,8 +73,7 @@ export default class Rules extends ProxymodeCommand {
     // Narrowed to one service, a family the service has no rules in is left out.
     const shown = narrow(live ? live.rulesets : expected).filter((rs) => !prefix || engine.summarize(rs).length > 0);
     if (prefix && shown.length === 0) {
-      const known = [...new Set(engine.summarize(expected[0]).map((s) => s.servicePort.split(':')[0]))];
-      const close = known.filter((k) => k.includes(prefix.split('/').pop() ?? prefix)).slice(0, 5);
+      const close = closeNames(prefix, expected.flatMap((rs) => engine.summarize(rs).map((s) => s.servicePort.split(':')[0])));
       throw new InputError(`no rules for service ${prefix} in ${live ? live.description : source.description}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; check the name and namespace.`);
     }
     switch (flags.output) {

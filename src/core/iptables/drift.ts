@@ -52,6 +52,9 @@ function servicePortDrift(e: ServicePortSummary, a: ServicePortSummary): Drift[]
     const es = share(ec);
     const as = share(ac);
     diffSets([...es.keys()], [...as.keys()], (k) => out.push({ servicePort: sp, kind: 'missing endpoint', detail: `${k} in ${ec.chain}` }), (k) => out.push({ servicePort: sp, kind: 'extra endpoint', detail: `${k} in ${ec.chain}` }));
+    if (Math.abs(ec.fallThrough - ac.fallThrough) > 1e-6) {
+      out.push({ servicePort: sp, kind: 'probability', detail: `${ec.chain}: ${(ac.fallThrough * 100).toFixed(1)}% of new connections match no endpoint rule` });
+    }
     for (const [ep, p] of es) {
       const q = as.get(ep);
       // Compare as the kernel stores them; each statistic rule's probability is rounded to 1/2^31.

@@ -30,7 +30,7 @@ export interface ServicePortSummary {
   servicePort: string;
   entries: EntrySummary[];
   /** Balancing chains (KUBE-SVC-, KUBE-SVL-) with their endpoints. */
-  chains: Array<{ chain: string; endpoints: EndpointShare[]; affinitySeconds: number | null }>;
+  chains: Array<{ chain: string; endpoints: EndpointShare[]; affinitySeconds: number | null; /** Share of new connections no endpoint rule takes (0 in a healthy chain). */ fallThrough: number }>;
   /** Rejects and drops kube-proxy installs for this service port ("has no endpoints", source ranges …). */
   verdicts: string[];
 }
@@ -139,7 +139,7 @@ function balance(chain: string, rules: RuleView[], nat: Map<string, Chain>): Ser
     endpoints.push({ endpoint: dnatOf(nat.get(target)?.rules ?? []), chain: target, probability: remaining * p });
     remaining *= 1 - p;
   }
-  return { chain, endpoints, affinitySeconds };
+  return { chain, endpoints, affinitySeconds, fallThrough: endpoints.length ? remaining : 0 };
 }
 
 function dnatOf(rules: Rule[]): string {
