@@ -13,22 +13,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { prng } from '../../../bench/synthetic.js';
 import { BUILTIN_CHAINS, parseIptablesSave } from '../../../src/core/iptables/parse.js';
 import { serializeRestore, serializeSave } from '../../../src/core/iptables/serialize.js';
 import type { Chain, IPFamily, Rule, Ruleset, Table, TableName } from '../../../src/core/iptables/types.js';
 
-// ---- a tiny seeded PRNG (mulberry32) and a generator of realistic rulesets --------------------------------
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// ---- a generator of realistic rulesets, driven by the benchmarks' seeded PRNG -----------------------------
 
 class Gen {
   constructor(
