@@ -7,18 +7,23 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WebSocketServer } from 'ws';
 import { cleanEnv, hasKubectl, proxymodeAsync, ROOT } from './run.js';
 
 const FIX = join(ROOT, 'test', 'kube', 'fixtures');
 const fixture = (p: string) => readFileSync(join(FIX, p), 'utf8');
 
-type Mode = 'ok' | 'forbidden';
+type Mode = 'ok' | 'forbidden' | 'exec-forbidden';
 let mode: Mode = 'ok';
 const seen: string[] = [];
 
 function answer(path: string): [number, string] {
   if (mode === 'forbidden' && path.startsWith('/api/v1/nodes')) return [403, fixture('errors/403-forbidden-list-nodes.json')];
   if (path.startsWith('/api/v1/nodes?')) return [200, fixture('kind/nodes.json')];
+  if (path.startsWith('/api/v1/services?')) return [200, fixture('kind/services.json')];
+  if (path.startsWith('/apis/discovery.k8s.io/v1/endpointslices?')) return [200, fixture('kind/endpointslices.json')];
+  // kind's kube-proxy DaemonSet pod on kind-worker (the kubeadm pod's shape: kind deploys kube-proxy with kubeadm).
+  if (path.startsWith('/api/v1/namespaces/kube-system/pods?') && path.includes('spec.nodeName%3Dkind-worker')) return [200, fixture('kubeadm/kube-proxy-pods.json')];
   const cm = /^\/api\/v1\/namespaces\/kube-system\/configmaps\/([^?]+)$/.exec(path);
   if (cm) {
     const item = JSON.parse(fixture('kind/kube-system-configmaps.json')).items.find((i: { metadata: { name: string } }) => i.metadata.name === cm[1]);
@@ -29,6 +34,8 @@ function answer(path: string): [number, string] {
 
 let server: Server;
 let kubeconfig: string;
+/** What `iptables-save` prints in the kube-proxy pod. */
+let liveDump = '';
 
 before(async () => {
   server = createServer((req, res) => {
@@ -36,6 +43,19 @@ before(async () => {
     const [code, body] = answer(req.url ?? '');
     res.writeHead(code, { 'Content-Type': body.startsWith('{') ? 'application/json' : 'text/plain' });
     res.end(body);
+  });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
+  server.on('upgrade', (req, socket, head) => {
+    seen.push(`UPGRADE ${req.url}`);
+    if (mode === 'exec-forbidden') {
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(liveDump)]));
+      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Success' }))]));
+      ws.close();
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
@@ -85,5 +105,36 @@ describe('get against a live API server', () => {
     const ok = await proxymodeAsync(['get', '--kubeconfig', kubeconfig, '-o', 'yaml'], { viaKubectl: true });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^  mode: iptables$/m);
+  });
+});
+
+describe('rules against a live API server', () => {
+  it('renders the node\'s rules, reads its live rules in its kube-proxy pod over pods/exec, and finds them in sync', async () => {
+    mode = 'ok';
+    const rendered = await proxymodeAsync(['rules', '--kubeconfig', kubeconfig, '--node', 'kind-worker', '-o', 'restore']);
+    assert.equal(rendered.code, 0, rendered.stderr);
+    liveDump = rendered.stdout;
+    seen.length = 0;
+    const diff = await proxymodeAsync(['rules', '--kubeconfig', kubeconfig, '--node', 'kind-worker', '--diff']);
+    assert.equal(diff.code, 0, diff.stdout + diff.stderr);
+    assert.match(diff.stdout, /^Live: node kind-worker \(pod kube-system\/kube-proxy-9mz2k\)$/m);
+    assert.match(diff.stdout, /In sync/);
+    assert.ok(seen.some((s) => s.startsWith('UPGRADE /api/v1/namespaces/kube-system/pods/kube-proxy-9mz2k/exec?') && s.includes('command=iptables-save')), seen.join('\n'));
+  });
+
+  it('a live dump missing a service is drift: exit 1', async () => {
+    mode = 'ok';
+    const rendered = await proxymodeAsync(['rules', '--kubeconfig', kubeconfig, '--node', 'kind-worker', '-o', 'restore']);
+    liveDump = rendered.stdout.split('\n').filter((l) => !l.includes('kube-system/kube-dns:dns cluster IP"')).join('\n');
+    const diff = await proxymodeAsync(['rules', '--kubeconfig', kubeconfig, '--node', 'kind-worker', '--diff']);
+    assert.equal(diff.code, 1, diff.stderr);
+    assert.match(diff.stdout, /^kube-system\/kube-dns:dns\s+missing service/m);
+  });
+
+  it('RBAC refusal of pods/exec names the verb and resource: exit 3', async () => {
+    mode = 'exec-forbidden';
+    const r = await proxymodeAsync(['rules', '--kubeconfig', kubeconfig, '--node', 'kind-worker', '--actual']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stderr, 'error: forbidden: you may not exec into pod kube-system/kube-proxy-9mz2k (RBAC); ask a cluster admin to grant "create" on "pods/exec" in namespace "kube-system".\n');
   });
 });
