@@ -1,6 +1,9 @@
 // Every benchmark case, by id; later issues add theirs here.
 import { iptablesPartial, iptablesRender } from './iptables.js';
+import { ipvsRender } from './ipvs.js';
+import { modeGet } from './mode.js';
 import { modelBuild } from './model.js';
+import { traceFirstPacket, traceNextPacket } from './trace.js';
 import { startupHelp } from './startup.js';
 import type { BenchCase } from '../types.js';
 
@@ -9,4 +12,8 @@ export const CASES: Record<string, BenchCase> = {
   model: modelBuild,
   iptables: iptablesRender,
   'iptables-partial': iptablesPartial,
+  'trace-first': traceFirstPacket,
+  'trace-next': traceNextPacket,
+  ipvs: ipvsRender,
+  mode: modeGet,
 };

@@ -1,7 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { buildModeReport } from '../core/report/mode.js';
+import { buildModeReport, type ModeEvidence } from '../core/report/mode.js';
+import { discoverModeEvidence, PROXY_MODE_ENDPOINT_NOTE } from '../kube/discovery.js';
+import { fileModeEvidence } from '../kube/discovery-files.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
-import { openSource } from '../kube/source.js';
+import { ApiSource, openSource } from '../kube/source.js';
 import { makeColor } from '../ui/color.js';
 import { renderModeReport } from '../ui/mode-view.js';
 import { Progress } from '../ui/progress.js';
@@ -12,7 +14,7 @@ import { outputFlag, proxyConfigFlags, sourceFlags } from './flags.js';
 export default class Mode extends ProxymodeCommand {
   static override summary = 'Show which proxy mode every node runs, beside what is configured.';
   static override description =
-    'Reads kube-proxy\'s configuration (the kube-proxy ConfigMap, or --config) and the Nodes, and shows per node the configured mode, the running mode, the IPVS scheduler and the kube-proxy version. With -f it works offline on saved objects.';
+    'Reads kube-proxy\'s configuration (the kube-proxy ConfigMap or kube-proxy-config, the DaemonSet\'s or static pod\'s --proxy-mode, k3s/RKE2 --kube-proxy-arg node annotations, or --config) and, per node, what its kube-proxy pod says it started (its log\'s "Using … Proxier" line, fallbacks and crash loops, restarts, image version). With --probe the node\'s live rules decide. Detects what replaced kube-proxy (Cilium, Calico eBPF, kube-router, Antrea proxyAll, OVN-Kubernetes). With -f it works offline on saved objects, and on logs saved as kube-proxy-logs/<pod>.log (or .txt) beside them.';
   static override aliases = ['get'];
   static override strict = false;
   static override args = { node: Args.string({ ignoreStdin: true, description: 'Only these nodes.' }) };
@@ -20,32 +22,48 @@ export default class Mode extends ProxymodeCommand {
     ...sourceFlags,
     ...proxyConfigFlags,
     output: outputFlag(),
-    check: Flags.boolean({ description: 'Exit 1 when any node runs another mode than configured.' }),
+    check: Flags.boolean({ description: 'Exit 1 when any node runs another mode than configured (fallback, crash loop or mismatch).' }),
+    probe: Flags.boolean({ description: 'Also read each node\'s live rules (nft, iptables-save, ipvsadm) by exec in its kube-proxy pod; needs "create" on "pods/exec" in kube-system.' }),
   };
   static override examples = [
     '<%= config.bin %> get',
     '<%= config.bin %> get -f examples/',
     '<%= config.bin %> get worker-1 -o json',
+    '<%= config.bin %> get --check',
   ];
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Mode);
+    const only = argv as string[];
+    const offline = !!flags.filename?.length;
     const source = openSource(flags);
     // Files read in an instant; only the cluster is worth a progress line.
-    const progress = new Progress(!flags.filename?.length && process.stderr.isTTY === true);
+    const progress = new Progress(!offline && process.stderr.isTTY === true);
     progress.update(`reading nodes and kube-proxy's configuration from ${source.description} …`);
-    const [config, nodes] = await Promise.all([loadProxyConfig(source, flags.config, overridesFromFlags(flags)), source.nodes()]).finally(() =>
-      progress.done(),
-    );
-    const report = buildModeReport({
-      source: source.description,
-      nodes,
-      config,
-      only: argv as string[],
-      runningEvidence: flags.filename?.length ? 'saved objects carry no kube-proxy logs or rules' : 'reading kube-proxy logs and rules is not built yet',
-    });
-    if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output, report));
-    else writeOut(renderModeReport(report, { wide: flags.output === 'wide', color: makeColor({ noColor: flags['no-color'] }) }));
-    if (flags.check && report.nodes.some((n) => n.running !== null && n.running !== n.configured)) process.exitCode = 1;
+    let evidence: ModeEvidence | undefined;
+    let runningEvidence: string | undefined;
+    try {
+      const [config, nodes] = await Promise.all([loadProxyConfig(source, flags.config, overridesFromFlags(flags)), source.nodes()]);
+      if (offline) {
+        evidence = fileModeEvidence(flags.filename!, await source.others(), await source.proxyConfigMaps());
+        if (!evidence.pods.length && !evidence.replacement && !evidence.daemonSetCommand) {
+          evidence = undefined;
+          runningEvidence = 'the saved objects hold no kube-proxy Pods (save them with kubectl -n kube-system get pods -l k8s-app=kube-proxy -o yaml, and their logs as kube-proxy-logs/<pod>.log)';
+        }
+      } else {
+        const client = (source as ApiSource).kubeClient;
+        progress.update('listing kube-proxy pods and what may replace kube-proxy …');
+        evidence = await discoverModeEvidence(client, { nodes: only, probe: flags.probe, onProgress: (t) => progress.update(t) });
+        if (flags.probe) evidence.notes = [...(evidence.notes ?? []), PROXY_MODE_ENDPOINT_NOTE];
+        if (evidence.unavailable) runningEvidence = evidence.unavailable;
+      }
+      progress.done();
+      const report = buildModeReport({ source: source.description, nodes, config, only, evidence, runningEvidence, modeOverridden: !!flags.mode });
+      if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output, report));
+      else writeOut(renderModeReport(report, { wide: flags.output === 'wide', color: makeColor({ noColor: flags['no-color'] }) }));
+      if (flags.check && report.nodes.some((n) => n.mismatch)) process.exitCode = 1;
+    } finally {
+      progress.done();
+    }
   }
 }

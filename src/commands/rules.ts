@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { InputError } from '../core/errors.js';
-import { engineFor } from '../core/modes.js';
+import { engineFor, type LiveReader, type ModeEngine, type TextOutput } from '../core/modes.js';
 import { closeNames } from '../core/suggest.js';
 import { buildProxyView } from '../core/proxy-view.js';
-import type { Ruleset } from '../core/iptables/types.js';
-import { hostRulesReader, type LiveRulesReader } from '../kube/live-rules.js';
+import type { IPFamily } from '../core/iptables/types.js';
+import { hostRulesReader } from '../kube/live-rules.js';
 import { readText } from '../kube/files.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
 import { ApiSource, openSource } from '../kube/source.js';
@@ -12,6 +12,7 @@ import { makeColor } from '../ui/color.js';
 import { colourDiff, unifiedDiff } from '../ui/diff.js';
 import { formatData, warn, writeOut } from '../ui/print.js';
 import { renderDrift, renderServiceRules } from '../ui/rules-view.js';
+import { renderTable } from '../ui/table.js';
 import { ProxymodeCommand } from './base.js';
 import { outputFlag, proxyConfigFlags, sourceFlags } from './flags.js';
 import { checkMode } from './not-built.js';
@@ -27,12 +28,13 @@ export default class Rules extends ProxymodeCommand {
     output: outputFlag(['restore', 'nft', 'ipvsadm']),
     actual: Flags.boolean({ description: 'Show the node\'s live rules instead of rendering them.' }),
     diff: Flags.boolean({ description: 'Compare rendered and live rules; exit 1 on drift.' }),
-    rules: Flags.string({ description: 'A saved iptables-save dump to use as the live rules.' }),
+    rules: Flags.string({ description: 'A saved dump to use as the live rules: iptables-save output; for mode ipvs, `ipvsadm -Sn` and `ipset save` output (with iptables-save output) in one file.' }),
   };
   static override examples = [
     '<%= config.bin %> rules -f examples/ --mode iptables --node worker-1',
     '<%= config.bin %> rules shop/web -f examples/ --mode iptables -o restore',
     '<%= config.bin %> rules --diff --node worker-1',
+    '<%= config.bin %> rules -f examples/ --mode ipvs --node worker-1 -o ipvsadm',
   ];
 
   async run(): Promise<void> {
@@ -41,7 +43,11 @@ export default class Rules extends ProxymodeCommand {
     const source = openSource(flags);
     const config = await loadProxyConfig(source, flags.config, overridesFromFlags(flags));
     const engine = engineFor(config.effectiveMode, '`kubectl proxymode rules`');
-    if (['nft', 'ipvsadm'].includes(flags.output)) throw new InputError(`-o ${flags.output} is for mode ${flags.output === 'nft' ? 'nftables' : 'ipvs'}; this is mode ${engine.mode}: use -o restore.`);
+    const textOutputs: readonly string[] = engine.textOutputs;
+    if (['restore', 'nft', 'ipvsadm'].includes(flags.output) && !textOutputs.includes(flags.output)) {
+      const owner = flags.output === 'nft' ? 'nftables' : flags.output === 'ipvsadm' ? 'ipvs' : 'iptables and ipvs';
+      throw new InputError(`-o ${flags.output} is for mode ${owner}; this is mode ${engine.mode}: use ${textOutputs.map((o) => `-o ${o}`).join(' or ')}.`);
+    }
     const [services, endpointSlices, nodes] = await Promise.all([source.services(), source.endpointSlices(), source.nodes()]);
     const view = buildProxyView({ services, endpointSlices, nodes }, config.config, source.description);
     if (view.nodeDefaulted && nodes.length > 1) warn(`no --node given: showing node ${view.nodeName}'s view (node-local policies differ per node).`);
@@ -52,7 +58,9 @@ export default class Rules extends ProxymodeCommand {
     const families = flags.rules ? view.families.slice(0, 1) : view.families;
     const expected = engine.render({ ...view, families }, config.config);
     const live = flags.actual || flags.diff || flags.rules ? await this.liveRulesets(engine, families.map((f) => f.family), source, view.nodeName, flags.rules) : undefined;
-    const narrow = (rs: Ruleset[]) => (prefix ? rs.map((r) => engine.narrow(r, prefix)) : rs);
+    if (live && engine.annotate) live.rulesets = live.rulesets.map((r, i) => (expected[i] ? engine.annotate!(r, expected[i]) : r));
+    type R = { family: IPFamily };
+    const narrow = (rs: R[]) => (prefix ? rs.map((r) => engine.narrow(r, prefix)) : rs);
     const header = `Source: ${source.description} · node ${view.nodeName || '<none>'} · mode ${engine.mode} · ${config.source}`;
 
     if (flags.diff) {
@@ -71,14 +79,16 @@ export default class Rules extends ProxymodeCommand {
     }
 
     // Narrowed to one service, a family the service has no rules in is left out.
-    const shown = narrow(live ? live.rulesets : expected).filter((rs) => !prefix || engine.summarize(rs).length > 0);
+    const shown = narrow(live ? live.rulesets : expected).filter((rs) => !prefix || engine.servicePorts(rs).length > 0);
     if (prefix && shown.length === 0) {
-      const close = closeNames(prefix, expected.flatMap((rs) => engine.summarize(rs).map((s) => s.servicePort.split(':')[0])));
+      const close = closeNames(prefix, expected.flatMap((rs) => engine.servicePorts(rs).map((s) => s.split(':')[0])));
       throw new InputError(`no rules for service ${prefix} in ${live ? live.description : source.description}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; check the name and namespace.`);
     }
     switch (flags.output) {
       case 'restore':
-        writeOut(engine.restoreText(shown));
+      case 'nft':
+      case 'ipvsadm':
+        writeOut(engine.text(flags.output as TextOutput, shown));
         break;
       case 'json':
       case 'yaml':
@@ -88,7 +98,11 @@ export default class Rules extends ProxymodeCommand {
         const parts = [live ? `${header}\nLive: ${live.description}` : header];
         for (const rs of shown) {
           if (shown.length > 1) parts.push('', rs.family);
-          parts.push('', renderServiceRules(engine.summarize(rs), { wide: flags.output === 'wide', color }));
+          if (engine.summarize) parts.push('', renderServiceRules(engine.summarize(rs), { wide: flags.output === 'wide', color }));
+          else if (engine.table) {
+            const t = engine.table([rs], flags.output === 'wide');
+            parts.push('', t.rows.length ? renderTable(t.headers, t.rows) : 'No virtual servers.');
+          }
         }
         writeOut(parts.join('\n'));
       }
@@ -96,18 +110,18 @@ export default class Rules extends ProxymodeCommand {
   }
 
   private async liveRulesets(
-    engine: ReturnType<typeof engineFor>,
-    families: Ruleset['family'][],
+    engine: ModeEngine<any>,
+    families: IPFamily[],
     source: ReturnType<typeof openSource>,
     node: string,
     dump: string | undefined,
-  ): Promise<{ description: string; rulesets: Ruleset[] }> {
+  ): Promise<{ description: string; rulesets: Array<{ family: IPFamily }> }> {
     if (dump) {
       const text = readText(dump);
-      return { description: `dump ${dump}`, rulesets: families.map((f) => engine.parseLive(text, f, dump)) };
+      return { description: `dump ${dump}`, rulesets: families.map((f) => engine.parseDump(text, f, dump)) };
     }
-    const reader: LiveRulesReader = source instanceof ApiSource ? await source.liveRules(node) : await hostRulesReader();
-    const rulesets = await Promise.all(families.map(async (f) => engine.parseLive(await reader.iptablesSave(f), f, reader.description)));
+    const reader: LiveReader = source instanceof ApiSource ? await source.liveRules(node) : await hostRulesReader();
+    const rulesets = await Promise.all(families.map((f) => engine.readLive(reader, f)));
     return { description: reader.description, rulesets };
   }
 }

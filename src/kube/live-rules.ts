@@ -10,6 +10,10 @@ export interface LiveRulesReader {
   /** For headers: "node worker-1 (pod kube-system/kube-proxy-x7k2p)". */
   readonly description: string;
   iptablesSave(family: IPFamily): Promise<string>;
+  /** `ipvsadm -Sn`: the IPVS virtual and real servers (ipvs mode). */
+  ipvsadmSave(): Promise<string>;
+  /** `ipset save`: the sets ipvs mode's iptables rules match. */
+  ipsetSave(): Promise<string>;
 }
 
 interface PodItem {
@@ -51,11 +55,22 @@ export class PodRulesReader implements LiveRulesReader {
     return new PodRulesReader(client, target, `node ${node} (pod ${target.namespace}/${target.pod})`);
   }
 
-  async iptablesSave(family: IPFamily): Promise<string> {
-    const cmd = family === 'IPv4' ? 'iptables-save' : 'ip6tables-save';
-    const r = await execInPod(this.client, this.target, [cmd]);
+  iptablesSave(family: IPFamily): Promise<string> {
+    return this.run([family === 'IPv4' ? 'iptables-save' : 'ip6tables-save']);
+  }
+
+  ipvsadmSave(): Promise<string> {
+    return this.run(['ipvsadm', '-Sn']);
+  }
+
+  ipsetSave(): Promise<string> {
+    return this.run(['ipset', 'save']);
+  }
+
+  private async run(command: string[]): Promise<string> {
+    const r = await execInPod(this.client, this.target, command);
     if (r.exitCode !== 0) {
-      throw new ClusterError(`${cmd} in pod ${this.target.namespace}/${this.target.pod} exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0] || 'no message'}; check that the kube-proxy image carries ${cmd}.`);
+      throw new ClusterError(`${command[0]} in pod ${this.target.namespace}/${this.target.pod} exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0] || 'no message'}; check that the kube-proxy image carries ${command[0]}.`);
     }
     return r.stdout;
   }
@@ -66,5 +81,15 @@ export async function hostRulesReader(): Promise<LiveRulesReader> {
   const run = localRunner();
   const detection = await detectIptablesKind(run);
   const backend = new IptablesCommandBackend(detection.kind, run);
-  return { description: `this host (iptables-${detection.kind}: ${detection.reason})`, iptablesSave: (family) => backend.save(family) };
+  const tool = async (argv: string[]) => {
+    const r = await run(argv);
+    if (r.code !== 0) throw new ClusterError(`${argv.join(' ')} on this host exited ${r.code}: ${r.stderr.trim().split('\n')[0] || 'no message'}.`);
+    return r.stdout;
+  };
+  return {
+    description: `this host (iptables-${detection.kind}: ${detection.reason})`,
+    iptablesSave: (family) => backend.save(family),
+    ipvsadmSave: () => tool(['ipvsadm', '-Sn']),
+    ipsetSave: () => tool(['ipset', 'save']),
+  };
 }

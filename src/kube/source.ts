@@ -82,6 +82,11 @@ export class ApiSource implements ClusterSource {
 
   async others() { return []; }
 
+  /** For readers that need more than lists (pod logs, exec). */
+  get kubeClient(): KubeClient {
+    return this.client;
+  }
+
   /** The live rules of a cluster node, read in its kube-proxy pod. */
   liveRules(node: string): Promise<LiveRulesReader> {
     return PodRulesReader.forNode(this.client, node);

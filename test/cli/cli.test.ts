@@ -44,9 +44,12 @@ describe('mode (get) on examples/', () => {
     const header = lines.find((l) => l.startsWith('NODE'));
     assert.ok(header, r.stdout);
     assert.match(header!, /^NODE\s{3,}CONFIGURED\s{3,}RUNNING\s{3,}SCHEDULER\s{3,}KUBE-PROXY\s{3,}STATUS$/);
-    for (const node of ['cp-1', 'worker-1', 'worker-2']) {
-      assert.match(r.stdout, new RegExp(`^${node}\\s+ipvs\\s+<unknown>\\s+rr\\s+v1\\.`, 'm'), node);
+    for (const node of ['cp-1', 'worker-1']) {
+      assert.match(r.stdout, new RegExp(`^${node}\\s+ipvs\\s+ipvs\\s+rr\\s+v1\\.31\\.4\\s+Running$`, 'm'), node);
     }
+    // worker-2's kube-proxy crash-loops: IPVS is missing and kube-proxy ≥ 1.25 no longer falls back.
+    assert.match(r.stdout, /^worker-2\s+ipvs\s+none\s+rr\s+v1\.31\.4\s+CrashLoopBackOff$/m);
+    assert.match(r.stdout, /^Note: worker-2: configured ipvs, running none: IPVS modules missing on this node; .*can't use the IPVS proxier: no such file or directory/m);
     assert.match(r.stdout, /ConfigMap kube-system\/kube-proxy/);
     assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when piped');
   });
@@ -58,7 +61,10 @@ describe('mode (get) on examples/', () => {
     assert.equal(report.configuration.mode, 'ipvs');
     assert.equal(report.configuration.scheduler, 'rr');
     assert.deepEqual(report.nodes.map((n: { node: string }) => n.node), ['cp-1', 'worker-1', 'worker-2']);
-    assert.ok(report.nodes.every((n: { configured: string; running: null }) => n.configured === 'ipvs' && n.running === null));
+    assert.deepEqual(report.nodes.map((n: { running: string }) => n.running), ['ipvs', 'ipvs', 'none']);
+    assert.deepEqual(report.nodes.map((n: { mismatch: boolean }) => n.mismatch), [false, false, true]);
+    assert.equal(report.nodes[2].restarts, 12);
+    assert.equal(report.nodes[2].pod, 'kube-system/kube-proxy-rk4zt');
   });
 
   it('-o yaml parses back to the same report as -o json', async () => {
@@ -76,6 +82,25 @@ describe('mode (get) on examples/', () => {
     const d = proxymode(['get', '-f', 'examples/nodes.yaml', '--config', bare]);
     assert.equal(d.code, 0, d.stderr);
     assert.match(d.stdout, /^worker-1\s+iptables \(default\)\s/m);
+  });
+
+  it('--check exits 1 when a node runs another mode than configured, 0 when all agree', () => {
+    const bad = proxymode(['get', '-f', 'examples/', '--check']);
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stdout, /CrashLoopBackOff/);
+    const good = proxymode(['get', 'cp-1', 'worker-1', '-f', 'examples/', '--check']);
+    assert.equal(good.code, 0, good.stderr);
+    // Without saved Pods nothing shows the running mode, so nothing can mismatch.
+    const noPods = proxymode(['get', '-f', 'examples/nodes.yaml', '-f', 'examples/kube-proxy-configmap.yaml', '--check', '-o', 'json']);
+    assert.equal(noPods.code, 0, noPods.stderr);
+    assert.ok(JSON.parse(noPods.stdout).nodes.every((n: { running: null }) => n.running === null));
+  });
+
+  it('-o wide shows pod, restarts, evidence and notes per node', () => {
+    const r = proxymode(['get', '-f', 'examples/', '-o', 'wide']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^NODE\s+CONFIGURED\s+RUNNING\s+SCHEDULER\s+KUBE-PROXY\s+STATUS\s+POD\s+RESTARTS\s+EVIDENCE\s+NOTES$/m);
+    assert.match(r.stdout, /^worker-2\s+ipvs\s+none\s+rr\s+v1\.31\.4\s+CrashLoopBackOff\s+kube-system\/kube-proxy-rk4zt\s+12\s+log\s+configured ipvs, running none/m);
   });
 
   it('narrows to named nodes, and names the unknown one', () => {
@@ -155,7 +180,7 @@ describe('errors: one sentence, the right exit code, no stack', () => {
   });
 
   it('commands whose engine is not built say so in one sentence and exit 2', () => {
-    for (const args of [['rules', '-f', 'examples/'], ['trace', 'svc/web', '-f', 'examples/'], ['sync', '--dry-run'], ['set', 'ipvs']]) {
+    for (const args of [['rules', '-f', 'examples/', '--mode', 'nftables'], ['sync', '--dry-run'], ['set', 'ipvs']]) {
       const r = proxymode(args);
       assert.equal(r.code, 2, args.join(' '));
       assertOneSentence(r.stderr);

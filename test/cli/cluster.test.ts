@@ -13,7 +13,7 @@ import { cleanEnv, hasKubectl, proxymodeAsync, ROOT } from './run.js';
 const FIX = join(ROOT, 'test', 'kube', 'fixtures');
 const fixture = (p: string) => readFileSync(join(FIX, p), 'utf8');
 
-type Mode = 'ok' | 'forbidden' | 'exec-forbidden';
+type Mode = 'ok' | 'forbidden' | 'exec-forbidden' | 'logs-forbidden';
 let mode: Mode = 'ok';
 const seen: string[] = [];
 
@@ -24,6 +24,14 @@ function answer(path: string): [number, string] {
   if (path.startsWith('/apis/discovery.k8s.io/v1/endpointslices?')) return [200, fixture('kind/endpointslices.json')];
   // kind's kube-proxy DaemonSet pod on kind-worker (the kubeadm pod's shape: kind deploys kube-proxy with kubeadm).
   if (path.startsWith('/api/v1/namespaces/kube-system/pods?') && path.includes('spec.nodeName%3Dkind-worker')) return [200, fixture('kubeadm/kube-proxy-pods.json')];
+  // get: kube-proxy pods by label (kind's DaemonSet pods), kube-system DaemonSets, and each pod's log.
+  if (path.startsWith('/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-proxy&')) return [200, fixture('kind/kube-proxy-pods-all.json')];
+  if (path.startsWith('/api/v1/namespaces/kube-system/pods?labelSelector=component%3Dkube-proxy&')) return [200, '{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"6021"},"items":[]}'];
+  if (path.startsWith('/apis/apps/v1/namespaces/kube-system/daemonsets?')) return [200, '{"kind":"DaemonSetList","apiVersion":"apps/v1","metadata":{"resourceVersion":"6021"},"items":[]}'];
+  if (/^\/api\/v1\/namespaces\/kube-system\/pods\/[^/]+\/log\?/.test(path)) {
+    if (mode === 'logs-forbidden') return [403, fixture('errors/403-forbidden-get-pods-log.json')];
+    return [200, fixture(path.includes('kube-proxy-t4wzr') ? 'logs/v1.31-nftables.txt' : 'logs/v1.31-iptables.txt')];
+  }
   const cm = /^\/api\/v1\/namespaces\/kube-system\/configmaps\/([^?]+)$/.exec(path);
   if (cm) {
     const item = JSON.parse(fixture('kind/kube-system-configmaps.json')).items.find((i: { metadata: { name: string } }) => i.metadata.name === cm[1]);
@@ -85,7 +93,48 @@ describe('get against a live API server', () => {
     const r = await proxymodeAsync(['get'], { env: cleanEnv({ KUBECONFIG: kubeconfig }) });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Source: cluster kind-kind \(http:\/\/127\.0\.0\.1:\d+\)$/m);
-    assert.match(r.stdout, /^kind-worker\s+iptables\s+<unknown>\s+-\s+<unknown>\s+Ready$/m);
+    assert.match(r.stdout, /^kind-worker\s+iptables\s+iptables\s+-\s+v1\.31\.0\s+Running$/m);
+    // kind-worker2's kube-proxy still runs nftables: a mismatch, with its note.
+    assert.match(r.stdout, /^kind-worker2\s+iptables\s+nftables\s+-\s+v1\.31\.0\s+Mismatch$/m);
+    assert.match(r.stdout, /^Note: kind-worker2: configured iptables, running nftables: kube-proxy pod kube-proxy-t4wzr started before the configuration changed/m);
+  });
+
+  it('reads kube-proxy pods by label in two lists and each log from its start; --check exits 1 on the mismatch', async () => {
+    mode = 'ok';
+    seen.length = 0;
+    const r = await proxymodeAsync(['get', '--kubeconfig', kubeconfig, '--check', '-o', 'json']);
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual(report.nodes.map((n: { running: string }) => n.running), ['iptables', 'iptables', 'nftables']);
+    assert.equal(seen.filter((s) => s.startsWith('GET /api/v1/namespaces/kube-system/pods?')).length, 2);
+    const logs = seen.filter((s) => s.includes('/log?'));
+    assert.equal(logs.length, 3);
+    assert.ok(logs.every((s) => /container=kube-proxy&limitBytes=\d+ Bearer kind-token$/.test(s)), logs.join('\n'));
+    const one = await proxymodeAsync(['get', 'kind-worker', '--kubeconfig', kubeconfig, '--check']);
+    assert.equal(one.code, 0, one.stderr);
+  });
+
+  it('--probe: the rules read by exec in each kube-proxy pod are the final evidence', async () => {
+    mode = 'ok';
+    seen.length = 0;
+    liveDump = '### nft\n### iptables\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-NPX46M4PTMTKRN6Y - [0:0]\n### ipvsadm\n';
+    const r = await proxymodeAsync(['get', '--kubeconfig', kubeconfig, '--probe', '--check', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual(report.nodes.map((n: { running: string }) => n.running), ['iptables', 'iptables', 'iptables']);
+    assert.deepEqual(report.nodes.map((n: { runningFrom: string }) => n.runningFrom), ['rules', 'rules', 'rules']);
+    assert.match(report.nodes[2].notes.join(' '), /the log says nftables but the rules show iptables/);
+    assert.match(report.notes.join(' '), /\/proxyMode only on 127\.0\.0\.1:10249/);
+    assert.equal(seen.filter((s) => s.startsWith('UPGRADE ')).length, 3);
+  });
+
+  it('pods/log refused by RBAC: exit 0 with the configured view and a note naming the permission', async () => {
+    mode = 'logs-forbidden';
+    const r = await proxymodeAsync(['get', '--kubeconfig', kubeconfig, '--check']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^kind-worker\s+iptables\s+<unknown>\s+-\s+v1\.31\.0\s+Running$/m);
+    assert.match(r.stdout, /^Note: running mode not read: user "system:serviceaccount:default:viewer" may not get pods\/log in namespace "kube-system" \(RBAC\)/m);
+    mode = 'ok';
   });
 
   it('RBAC refusal: one sentence naming verb and resource, exit 3', async () => {

@@ -24,9 +24,9 @@
 // Stale chains are listed in chain-name order (upstream walks a set difference, in map order).
 
 import type { Chain, Rule, Ruleset, Table } from './types.js';
-import { KUBE_CHAINS, chainNames, isServiceChainName, serviceChainHash } from './names.js';
-import { rulesInWriteOrder, type OrderedRule } from './render/order.js';
-import { chainLine, restoreRuleText, restoreTableLines } from './serialize.js';
+import { KUBE_CHAINS, SERVICE_CHAIN_PREFIX, isServiceChainName, portProtoHash, serviceChainHash } from './names.js';
+import { chainIntact, chainListIntact, writeOrderOf, writeSequence, type WriteGroup, type WriteOrder } from './render/order.js';
+import { pushRestoreTableLines, restoreRuleText, topLine, topLines } from './serialize.js';
 
 export interface PartialRestoreOptions {
   /** Write every service's chains (a full sync), still deleting stale chains. */
@@ -93,8 +93,7 @@ function membersByGroup(table: Table | undefined, groups: Groups): Map<string, C
   return out;
 }
 
-function changedByContent(prevNat: Table | undefined, nextNat: Table): Set<string> {
-  const nextGroups = groupChains(nextNat);
+function changedByContent(prevNat: Table | undefined, nextNat: Table, nextGroups: Groups): Set<string> {
   const prevGroups = groupChains(prevNat);
   const nextMembers = membersByGroup(nextNat, nextGroups);
   const prevMembers = membersByGroup(prevNat, prevGroups);
@@ -117,31 +116,194 @@ function changedByContent(prevNat: Table | undefined, nextNat: Table): Set<strin
   return changed;
 }
 
-function isFinalNodePortsJump(o: OrderedRule): boolean {
-  return o.chain.name === KUBE_CHAINS.services.name && jumpTarget(o.rule) === KUBE_CHAINS.nodePorts.name;
+function isFinalNodePortsJump(chain: Chain, rule: Rule): boolean {
+  return chain.name === KUBE_CHAINS.services.name && jumpTarget(rule) === KUBE_CHAINS.nodePorts.name;
+}
+
+/**
+ * The rule lines of a partial nat table: the rules numbered `ks` (write-order indices into `chains`,
+ * `chainOf`, `rules`, ascending), with the -X lines of `stale` after every rule but the trailing
+ * KUBE-SERVICES -> KUBE-NODEPORTS jump(s). `line(k)` writes rule k.
+ */
+function pushRuleLines(
+  out: string[],
+  ks: readonly number[],
+  chains: readonly Chain[],
+  chainOf: readonly number[],
+  rules: readonly Rule[],
+  stale: readonly string[],
+  line: (k: number) => string,
+): void {
+  let tail = ks.length;
+  while (tail > 0 && isFinalNodePortsJump(chains[chainOf[ks[tail - 1]!]!]!, rules[ks[tail - 1]!]!)) tail--;
+  for (let i = 0; i < ks.length; i++) {
+    if (i === tail) for (const name of stale) out.push(`-X ${name}`);
+    out.push(line(ks[i]!));
+  }
+  if (tail === ks.length) for (const name of stale) out.push(`-X ${name}`);
+}
+
+/** A line writer for a table's rules in write order, reusing kept top-level lines of an intact WriteOrder. */
+function lineWriter(chains: readonly Chain[], chainOf: readonly number[], rules: readonly Rule[], order: WriteOrder | undefined): (k: number) => string {
+  const top = order !== undefined ? topLines(order) : undefined;
+  let t = 0;
+  return (k) => {
+    if (top !== undefined) {
+      // k only grows between calls: walk the top-level list alongside
+      const tr = top.rules;
+      while (t < tr.length && tr[t]! < k) t++;
+      if (t < tr.length && tr[t] === k) return topLine(order!, top, t);
+    }
+    return `-A ${chains[chainOf[k]!]!.name} ${restoreRuleText(rules[k]!)}`;
+  };
 }
 
 /**
  * The nat (or other) table as a partial sync writes it: `writeChain` decides which service chains are
  * declared and filled; `stale` chains are declared and deleted.
  */
-function natLines(table: Table, writeChain: (name: string) => boolean, stale: string[]): string[] {
-  const lines: string[] = [];
-  for (const c of table.chains) {
-    if (!isServiceChainName(c.name) || writeChain(c.name)) lines.push(chainLine(c.name));
+function natLines(table: Table, writeChain: (name: string) => boolean, stale: string[], out: string[]): void {
+  const include = table.chains.map((c) => !isServiceChainName(c.name) || writeChain(c.name));
+  for (let i = 0; i < include.length; i++) if (include[i]) out.push(`:${table.chains[i]!.name} - [0:0]`);
+  for (const name of stale) out.push(`:${name} - [0:0]`);
+  const { chains, chainOf, rules, order } = writeSequence(table);
+  const ks: number[] = [];
+  for (let k = 0; k < rules.length; k++) if (include[chainOf[k]!]) ks.push(k);
+  pushRuleLines(out, ks, chains, chainOf, rules, stale, lineWriter(chains, chainOf, rules, order));
+}
+
+// ---- the fast path: a rendered nat table and the changed service ports named -------------------------
+//
+// A table from renderIptables (order.ts) knows each service port's stretch of declarations and rules
+// (its group), and whether it is laid out as the renderer lays it out (WriteOrder.fits). Then the
+// partial table is the top-level declarations and rules, with the changed groups' chains and rules
+// merged in by write order, without grouping or comparing the other services' chains; the top-level
+// lines come from the kept lines of an earlier serialization (serialize.ts) when their words are the
+// same. Which KUBE-SEP- chains a changed service writes is read from its KUBE-SVC-/SVL- rules, as
+// groupChains does.
+//
+// What is checked on each call is what the output is made of: table.chains still lists the rendered
+// chain objects (one pass over that array), and the chains written (top-level and changed services')
+// have their rendered names and rule objects. The other services' chains are taken as rendered, not
+// visited: that is what keeps the work proportional to the change. So edits made to a rendered
+// ruleset's chain objects in place (a rule added to, removed from or replaced in a service chain that is
+// not rewritten, a chain renamed, a rule's words edited so that it jumps to another service's
+// KUBE-SEP- chain) are not seen here, where the comparing path would see them (and would then write the
+// lines chain by chain rather than in kube-proxy's order). Rulesets are not edited in place anywhere in
+// this program; copies (parsed, narrowed, structuredClone'd) take the comparing path.
+
+/** Merges two ascending index lists. */
+function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+  if (b.length === 0) return a as number[];
+  const out: number[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let o = 0;
+  while (i < a.length && j < b.length) out[o++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[o++] = a[i++]!;
+  while (j < b.length) out[o++] = b[j++]!;
+  return out;
+}
+
+/** Declaration indices outside every group, ascending (computed once per table). */
+function outsideChains(order: WriteOrder): number[] {
+  let outside = order.cache.outsideChains as number[] | undefined;
+  if (outside === undefined) {
+    outside = [];
+    for (let i = 0; i < order.chainGroup.length; i++) if (order.chainGroup[i] === -1) outside.push(i);
+    order.cache.outsideChains = outside;
   }
-  for (const name of stale) lines.push(chainLine(name));
-  const ordered = rulesInWriteOrder(table).filter((o) => !isServiceChainName(o.chain.name) || writeChain(o.chain.name));
-  // -X lines go after every rule but the trailing KUBE-SERVICES -> KUBE-NODEPORTS jump(s)
-  let tail = ordered.length;
-  while (tail > 0 && isFinalNodePortsJump(ordered[tail - 1]!)) tail--;
-  for (let i = 0; i < ordered.length; i++) {
-    if (i === tail) for (const name of stale) lines.push(`-X ${name}`);
-    const o = ordered[i]!;
-    lines.push(`-A ${o.chain.name} ${restoreRuleText(o.rule)}`);
+  return outside;
+}
+
+/**
+ * The partial nat lines of a rendered table (see above) into `out`, or false (with `out` as it was) when
+ * the fast path does not apply.
+ */
+function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[], out: string[]): boolean {
+  const order = writeOrderOf(table);
+  if (order === undefined || !order.fits || !chainListIntact(order, table)) return false;
+  const { chains, names, chainGroup, groups, ruleChain, rules, ids, declOf } = order;
+  const outside = outsideChains(order);
+  for (const i of outside) if (!chainIntact(order, i)) return false;
+  const writtenChains: number[] = [];
+  const writtenRules: number[] = [];
+  const written = new Set<number>();
+  for (const hash of hashes) {
+    const g: number | undefined = order.groupByHash.get(hash);
+    if (g === undefined) continue;
+    const group: WriteGroup = groups[g]!;
+    for (let i = group.chainStart; i < group.chainEnd; i++) if (!chainIntact(order, i)) return false;
+    // the KUBE-SEP- chains this service's KUBE-SVC-/KUBE-SVL- rules jump to
+    const claimed = new Set<string>();
+    for (let i = group.chainStart; i < group.chainEnd; i++) {
+      const name = names[i]!;
+      if (!name.startsWith(SERVICE_CHAIN_PREFIX.clusterPolicy) && !name.startsWith(SERVICE_CHAIN_PREFIX.localPolicy)) continue;
+      for (const r of chains[i]!.rules) {
+        const target = jumpTarget(r);
+        if (target === null || !target.startsWith(SERVICE_CHAIN_PREFIX.endpoint)) continue;
+        const id = ids.get(target);
+        if (id === undefined) continue; // no such chain: nothing to write
+        const at = declOf[id]!;
+        if (at < group.chainStart || at >= group.chainEnd) return false; // another service's chain
+        claimed.add(target);
+      }
+    }
+    for (let i = group.chainStart; i < group.chainEnd; i++) {
+      if (names[i]!.startsWith(SERVICE_CHAIN_PREFIX.endpoint) && !claimed.has(names[i]!)) continue;
+      writtenChains.push(i);
+      written.add(i);
+    }
+    for (let k = group.ruleStart; k < group.ruleEnd; k++) {
+      const ci = ruleChain[k]!;
+      if (chainGroup[ci] !== -1 && written.has(ci)) writtenRules.push(k);
+    }
   }
-  if (tail === ordered.length) for (const name of stale) lines.push(`-X ${name}`);
-  return lines;
+  writtenChains.sort((a, b) => a - b);
+  writtenRules.sort((a, b) => a - b);
+
+  for (const i of mergeAscending(outside, writtenChains)) out.push(`:${names[i]!} - [0:0]`);
+  for (const name of stale) out.push(`:${name} - [0:0]`);
+  const ks = mergeAscending(topLines(order).rules, writtenRules);
+  pushRuleLines(out, ks, chains, ruleChain, rules, stale, lineWriter(chains, ruleChain, rules, order));
+  return true;
+}
+
+// ---- stale chains ---------------------------------------------------------------------------------
+
+/** Service chains `prevNat` has and `nextNat` does not. */
+function staleChains(prevNat: Table, nextNat: Table | undefined, changedGiven: boolean): string[] {
+  const stale = changedGiven && nextNat !== undefined ? fastStaleChains(prevNat, nextNat) : undefined;
+  if (stale !== undefined) return stale;
+  const active = new Set(nextNat?.chains.map((c) => c.name) ?? []);
+  return prevNat.chains.map((c) => c.name).filter((n) => isServiceChainName(n) && !active.has(n));
+}
+
+/**
+ * Stale chains between two rendered nat tables, service by service: a service port whose chain names are
+ * the same in both leaves nothing stale (one string comparison); the other services' names, and the
+ * chains outside every service, are looked up among next's. Undefined unless both are rendered tables
+ * whose chain lists still hold the rendered chains (names taken as rendered, as in fastNatLines).
+ */
+function fastStaleChains(prevNat: Table, nextNat: Table): string[] | undefined {
+  const prevOrder = writeOrderOf(prevNat);
+  const nextOrder = writeOrderOf(nextNat);
+  if (prevOrder === undefined || nextOrder === undefined) return undefined;
+  if (!chainListIntact(prevOrder, prevNat) || !chainListIntact(nextOrder, nextNat)) return undefined;
+  const pn = prevOrder.names;
+  const active = nextOrder.ids; // every chain name of next (all declared)
+  const stale: string[] = [];
+  const check = (i: number) => {
+    const name = pn[i]!;
+    if (isServiceChainName(name) && !active.has(name)) stale.push(name);
+  };
+  for (const i of outsideChains(prevOrder)) check(i);
+  for (const pg of prevOrder.groups) {
+    const g = nextOrder.groupByHash.get(pg.hash);
+    if (g !== undefined && nextOrder.groups[g]!.names === pg.names) continue;
+    for (let i = pg.chainStart; i < pg.chainEnd; i++) check(i);
+  }
+  return stale;
 }
 
 /** kube-proxy's restore input for a sync from `prev` (undefined: nothing known, a full sync) to `next`. */
@@ -149,34 +311,58 @@ export function partialRestore(prev: Ruleset | undefined, next: Ruleset, opts: P
   const nextNat = next.tables.find((t) => t.name === 'nat');
   const prevNat = prev?.tables.find((t) => t.name === 'nat');
 
+  let hashes: Set<string> | undefined;
   let writeGroup: (key: string) => boolean;
   if (prev === undefined || opts.full) {
     writeGroup = () => true;
   } else if (opts.changed !== undefined) {
-    const hashes = new Set<string>();
-    for (const c of opts.changed) hashes.add(serviceChainHash(chainNames(c.name, c.protocol).svc)!);
-    writeGroup = (key) => hashes.has(key);
+    const set = new Set<string>();
+    for (const c of opts.changed) set.add(portProtoHash(c.name, c.protocol));
+    hashes = set;
+    writeGroup = (key) => set.has(key);
   } else {
-    const changed = nextNat ? changedByContent(prevNat, nextNat) : new Set<string>();
-    writeGroup = (key) => changed.has(key);
+    writeGroup = () => false; // replaced below, once the groups are known
   }
-
-  const nextGroups = groupChains(nextNat);
-  const writeChain = (name: string): boolean => writeGroup(nextGroups.groupOf.get(name) ?? `chain:${name}`);
 
   let stale: string[] = [];
   if (prevNat && (opts.deleteStale ?? true)) {
-    const active = new Set(nextNat?.chains.map((c) => c.name) ?? []);
-    stale = prevNat.chains.map((c) => c.name).filter((n) => isServiceChainName(n) && !active.has(n));
+    stale = staleChains(prevNat, nextNat, hashes !== undefined);
     stale.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  let out = '';
+  // the fast path: one rendered nat table, the changed service ports named
+  let natCount = 0;
+  for (const t of next.tables) if (t.name === 'nat') natCount++;
+  const fast = hashes !== undefined && natCount === 1;
+
+  let writeChain: ((name: string) => boolean) | undefined = prev === undefined || opts.full ? () => true : undefined;
+  const groupsOfNext = () => {
+    if (writeChain === undefined) {
+      const nextGroups = groupChains(nextNat);
+      if (prev !== undefined && !opts.full && opts.changed === undefined) {
+        const changed = nextNat ? changedByContent(prevNat, nextNat, nextGroups) : new Set<string>();
+        writeGroup = (key) => changed.has(key);
+      }
+      writeChain = (name: string): boolean => writeGroup(nextGroups.groupOf.get(name) ?? `chain:${name}`);
+    }
+    return writeChain;
+  };
+
+  const out: string[] = [];
   for (const table of next.tables) {
-    out += `*${table.name}\n`;
-    const lines = table.name === 'nat' ? natLines(table, writeChain, stale) : restoreTableLines(table);
-    for (const line of lines) out += line + '\n';
-    out += 'COMMIT\n';
+    out.push(`*${table.name}`);
+    if (table.name !== 'nat') {
+      pushRestoreTableLines(table, out);
+    } else {
+      const at = out.length;
+      if (!(fast && fastNatLines(table, hashes!, stale, out))) {
+        out.length = at;
+        natLines(table, groupsOfNext(), stale, out);
+      }
+    }
+    out.push('COMMIT');
   }
-  return out;
+  if (out.length === 0) return '';
+  out.push('');
+  return out.join('\n');
 }

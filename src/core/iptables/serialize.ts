@@ -17,38 +17,121 @@
 // written in.
 
 import type { Rule, Ruleset, Table } from './types.js';
-import { rulesInWriteOrder } from './render/order.js';
+import { writeSequence, type WriteOrder } from './render/order.js';
 
 /** A word as kube-proxy writes it into restore input. */
 export function quoteRestoreWord(word: string): string {
   return word.includes(' ') ? `"${word}"` : word;
 }
 
+/** The words as kube-proxy writes them after `-A CHAIN ` (one join; a map only when a word needs quotes). */
+function restoreWordsText(words: readonly string[]): string {
+  for (let i = 0, n = words.length; i < n; i++) {
+    if (words[i]!.includes(' ')) return words.map(quoteRestoreWord).join(' ');
+  }
+  return words.join(' ');
+}
+
 /** One rule's text after `-A CHAIN ` as kube-proxy writes it. */
 export function restoreRuleText(rule: Rule): string {
-  return rule.words.map(quoteRestoreWord).join(' ');
+  return restoreWordsText(rule.words);
 }
 
 export function chainLine(name: string, policy = '-', counters?: { packets: bigint; bytes: bigint }): string {
   return `:${name} ${policy} [${counters?.packets ?? 0n}:${counters?.bytes ?? 0n}]`;
 }
 
+/** chainLine of a user chain without counters. */
+function userChainLine(name: string): string {
+  return ':' + name + ' - [0:0]';
+}
+
+// ---- restore lines of a rendered table's top-level rules, kept for the next serialization --------------
+//
+// A partial restore writes every rule of KUBE-SERVICES, KUBE-NODEPORTS … (and all of filter) each time,
+// while the service chains it writes are few. So the lines of the rules in chains declared outside any
+// service port's stretch (order.ts: chainGroup -1) are kept on their table's WriteOrder the first time
+// they are written, each with a copy of its words: a later serialization of the same (intact) table
+// reuses a line whose rule still has exactly those words, and writes it anew otherwise.
+
+interface TopLines {
+  /** Write-order indices of the rules in chains declared outside the groups, ascending. */
+  rules: number[];
+  /** Per entry: the line (`-A CHAIN words…`) and the words it was written from. */
+  lines: (string | undefined)[];
+  words: (string[] | undefined)[];
+}
+
+/** The WriteOrder's top-level rules (computed once per table). */
+export function topLines(order: WriteOrder): TopLines {
+  let top = order.cache.topLines as TopLines | undefined;
+  if (top === undefined) {
+    const rules: number[] = [];
+    const { ruleChain, chainGroup } = order;
+    for (let k = 0, n = ruleChain.length; k < n; k++) if (chainGroup[ruleChain[k]!] === -1) rules.push(k);
+    top = { rules, lines: new Array(rules.length), words: new Array(rules.length) };
+    order.cache.topLines = top;
+  }
+  return top;
+}
+
+function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The restore line of top-level rule number `t` of an intact WriteOrder (from the kept lines when current). */
+export function topLine(order: WriteOrder, top: TopLines, t: number): string {
+  const k = top.rules[t]!;
+  const words = order.rules[k]!.words;
+  const kept = top.words[t];
+  if (kept !== undefined && sameWords(kept, words)) return top.lines[t]!;
+  const line = '-A ' + order.chains[order.ruleChain[k]!]!.name + ' ' + restoreWordsText(words);
+  top.lines[t] = line;
+  top.words[t] = words.slice();
+  return line;
+}
+
+/** Appends a table's chain lines and `-A` lines, in kube-proxy's order, to `out`. */
+export function pushRestoreTableLines(table: Table, out: string[]): void {
+  for (const c of table.chains) out.push(userChainLine(c.name));
+  const { chains, chainOf, rules, order } = writeSequence(table);
+  const prefixes: (string | undefined)[] = new Array(chains.length);
+  const top = order !== undefined ? topLines(order) : undefined;
+  let t = 0;
+  const nextTop = top !== undefined && top.rules.length > 0 ? top.rules : undefined;
+  for (let k = 0, n = rules.length; k < n; k++) {
+    if (nextTop !== undefined && nextTop[t] === k) {
+      out.push(topLine(order!, top!, t++));
+      continue;
+    }
+    const ci = chainOf[k]!;
+    let prefix = prefixes[ci];
+    if (prefix === undefined) prefixes[ci] = prefix = '-A ' + chains[ci]!.name + ' ';
+    out.push(prefix + restoreWordsText(rules[k]!.words));
+  }
+}
+
 /** The body of one table as kube-proxy writes it (without the `*table` and `COMMIT` lines). */
 export function restoreTableLines(table: Table): string[] {
-  const lines = table.chains.map((c) => chainLine(c.name));
-  for (const { chain, rule } of rulesInWriteOrder(table)) lines.push(`-A ${chain.name} ${restoreRuleText(rule)}`);
+  const lines: string[] = [];
+  pushRestoreTableLines(table, lines);
   return lines;
 }
 
 /** The iptables-restore input kube-proxy writes for this ruleset on a full sync (no stale chains to delete). */
 export function serializeRestore(rs: Ruleset): string {
-  let out = '';
+  if (rs.tables.length === 0) return '';
+  const lines: string[] = [];
   for (const table of rs.tables) {
-    out += `*${table.name}\n`;
-    for (const line of restoreTableLines(table)) out += line + '\n';
-    out += 'COMMIT\n';
+    lines.push(`*${table.name}`);
+    pushRestoreTableLines(table, lines);
+    lines.push('COMMIT');
   }
-  return out;
+  lines.push(''); // the final newline, written by the join rather than appended to a 30 MB string
+  return lines.join('\n');
 }
 
 const SAVE_BARE = /^[A-Za-z0-9_-]+$/;

@@ -1,31 +1,101 @@
-// The `mode` report: per node, the configured proxy mode beside the running one. The running mode
-// needs evidence from the node (kube-proxy's log or its rules); where there is none it stays unknown.
+// The `mode` report: per node, the configured proxy mode beside the running one. The configured mode
+// comes from kube-proxy's configuration, overridden by its command line (DaemonSet or static pod flags,
+// k3s/RKE2 --kube-proxy-arg); the running mode from the node's kube-proxy pod (log lines, restarts), or
+// from its live rules with --probe. Where nothing shows it, it stays unknown and a note says why.
 import type { LoadedConfig } from '../config/index.js';
 import { InputError } from '../errors.js';
 import type { Node } from '../objects/types.js';
+import { imageVersion, ipvsCause, minorVersion, nodeArgsProxyFlags, parseKubeProxyLog, parseProxyFlags, type ProxyFlags } from './evidence.js';
 
 export interface NodeModeRow {
   node: string;
   configured: string;
   configuredDefaulted: boolean;
-  /** What kube-proxy on the node really runs; null when nothing on hand shows it. */
+  /** Where the configured mode came from for this node. */
+  configuredFrom: string;
+  /** What kube-proxy (or its replacement) on the node really runs; null when nothing on hand shows it. */
   running: string | null;
+  /** What showed the running mode: "log", "rules", "replacement", or null. */
+  runningFrom: string | null;
   scheduler: string | null;
   kubeProxyVersion: string | null;
+  /** kube-proxy's state on the node: Running, CrashLoopBackOff, Mismatch, Fallback, Replaced, Missing, Unknown… */
   status: string;
+  nodeStatus: string;
+  pod: string | null;
+  restarts: number | null;
+  ready: boolean | null;
+  /** True when configured and running disagree (what --check fails on). */
+  mismatch: boolean;
   notes: string[];
 }
 
 export interface ModeReport {
   source: string;
   configuration: { source: string; mode: string; configuredMode: string; defaulted: boolean; scheduler: string | null; warnings: string[] };
+  /** What replaced kube-proxy, when something did. */
+  replacement: Replacement | null;
   nodes: NodeModeRow[];
+  /** Notes that hold for the whole cluster (missing permissions, where logs live). */
+  notes: string[];
 }
 
-export function buildModeReport(args: { source: string; nodes: Node[]; config: LoadedConfig; only?: string[]; runningEvidence: string }): ModeReport {
+/** A kube-proxy pod as the report needs it (from a Pod object). */
+export interface KubeProxyPod {
+  name: string;
+  namespace: string;
+  node: string;
+  image: string;
+  command: string[];
+  ready: boolean;
+  restarts: number;
+  /** Running, or the container's waiting/terminated reason (CrashLoopBackOff, Error…). */
+  state: string;
+  staticPod: boolean;
+  /** The start of its log (or of the previous container's, for a crash loop); undefined when not read. */
+  log?: string;
+  /** Why the log is not on hand (permission, not found, written to a file on the node). */
+  logNote?: string;
+}
+
+export interface Replacement {
+  /** cilium, calico-ebpf, kube-router, antrea, ovn-kubernetes. */
+  name: string;
+  /** The running-mode label shown per node, e.g. "cilium (eBPF)". */
+  running: string;
+  /** Which object said so. */
+  evidence: string;
+  /** false when the replacement runs beside kube-proxy (Cilium partial, Antrea without proxyAll). */
+  full: boolean;
+}
+
+export interface ModeEvidence {
+  pods: KubeProxyPod[];
+  /** The kube-proxy DaemonSet's container command + args, when there is one. */
+  daemonSetCommand?: string[];
+  replacement?: Replacement | null;
+  /** Live-rules verdicts per node (--probe). */
+  probes?: Map<string, { mode: string | null; evidence: string } | { error: string }>;
+  /** Cluster-wide notes gathered on the way (denied reads, not-served APIs). */
+  notes?: string[];
+  /** Set when kube-proxy's pods could not be listed at all: the running column stays unknown, for this reason. */
+  unavailable?: string;
+}
+
+export interface ModeReportInput {
+  source: string;
+  nodes: Node[];
+  config: LoadedConfig;
+  only?: string[];
+  /** Why there is no running evidence at all (e.g. the discovery was not run); used when `evidence` is absent. */
+  runningEvidence?: string;
+  evidence?: ModeEvidence;
+  /** The mode was given with --mode: it wins over every command line. */
+  modeOverridden?: boolean;
+}
+
+export function buildModeReport(args: ModeReportInput): ModeReport {
   const { config } = args;
-  const mode = config.effectiveMode;
-  const scheduler = mode === 'ipvs' ? config.config.ipvs?.scheduler || 'rr' : null;
   const byName = new Map(args.nodes.map((n) => [n.metadata?.name ?? '', n]));
   if (args.only?.length) {
     const missing = args.only.filter((name) => !byName.has(name));
@@ -36,32 +106,170 @@ export function buildModeReport(args: { source: string; nodes: Node[]; config: L
       );
     }
   }
+  const ev = args.evidence;
+  const podsByNode = new Map<string, KubeProxyPod>();
+  for (const p of ev?.pods ?? []) {
+    const prev = podsByNode.get(p.node);
+    // Prefer a running pod over a leftover one on the same node.
+    if (!prev || (prev.state !== 'Running' && p.state === 'Running')) podsByNode.set(p.node, p);
+  }
+  const dsFlags = ev?.daemonSetCommand ? parseProxyFlags(ev.daemonSetCommand) : undefined;
+  const clusterConfigured = configuredFrom(config, dsFlags, ev?.daemonSetCommand ? 'DaemonSet kube-system/kube-proxy' : '', !!args.modeOverridden);
+  const replacement = ev?.replacement ?? null;
+  const clusterNotes = [...(ev?.notes ?? [])];
+
   const names = args.only?.length ? args.only : [...byName.keys()].sort();
   const nodes = names.map((name): NodeModeRow => {
     const node = byName.get(name)!;
-    return {
+    const notes: string[] = [];
+    const pod = podsByNode.get(name);
+    const nodeArgs = nodeArgsProxyFlags(node.metadata?.annotations as Record<string, string> | undefined);
+    // Configured: the cluster's configuration, then this node's own command line.
+    let conf = clusterConfigured;
+    if (pod) conf = configuredFrom(config, mergeFlags(dsFlags, parseProxyFlags(pod.command)), pod.staticPod ? `static pod ${pod.namespace}/${pod.name}` : conf.from, !!args.modeOverridden, conf);
+    else if (nodeArgs) conf = configuredFrom(config, nodeArgs.flags, `${nodeArgs.distribution}.io/node-args annotation`, !!args.modeOverridden);
+    const nodeStatus = nodeReady(node);
+    const row: NodeModeRow = {
       node: name,
-      configured: mode,
-      configuredDefaulted: config.modeDefaulted,
+      configured: conf.mode,
+      configuredDefaulted: conf.defaulted,
+      configuredFrom: conf.from,
       running: null,
-      scheduler,
-      kubeProxyVersion: node.status?.nodeInfo?.kubeProxyVersion || null,
-      status: nodeReady(node),
-      notes: [`running mode not observed: ${args.runningEvidence}`],
+      runningFrom: null,
+      scheduler: conf.mode === 'ipvs' ? conf.scheduler : null,
+      kubeProxyVersion: (pod && imageVersion(pod.image)) || node.status?.nodeInfo?.kubeProxyVersion || null,
+      status: 'Unknown',
+      nodeStatus,
+      pod: pod ? `${pod.namespace}/${pod.name}` : null,
+      restarts: pod ? pod.restarts : null,
+      ready: pod ? pod.ready : null,
+      mismatch: false,
+      notes,
     };
+    const probe = ev?.probes?.get(name);
+
+    if (!ev || ev.unavailable) {
+      if (!ev) notes.push(`running mode not observed: ${args.runningEvidence ?? 'no evidence was read'}`);
+    } else if (pod) {
+      row.status = pod.state === 'Running' ? (pod.ready ? 'Running' : 'NotReady') : pod.state;
+      if (pod.log !== undefined) {
+        const v = parseKubeProxyLog(pod.log);
+        if (v.running) {
+          row.running = v.running;
+          row.runningFrom = 'log';
+        }
+        if (v.unknownMode) notes.push(`kube-proxy did not know proxy mode "${v.unknownMode}" and assumed iptables; use one of iptables, ipvs, nftables.`);
+        if (v.fallbackReason !== undefined && v.running === 'iptables') {
+          row.status = 'Fallback';
+          notes.push(`configured ipvs, running iptables: ${ipvsCause(v.fallbackReason)} (kube-proxy ${row.kubeProxyVersion ?? '≤ 1.24'} fell back: ${v.fallbackReason})`);
+        } else if (v.crash) {
+          row.running = 'none';
+          row.runningFrom = 'log';
+          row.status = pod.state === 'Running' ? 'Error' : pod.state;
+          notes.push(`configured ${conf.mode}, running none: ${ipvsCause(v.crash.replace(/^can't use the IPVS proxier:\s*/i, ''))}; kube-proxy ${row.kubeProxyVersion ?? '≥ 1.25'} exits with "${v.crash}" (${pod.restarts} restarts) — load the ip_vs modules or configure another mode.`);
+        } else if (!v.running) {
+          notes.push(pod.log === '' ? `kube-proxy pod ${pod.name} has an empty log (it may log to a file on the node); use --probe to read the node's rules.` : `kube-proxy pod ${pod.name}'s log does not say which proxier started (the start-up lines may have been rotated away); use --probe to read the node's rules.`);
+        }
+      } else if (pod.logNote) {
+        notes.push(pod.logNote);
+      }
+      if (pod.restarts > 0 && pod.state === 'Running' && !row.notes.some((n) => n.includes('restarts'))) notes.push(`kube-proxy pod ${pod.name} restarted ${pod.restarts} times.`);
+      if (replacement?.full) notes.push(`stale leftover: kube-proxy pod ${pod.name} still runs although ${replacement.name} replaces kube-proxy (${replacement.evidence}); remove the kube-proxy DaemonSet and its rules.`);
+    } else if (replacement) {
+      row.running = replacement.running;
+      row.runningFrom = 'replacement';
+      row.configured = replacement.full ? '-' : row.configured;
+      row.configuredDefaulted = replacement.full ? false : row.configuredDefaulted;
+      row.configuredFrom = replacement.full ? replacement.evidence : row.configuredFrom;
+      row.scheduler = replacement.full ? null : row.scheduler;
+      // nodeInfo.kubeProxyVersion is only the kubelet's version (deprecated); with no kube-proxy it means nothing.
+      if (replacement.full) row.kubeProxyVersion = null;
+      row.status = 'Replaced';
+      if (!replacement.full) notes.push(`${replacement.name} handles only part of Service traffic (${replacement.evidence}) and no kube-proxy pod runs on this node.`);
+    } else if (nodeArgs) {
+      row.status = nodeStatus === 'Ready' ? 'Embedded' : nodeStatus;
+      notes.push(`${nodeArgs.distribution} runs kube-proxy inside its own process (no pod): the log is on the node (journalctl -u ${nodeArgs.distribution}${nodeArgs.distribution === 'k3s' ? ' or -u k3s-agent' : '-server or -u rke2-agent'}, look for "Using … Proxier"); --probe cannot exec there.`);
+    } else {
+      row.status = 'Missing';
+      notes.push(`no kube-proxy pod runs on this node and nothing replacing kube-proxy was found; Services may not work here.`);
+    }
+
+    if (probe) {
+      if ('error' in probe) notes.push(`--probe: ${probe.error}`);
+      else if (probe.mode) {
+        if (row.running && row.running !== probe.mode && row.running !== 'none') notes.push(`the log says ${row.running} but the rules show ${probe.mode} (${probe.evidence}); the rules win.`);
+        row.running = probe.mode;
+        row.runningFrom = 'rules';
+      } else notes.push(`--probe: ${probe.evidence}`);
+    }
+
+    if (row.running && row.configured !== '-' && row.running !== row.configured && !row.runningFrom?.startsWith('replacement')) {
+      row.mismatch = true;
+      if (row.status === 'Running' || row.status === 'Unknown') row.status = 'Mismatch';
+      if (!notes.some((n) => n.startsWith(`configured ${row.configured}, running ${row.running}`))) {
+        notes.unshift(`configured ${row.configured}, running ${row.running}: ${mismatchCause(row, pod)}`);
+      }
+    }
+    if (row.status === 'Fallback') row.mismatch = true;
+    if (nodeStatus !== 'Ready') notes.push(`node is ${nodeStatus}.`);
+    return row;
   });
   return {
     source: args.source,
     configuration: {
-      source: config.source,
-      mode,
-      configuredMode: config.configuredMode,
-      defaulted: config.modeDefaulted,
-      scheduler,
+      source: clusterConfigured.from,
+      mode: replacement?.full && !(ev?.pods.length) ? '-' : clusterConfigured.mode,
+      configuredMode: clusterConfigured.written,
+      defaulted: clusterConfigured.defaulted,
+      scheduler: clusterConfigured.mode === 'ipvs' ? clusterConfigured.scheduler : null,
       warnings: config.warnings,
     },
+    replacement,
     nodes,
+    notes: clusterNotes,
   };
+}
+
+interface Configured {
+  mode: string;
+  written: string;
+  defaulted: boolean;
+  scheduler: string;
+  from: string;
+}
+
+/** The configured mode after command-line flags, which override the file (kube-proxy's own precedence). */
+function configuredFrom(config: LoadedConfig, flags: ProxyFlags | undefined, flagSource: string, overridden: boolean, base?: Configured): Configured {
+  const fromFile: Configured = base ?? {
+    mode: config.effectiveMode,
+    written: config.configuredMode,
+    defaulted: config.modeDefaulted,
+    scheduler: config.config.ipvs?.scheduler || 'rr',
+    from: config.source,
+  };
+  if (!flags || (!flags.mode && !flags.scheduler)) return fromFile;
+  const out = { ...fromFile };
+  if (flags.mode !== undefined && !overridden) {
+    out.written = flags.mode;
+    out.mode = flags.mode === '' ? 'iptables' : flags.mode;
+    out.defaulted = flags.mode === '';
+    out.from = `${flagSource} --proxy-mode`;
+  }
+  if (flags.scheduler) out.scheduler = flags.scheduler;
+  return out;
+}
+
+function mergeFlags(a: ProxyFlags | undefined, b: ProxyFlags): ProxyFlags {
+  return { ...a, ...Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) };
+}
+
+function mismatchCause(row: NodeModeRow, pod: KubeProxyPod | undefined): string {
+  const minor = minorVersion(row.kubeProxyVersion);
+  if (row.configured === 'ipvs' && row.running === 'iptables') {
+    return minor !== null && minor <= 24 ? 'IPVS modules missing on this node (kube-proxy ≤ 1.24 falls back silently)' : 'kube-proxy has not restarted since the configuration changed, or IPVS is missing on this node';
+  }
+  if (pod && row.runningFrom === 'log') return `kube-proxy pod ${pod.name} started before the configuration changed; restart it (kubectl -n ${pod.namespace} delete pod ${pod.name}).`;
+  return 'the node runs another mode than configured.';
 }
 
 function nodeReady(node: Node): string {

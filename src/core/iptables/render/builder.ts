@@ -2,51 +2,154 @@
 // order they are written, and rules numbered in the order they are written (see order.ts). A rule may be
 // written to a chain before the chain's declaration (kube-proxy writes a service's masquerade rule before
 // its KUBE-SVC- line); the chain takes its place among the declarations when it is declared.
+//
+// Chains are addressed by name or, in the renderer's hot paths, by the id chainId() hands out (saving a
+// map lookup per rule). beginGroup/endGroup mark one service port's stretch of the write order.
 
-import type { Chain, Table, TableName } from '../types.js';
-import { setWriteSequence } from './order.js';
+import type { Chain, Rule, Table, TableName } from '../types.js';
+import { SERVICE_CHAIN_PREFIX, isServiceChainName, serviceChainHash } from '../names.js';
+import { newNumberedRule, registerWriteOrder, type WriteGroup } from './order.js';
 
 export class TableWriter {
   private readonly table: Table;
-  private readonly byName = new Map<string, Chain>();
-  private readonly declared = new Set<string>();
-  private seq = 0;
+  /** Chain name -> id (creation order). */
+  private readonly ids = new Map<string, number>();
+  /** Per id: the chain, and its declaration index (-1 while undeclared). */
+  private readonly byId: Chain[] = [];
+  private readonly declOf: number[] = [];
+  /** Per declaration index: the group being written when it was declared, or -1. */
+  private readonly chainGroup: number[] = [];
+  /** Per rule written: its chain's id, and the rule. */
+  private readonly ruleId: number[] = [];
+  private readonly rules: Rule[] = [];
+  private readonly groups: WriteGroup[] = [];
+  private group = -1;
+  /** Still laid out as WriteOrder.fits describes. */
+  private fits = true;
 
   constructor(name: TableName) {
     this.table = { name, chains: [] };
   }
 
-  private chainObject(name: string): Chain {
-    let chain = this.byName.get(name);
-    if (!chain) {
-      chain = { name, policy: '-', rules: [] };
-      this.byName.set(name, chain);
+  /** The id of the chain called `name` (created, undeclared, on first use). */
+  chainId(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.byId.length;
+      this.ids.set(name, id);
+      this.byId.push({ name, policy: '-', rules: [] });
+      this.declOf.push(-1);
     }
-    return chain;
+    return id;
   }
 
   /** Writes the chain's `:NAME - [0:0]` line (once). */
   declare(name: string): void {
-    if (this.declared.has(name)) return;
-    this.declared.add(name);
-    this.table.chains.push(this.chainObject(name));
+    this.declareId(this.chainId(name));
+  }
+
+  declareId(id: number): void {
+    if (this.declOf[id] !== -1) return;
+    const chain = this.byId[id]!;
+    this.declOf[id] = this.table.chains.length;
+    this.table.chains.push(chain);
+    this.chainGroup.push(this.group);
+    if (this.fits) {
+      const name = chain.name;
+      if (this.group === -1) {
+        if (isServiceChainName(name)) this.fits = false;
+      } else if (!isServiceChainName(name)) {
+        this.fits = false;
+      } else if (!name.startsWith(SERVICE_CHAIN_PREFIX.endpoint) && serviceChainHash(name) !== this.groups[this.group]!.hash) {
+        this.fits = false;
+      }
+    }
   }
 
   isDeclared(name: string): boolean {
-    return this.declared.has(name);
+    const id = this.ids.get(name);
+    return id !== undefined && this.declOf[id] !== -1;
   }
 
   /** Writes `-A chain words…`. */
   append(chain: string, words: string[]): void {
-    const rule = { words };
-    setWriteSequence(rule, this.seq++);
-    this.chainObject(chain).rules.push(rule);
+    this.appendId(this.chainId(chain), words);
+  }
+
+  appendId(id: number, words: string[]): void {
+    const rule = newNumberedRule(words, this.rules.length);
+    this.ruleId.push(id);
+    this.rules.push(rule);
+    this.byId[id]!.rules.push(rule);
+  }
+
+  /** Starts one service port's rules (its chains' names end in `hash`). */
+  beginGroup(hash: string): void {
+    this.group = this.groups.length;
+    this.groups.push({ hash, chainStart: this.table.chains.length, chainEnd: -1, ruleStart: this.rules.length, ruleEnd: -1, names: '' });
+  }
+
+  endGroup(): void {
+    const g = this.groups[this.group]!;
+    const chains = this.table.chains;
+    g.chainEnd = chains.length;
+    g.ruleEnd = this.rules.length;
+    const names: string[] = new Array(g.chainEnd - g.chainStart);
+    for (let i = g.chainStart; i < g.chainEnd; i++) names[i - g.chainStart] = chains[i]!.name;
+    g.names = names.join('\n');
+    this.group = -1;
   }
 
   finish(): Table {
-    for (const name of this.byName.keys()) {
-      if (!this.declared.has(name)) throw new Error(`internal error: rules written to undeclared chain ${name}`);
+    const declOf = this.declOf;
+    for (const [name, id] of this.ids) {
+      if (declOf[id] === -1) throw new Error(`internal error: rules written to undeclared chain ${name}`);
     }
+    const chains = this.table.chains.slice();
+    const n = chains.length;
+    const names: string[] = new Array(n);
+    const offsets: number[] = new Array(n + 1);
+    const byChain: Rule[] = new Array(this.rules.length);
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const c = chains[i]!;
+      names[i] = c.name;
+      offsets[i] = j;
+      const rules = c.rules;
+      for (let r = 0; r < rules.length; r++) byChain[j++] = rules[r]!;
+    }
+    offsets[n] = j;
+    // rule k's chain: its declaration index; and the layout check of every rule's chain against its group
+    const { groups, chainGroup } = this;
+    const ruleChain = this.ruleId;
+    let fits = this.fits;
+    let g = 0;
+    for (let k = 0; k < ruleChain.length; k++) {
+      const ci = declOf[ruleChain[k]!]!;
+      ruleChain[k] = ci;
+      while (g < groups.length && groups[g]!.ruleEnd <= k) g++;
+      const cg = chainGroup[ci]!;
+      if (cg !== -1 && !(g < groups.length && groups[g]!.ruleStart <= k && cg === g)) fits = false;
+    }
+    const groupByHash = new Map<string, number>();
+    for (let i = 0; i < groups.length; i++) groupByHash.set(groups[i]!.hash, i);
+    if (groupByHash.size !== groups.length || this.group !== -1) fits = false;
+    registerWriteOrder({
+      table: this.table,
+      chains,
+      names,
+      offsets,
+      byChain,
+      ruleChain,
+      rules: this.rules,
+      chainGroup,
+      groups,
+      groupByHash,
+      fits,
+      ids: this.ids,
+      declOf,
+      cache: {},
+    });
     return this.table;
   }
 }

@@ -46,8 +46,9 @@ import {
   LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
   NAT_TOP_CHAINS,
   NFACCT_COUNTERS,
+  SERVICE_CHAIN_PREFIX,
   chainNames,
-  endpointChainName,
+  endpointChainNameLower,
 } from '../names.js';
 import type { Ruleset } from '../types.js';
 import { TableWriter } from './builder.js';
@@ -176,9 +177,10 @@ export function renderIptables(input: RenderInput): Ruleset {
   }
 
   const keys = [...state.serviceMap.keys()].sort(compareEndpointStrings);
+  const ctx: Context = { filter, nat, settings, largeClusterMode, nodeName, nodeLabels, natServices: nat.chainId(SERVICES), natNodePorts: nat.chainId(NODEPORTS) };
   for (const key of keys) {
     const sp = state.serviceMap.get(key)!;
-    writeServicePort(sp, state.endpointsMap.get(key) ?? [], { filter, nat, settings, largeClusterMode, nodeName, nodeLabels });
+    writeServicePort(sp, state.endpointsMap.get(key) ?? [], ctx);
   }
 
   writeNodePortsJump(nat, settings);
@@ -215,7 +217,13 @@ interface Context {
   largeClusterMode: boolean;
   nodeName: string;
   nodeLabels: Record<string, string> | undefined;
+  /** The nat writer's ids of KUBE-SERVICES and KUBE-NODEPORTS. */
+  natServices: number;
+  natNodePorts: number;
 }
+
+// The rules below are built as array literals (no spreading of small helper arrays): a large cluster
+// writes a few hundred thousand of them, and each intermediate array is garbage to collect.
 
 function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Context): void {
   const { filter, nat, settings } = ctx;
@@ -223,7 +231,7 @@ function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Contex
   const name = sp.key;
   const chains = chainNames(name, protocol);
   const port = String(sp.port);
-  const protoMatch = ['-m', protocol, '-p', protocol];
+  const clusterIP = sp.clusterIP;
 
   const cat = categorizeEndpoints(allEndpoints, sp, ctx.nodeName, ctx.nodeLabels);
   const clusterEndpoints = cat.clusterEndpoints ?? [];
@@ -275,44 +283,47 @@ function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Contex
     }
   }
 
+  nat.beginGroup(clusterPolicyChain.slice(SERVICE_CHAIN_PREFIX.clusterPolicy.length));
+
   // Capture the cluster IP.
+  const clusterIPComment = hasInternalEndpoints ? `${name} cluster IP` : '';
   if (hasInternalEndpoints) {
-    nat.append(SERVICES, [...comment(`${name} cluster IP`), ...protoMatch, '-d', sp.clusterIP, '--dport', port, '-j', internalTrafficChain]);
+    nat.appendId(ctx.natServices, ['-m', 'comment', '--comment', clusterIPComment, '-m', protocol, '-p', protocol, '-d', clusterIP, '--dport', port, '-j', internalTrafficChain]);
   } else {
-    filter.append(SERVICES, [...comment(internalFilterComment), ...protoMatch, '-d', sp.clusterIP, '--dport', port, '-j', internalFilterTarget]);
+    filter.append(SERVICES, ['-m', 'comment', '--comment', internalFilterComment, '-m', protocol, '-p', protocol, '-d', clusterIP, '--dport', port, '-j', internalFilterTarget]);
   }
 
   // Capture external IPs.
-  for (const ip of sp.externalIPs) {
-    if (hasEndpoints) {
-      nat.append(SERVICES, [...comment(`${name} external IP`), ...protoMatch, '-d', ip, '--dport', port, '-j', externalTrafficChain]);
-    }
-    if (!hasExternalEndpoints) {
-      filter.append(EXTERNAL_SERVICES, [...comment(externalFilterComment), ...protoMatch, '-d', ip, '--dport', port, '-j', externalFilterTarget]);
+  if (sp.externalIPs.length > 0) {
+    const externalIPComment = `${name} external IP`;
+    for (const ip of sp.externalIPs) {
+      if (hasEndpoints) {
+        nat.appendId(ctx.natServices, ['-m', 'comment', '--comment', externalIPComment, '-m', protocol, '-p', protocol, '-d', ip, '--dport', port, '-j', externalTrafficChain]);
+      }
+      if (!hasExternalEndpoints) {
+        filter.append(EXTERNAL_SERVICES, ['-m', 'comment', '--comment', externalFilterComment, '-m', protocol, '-p', protocol, '-d', ip, '--dport', port, '-j', externalFilterTarget]);
+      }
     }
   }
 
   // Capture load balancer IPs.
-  for (const ip of sp.loadBalancerVIPs) {
-    if (hasEndpoints) {
-      nat.append(SERVICES, [...comment(`${name} loadbalancer IP`), ...protoMatch, '-d', ip, '--dport', port, '-j', loadBalancerTrafficChain]);
-    }
-    if (usesFWChain) {
-      filter.append(PROXY_FIREWALL, [
-        ...comment(`${name} traffic not accepted by ${chains.fw}`),
-        ...protoMatch,
-        '-d',
-        ip,
-        '--dport',
-        port,
-        '-j',
-        'DROP',
-      ]);
-    }
-  }
-  if (!hasExternalEndpoints) {
+  if (sp.loadBalancerVIPs.length > 0) {
+    const lbComment = `${name} loadbalancer IP`;
     for (const ip of sp.loadBalancerVIPs) {
-      filter.append(EXTERNAL_SERVICES, [...comment(externalFilterComment), ...protoMatch, '-d', ip, '--dport', port, '-j', externalFilterTarget]);
+      if (hasEndpoints) {
+        nat.appendId(ctx.natServices, ['-m', 'comment', '--comment', lbComment, '-m', protocol, '-p', protocol, '-d', ip, '--dport', port, '-j', loadBalancerTrafficChain]);
+      }
+      if (usesFWChain) {
+        filter.append(PROXY_FIREWALL, [
+          '-m', 'comment', '--comment', `${name} traffic not accepted by ${chains.fw}`,
+          '-m', protocol, '-p', protocol, '-d', ip, '--dport', port, '-j', 'DROP',
+        ]);
+      }
+    }
+    if (!hasExternalEndpoints) {
+      for (const ip of sp.loadBalancerVIPs) {
+        filter.append(EXTERNAL_SERVICES, ['-m', 'comment', '--comment', externalFilterComment, '-m', protocol, '-p', protocol, '-d', ip, '--dport', port, '-j', externalFilterTarget]);
+      }
     }
   }
 
@@ -321,35 +332,20 @@ function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Contex
     const nodePort = String(sp.nodePort);
     if (hasEndpoints) {
       if (settings.localhostNodePorts && settings.family === 'IPv4' && settings.nfacctLocalhostNodePorts) {
-        nat.append(NODEPORTS, [
-          ...comment(name),
-          ...protoMatch,
-          '-d',
-          '127.0.0.0/8',
-          '--dport',
-          nodePort,
-          '-m',
-          'nfacct',
-          '--nfacct-name',
-          NFACCT_COUNTERS.localhostNodePortsAccepted,
-          '-j',
-          externalTrafficChain,
+        nat.appendId(ctx.natNodePorts, [
+          '-m', 'comment', '--comment', name,
+          '-m', protocol, '-p', protocol, '-d', '127.0.0.0/8', '--dport', nodePort,
+          '-m', 'nfacct', '--nfacct-name', NFACCT_COUNTERS.localhostNodePortsAccepted,
+          '-j', externalTrafficChain,
         ]);
       }
-      nat.append(NODEPORTS, [...comment(name), ...protoMatch, '--dport', nodePort, '-j', externalTrafficChain]);
+      nat.appendId(ctx.natNodePorts, ['-m', 'comment', '--comment', name, '-m', protocol, '-p', protocol, '--dport', nodePort, '-j', externalTrafficChain]);
     }
     if (!hasExternalEndpoints) {
       filter.append(EXTERNAL_SERVICES, [
-        ...comment(externalFilterComment),
-        '-m',
-        'addrtype',
-        '--dst-type',
-        'LOCAL',
-        ...protoMatch,
-        '--dport',
-        nodePort,
-        '-j',
-        externalFilterTarget,
+        '-m', 'comment', '--comment', externalFilterComment,
+        '-m', 'addrtype', '--dst-type', 'LOCAL',
+        '-m', protocol, '-p', protocol, '--dport', nodePort, '-j', externalFilterTarget,
       ]);
     }
   }
@@ -357,121 +353,152 @@ function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Contex
   // Health check node port: accepted whether or not this node has local endpoints.
   if (sp.healthCheckNodePort !== 0) {
     filter.append(NODEPORTS, [
-      ...comment(`${name} health check node port`),
-      '-m',
-      'tcp',
-      '-p',
-      'tcp',
-      '--dport',
-      String(sp.healthCheckNodePort),
-      '-j',
-      'ACCEPT',
+      '-m', 'comment', '--comment', `${name} health check node port`,
+      '-m', 'tcp', '-p', 'tcp', '--dport', String(sp.healthCheckNodePort), '-j', 'ACCEPT',
     ]);
   }
 
   // Internal traffic: masquerade what does not come from a local pod (or everything with masqueradeAll).
   if (hasInternalEndpoints) {
-    const match = [...comment(`${name} cluster IP`), ...protoMatch, '-d', sp.clusterIP, '--dport', port];
     if (settings.masqueradeAll) {
-      nat.append(internalTrafficChain, [...match, '-j', MARK_MASQ]);
+      nat.append(internalTrafficChain, ['-m', 'comment', '--comment', clusterIPComment, '-m', protocol, '-p', protocol, '-d', clusterIP, '--dport', port, '-j', MARK_MASQ]);
     } else if (settings.localDetector !== null) {
-      nat.append(internalTrafficChain, [...match, ...settings.localDetector.ifNotLocal, '-j', MARK_MASQ]);
+      const words = ['-m', 'comment', '--comment', clusterIPComment, '-m', protocol, '-p', protocol, '-d', clusterIP, '--dport', port];
+      for (const w of settings.localDetector.ifNotLocal) words.push(w);
+      words.push('-j', MARK_MASQ);
+      nat.append(internalTrafficChain, words);
     }
   }
 
   // External destinations all go through the EXT chain.
   if (usesExternalTrafficChain) {
-    nat.declare(externalTrafficChain);
+    const ext = nat.chainId(externalTrafficChain);
+    nat.declareId(ext);
     if (!sp.externalPolicyLocal) {
       // endpoints may be on other nodes: masquerade
-      nat.append(externalTrafficChain, [...comment(`masquerade traffic for ${name} external destinations`), '-j', MARK_MASQ]);
+      nat.appendId(ext, ['-m', 'comment', '--comment', `masquerade traffic for ${name} external destinations`, '-j', MARK_MASQ]);
     } else {
       if (settings.localDetector !== null) {
         // pod -> external IP is treated as if it went out to the load balancer and came back
-        nat.append(externalTrafficChain, [
-          ...comment(`pod traffic for ${name} external destinations`),
-          ...settings.localDetector.ifLocal,
-          '-j',
-          clusterPolicyChain,
-        ]);
+        const words = ['-m', 'comment', '--comment', `pod traffic for ${name} external destinations`];
+        for (const w of settings.localDetector.ifLocal) words.push(w);
+        words.push('-j', clusterPolicyChain);
+        nat.appendId(ext, words);
       }
       // the node itself: its source address is a local one, so it must be masqueraded
-      nat.append(externalTrafficChain, [
-        ...comment(`masquerade LOCAL traffic for ${name} external destinations`),
-        '-m',
-        'addrtype',
-        '--src-type',
-        'LOCAL',
-        '-j',
-        MARK_MASQ,
+      nat.appendId(ext, [
+        '-m', 'comment', '--comment', `masquerade LOCAL traffic for ${name} external destinations`,
+        '-m', 'addrtype', '--src-type', 'LOCAL', '-j', MARK_MASQ,
       ]);
-      nat.append(externalTrafficChain, [
-        ...comment(`route LOCAL traffic for ${name} external destinations`),
-        '-m',
-        'addrtype',
-        '--src-type',
-        'LOCAL',
-        '-j',
-        clusterPolicyChain,
+      nat.appendId(ext, [
+        '-m', 'comment', '--comment', `route LOCAL traffic for ${name} external destinations`,
+        '-m', 'addrtype', '--src-type', 'LOCAL', '-j', clusterPolicyChain,
       ]);
     }
-    if (hasExternalEndpoints) nat.append(externalTrafficChain, ['-j', externalPolicyChain]);
+    if (hasExternalEndpoints) nat.appendId(ext, ['-j', externalPolicyChain]);
   }
 
   // loadBalancerSourceRanges.
   if (usesFWChain) {
-    const fw = chains.fw;
-    nat.declare(fw);
-    const head = comment(`${name} loadbalancer IP`);
+    const fw = nat.chainId(chains.fw);
+    nat.declareId(fw);
+    const lbComment = `${name} loadbalancer IP`;
     let allowFromNode = false;
     for (const cidr of sp.loadBalancerSourceRanges) {
-      nat.append(fw, [...head, '-s', cidr, '-j', externalTrafficChain]);
+      nat.appendId(fw, ['-m', 'comment', '--comment', lbComment, '-s', cidr, '-j', externalTrafficChain]);
       if (settings.nodeIP !== null && cidrContains(cidr, settings.nodeIP)) allowFromNode = true;
     }
     // A node reaching its own VIP-like load balancer IP loops back with the VIP as source.
     if (allowFromNode) {
-      for (const ip of sp.loadBalancerVIPs) nat.append(fw, [...head, '-s', ip, '-j', externalTrafficChain]);
+      for (const ip of sp.loadBalancerVIPs) nat.appendId(fw, ['-m', 'comment', '--comment', lbComment, '-s', ip, '-j', externalTrafficChain]);
     }
     // What falls through was not DNATed; KUBE-PROXY-FIREWALL drops it in filter.
-    nat.append(fw, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
+    nat.appendId(fw, ['-m', 'comment', '--comment', `other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`]);
   }
+
+  // Each endpoint's KUBE-SEP- name, hashed once for the SVC, SVL and SEP rules.
+  const sepNames = new Map<Endpoint, string>();
+  const sepOf = (ep: Endpoint): string => {
+    let sep = sepNames.get(ep);
+    if (sep === undefined) sepNames.set(ep, (sep = endpointChainNameLower(name, protocol, ep.endpoint)));
+    return sep;
+  };
 
   if (usesClusterPolicyChain) {
-    nat.declare(clusterPolicyChain);
-    writeServiceToEndpointRules(nat, ctx, sp, clusterPolicyChain, clusterEndpoints);
+    const id = nat.chainId(clusterPolicyChain);
+    nat.declareId(id);
+    writeServiceToEndpointRules(nat, ctx, sp, id, clusterEndpoints, sepOf);
   }
   if (usesLocalPolicyChain) {
-    nat.declare(localPolicyChain);
-    writeServiceToEndpointRules(nat, ctx, sp, localPolicyChain, localEndpoints);
+    const id = nat.chainId(localPolicyChain);
+    nat.declareId(id);
+    writeServiceToEndpointRules(nat, ctx, sp, id, localEndpoints, sepOf);
   }
 
+  const large = ctx.largeClusterMode;
+  const affinity = sp.sessionAffinity.type === 'ClientIP';
   for (const ep of cat.allReachableEndpoints) {
-    const sep = endpointChainName(name, protocol, ep.endpoint);
-    nat.declare(sep);
-    const head = ctx.largeClusterMode ? [] : comment(name);
+    const sep = sepOf(ep);
+    const id = nat.chainId(sep);
+    nat.declareId(id);
     // hairpin: an endpoint reaching itself through the service must be masqueraded
-    nat.append(sep, [...head, '-s', ep.ip, '-j', MARK_MASQ]);
-    const affinity = sp.sessionAffinity.type === 'ClientIP' ? ['-m', 'recent', '--name', sep, '--set'] : [];
-    nat.append(sep, [...head, ...affinity, ...protoMatch, '-j', 'DNAT', '--to-destination', ep.endpoint]);
+    let words: string[];
+    if (large) {
+      nat.appendId(id, ['-s', ep.ip, '-j', MARK_MASQ]);
+      words = affinity ? ['-m', 'recent', '--name', sep, '--set'] : [];
+    } else {
+      nat.appendId(id, ['-m', 'comment', '--comment', name, '-s', ep.ip, '-j', MARK_MASQ]);
+      words = affinity ? ['-m', 'comment', '--comment', name, '-m', 'recent', '--name', sep, '--set'] : ['-m', 'comment', '--comment', name];
+    }
+    words.push('-m', protocol, '-p', protocol, '-j', 'DNAT', '--to-destination', ep.endpoint);
+    nat.appendId(id, words);
   }
+
+  nat.endGroup();
 }
 
-function writeServiceToEndpointRules(nat: TableWriter, ctx: Context, sp: ServicePort, chain: string, endpoints: Endpoint[]): void {
+function writeServiceToEndpointRules(
+  nat: TableWriter,
+  ctx: Context,
+  sp: ServicePort,
+  chain: number,
+  endpoints: Endpoint[],
+  sepOf: (ep: Endpoint) => string,
+): void {
   const name = sp.key;
-  const protocol = sp.protocol.toLowerCase();
-  const seps = endpoints.map((ep) => endpointChainName(name, protocol, ep.endpoint));
-  const note = (ep: Endpoint): string[] => (ctx.largeClusterMode ? [] : comment(`${name} -> ${ep.endpoint}`));
+  const large = ctx.largeClusterMode;
+  const n = endpoints.length;
+  const seps: string[] = new Array(n);
+  const notes: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    seps[i] = sepOf(endpoints[i]!);
+    if (!large) notes[i] = `${name} -> ${endpoints[i]!.endpoint}`;
+  }
   if (sp.sessionAffinity.type === 'ClientIP') {
     const seconds = String(sp.sessionAffinity.maxAgeSeconds);
-    endpoints.forEach((ep, i) => {
-      nat.append(chain, [...note(ep), '-m', 'recent', '--name', seps[i]!, '--rcheck', '--seconds', seconds, '--reap', '-j', seps[i]!]);
-    });
+    for (let i = 0; i < n; i++) {
+      const sep = seps[i]!;
+      nat.appendId(
+        chain,
+        large
+          ? ['-m', 'recent', '--name', sep, '--rcheck', '--seconds', seconds, '--reap', '-j', sep]
+          : ['-m', 'comment', '--comment', notes[i]!, '-m', 'recent', '--name', sep, '--rcheck', '--seconds', seconds, '--reap', '-j', sep],
+      );
+    }
   }
-  const n = endpoints.length;
-  endpoints.forEach((ep, i) => {
-    const stat = i < n - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', computeProbability(n - i)] : [];
-    nat.append(chain, [...note(ep), ...stat, '-j', seps[i]!]);
-  });
+  for (let i = 0; i < n; i++) {
+    const sep = seps[i]!;
+    let words: string[];
+    if (i < n - 1) {
+      const p = computeProbability(n - i);
+      words = large
+        ? ['-m', 'statistic', '--mode', 'random', '--probability', p, '-j', sep]
+        : ['-m', 'comment', '--comment', notes[i]!, '-m', 'statistic', '--mode', 'random', '--probability', p, '-j', sep];
+    } else {
+      words = large ? ['-j', sep] : ['-m', 'comment', '--comment', notes[i]!, '-j', sep];
+    }
+    nat.appendId(chain, words);
+  }
 }
 
 /** The last rule(s) of nat KUBE-SERVICES: hand everything addressed to a node port address to KUBE-NODEPORTS. */

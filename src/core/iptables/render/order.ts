@@ -4,17 +4,211 @@
 // appends to its own chain, so only the order within a chain matters. kube-proxy's text, though, writes
 // the lines of different chains interleaved (a service's KUBE-SERVICES rule, then its KUBE-NODEPORTS
 // rules, then its own chains …). To reproduce that text exactly, the renderer numbers every rule it
-// writes, per table, in kube-proxy's write order, and keeps the numbers here, beside the data rather than
-// in it: the Ruleset stays plain (deep-equal to a parsed one), and a Ruleset that did not come from the
+// writes, per table, in kube-proxy's write order, and keeps the numbers beside the data rather than in
+// it: the Ruleset stays plain (deep-equal to a parsed one), and a Ruleset that did not come from the
 // renderer (parsed, copied, edited) is written chain by chain instead, which iptables-restore loads
 // identically.
+//
+// Two records, both invisible to the Ruleset's users:
+//   - each rule carries its number in a private field (stamped onto the plain object: no own property,
+//     nothing for deepEqual, JSON, structuredClone, spread or util.inspect to see, and, unlike a WeakMap
+//     entry per rule, no work for the garbage collector);
+//   - each rendered table has a WriteOrder (one WeakMap entry per table): its rules in write order with
+//     their chains, as flat arrays, and the service ports' stretches of it. While the table is as the
+//     renderer left it (same chains, names and rule objects; checked in one pass without allocating),
+//     that is its write order without a sort; after any change to its chains the numbers are sorted as
+//     before. Partial restores use the service-port stretches to write one service without visiting the
+//     others.
 
 import type { Chain, Rule, Table } from '../types.js';
 
-const sequence = new WeakMap<Rule, number>();
+class ReturnsArgument {
+  constructor(o: object) {
+    return o;
+  }
+}
+
+/** Stamps a private field onto an existing object (the base constructor returns that object). */
+class SequenceStamp extends ReturnsArgument {
+  #seq: number;
+  constructor(rule: Rule, seq: number) {
+    super(rule);
+    this.#seq = seq;
+  }
+  static set(rule: Rule, seq: number): void {
+    if (#seq in rule) (rule as unknown as SequenceStamp).#seq = seq;
+    else new SequenceStamp(rule, seq);
+  }
+  static of(rule: Rule): number | undefined {
+    return #seq in rule ? (rule as unknown as SequenceStamp).#seq : undefined;
+  }
+}
 
 export function setWriteSequence(rule: Rule, seq: number): void {
-  sequence.set(rule, seq);
+  SequenceStamp.set(rule, seq);
+}
+
+/**
+ * A plain rule object ({words}, prototype Object.prototype, deep-equal to a literal) made by a constructor,
+ * so that V8 gives its instances room for the stamp in the object itself.
+ */
+const PlainRule = function PlainRule(this: Rule, words: string[]) {
+  this.words = words;
+} as unknown as { new (words: string[]): Rule; prototype: object };
+PlainRule.prototype = Object.prototype;
+
+/** A new rule `{ words }` carrying write sequence number `seq`. */
+export function newNumberedRule(words: string[], seq: number): Rule {
+  const rule = new PlainRule(words);
+  new SequenceStamp(rule, seq);
+  return rule;
+}
+
+/** The renderer's number for `rule`, or undefined for a rule it did not write. */
+export function writeSequenceOf(rule: Rule): number | undefined {
+  return SequenceStamp.of(rule);
+}
+
+/** One service port's stretch of a table's write order (rendered in one go by writeServicePort). */
+export interface WriteGroup {
+  /** The 16 hash characters of its KUBE-SVC-/SVL-/EXT-/FW- chains (portProtoHash). */
+  hash: string;
+  /** Declaration indices [chainStart, chainEnd) of the chains declared while it was written. */
+  chainStart: number;
+  chainEnd: number;
+  /** Write-order indices [ruleStart, ruleEnd) of the rules written meanwhile (to any chain). */
+  ruleStart: number;
+  ruleEnd: number;
+  /** The names of its chains, in declaration order, joined by newlines: one comparison per service. */
+  names: string;
+}
+
+/** A rendered table's write order, as the renderer left the table. */
+export interface WriteOrder {
+  table: Table;
+  /** table.chains at the end of rendering, and each chain's name then. */
+  chains: Chain[];
+  names: string[];
+  /** Chain i's rules are byChain[offsets[i] .. offsets[i + 1]): every rule, chain by chain. */
+  offsets: number[];
+  byChain: Rule[];
+  /** The k-th rule written: the declaration index of its chain, and the rule. */
+  ruleChain: number[];
+  rules: Rule[];
+  /** Per declaration index: the group whose writing declared it, or -1. */
+  chainGroup: number[];
+  groups: WriteGroup[];
+  /** Group hash -> group index. */
+  groupByHash: Map<string, number>;
+  /**
+   * The table is laid out as writeServicePort writes it: the chains declared outside every group are
+   * top-level ones (not service chains); a group declares only service chains, the KUBE-SVC-/SVL-/EXT-/
+   * FW- ones with its hash; every rule written during a group goes to a top-level chain or to one of the
+   * group's own; no two groups share a hash.
+   */
+  fits: boolean;
+  /** Chain name -> the writer's id for it; declOf[id] is its declaration index. */
+  ids: Map<string, number>;
+  declOf: number[];
+  /** Lazily derived data, kept for later calls (see partial.ts, serialize.ts). */
+  cache: Record<string, unknown>;
+}
+
+const orders = new WeakMap<Table, WriteOrder>();
+
+export function registerWriteOrder(order: WriteOrder): void {
+  orders.set(order.table, order);
+}
+
+/** table.chains holds the rendered chain objects, in their order (one pass over one array). */
+export function chainListIntact(order: WriteOrder, table: Table): boolean {
+  const cs = table.chains;
+  const snap = order.chains;
+  const n = snap.length;
+  if (cs.length !== n) return false;
+  for (let i = 0; i < n; i++) if (cs[i] !== snap[i]) return false;
+  return true;
+}
+
+/** Chain i (of an intact chain list) has its rendered name and exactly its rendered rule objects. */
+export function chainIntact(order: WriteOrder, i: number): boolean {
+  const c = order.chains[i]!;
+  const rules = c.rules;
+  const from = order.offsets[i]!;
+  const len = order.offsets[i + 1]! - from;
+  if (c.name !== order.names[i] || rules.length !== len) return false;
+  const byChain = order.byChain;
+  for (let r = 0; r < len; r++) if (rules[r] !== byChain[from + r]) return false;
+  return true;
+}
+
+/** The table is as rendered: the same chains, names and rule objects, in the same places. */
+export function tableIntact(order: WriteOrder, table: Table): boolean {
+  const cs = table.chains;
+  const snap = order.chains;
+  const n = snap.length;
+  if (cs.length !== n) return false;
+  const { names, offsets, byChain } = order;
+  for (let i = 0; i < n; i++) {
+    const c = cs[i]!;
+    const rules = c.rules;
+    const from = offsets[i]!;
+    const len = offsets[i + 1]! - from;
+    if (c !== snap[i] || c.name !== names[i] || rules.length !== len) return false;
+    for (let r = 0; r < len; r++) if (rules[r] !== byChain[from + r]) return false;
+  }
+  return true;
+}
+
+/** The table's WriteOrder when the table is still as rendered (checked now), else undefined. */
+export function intactWriteOrder(table: Table): WriteOrder | undefined {
+  const order = orders.get(table);
+  return order !== undefined && tableIntact(order, table) ? order : undefined;
+}
+
+/** The table's WriteOrder, unchecked: callers check what they rely on. */
+export function writeOrderOf(table: Table): WriteOrder | undefined {
+  return orders.get(table);
+}
+
+/**
+ * A table's rules in write order as parallel arrays: the k-th rule is `rules[k]`, in chain
+ * `chains[chainOf[k]]` (`chains` is table.chains). `order` is set when they come from an intact WriteOrder.
+ */
+export interface WriteSequence {
+  chains: readonly Chain[];
+  chainOf: readonly number[];
+  rules: readonly Rule[];
+  order: WriteOrder | undefined;
+}
+
+/**
+ * The rules in the order kube-proxy writes them when every rule carries the renderer's sequence number
+ * (sorted by it); otherwise chain by chain, in chain order.
+ */
+export function writeSequence(table: Table): WriteSequence {
+  const order = intactWriteOrder(table);
+  if (order !== undefined) return { chains: order.chains, chainOf: order.ruleChain, rules: order.rules, order };
+  const chainOf: number[] = [];
+  const rules: Rule[] = [];
+  const seqs: number[] = [];
+  let numbered = true;
+  const cs = table.chains;
+  for (let i = 0; i < cs.length; i++) {
+    for (const rule of cs[i]!.rules) {
+      chainOf.push(i);
+      rules.push(rule);
+      if (numbered) {
+        const s = SequenceStamp.of(rule);
+        if (s === undefined) numbered = false;
+        else seqs.push(s);
+      }
+    }
+  }
+  if (!numbered) return { chains: cs, chainOf, rules, order: undefined };
+  const idx = Array.from(rules, (_, k) => k);
+  idx.sort((a, b) => seqs[a]! - seqs[b]!); // stable: equal numbers (from different renders) keep chain order
+  return { chains: cs, chainOf: idx.map((k) => chainOf[k]!), rules: idx.map((k) => rules[k]!), order: undefined };
 }
 
 export interface OrderedRule {
@@ -27,14 +221,8 @@ export interface OrderedRule {
  * number; otherwise chain by chain, in chain order.
  */
 export function rulesInWriteOrder(table: Table): OrderedRule[] {
-  const out: OrderedRule[] = [];
-  let numbered = true;
-  for (const chain of table.chains) {
-    for (const rule of chain.rules) {
-      out.push({ chain, rule });
-      if (numbered && !sequence.has(rule)) numbered = false;
-    }
-  }
-  if (numbered) out.sort((a, b) => sequence.get(a.rule)! - sequence.get(b.rule)!);
+  const { chains, chainOf, rules } = writeSequence(table);
+  const out: OrderedRule[] = new Array(rules.length);
+  for (let k = 0; k < rules.length; k++) out[k] = { chain: chains[chainOf[k]!]!, rule: rules[k]! };
   return out;
 }

@@ -1,0 +1,148 @@
+// What an ipvs-mode state does per service port, for the human view and --diff: the virtual servers (with
+// scheduler, persistence and real servers with weights) and the ipsets each address:port is a member of.
+// A parsed dump has no service names: its virtual servers are named by the cluster-IP virtual server that
+// shares their real servers when one does, else by address:port/protocol.
+import type { Drift } from '../iptables/drift.js';
+import { canonicalKubeRules } from '../iptables/canonical.js';
+import { hostPort, sortVirtualServers } from './serialize.js';
+import type { IPSet, IpvsState, VirtualServer } from './types.js';
+
+export interface VirtualServerRow {
+  servicePort: string;
+  kind: string;
+  virtualServer: string;
+  scheduler: string;
+  realServers: string[];
+  ipsets: string[];
+}
+
+function vsName(v: VirtualServer): string {
+  return `${hostPort(v.address, v.port)}/${v.protocol}`;
+}
+
+/** ipset members that name this virtual server's address and port (hash:ip,port[,…] by ip,proto:port; bitmap:port by port). */
+function memberships(v: VirtualServer, sets: readonly IPSet[], nodePort: boolean): string[] {
+  const proto = v.protocol.toLowerCase();
+  const prefix = `${v.address},${proto}:${v.port}`;
+  const out: string[] = [];
+  for (const s of sets) {
+    if (s.type === 'bitmap:port') {
+      if (nodePort && (s.name.includes(v.protocol) || s.name.includes('HEALTH')) && s.members.includes(String(v.port))) out.push(s.name);
+    } else if (s.type === 'hash:ip') {
+      if (s.members.includes(v.address)) out.push(s.name);
+    } else if (s.members.some((m) => m === prefix || m.startsWith(prefix + ','))) out.push(s.name);
+  }
+  return out;
+}
+
+export function summarizeIpvs(st: IpvsState): VirtualServerRow[] {
+  return sortVirtualServers(st.virtualServers)
+    .map((v) => ({
+      servicePort: v.servicePort ?? vsName(v),
+      kind: v.kind ?? '',
+      virtualServer: vsName(v),
+      scheduler: [v.scheduler, ...(v.schedFlags.length ? [`(${v.schedFlags.join(',')})`] : []), ...(v.persistentTimeout !== null ? [`persistent ${v.persistentTimeout}s`] : [])].join(' '),
+      realServers: v.realServers.map((r) => `${hostPort(r.address, r.port)} w${r.weight}${r.activeConns !== undefined ? ` (${r.activeConns} active, ${r.inactiveConns ?? 0} inactive)` : ''}`),
+      ipsets: memberships(v, st.ipsets, v.kind === 'nodePort' || v.kind === undefined),
+    }))
+    .sort((a, b) => (a.servicePort < b.servicePort ? -1 : a.servicePort > b.servicePort ? 1 : 0));
+}
+
+/** The human table: headers and rows (the command renders it kubectl-style). */
+export function ipvsTable(states: readonly IpvsState[], wide: boolean): { headers: string[]; rows: string[][] } {
+  const headers = ['SERVICE', 'VIRTUAL SERVER', 'SCHEDULER', 'REAL SERVERS', ...(wide ? ['IPSETS', 'KIND'] : ['IPSETS'])];
+  const rows: string[][] = [];
+  for (const st of states) {
+    for (const r of summarizeIpvs(st)) {
+      rows.push([r.servicePort, r.virtualServer, r.scheduler, r.realServers.join(', ') || '<none>', r.ipsets.join(', ') || '-', ...(wide ? [r.kind || '-'] : [])]);
+    }
+  }
+  return { headers, rows };
+}
+
+/** Keeps only what belongs to service ports under the prefix ("ns", "ns/name", "ns/name:port"). */
+export function narrowIpvs(st: IpvsState, prefix: string): IpvsState {
+  const keep = (sp: string | undefined) => sp !== undefined && (sp === prefix || sp.startsWith(prefix + (prefix.includes('/') ? ':' : '/')));
+  const vss = st.virtualServers.filter((v) => keep(v.servicePort));
+  const addrs = new Set(vss.map((v) => v.address));
+  const ports = new Set(vss.map((v) => String(v.port)));
+  const ipsets = st.ipsets.map((s) => ({
+    ...s,
+    members: s.members.filter((m) => (s.type === 'bitmap:port' ? ports.has(m) : addrs.has(m.split(',')[0]!))),
+  }));
+  return { ...st, virtualServers: vss, ipsets, addresses: st.addresses.filter((a) => addrs.has(a)) };
+}
+
+export function ipvsServicePorts(st: IpvsState): string[] {
+  return [...new Set(st.virtualServers.map((v) => v.servicePort ?? vsName(v)))];
+}
+
+/** Lines that compare equal when two states do the same (for a unified diff). */
+export function ipvsCanonicalLines(st: IpvsState): string[] {
+  const lines: string[] = [];
+  for (const v of sortVirtualServers(st.virtualServers)) {
+    lines.push(`VS ${vsName(v)} ${v.scheduler}${v.schedFlags.length ? ` ${v.schedFlags.join(',')}` : ''}${v.persistentTimeout !== null ? ` persistent ${v.persistentTimeout}` : ''}`);
+    for (const r of [...v.realServers].sort((a, b) => (hostPort(a.address, a.port) < hostPort(b.address, b.port) ? -1 : 1))) lines.push(`VS ${vsName(v)} -> ${hostPort(r.address, r.port)} weight ${r.weight}`);
+  }
+  for (const s of st.ipsets) for (const m of s.members) lines.push(`SET ${s.name} ${m}`);
+  for (const a of [...st.addresses].sort()) lines.push(`ADDR ${a}`);
+  if (st.iptables.tables.length) lines.push(...canonicalKubeRules(st.iptables));
+  return lines;
+}
+
+/** Drift between expected and live: virtual servers, real servers and weights, ipset members, companion rules. */
+export function ipvsDrift(expected: IpvsState, actual: IpvsState): Drift[] {
+  const drift: Drift[] = [];
+  const idx = (st: IpvsState) => new Map(st.virtualServers.map((v) => [vsName(v), v]));
+  const exp = idx(expected);
+  const act = idx(actual);
+  for (const [name, e] of exp) {
+    const sp = e.servicePort ?? name;
+    const a = act.get(name);
+    if (!a) {
+      drift.push({ servicePort: sp, kind: 'missing entry', detail: `no virtual server ${name} on the node` });
+      continue;
+    }
+    if (a.scheduler !== e.scheduler || a.persistentTimeout !== e.persistentTimeout) drift.push({ servicePort: sp, kind: 'verdict', detail: `${name}: scheduler ${a.scheduler}${a.persistentTimeout !== null ? ` persistent ${a.persistentTimeout}` : ''}, expected ${e.scheduler}${e.persistentTimeout !== null ? ` persistent ${e.persistentTimeout}` : ''}` });
+    const ar = new Map(a.realServers.map((r) => [hostPort(r.address, r.port), r]));
+    const er = new Map(e.realServers.map((r) => [hostPort(r.address, r.port), r]));
+    for (const [hp, r] of er) {
+      const x = ar.get(hp);
+      if (!x) drift.push({ servicePort: sp, kind: 'missing endpoint', detail: `${name} -> ${hp}` });
+      else if (x.weight !== r.weight) drift.push({ servicePort: sp, kind: 'probability', detail: `${name} -> ${hp}: weight ${x.weight}, expected ${r.weight}` });
+    }
+    for (const hp of ar.keys()) if (!er.has(hp)) drift.push({ servicePort: sp, kind: 'extra endpoint', detail: `${name} -> ${hp}` });
+  }
+  for (const name of act.keys()) if (!exp.has(name)) drift.push({ servicePort: name, kind: 'extra entry', detail: `the node still has virtual server ${name}` });
+  const sets = (st: IpvsState) => new Map(st.ipsets.map((s) => [s.name, new Set(s.members)]));
+  const es = sets(expected);
+  const as = sets(actual);
+  for (const [name, members] of es) {
+    const have = as.get(name);
+    if (!have) {
+      drift.push({ servicePort: '', kind: 'missing chain', detail: `ipset ${name}` });
+      continue;
+    }
+    for (const m of members) if (!have.has(m)) drift.push({ servicePort: '', kind: 'missing entry', detail: `ipset ${name} member ${m}` });
+    for (const m of have) if (!members.has(m)) drift.push({ servicePort: '', kind: 'extra entry', detail: `ipset ${name} member ${m}` });
+  }
+  if (expected.iptables.tables.length && actual.iptables.tables.length) {
+    const e = new Set(canonicalKubeRules(expected.iptables));
+    const a = new Set(canonicalKubeRules(actual.iptables));
+    for (const l of e) if (!a.has(l)) drift.push({ servicePort: '', kind: 'missing entry', detail: `iptables ${l}` });
+    for (const l of a) if (!e.has(l)) drift.push({ servicePort: '', kind: 'extra entry', detail: `iptables ${l}` });
+  }
+  return drift;
+}
+
+/** Copies service-port names and kinds from the rendered state onto the live virtual servers with the same address, port and protocol. */
+export function annotateIpvs(actual: IpvsState, expected: IpvsState): IpvsState {
+  const names = new Map(expected.virtualServers.map((v) => [vsName(v), v]));
+  return {
+    ...actual,
+    virtualServers: actual.virtualServers.map((v) => {
+      const e = names.get(vsName(v));
+      return e && v.servicePort === undefined ? { ...v, ...(e.servicePort !== undefined ? { servicePort: e.servicePort } : {}), ...(e.kind !== undefined ? { kind: e.kind } : {}) } : v;
+    }),
+  };
+}

@@ -1,0 +1,900 @@
+// The iptables mode's evaluator: one packet through parsed rulesets in netfilter's hook order.
+//
+//   arriving on an interface (pod-local, pod-remote, external):
+//     nat PREROUTING → routing (local address? filter INPUT : filter FORWARD → nat POSTROUTING)
+//   from the node itself:
+//     nat OUTPUT → filter OUTPUT → nat POSTROUTING → (local address? filter INPUT)
+//
+// Chains are indexed by name once per ruleset; a rule's structure (viewRule) is compiled the first time
+// the tracer meets it and kept; long chains (KUBE-SERVICES: one rule per service port) get an index of
+// their rules by exact destination address, so a packet only visits the rules that can match it.
+//
+// The packet is a first packet of a new connection: conntrack state NEW (plus DNAT once DNAT happened),
+// connection mark 0, no `recent` entry yet (affinity rcheck misses), not a fragment, TCP SYN.
+// `statistic --mode random` forks the walk: each branch carries its share (the product of the
+// probabilities taken and not taken along the way), so each endpoint's exact share comes out.
+//
+// Interface model (-i/-o): a pod on this node sends from a pod interface (bridges cni0, cbr0, docker0,
+// kube-bridge, weave; veth/cali/azv/lxc/eni/gke-prefixed links); every other packet from off the node
+// arrives on the uplink or an overlay device (eth*, ens*, enp*, eno*, bond*, flannel*, tunl*, vxlan*,
+// genev*, cilium_*); docker's and libvirt's bridges (docker0, br-*, virbr*) carry no traced packet; the node's own packets have no input interface and leave on the uplink, or on the
+// pod bridge when the destination is in this node's pod CIDR; `lo` carries packets to local addresses.
+// Names of no class are not guessed: such a rule is reported as not evaluated.
+//
+// A rule the evaluator cannot evaluate is treated as not matching, shown as a hop that says so, and
+// listed in the result's qualifications; an unknown non-terminating target is passed over the same way.
+import type { Rule, Ruleset, TableName } from '../iptables/types.js';
+import { jumpRules } from '../iptables/render/jumps.js';
+import { restoreRuleText } from '../iptables/serialize.js';
+import { viewRule, type Match, type ModuleMatch, type PortSpec, type RuleView, type Target } from '../iptables/words.js';
+import { canonicalIP, formatIP, isLoopback, netContains, parseIPSloppy, parseNet, type IPBytes, type Net } from './addr.js';
+import type { Affinity, Hop, ModeEvaluator, NodeContext, Packet, PacketEntry, TraceEndpoint, TraceResult, Verdict } from './types.js';
+
+type IfClass = 'pod' | 'uplink' | 'lo' | 'other';
+const POD_IF = /^(cni\d*|cbr\d*|kube-bridge|weave|cni-podman\d*|veth.*|cali.*|azv.*|lxc[0-9a-f].*|lxc|eni.*|gke.*)$/;
+/** Interfaces no traced packet uses: docker's and libvirt's bridges, other local bridges. */
+const OTHER_IF = /^(docker\d*|br-.*|virbr.*|lxcbr\d*|lxdbr\d*)$/;
+const UPLINK_IF = /^(eth.*|ens.*|enp.*|eno.*|em\d.*|bond.*|flannel.*|tunl.*|vxlan.*|genev.*|cilium_.*)$/;
+
+function ifaceClass(name: string): IfClass | null {
+  const n = name.endsWith('+') ? name.slice(0, -1) : name;
+  if (n === 'lo') return 'lo';
+  if (POD_IF.test(n)) return 'pod';
+  if (UPLINK_IF.test(n)) return 'uplink';
+  if (OTHER_IF.test(n)) return 'other';
+  return null;
+}
+
+const PROTO_NUM: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp', '1': 'icmp', '58': 'ipv6-icmp' };
+
+/** Result of one condition: true, false, or why it cannot be evaluated. */
+type Cond = (b: Branch, e: Env) => boolean | string;
+
+interface CompiledRule {
+  rule: Rule;
+  chain: string;
+  conds: Cond[];
+  /** statistic --mode random: the branch forks. */
+  probability?: number;
+  /** recent --rcheck/--update: affinity. */
+  affinity?: Affinity;
+  target?: Target;
+  view: RuleView;
+  text?: string;
+}
+
+interface ChainIndex {
+  name: string;
+  policy: string;
+  builtin: boolean;
+  rules: Rule[];
+  compiled: Array<CompiledRule | undefined>;
+  /** For long chains: rule indices with no single exact destination, and indices by exact destination. */
+  wild?: number[];
+  byDst?: Map<string, number[]>;
+}
+
+interface Frame {
+  chain: ChainIndex;
+  i: number;
+}
+
+interface Branch {
+  share: number;
+  src: IPBytes;
+  srcText: string;
+  dst: IPBytes;
+  dstText: string;
+  dport: number;
+  sport: number;
+  proto: string;
+  entry: PacketEntry;
+  iif: IfClass | null;
+  oif: IfClass | null;
+  mark: number;
+  dnat: boolean;
+  masq: boolean;
+  markedBy?: string;
+  masqBy?: string;
+  via?: string;
+  kubeAccept: boolean;
+  hops: Hop[];
+  qualifications: string[];
+  affinity?: Affinity;
+  /** Call depth of the chain being walked, for the hops' indentation. */
+  depth: number;
+}
+
+interface Env {
+  local: Net[] | undefined;
+  podNets: Net[];
+  ipsets?: Map<string, string[]>;
+}
+
+const BUILTIN: Record<string, string[]> = {
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+const INDEX_MIN_RULES = 16;
+const STEP_LIMIT = 200_000;
+
+type HookVerdict = 'ACCEPT' | 'DROP' | 'REJECT';
+
+class IndexedRuleset {
+  readonly tables = new Map<string, Map<string, ChainIndex>>();
+  /** Notes about the ruleset itself (jumps added for a rendered ruleset). */
+  readonly notes: string[] = [];
+
+  constructor(readonly ruleset: Ruleset) {
+    for (const t of ruleset.tables) {
+      const chains = new Map<string, ChainIndex>();
+      for (const c of t.chains) {
+        chains.set(c.name, { name: c.name, policy: c.policy, builtin: c.policy !== '-', rules: c.rules, compiled: new Array(c.rules.length) });
+      }
+      this.tables.set(t.name, chains);
+    }
+    // A rendered ruleset holds only kube-proxy's own chains: add the jumps kube-proxy ensures in the
+    // built-in chains (each prepended, so on a fresh node they end up in reverse order).
+    const added: string[] = [];
+    const synthesized = new Set<ChainIndex>();
+    for (const j of [...jumpRules()].reverse()) {
+      const chains = this.tables.get(j.table);
+      if (!chains || !chains.has(j.target)) continue;
+      let builtin = chains.get(j.chain);
+      if (!builtin) {
+        builtin = { name: j.chain, policy: 'ACCEPT', builtin: true, rules: [], compiled: [] };
+        chains.set(j.chain, builtin);
+        synthesized.add(builtin);
+      } else if (!synthesized.has(builtin)) {
+        // A dump with its own built-in chains: trust them and add nothing.
+        continue;
+      }
+      builtin.rules = [...builtin.rules, { words: j.words }];
+      builtin.compiled.push(undefined);
+      added.push(`${j.table} ${j.chain}`);
+    }
+    if (added.length) this.notes.push(`the ruleset has no built-in chains: kube-proxy's jumps into its chains were assumed (${[...new Set(added)].join(', ')})`);
+  }
+
+  chain(table: string, name: string): ChainIndex | undefined {
+    const c = this.tables.get(table)?.get(name);
+    if (c && c.rules.length >= INDEX_MIN_RULES && !c.byDst) indexChain(c);
+    return c;
+  }
+}
+
+/** Index a long chain's rules by exact destination (`-d IP` or `-d IP/32`, not negated, one address). */
+function indexChain(c: ChainIndex): void {
+  const wild: number[] = [];
+  const byDst = new Map<string, number[]>();
+  c.rules.forEach((r, i) => {
+    const w = r.words;
+    let key: string | null = null;
+    for (let k = 0; k < w.length - 1; k++) {
+      if (w[k] === '-d' || w[k] === '--destination' || w[k] === '--dst') {
+        const v = w[k + 1]!;
+        if (k > 0 && w[k - 1] === '!') break;
+        if (v === '!' || v.includes(',')) break;
+        const slash = v.indexOf('/');
+        const ip = slash < 0 ? v : v.slice(0, slash);
+        const bits = slash < 0 ? '' : v.slice(slash + 1);
+        const canon = canonicalIP(ip);
+        if (canon && (bits === '' || (canon.includes(':') ? bits === '128' : bits === '32'))) key = canon;
+        break;
+      }
+    }
+    if (key === null) wild.push(i);
+    else {
+      let l = byDst.get(key);
+      if (!l) byDst.set(key, (l = []));
+      l.push(i);
+    }
+  });
+  c.wild = wild;
+  c.byDst = byDst;
+}
+
+function lowerBound(a: number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The next rule at or after i that may match a packet to dst, or -1. */
+function nextCandidate(c: ChainIndex, i: number, dst: string): number {
+  if (!c.byDst) return i < c.rules.length ? i : -1;
+  const w = c.wild!;
+  const a = lowerBound(w, i);
+  const next1 = a < w.length ? w[a]! : -1;
+  const d = c.byDst.get(dst);
+  let next2 = -1;
+  if (d) {
+    const b = lowerBound(d, i);
+    if (b < d.length) next2 = d[b]!;
+  }
+  if (next1 < 0) return next2;
+  if (next2 < 0) return next1;
+  return Math.min(next1, next2);
+}
+
+// ---- compiling a rule's matches ------------------------------------------------------------------------
+
+function compile(rule: Rule, chain: string): CompiledRule {
+  const view = viewRule(rule);
+  const conds: Cond[] = [];
+  const out: CompiledRule = { rule, chain, conds, target: view.target, view };
+  for (const m of view.matches) compileMatch(m, out);
+  if (view.unknown.length) {
+    const why = `cannot evaluate ${view.unknown.join(' ')}`;
+    conds.push(() => why);
+  }
+  return out;
+}
+
+function compileMatch(m: Match, out: CompiledRule): void {
+  const conds = out.conds;
+  switch (m.kind) {
+    case 'address': {
+      const nets = m.addresses.map((a) => parseNet(a.mask !== undefined ? `${a.ip}/${a.mask}` : a.ip));
+      if (nets.some((n) => n === null)) {
+        conds.push(() => `cannot read address ${m.value}`);
+        return;
+      }
+      const ns = nets as Net[];
+      const neg = m.negated;
+      conds.push(m.dir === 'src' ? (b) => ns.some((n) => netContains(n, b.src)) !== neg : (b) => ns.some((n) => netContains(n, b.dst)) !== neg);
+      return;
+    }
+    case 'protocol': {
+      const p = PROTO_NUM[m.protocol] ?? m.protocol.toLowerCase();
+      if (p === 'all' || p === '0') {
+        if (m.negated) conds.push(() => false);
+        return;
+      }
+      const neg = m.negated;
+      conds.push((b) => (b.proto === p) !== neg);
+      return;
+    }
+    case 'interface': {
+      const cls = ifaceClass(m.name);
+      const neg = m.negated;
+      const dir = m.dir;
+      conds.push((b) => {
+        const have = dir === 'in' ? b.iif : b.oif;
+        if (have === null) return dir === 'in' ? (b.entry === 'node' ? neg : `-i ${m.name}: the input interface is not known here`) : `-o ${m.name}: the output interface is not known here`;
+        if (cls === null) return `${dir === 'in' ? '-i' : '-o'} ${m.name}: interface not in the tracer's model (pod bridge/veth, uplink/overlay, lo)`;
+        return (have === cls) !== neg;
+      });
+      return;
+    }
+    case 'fragment':
+      // A first packet is not a fragment.
+      conds.push(() => m.negated);
+      return;
+    case 'module':
+      compileModule(m, out);
+      return;
+  }
+}
+
+function portsMatch(spec: PortSpec, port: number): boolean | string {
+  if (spec.ranges.length === 0) return `cannot read port ${spec.value}`;
+  return spec.ranges.some((r) => port >= r.from && port <= r.to) !== spec.negated;
+}
+
+function compileModule(m: ModuleMatch, out: CompiledRule): void {
+  const conds = out.conds;
+  const unknown = (what = m.words.join(' ')) => conds.push(() => `cannot evaluate ${what}`);
+  switch (m.module) {
+    case 'comment':
+    case 'nfacct':
+    case 'limit': // a first packet is within any limit
+      return;
+    case 'tcp':
+    case 'udp':
+    case 'sctp':
+    case 'udplite':
+    case 'dccp': {
+      const p = m.ports;
+      if (p?.sport) {
+        const s = p.sport;
+        conds.push((b) => portsMatch(s, b.sport));
+      }
+      if (p?.dport) {
+        const d = p.dport;
+        conds.push((b) => portsMatch(d, b.dport));
+      }
+      if (p?.syn) {
+        const neg = p.syn.negated;
+        conds.push((b) => (b.proto === 'tcp') !== neg);
+      }
+      if (p?.tcpFlags) unknown(`--tcp-flags ${p.tcpFlags.mask.join(',')} ${p.tcpFlags.comp.join(',')}`);
+      const known = new Set(['--sport', '--source-port', '--dport', '--destination-port', '--syn', '--tcp-flags']);
+      const other = m.options.filter((o) => !known.has(o.name));
+      if (other.length) unknown(other.map((o) => o.name).join(' '));
+      return;
+    }
+    case 'multiport': {
+      const mp = m.multiport ?? {};
+      if (mp.sports) {
+        const s = mp.sports;
+        conds.push((b) => portsMatch(s, b.sport));
+      }
+      if (mp.dports) {
+        const d = mp.dports;
+        conds.push((b) => portsMatch(d, b.dport));
+      }
+      if (mp.ports) {
+        const s = mp.ports;
+        conds.push((b) => {
+          if (s.ranges.length === 0) return `cannot read ports ${s.value}`;
+          const hit = s.ranges.some((r) => (b.sport >= r.from && b.sport <= r.to) || (b.dport >= r.from && b.dport <= r.to));
+          return hit !== s.negated;
+        });
+      }
+      return;
+    }
+    case 'statistic': {
+      const st = m.statistic;
+      if (st?.mode === 'random' && st.probability !== undefined && !st.negated) out.probability = st.probability;
+      else if (st?.mode === 'random' && st.probability !== undefined) out.probability = 1 - st.probability;
+      else unknown();
+      return;
+    }
+    case 'recent': {
+      const r = m.recent;
+      if (!r) return unknown() as unknown as void;
+      if (r.command === 'set' || r.command === undefined) {
+        // --set always matches (it records the source); negated, never.
+        if (r.negated) conds.push(() => false);
+        return;
+      }
+      if (r.command === 'rcheck' || r.command === 'update') out.affinity = { seconds: r.seconds ?? 0, name: r.name };
+      // A first packet has no entry in the list: rcheck/update/remove miss.
+      const neg = r.negated;
+      conds.push(() => neg);
+      return;
+    }
+    case 'addrtype': {
+      const a = m.addrtype;
+      if (!a) return unknown() as unknown as void;
+      for (const [dir, spec] of [['src', a.srcType], ['dst', a.dstType]] as const) {
+        if (!spec) continue;
+        const types = spec.value.map((t) => t.toUpperCase());
+        if (types.some((t) => t !== 'LOCAL')) {
+          unknown(`--${dir}-type ${spec.value.join(',')}`);
+          continue;
+        }
+        const neg = spec.negated;
+        conds.push((b, e) => {
+          const ip = dir === 'src' ? b.src : b.dst;
+          const local = isLocal(ip, e);
+          if (local === null) return `--${dir}-type LOCAL: the node's addresses are not known (give --node-ip)`;
+          return local !== neg;
+        });
+      }
+      return;
+    }
+    case 'mark': {
+      const mk = m.mark;
+      if (!mk) return unknown() as unknown as void;
+      conds.push((b) => (((b.mark & mk.mask) >>> 0) === mk.value >>> 0) !== mk.negated);
+      return;
+    }
+    case 'connmark': {
+      const mk = m.mark;
+      if (!mk) return unknown() as unknown as void;
+      // A new connection's mark is 0.
+      conds.push(() => (0 === mk.value >>> 0) !== mk.negated);
+      return;
+    }
+    case 'conntrack':
+    case 'state': {
+      const ct = m.conntrack;
+      if (!ct) return unknown() as unknown as void;
+      if (ct.ctstate) {
+        const states = ct.ctstate.value.map((s) => s.toUpperCase());
+        const neg = ct.ctstate.negated;
+        conds.push((b) => states.some((s) => s === 'NEW' || (s === 'DNAT' && b.dnat)) !== neg);
+      }
+      const other = Object.keys(ct).filter((k) => k !== 'ctstate');
+      if (other.length) unknown(other.map((k) => `--${k}`).join(' '));
+      return;
+    }
+    case 'set': {
+      const s = m.set;
+      if (!s) return unknown() as unknown as void;
+      conds.push((b, e) => {
+        const members = e.ipsets?.get(s.name);
+        if (!members) return `--match-set ${s.name}: the ipset's contents are not known`;
+        return setHas(members, s.flags, b) !== s.negated;
+      });
+      return;
+    }
+    case 'icmp':
+    case 'icmp6':
+    case 'icmpv6':
+      conds.push((b) => (b.proto === 'icmp' || b.proto === 'ipv6-icmp' ? `cannot evaluate ${m.words.join(' ')}` : false));
+      return;
+    case 'pkttype':
+      // A packet to a unicast address.
+      conds.push(() => (m.options.some((o) => o.args[0] === 'unicast') ? !m.options[0]!.negated : m.options[0]?.negated ?? false));
+      return;
+    default:
+      unknown();
+  }
+}
+
+function isLocal(ip: IPBytes, e: Env): boolean | null {
+  if (isLoopback(ip)) return true;
+  if (!e.local) return null;
+  return e.local.some((n) => netContains(n, ip));
+}
+
+/** ipset membership: each member's comma-separated parts against src/dst address or port per flag. */
+function setHas(members: string[], flags: string[], b: Branch): boolean {
+  const want = flags.map((f) => (f === 'src' ? { ip: b.src, port: b.sport } : { ip: b.dst, port: b.dport }));
+  for (const member of members) {
+    const parts = member.split(/\s+/)[0]!.split(',');
+    if (parts.length !== want.length) continue;
+    let ok = true;
+    for (let i = 0; i < parts.length && ok; i++) {
+      const p = parts[i]!;
+      const w = want[i]!;
+      const pp = /^(?:(tcp|udp|sctp):)?(\d+)$/.exec(p);
+      if (pp && !p.includes('.')) {
+        ok = Number(pp[2]) === w.port && (pp[1] === undefined || pp[1] === b.proto);
+      } else {
+        const n = parseNet(p);
+        ok = n !== null && netContains(n, w.ip);
+      }
+    }
+    if (ok) return true;
+  }
+  return false;
+}
+
+// ---- walking -------------------------------------------------------------------------------------------
+
+function cloneBranch(b: Branch): Branch {
+  return { ...b, hops: [...b.hops], qualifications: [...b.qualifications] };
+}
+
+function ruleText(r: CompiledRule): string {
+  return (r.text ??= restoreRuleText(r.rule));
+}
+
+function pct(p: number): string {
+  const v = p * 100;
+  return `${Number.isInteger(Math.round(v * 10) / 10) ? v.toFixed(0) : v.toFixed(1)}%`;
+}
+
+function hop(b: Branch, table: string, chain: string, rule: string, action: string, unevaluated = false): void {
+  const h: Hop = { table, chain, rule, action, depth: b.depth };
+  if (b.share < 1 - 1e-12) h.share = b.share;
+  if (unevaluated) h.unevaluated = true;
+  b.hops.push(h);
+}
+
+function parseDestination(to: string, b: Branch): { ip: IPBytes; text: string; port: number } | null {
+  let host = to;
+  let port = b.dport;
+  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(to);
+  if (m6) {
+    host = m6[1]!;
+    if (m6[2]) port = Number(m6[2]);
+  } else if ((to.match(/:/g) ?? []).length === 1) {
+    const [h, p] = to.split(':');
+    host = h!;
+    port = Number(p!.split('-')[0]);
+  }
+  host = host.split('-')[0]!;
+  const ip = parseIPSloppy(host);
+  return ip ? { ip, text: formatIP(ip), port } : null;
+}
+
+/** Runs one hook's built-in chain of `table` for a branch; forks on statistic rules. */
+function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start: Branch, env: Env): Array<{ b: Branch; v: HookVerdict }> {
+  const root = rs.chain(table, chainName);
+  if (!root) return [{ b: start, v: 'ACCEPT' }];
+  const done: Array<{ b: Branch; v: HookVerdict }> = [];
+  const work: Array<{ b: Branch; frames: Frame[] }> = [{ b: start, frames: [{ chain: root, i: 0 }] }];
+  let steps = 0;
+  while (work.length) {
+    const item = work.pop()!;
+    const { b, frames } = item;
+    let verdict: HookVerdict | null = null;
+    while (verdict === null) {
+      if (++steps > STEP_LIMIT) {
+        b.qualifications.push(`${table} ${chainName}: the walk went on for ${STEP_LIMIT} rules (a loop?); stopped there`);
+        hop(b, table, chainName, '-', 'stopped: too many rules visited', true);
+        verdict = 'ACCEPT';
+        break;
+      }
+      const top = frames[frames.length - 1];
+      b.depth = Math.max(0, frames.length - 1);
+      if (!top) {
+        const p = root.policy === '-' ? 'ACCEPT' : root.policy;
+        hop(b, table, root.name, `policy ${p}`, p);
+        verdict = p === 'DROP' ? 'DROP' : 'ACCEPT';
+        break;
+      }
+      const idx = nextCandidate(top.chain, top.i, b.dstText);
+      if (idx < 0) {
+        frames.pop();
+        continue;
+      }
+      top.i = idx + 1;
+      let cr = top.chain.compiled[idx];
+      if (!cr) cr = top.chain.compiled[idx] = compile(top.chain.rules[idx]!, top.chain.name);
+      let unevaluable: string | null = null;
+      let matched = true;
+      for (const c of cr.conds) {
+        const r = c(b, env);
+        if (r === true) continue;
+        matched = false;
+        if (typeof r === 'string') unevaluable = r;
+        break;
+      }
+      if (cr.affinity && !b.affinity) b.affinity = cr.affinity;
+      if (!matched) {
+        if (unevaluable) {
+          const q = `${table} ${top.chain.name}: ${unevaluable}; assumed not to match`;
+          if (!b.qualifications.includes(q)) b.qualifications.push(q);
+          hop(b, table, top.chain.name, ruleText(cr), `not evaluated (${unevaluable}): assumed not to match`, true);
+        } else if (cr.affinity && cr.target) {
+          hop(b, table, top.chain.name, ruleText(cr), `no match for a first packet (ClientIP affinity: later connections from ${b.srcText} stay on the endpoint chosen now for ${cr.affinity.seconds}s)`);
+        }
+        continue;
+      }
+      if (cr.probability !== undefined && cr.probability < 1) {
+        const p = cr.probability;
+        if (p <= 0) continue;
+        const other = cloneBranch(b);
+        other.share = b.share * (1 - p);
+        work.push({ b: other, frames: frames.map((f) => ({ ...f })) });
+        b.share *= p;
+      }
+      const t = cr.target;
+      const chainNow = top.chain.name;
+      if (!t) continue;
+      const text = ruleText(cr);
+      const sub = rs.chain(table, t.name);
+      if (sub && !BUILTIN[table]?.includes(t.name)) {
+        hop(b, table, chainNow, text, `${t.kind === 'goto' ? 'goto' : 'jump'} ${t.name}${cr.probability !== undefined ? ` (probability ${cr.probability}: ${pct(b.share)} of new connections)` : b.share < 1 - 1e-12 && /^KUBE-SEP-/.test(t.name) ? ` (the rest: ${pct(b.share)} of new connections)` : ''}`);
+        if (t.kind === 'goto') frames[frames.length - 1] = { chain: sub, i: 0 };
+        else frames.push({ chain: sub, i: 0 });
+        continue;
+      }
+      switch (t.name) {
+        case 'RETURN':
+          hop(b, table, chainNow, text, 'RETURN');
+          frames.pop();
+          continue;
+        case 'ACCEPT':
+          hop(b, table, chainNow, text, 'ACCEPT');
+          if (/^KUBE-/.test(chainNow) || cr.view.comment) b.kubeAccept = true;
+          verdict = 'ACCEPT';
+          continue;
+        case 'DROP':
+          hop(b, table, chainNow, text, 'DROP');
+          verdict = 'DROP';
+          continue;
+        case 'REJECT':
+          hop(b, table, chainNow, text, `REJECT${t.rejectWith ? ` (${t.rejectWith})` : ''}`);
+          verdict = 'REJECT';
+          continue;
+        case 'DNAT': {
+          const d = t.toDestination ? parseDestination(t.toDestination, b) : null;
+          if (!d) {
+            b.qualifications.push(`${table} ${chainNow}: cannot read DNAT target ${t.toDestination ?? '(none)'}`);
+            hop(b, table, chainNow, text, 'DNAT to an unreadable address', true);
+            verdict = 'ACCEPT';
+            continue;
+          }
+          b.dst = d.ip;
+          b.dstText = d.text;
+          b.dport = d.port;
+          b.dnat = true;
+          b.via = chainNow;
+          hop(b, table, chainNow, text, `DNAT to ${d.text.includes(':') ? `[${d.text}]` : d.text}:${d.port}${b.share < 1 - 1e-12 ? ` (${pct(b.share)})` : ''}`);
+          verdict = 'ACCEPT';
+          continue;
+        }
+        case 'REDIRECT':
+          hop(b, table, chainNow, text, 'REDIRECT to the node itself');
+          b.dnat = true;
+          b.via = chainNow;
+          verdict = 'ACCEPT';
+          continue;
+        case 'MASQUERADE':
+        case 'SNAT':
+          b.masq = true;
+          b.masqBy = `${chainNow}`;
+          hop(b, table, chainNow, text, t.name === 'SNAT' ? `SNAT to ${t.toSource ?? '?'}` : 'MASQUERADE (source rewritten to the node\'s address)');
+          verdict = 'ACCEPT';
+          continue;
+        case 'MARK': {
+          const mk = t.mark;
+          if (!mk || mk.op === 'save-mark' || mk.op === 'restore-mark') {
+            b.qualifications.push(`${table} ${chainNow}: cannot evaluate ${t.args.join(' ')}`);
+            hop(b, table, chainNow, text, `not evaluated (MARK ${t.args.join(' ')})`, true);
+            continue;
+          }
+          const before = b.mark;
+          b.mark = ((b.mark & ~mk.xmark.mask) ^ mk.xmark.value) >>> 0;
+          if ((b.mark & ~before) !== 0) b.markedBy = markReason(frames, cr);
+          hop(b, table, chainNow, text, `mark 0x${before.toString(16)} → 0x${b.mark.toString(16)}`);
+          continue;
+        }
+        case 'LOG':
+        case 'NFLOG':
+        case 'TRACE':
+        case 'CT':
+        case 'NOTRACK':
+          hop(b, table, chainNow, text, `${t.name} (no effect on the path)`);
+          continue;
+        default: {
+          const known = sub !== undefined;
+          const why = known ? `jump to built-in chain ${t.name}` : /^[A-Z0-9][A-Z0-9_-]*$/.test(t.name) && !/^[A-Z]+$/.test(t.name) ? `chain ${t.name} is not in the ruleset` : `target ${t.name}`;
+          const q = `${table} ${chainNow}: cannot evaluate ${why}; passed over`;
+          if (!b.qualifications.includes(q)) b.qualifications.push(q);
+          hop(b, table, chainNow, text, `not evaluated (${why}): passed over`, true);
+          continue;
+        }
+      }
+    }
+    done.push({ b, v: verdict });
+  }
+  return done;
+}
+
+/** Who asked for masquerade: the chain that jumped to KUBE-MARK-MASQ (its comment says why), else this rule. */
+function markReason(frames: Frame[], cr: CompiledRule): string {
+  const caller = frames.length >= 2 ? frames[frames.length - 2]! : undefined;
+  if (caller && frames[frames.length - 1]!.chain.name === 'KUBE-MARK-MASQ') {
+    const r = caller.chain.compiled[caller.i - 1];
+    const why = r?.view.comment;
+    return `${caller.chain.name}${why ? ` ("${why}")` : ''}`;
+  }
+  return `${cr.chain}${cr.view.comment ? ` ("${cr.view.comment}")` : ''}`;
+}
+
+// ---- the evaluator --------------------------------------------------------------------------------------
+
+export interface IptablesTraceOptions {
+  /** Name for results (default "iptables"). */
+  mode?: string;
+  /**
+   * The rulesets were rendered by our engine (kube-proxy's restore input, without the built-in chains):
+   * kube-proxy's jumps into its chains are added without qualifying the verdict. For a dump without
+   * built-in chains they are added too, and the verdict says it assumed them.
+   */
+  rendered?: boolean;
+}
+
+export class IptablesEvaluator implements ModeEvaluator {
+  readonly mode: string;
+  private readonly byFamily = new Map<string, IndexedRuleset>();
+
+  constructor(rulesets: Ruleset[] | Ruleset, opts: IptablesTraceOptions = {}) {
+    this.mode = opts.mode ?? 'iptables';
+    for (const rs of Array.isArray(rulesets) ? rulesets : [rulesets]) {
+      const indexed = new IndexedRuleset(rs);
+      if (opts.rendered) indexed.notes.length = 0;
+      this.byFamily.set(rs.family, indexed);
+    }
+  }
+
+  trace(packet: Packet, node: NodeContext): TraceResult {
+    const src = parseIPSloppy(packet.src);
+    const dst = parseIPSloppy(packet.dst);
+    if (!src || !dst) throw new Error(`not an IP address: ${!src ? packet.src : packet.dst}`);
+    const family = formatIP(dst).includes(':') ? 'IPv6' : 'IPv4';
+    const rs = this.byFamily.get(family);
+    const env: Env = {
+      local: node.localAddresses?.map((a) => parseNet(a)).filter((n): n is Net => n !== null),
+      podNets: (node.podCIDRs ?? []).map((c) => parseNet(c)).filter((n): n is Net => n !== null),
+      ipsets: node.ipsets,
+    };
+    const start: Branch = {
+      share: 1,
+      src,
+      srcText: formatIP(src),
+      dst,
+      dstText: formatIP(dst),
+      dport: packet.dport,
+      sport: packet.sport ?? 40000,
+      proto: packet.protocol.toLowerCase(),
+      entry: packet.entry,
+      iif: packet.entry === 'node' ? null : packet.entry === 'pod-local' ? 'pod' : 'uplink',
+      oif: null,
+      mark: 0,
+      dnat: false,
+      masq: false,
+      kubeAccept: false,
+      hops: [],
+      qualifications: [],
+      depth: 0,
+    };
+    if (!rs) {
+      start.qualifications.push(`no ${family} rules to trace through`);
+      return summarize(this.mode, [{ b: start, end: 'not-matched' }]);
+    }
+    start.qualifications.push(...rs.notes);
+    return summarize(this.mode, walk(rs, start, env));
+  }
+}
+
+function routeHop(b: Branch, env: Env, afterNat: string): boolean | null {
+  b.depth = 0;
+  const local = isLocal(b.dst, env);
+  const podLocal = env.podNets.some((n) => netContains(n, b.dst));
+  b.oif = local ? 'lo' : podLocal ? 'pod' : env.podNets.length || env.local ? 'uplink' : null;
+  const where = local === null ? `${b.dstText} is not known to be a node address (assumed remote)` : local ? `${b.dstText} is a node address` : `${b.dstText} is ${podLocal ? 'a pod on this node' : 'not on this node'}`;
+  hop(b, 'routing', afterNat, where, local ? (b.entry === 'node' ? 'deliver locally: filter INPUT' : 'local delivery: filter INPUT') : b.entry === 'node' ? 'send: filter OUTPUT' : 'forward: filter FORWARD');
+  if (local === null) {
+    const q = `the node's addresses are not known: ${b.dstText} was taken for a remote address (give --node-ip)`;
+    if (!b.qualifications.includes(q)) b.qualifications.push(q);
+  }
+  return local;
+}
+
+type End = Verdict;
+
+function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; end: End }> {
+  const out: Array<{ b: Branch; end: End }> = [];
+  const stop = (b: Branch, v: HookVerdict) => {
+    out.push({ b, end: v === 'DROP' ? 'dropped' : 'rejected' });
+  };
+  const finish = (b: Branch, local: boolean | null) => {
+    out.push({ b, end: b.dnat ? 'forwarded' : b.kubeAccept && local ? 'accepted' : 'not-matched' });
+  };
+  if (start.entry === 'node') {
+    for (const n of runHook(rs, 'nat', 'OUTPUT', start, env)) {
+      if (n.v !== 'ACCEPT') { stop(n.b, n.v); continue; }
+      const local = routeHop(n.b, env, 'after nat OUTPUT');
+      for (const f of runHook(rs, 'filter', 'OUTPUT', n.b, env)) {
+        if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
+        for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
+          if (p.v !== 'ACCEPT') { stop(p.b, p.v); continue; }
+          if (!local) { finish(p.b, local); continue; }
+          p.b.iif = 'lo';
+          for (const i of runHook(rs, 'filter', 'INPUT', p.b, env)) {
+            if (i.v !== 'ACCEPT') stop(i.b, i.v);
+            else finish(i.b, local);
+          }
+        }
+      }
+    }
+    return out;
+  }
+  for (const n of runHook(rs, 'nat', 'PREROUTING', start, env)) {
+    if (n.v !== 'ACCEPT') { stop(n.b, n.v); continue; }
+    const local = routeHop(n.b, env, 'after nat PREROUTING');
+    if (local) {
+      for (const i of runHook(rs, 'filter', 'INPUT', n.b, env)) {
+        if (i.v !== 'ACCEPT') stop(i.b, i.v);
+        else finish(i.b, local);
+      }
+      continue;
+    }
+    for (const f of runHook(rs, 'filter', 'FORWARD', n.b, env)) {
+      if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
+      for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
+        if (p.v !== 'ACCEPT') stop(p.b, p.v);
+        else finish(p.b, local);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Merge the branches' hop lists into one path: shared hops once (their shares summed), each branch's own
+ * hops where it diverges, placed after the earlier branches' own hops and before the next shared hop.
+ */
+function mergeHops(lists: Hop[][]): Hop[] {
+  let merged: Hop[] = [];
+  const key = (h: Hop) => `${h.table}\u0000${h.chain}\u0000${h.rule}\u0000${h.action}`;
+  for (const list of lists) {
+    const pos = new Map<string, number>();
+    merged.forEach((h, i) => {
+      const k = key(h);
+      if (!pos.has(k)) pos.set(k, i);
+    });
+    const next: Hop[] = [];
+    let cursor = 0;
+    let pending: Hop[] = [];
+    for (const h of list) {
+      const at = pos.get(key(h));
+      if (at === undefined || at < cursor) {
+        pending.push({ ...h });
+        continue;
+      }
+      next.push(...merged.slice(cursor, at), ...pending);
+      pending = [];
+      const m = { ...merged[at]! };
+      if (m.share !== undefined) {
+        const s = m.share + (h.share ?? 1);
+        if (s >= 1 - 1e-9) delete m.share;
+        else m.share = s;
+      }
+      next.push(m);
+      cursor = at + 1;
+    }
+    next.push(...merged.slice(cursor), ...pending);
+    merged = next;
+  }
+  return merged;
+}
+
+function round(p: number): number {
+  return Math.round(p * 1e10) / 1e10;
+}
+
+function summarize(mode: string, ends: Array<{ b: Branch; end: End }>): TraceResult {
+  const byVerdict = new Map<Verdict, number>();
+  for (const e of ends) byVerdict.set(e.end, (byVerdict.get(e.end) ?? 0) + e.b.share);
+  // The verdict is that of the largest share (forwarded wins a tie).
+  const order: Verdict[] = ['forwarded', 'accepted', 'rejected', 'dropped', 'not-matched'];
+  let verdict: Verdict = 'not-matched';
+  let best = -1;
+  for (const v of order) {
+    const s = byVerdict.get(v) ?? 0;
+    if (s > best + 1e-12) {
+      best = s;
+      verdict = v;
+    }
+  }
+  const endpoints = new Map<string, TraceEndpoint>();
+  for (const e of ends) {
+    if (e.end !== 'forwarded') continue;
+    const ip = e.b.dstText;
+    const k = `${ip}|${e.b.dport}`;
+    const ep = endpoints.get(k);
+    if (ep) {
+      ep.probability += e.b.share;
+      ep.masquerade ||= e.b.masq;
+    } else endpoints.set(k, { ip, port: e.b.dport, probability: e.b.share, via: e.b.via, masquerade: e.b.masq });
+  }
+  for (const ep of endpoints.values()) ep.probability = round(ep.probability);
+  const mainEnds = ends.filter((e) => e.end === verdict);
+  const masqBranches = mainEnds.filter((e) => e.b.masq);
+  const masquerade = masqBranches.length > 0;
+  let masqueradeReason: string;
+  if (masquerade) {
+    const b = masqBranches[0]!.b;
+    const some = masqBranches.length < mainEnds.length ? `only for ${masqBranches.map((e) => e.b.dstText).join(', ')}: ` : '';
+    masqueradeReason = `${some}${b.markedBy ? `marked for masquerade by ${b.markedBy}, ` : ''}masqueraded in ${b.masqBy ?? 'POSTROUTING'}`;
+  } else if (verdict === 'rejected' || verdict === 'dropped') {
+    masqueradeReason = `the packet is ${verdict} before POSTROUTING`;
+  } else {
+    const marked = mainEnds.find((e) => e.b.markedBy);
+    masqueradeReason = marked ? `marked by ${marked.b.markedBy} but no MASQUERADE rule applied` : 'no rule marked the packet for masquerade: the source address is kept';
+  }
+  const qualifications = [...new Set(ends.flatMap((e) => e.b.qualifications))];
+  const result: TraceResult = {
+    mode,
+    verdict,
+    endpoints: [...endpoints.values()],
+    masquerade,
+    masqueradeReason,
+    hops: mergeHops(ends.map((e) => e.b.hops)),
+    qualifications,
+  };
+  const affinity = ends.find((e) => e.b.affinity)?.b.affinity;
+  if (affinity) result.affinity = affinity;
+  const others = [...byVerdict].filter(([v, s]) => v !== verdict && s > 1e-12);
+  if (others.length) result.otherVerdicts = Object.fromEntries(others.map(([v, s]) => [v, round(s)]));
+  return result;
+}
+
+export function iptablesEvaluator(rulesets: Ruleset[] | Ruleset, opts?: IptablesTraceOptions): IptablesEvaluator {
+  return new IptablesEvaluator(rulesets, opts);
+}
