@@ -4,6 +4,8 @@ import { ExitCode, InputError, NotImplementedError, ProxymodeError } from '../co
 import { engineFor } from '../core/modes.js';
 import { buildProxyView, type ProxyView } from '../core/proxy-view.js';
 import type { Ruleset } from '../core/iptables/types.js';
+import { splitDump, stateFromText } from '../core/ipvs/parse.js';
+import type { IpvsState } from '../core/ipvs/types.js';
 import type { EndpointSlice, Node } from '../core/objects/types.js';
 import { closeNames } from '../core/suggest.js';
 import {
@@ -53,6 +55,40 @@ function dumpFamily(text: string): 'IPv4' | 'IPv6' {
   return v6 && !v4 ? 'IPv6' : 'IPv4';
 }
 
+/** The `ipvsadm -Sn` / `ipvsadm -Ln [--stats]` lines of a combined dump (outside its iptables-save blocks). */
+function ipvsadmLines(text: string): string {
+  const out: string[] = [];
+  let inTable = false;
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (t.startsWith('*')) inTable = true;
+    if (inTable) {
+      if (t === 'COMMIT') inTable = false;
+      continue;
+    }
+    if (/^-[Aa] /.test(t) || /^(TCP|UDP|SCTP|FWM|Prot)\s/.test(t) || /^IP Virtual/.test(t) || /^->\s/.test(t)) out.push(line);
+  }
+  return out.join('\n');
+}
+
+/** The iptables-save blocks of a combined dump by family (iptables-save and ip6tables-save output may both be there). */
+function iptablesByFamily(text: string): Record<'IPv4' | 'IPv6', string> {
+  const out = { IPv4: '', IPv6: '' };
+  const blocks = text.split(/^(?=\*)/m).filter((b) => b.trim());
+  for (const b of blocks) {
+    const v6 = /^-A \S+ .*-[sd] [0-9a-fA-F]*:[0-9a-fA-F:]*[/ ]/m.test(b) || /--match-set KUBE-6-/.test(b);
+    const v4 = /^-A \S+ .*-[sd] \d+\.\d+\.\d+\.\d+/m.test(b) || /--match-set KUBE-(?!6-)/.test(b);
+    // A block naming no address of either family (kube-proxy's filter table) goes to both; one naming its
+    // family's addresses or ipsets only to that family; a later block of the same table replaces an earlier one.
+    for (const f of ['IPv4', 'IPv6'] as const) {
+      if ((f === 'IPv4' && v6 && !v4) || (f === 'IPv6' && (v4 || !v6))) continue;
+      const name = /^\*(\S+)/.exec(b)?.[1];
+      out[f] = out[f].split(/^(?=\*)/m).filter((x) => x.trim() && /^\*(\S+)/.exec(x)?.[1] !== name).join('') + (b.endsWith('\n') ? b : `${b}\n`);
+    }
+  }
+  return out;
+}
+
 interface ResolvedSource {
   ip: string;
   entry: PacketEntry;
@@ -73,12 +109,14 @@ export default class Trace extends ProxymodeCommand {
     protocol: Flags.string({ options: ['TCP', 'UDP', 'SCTP', 'tcp', 'udp', 'sctp'], description: 'Protocol of the packet (default: the port\'s, else TCP).' }),
     from: Flags.string({ description: 'Where the packet comes from: IP, pod/NAME, node/NAME or external (default: a pod on the traced node).' }),
     actual: Flags.boolean({ description: 'Trace through the node\'s live rules.' }),
-    rules: Flags.string({ description: 'Trace through a saved iptables-save dump (nft list ruleset and ipvsadm -Sn dumps are recognised, not yet traced).' }),
+    rules: Flags.string({ description: 'Trace through a saved dump: iptables-save, or ipvsadm -Sn (or -Ln --stats) + ipset save + iptables-save concatenated (nft list ruleset dumps are recognised, not yet traced).' }),
   };
   static override examples = [
     '<%= config.bin %> trace svc/web -n shop -f examples/ --mode iptables --node worker-1',
     '<%= config.bin %> trace kube-system/kube-dns --port dns -f examples/ --mode iptables --from pod/web-7d9c6b5f4-2x8kq',
     '<%= config.bin %> trace 10.96.0.10:53 --protocol UDP --rules node1.iptables-save',
+    '<%= config.bin %> trace svc/web -n shop -f examples/ --mode ipvs --from 10.244.2.9',
+    '<%= config.bin %> trace 10.96.0.10:53 --protocol UDP --rules node1.ipvs-dump   # ipvsadm -Sn; ipset save; iptables-save',
   ];
 
   async run(): Promise<void> {
@@ -95,17 +133,20 @@ export default class Trace extends ProxymodeCommand {
     let mode: ProxyMode;
     if (flags.rules) {
       dumpText = readText(flags.rules);
-      const kind = detectDumpKind(dumpText);
+      let kind = detectDumpKind(dumpText);
+      // an `ipvsadm -Ln` listing (live counts) is an ipvs dump too
+      if (kind === 'unknown' && /^(TCP|UDP|SCTP)\s+\S+:\d+\s+\w+/m.test(dumpText) && /^\s*->\s+\S+:\d+\s/m.test(dumpText)) kind = 'ipvsadm';
       if (kind === 'unknown') throw new InputError(`${flags.rules} is not an iptables-save, nft list ruleset or ipvsadm -Sn dump; save the node's rules with iptables-save and trace that.`);
-      if (kind !== 'iptables-save') throw new NotImplementedError(`tracing a ${kind === 'nft' ? '`nft list ruleset`' : '`ipvsadm -Sn`'} dump (mode ${DUMP_MODE[kind]}) from ${flags.rules}`);
-      if (flags.mode && flags.mode !== 'iptables') throw new InputError(`--mode ${flags.mode} does not match ${flags.rules}, which is an iptables-save dump; leave --mode out.`);
-      mode = 'iptables';
+      if (kind === 'nft') throw new NotImplementedError(`tracing a \`nft list ruleset\` dump (mode ${DUMP_MODE[kind]}) from ${flags.rules}`);
+      const dumpMode = DUMP_MODE[kind] as ProxyMode;
+      if (flags.mode && flags.mode !== dumpMode) throw new InputError(`--mode ${flags.mode} does not match ${flags.rules}, which is ${kind === 'ipvsadm' ? 'an ipvsadm -Sn' : 'an iptables-save'} dump; leave --mode out.`);
+      mode = dumpMode;
     }
     const source: ClusterSource | undefined = flags.rules && !flags.filename?.length ? undefined : openSource(flags);
     const overrides = overridesFromFlags(flags);
     const config: LoadedConfig = await loadProxyConfig(source ?? NO_OBJECTS, flags.config, overrides);
-    mode = flags.rules ? 'iptables' : config.effectiveMode;
-    if (mode !== 'iptables') {
+    mode = flags.rules ? mode! : config.effectiveMode;
+    if (mode !== 'iptables' && mode !== 'ipvs') {
       throw new ProxymodeError(`tracing mode ${mode}${flags.mode ? '' : ', the configured mode,'} is not implemented yet in this version of kubectl proxymode; trace the rules iptables mode would write with --mode iptables.`, ExitCode.USAGE);
     }
 
@@ -117,9 +158,31 @@ export default class Trace extends ProxymodeCommand {
 
     // The rules: a dump, the live rules, or rendered by the engine.
     let rulesets: Ruleset[];
+    let ipvsStates: IpvsState[] | undefined;
     let rulesDescription: string;
     const engine = engineFor('iptables', '`kubectl proxymode trace`');
-    if (dumpText !== undefined) {
+    if (mode === 'ipvs') {
+      const ipvs = engineFor('ipvs', '`kubectl proxymode trace`');
+      if (dumpText !== undefined) {
+        // The iptables-save part is one family's (iptables-save or ip6tables-save); the IPVS part may hold both.
+        const parts = splitDump(dumpText);
+        // splitDump drops `ipvsadm -Ln` real server lines ("  -> …"): take the IPVS lines here.
+        parts.ipvsadm = ipvsadmLines(dumpText);
+        const tables = iptablesByFamily(parts.iptables);
+        ipvsStates = (['IPv4', 'IPv6'] as const)
+          .map((f) => stateFromText({ ...parts, iptables: tables[f] }, f, flags.rules!))
+          .filter((st) => st.virtualServers.length > 0 || st.family === 'IPv4');
+        rulesDescription = `dump ${flags.rules}`;
+      } else if (flags.actual) {
+        const reader: LiveRulesReader = source instanceof ApiSource ? await source.liveRules(view.nodeName) : await hostRulesReader();
+        ipvsStates = await Promise.all(view.families.map((f) => ipvs.readLive(reader, f.family) as Promise<IpvsState>));
+        rulesDescription = `live, ${reader.description}`;
+      } else {
+        ipvsStates = ipvs.render(view, config.config) as IpvsState[];
+        rulesDescription = `rendered from ${source!.description}`;
+      }
+      rulesets = ipvsStates.map((st) => st.iptables);
+    } else if (dumpText !== undefined) {
       rulesets = [engine.parseLive(dumpText, dumpFamily(dumpText), flags.rules!)];
       rulesDescription = `dump ${flags.rules}`;
     } else if (flags.actual) {
@@ -133,6 +196,9 @@ export default class Trace extends ProxymodeCommand {
 
     // The target: a service port's cluster IP, or an address.
     const targets = objects.services.length ? targetsFromState(view.families.map((f) => f.state)) : targetsFromRules(rulesets);
+    if (ipvsStates && dumpText !== undefined && !objects.services.length && !/^\[?[0-9a-fA-F:.]+\]?:\d+$/.test(args.target)) {
+      throw new InputError(`${flags.rules} is an ipvsadm dump, which names no Services; trace the virtual server's address as IP:PORT (see its -A lines), or give -f with the Service objects.`);
+    }
     const { dst, dport, protocol, label } = resolveTarget(args.target, flags, protocolFlag, targets, source?.description ?? `dump ${flags.rules}`);
     const family = dst.includes(':') ? 'IPv6' : 'IPv4';
     const fam = view.families.find((f) => f.family === family);
@@ -147,7 +213,7 @@ export default class Trace extends ProxymodeCommand {
     const from = resolveFrom(flags.from, { family, view, nodeIPs: nodeIPList, podCIDRs, clusterCIDR, endpointSlices: objects.endpointSlices, nodes: objects.nodes, namespace: flags.namespace });
 
     const packet: Packet = { src: from.ip, dst, dport, protocol, entry: from.entry };
-    const result = tracerFor(mode, { iptables: rulesets, rendered: dumpText === undefined && !flags.actual }).trace(packet, ctx);
+    const result = tracerFor(mode, { iptables: rulesets, ipvs: ipvsStates, rendered: dumpText === undefined && !flags.actual }).trace(packet, ctx);
 
     const podNames = podNamesByIP(objects.endpointSlices);
     if (flags.output === 'json' || flags.output === 'yaml') {

@@ -221,11 +221,15 @@ function outsideChains(order: WriteOrder): number[] {
  * the fast path does not apply.
  */
 function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[], out: string[]): boolean {
+  const T: any = (globalThis as any).T; let t0 = performance.now();
+  const lap = (k: string) => { const t = performance.now(); T[k] = (T[k] ?? 0) + t - t0; t0 = t; };
   const order = writeOrderOf(table);
   if (order === undefined || !order.fits || !chainListIntact(order, table)) return false;
+  lap('n.cli');
   const { chains, names, chainGroup, groups, ruleChain, rules, ids, declOf } = order;
   const outside = outsideChains(order);
   for (const i of outside) if (!chainIntact(order, i)) return false;
+  lap('n.outside');
   const writtenChains: number[] = [];
   const writtenRules: number[] = [];
   const written = new Set<number>();
@@ -259,13 +263,16 @@ function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[
       if (chainGroup[ci] !== -1 && written.has(ci)) writtenRules.push(k);
     }
   }
+  lap('n.groups');
   writtenChains.sort((a, b) => a - b);
   writtenRules.sort((a, b) => a - b);
 
   for (const i of mergeAscending(outside, writtenChains)) out.push(`:${names[i]!} - [0:0]`);
   for (const name of stale) out.push(`:${name} - [0:0]`);
   const ks = mergeAscending(topLines(order).rules, writtenRules);
+  lap('n.decl+merge');
   pushRuleLines(out, ks, chains, ruleChain, rules, stale, lineWriter(chains, ruleChain, rules, order));
+  lap('n.lines');
   return true;
 }
 
@@ -280,30 +287,65 @@ function staleChains(prevNat: Table, nextNat: Table | undefined, changedGiven: b
 }
 
 /**
- * Stale chains between two rendered nat tables, service by service: a service port whose chain names are
- * the same in both leaves nothing stale (one string comparison); the other services' names, and the
- * chains outside every service, are looked up among next's. Undefined unless both are rendered tables
- * whose chain lists still hold the rendered chains (names taken as rendered, as in fastNatLines).
+ * Stale chains between two rendered nat tables, service by service: the two renders' services are
+ * walked side by side in key order, and a service port whose chains have the same names in both (their
+ * encoded names compared, see WriteOrder.chainSig) leaves nothing stale; the other services' chain
+ * names, and those outside every service, are looked up among next's. Undefined unless both are
+ * rendered, laid out as the renderer lays them out, with their chain lists still holding the rendered
+ * chains (names taken as rendered, as in fastNatLines).
  */
 function fastStaleChains(prevNat: Table, nextNat: Table): string[] | undefined {
-  const prevOrder = writeOrderOf(prevNat);
-  const nextOrder = writeOrderOf(nextNat);
-  if (prevOrder === undefined || nextOrder === undefined) return undefined;
-  if (!chainListIntact(prevOrder, prevNat) || !chainListIntact(nextOrder, nextNat)) return undefined;
-  const pn = prevOrder.names;
-  const active = nextOrder.ids; // every chain name of next (all declared)
+  const po = writeOrderOf(prevNat);
+  const no = writeOrderOf(nextNat);
+  if (po === undefined || no === undefined || !po.fits || !no.fits) return undefined;
+  if (!chainListIntact(po, prevNat) || !chainListIntact(no, nextNat)) return undefined;
   const stale: string[] = [];
-  const check = (i: number) => {
-    const name = pn[i]!;
-    if (isServiceChainName(name) && !active.has(name)) stale.push(name);
-  };
-  for (const i of outsideChains(prevOrder)) check(i);
-  for (const pg of prevOrder.groups) {
-    const g = nextOrder.groupByHash.get(pg.hash);
-    if (g !== undefined && nextOrder.groups[g]!.names === pg.names) continue;
-    for (let i = pg.chainStart; i < pg.chainEnd; i++) check(i);
+  for (const i of outsideChains(po)) staleCheck(po, no, i, i + 1, stale);
+  const pSig = po.groupSig;
+  const nSig = no.groupSig;
+  const pRange = po.groupChains;
+  const nRange = no.groupChains;
+  const pcs = po.chainSig;
+  const ncs = no.chainSig;
+  const pCount = pRange.length >> 1;
+  const nCount = nRange.length >> 1;
+  let j = 0;
+  for (let i = 0; i < pCount; i++) {
+    const a = 3 * i;
+    // next's services before this one in key order (new ones) are skipped
+    while (j < nCount && !(pSig[a] === nSig[3 * j] && pSig[a + 1] === nSig[3 * j + 1] && pSig[a + 2] === nSig[3 * j + 2])) {
+      if (!(no.groups[j]!.key < po.groups[i]!.key)) break;
+      j++;
+    }
+    const pFrom = pRange[2 * i]!;
+    const pTo = pRange[2 * i + 1]!;
+    if (j < nCount && pSig[a] === nSig[3 * j] && pSig[a + 1] === nSig[3 * j + 1] && pSig[a + 2] === nSig[3 * j + 2]) {
+      const nFrom = nRange[2 * j]!;
+      const nTo = nRange[2 * j + 1]!;
+      j++;
+      if (nTo - nFrom === pTo - pFrom) {
+        let same = true;
+        for (let x = 3 * pFrom, y = 3 * nFrom, end = 3 * pTo; x < end; x++, y++) {
+          if (pcs[x] !== ncs[y]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) continue;
+      }
+    }
+    staleCheck(po, no, pFrom, pTo, stale);
   }
   return stale;
+}
+
+/** Adds prev's service chains [from, to) that next does not have to `stale`. */
+function staleCheck(po: WriteOrder, no: WriteOrder, from: number, to: number, stale: string[]): void {
+  const active = no.ids; // every chain name of next (all declared)
+  for (let i = from; i < to; i++) {
+    const name = po.names[i]!;
+    if (isServiceChainName(name) && !active.has(name)) stale.push(name);
+  }
 }
 
 /** kube-proxy's restore input for a sync from `prev` (undefined: nothing known, a full sync) to `next`. */
@@ -324,12 +366,15 @@ export function partialRestore(prev: Ruleset | undefined, next: Ruleset, opts: P
     writeGroup = () => false; // replaced below, once the groups are known
   }
 
+  const T: any = ((globalThis as any).T ??= {}); let t0 = performance.now();
+  const lap = (k: string) => { const t = performance.now(); T[k] = (T[k] ?? 0) + t - t0; t0 = t; };
   let stale: string[] = [];
   if (prevNat && (opts.deleteStale ?? true)) {
     stale = staleChains(prevNat, nextNat, hashes !== undefined);
     stale.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  lap('stale');
   // the fast path: one rendered nat table, the changed service ports named
   let natCount = 0;
   for (const t of next.tables) if (t.name === 'nat') natCount++;
@@ -361,8 +406,11 @@ export function partialRestore(prev: Ruleset | undefined, next: Ruleset, opts: P
       }
     }
     out.push('COMMIT');
+    lap(table.name);
   }
   if (out.length === 0) return '';
   out.push('');
-  return out.join('\n');
+  const r = out.join('\n');
+  lap('join');
+  return r;
 }

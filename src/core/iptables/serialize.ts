@@ -57,9 +57,12 @@ function userChainLine(name: string): string {
 interface TopLines {
   /** Write-order indices of the rules in chains declared outside the groups, ascending. */
   rules: number[];
-  /** Per entry: the line (`-A CHAIN words…`) and the words it was written from. */
+  /** Per entry: the line (`-A CHAIN words…`), once written. */
   lines: (string | undefined)[];
-  words: (string[] | undefined)[];
+  /** Per entry: the words it was written from, as words[from[t] .. from[t] + count[t]) (one flat array). */
+  from: Int32Array;
+  count: Int32Array;
+  words: string[];
 }
 
 /** The WriteOrder's top-level rules (computed once per table). */
@@ -69,28 +72,29 @@ export function topLines(order: WriteOrder): TopLines {
     const rules: number[] = [];
     const { ruleChain, chainGroup } = order;
     for (let k = 0, n = ruleChain.length; k < n; k++) if (chainGroup[ruleChain[k]!] === -1) rules.push(k);
-    top = { rules, lines: new Array(rules.length), words: new Array(rules.length) };
+    const n = rules.length;
+    top = { rules, lines: new Array(n), from: new Int32Array(n), count: new Int32Array(n).fill(-1), words: [] };
     order.cache.topLines = top;
   }
   return top;
-}
-
-function sameWords(a: readonly string[], b: readonly string[]): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The restore line of top-level rule number `t` of an intact WriteOrder (from the kept lines when current). */
 export function topLine(order: WriteOrder, top: TopLines, t: number): string {
   const k = top.rules[t]!;
   const words = order.rules[k]!.words;
-  const kept = top.words[t];
-  if (kept !== undefined && sameWords(kept, words)) return top.lines[t]!;
+  const n = words.length;
+  if (top.count[t] === n) {
+    const kept = top.words;
+    let i = 0;
+    for (let at = top.from[t]!; i < n && words[i] === kept[at + i]; i++);
+    if (i === n) return top.lines[t]!;
+  }
   const line = '-A ' + order.chains[order.ruleChain[k]!]!.name + ' ' + restoreWordsText(words);
   top.lines[t] = line;
-  top.words[t] = words.slice();
+  top.from[t] = top.words.length;
+  top.count[t] = n;
+  for (let i = 0; i < n; i++) top.words.push(words[i]!);
   return line;
 }
 

@@ -3,24 +3,30 @@
 import type { ProxyMode } from '../config/index.js';
 import { NotImplementedError } from '../errors.js';
 import type { Ruleset } from '../iptables/types.js';
+import type { IpvsState } from '../ipvs/types.js';
 import { iptablesEvaluator } from './iptables.js';
+import { ipvsEvaluator } from './ipvs.js';
 import type { ModeEvaluator } from './types.js';
 
 export type { Affinity, Hop, ModeEvaluator, NodeContext, Packet, PacketEntry, TraceEndpoint, TraceResult, Verdict } from './types.js';
 export { IptablesEvaluator, iptablesEvaluator } from './iptables.js';
+export { IpvsEvaluator, ipvsEvaluator, type IpvsTraceOptions } from './ipvs.js';
 export { detectDumpKind, DUMP_MODE, type DumpKind } from './dump.js';
 export { clusterCIDRFromRules, targetsFromRules, targetsFromState, type ServicePortTarget } from './targets.js';
 export { addressNearTop } from './addr.js';
 
-/** The rules a mode's tracer reads. iptables: its rulesets; ipvs will add its virtual servers and ipsets. */
+/** The rules a mode's tracer reads. iptables: its rulesets; ipvs: its states (virtual servers, ipsets, companion rules). */
 export interface TraceRules {
   iptables?: Ruleset[];
+  /** ipvs: each family's virtual servers, ipsets and companion iptables rules. */
+  ipvs?: IpvsState[];
   /** Rendered by our engine (no built-in chains: kube-proxy's jumps are implied), not read from a node. */
   rendered?: boolean;
 }
 
 const TRACERS: Partial<Record<ProxyMode, (rules: TraceRules) => ModeEvaluator>> = {
   iptables: (rules) => iptablesEvaluator(rules.iptables ?? [], { rendered: rules.rendered }),
+  ipvs: (rules) => ipvsEvaluator(rules.ipvs ?? [], { rendered: rules.rendered }),
 };
 
 export function tracerFor(mode: ProxyMode, rules: TraceRules): ModeEvaluator {

@@ -8,7 +8,34 @@
 
 import type { Chain, Rule, Table, TableName } from '../types.js';
 import { SERVICE_CHAIN_PREFIX, isServiceChainName, serviceChainHash } from '../names.js';
-import { newNumberedRule, registerWriteOrder, type WriteGroup } from './order.js';
+import { encodeName, newNumberedRule, registerWriteOrder, type WriteGroup } from './order.js';
+
+const SERVICE_PREFIXES: readonly string[] = [
+  SERVICE_CHAIN_PREFIX.clusterPolicy,
+  SERVICE_CHAIN_PREFIX.localPolicy,
+  SERVICE_CHAIN_PREFIX.external,
+  SERVICE_CHAIN_PREFIX.firewall,
+  SERVICE_CHAIN_PREFIX.endpoint,
+];
+
+/** A growable Int32Array. */
+class Int32Buffer {
+  data = new Int32Array(1024);
+  length = 0;
+  reserve(n: number): number {
+    const at = this.length;
+    if (at + n > this.data.length) {
+      const bigger = new Int32Array(Math.max(this.data.length * 2, at + n));
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.length = at + n;
+    return at;
+  }
+  finish(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
 
 export class TableWriter {
   private readonly table: Table;
@@ -26,6 +53,8 @@ export class TableWriter {
   private group = -1;
   /** Still laid out as WriteOrder.fits describes. */
   private fits = true;
+  private readonly groupSig = new Int32Buffer();
+  private readonly chainSig = new Int32Buffer();
 
   constructor(name: TableName) {
     this.table = { name, chains: [] };
@@ -54,14 +83,21 @@ export class TableWriter {
     this.declOf[id] = this.table.chains.length;
     this.table.chains.push(chain);
     this.chainGroup.push(this.group);
+    const at = this.chainSig.reserve(3);
     if (this.fits) {
       const name = chain.name;
       if (this.group === -1) {
         if (isServiceChainName(name)) this.fits = false;
-      } else if (!isServiceChainName(name)) {
-        this.fits = false;
-      } else if (!name.startsWith(SERVICE_CHAIN_PREFIX.endpoint) && serviceChainHash(name) !== this.groups[this.group]!.hash) {
-        this.fits = false;
+      } else {
+        let kind = 0;
+        while (kind < SERVICE_PREFIXES.length && !name.startsWith(SERVICE_PREFIXES[kind]!)) kind++;
+        if (
+          kind === SERVICE_PREFIXES.length ||
+          (kind !== 4 && serviceChainHash(name) !== this.groups[this.group]!.hash) ||
+          !encodeName(name, SERVICE_PREFIXES[kind]!.length, kind + 1, this.chainSig.data, at)
+        ) {
+          this.fits = false;
+        }
       }
     }
   }
@@ -83,20 +119,19 @@ export class TableWriter {
     this.byId[id]!.rules.push(rule);
   }
 
-  /** Starts one service port's rules (its chains' names end in `hash`). */
-  beginGroup(hash: string): void {
+  /** Starts the rules of the service port `key` (its chains' names end in `hash`); groups come in key order. */
+  beginGroup(hash: string, key: string): void {
+    if (this.group !== -1) this.fits = false;
     this.group = this.groups.length;
-    this.groups.push({ hash, chainStart: this.table.chains.length, chainEnd: -1, ruleStart: this.rules.length, ruleEnd: -1, names: '' });
+    this.groups.push({ hash, key, chainStart: this.table.chains.length, chainEnd: -1, ruleStart: this.rules.length, ruleEnd: -1 });
+    const at = this.groupSig.reserve(3);
+    if (!encodeName(hash, 0, 0, this.groupSig.data, at)) this.fits = false;
   }
 
   endGroup(): void {
     const g = this.groups[this.group]!;
-    const chains = this.table.chains;
-    g.chainEnd = chains.length;
+    g.chainEnd = this.table.chains.length;
     g.ruleEnd = this.rules.length;
-    const names: string[] = new Array(g.chainEnd - g.chainStart);
-    for (let i = g.chainStart; i < g.chainEnd; i++) names[i - g.chainStart] = chains[i]!.name;
-    g.names = names.join('\n');
     this.group = -1;
   }
 
@@ -132,7 +167,13 @@ export class TableWriter {
       if (cg !== -1 && !(g < groups.length && groups[g]!.ruleStart <= k && cg === g)) fits = false;
     }
     const groupByHash = new Map<string, number>();
-    for (let i = 0; i < groups.length; i++) groupByHash.set(groups[i]!.hash, i);
+    const groupChains = new Int32Array(2 * groups.length);
+    for (let i = 0; i < groups.length; i++) {
+      const group = groups[i]!;
+      groupByHash.set(group.hash, i);
+      groupChains[2 * i] = group.chainStart;
+      groupChains[2 * i + 1] = group.chainEnd;
+    }
     if (groupByHash.size !== groups.length || this.group !== -1) fits = false;
     registerWriteOrder({
       table: this.table,
@@ -145,6 +186,9 @@ export class TableWriter {
       chainGroup,
       groups,
       groupByHash,
+      groupSig: this.groupSig.finish(),
+      chainSig: this.chainSig.finish(),
+      groupChains,
       fits,
       ids: this.ids,
       declOf,

@@ -283,7 +283,7 @@ function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Contex
     }
   }
 
-  nat.beginGroup(clusterPolicyChain.slice(SERVICE_CHAIN_PREFIX.clusterPolicy.length));
+  nat.beginGroup(clusterPolicyChain.slice(SERVICE_CHAIN_PREFIX.clusterPolicy.length), name);
 
   // Capture the cluster IP.
   const clusterIPComment = hasInternalEndpoints ? `${name} cluster IP` : '';

@@ -79,8 +79,8 @@ export interface WriteGroup {
   /** Write-order indices [ruleStart, ruleEnd) of the rules written meanwhile (to any chain). */
   ruleStart: number;
   ruleEnd: number;
-  /** The names of its chains, in declaration order, joined by newlines: one comparison per service. */
-  names: string;
+  /** The service port's key ("ns/name:port"); groups are written in ascending key order. */
+  key: string;
 }
 
 /** A rendered table's write order, as the renderer left the table. */
@@ -101,6 +101,15 @@ export interface WriteOrder {
   /** Group hash -> group index. */
   groupByHash: Map<string, number>;
   /**
+   * The names as numbers, three per entry, to compare two renders' services without visiting the name
+   * strings: per group its hash, per declaration index the name of a chain declared in a group (a
+   * service prefix and 16 base32 characters; zeros for the chains outside the groups). See encodeName.
+   */
+  groupSig: Int32Array;
+  chainSig: Int32Array;
+  /** Per group, its [chainStart, chainEnd) again, as two int32s (no object to visit per group). */
+  groupChains: Int32Array;
+  /**
    * The table is laid out as writeServicePort writes it: the chains declared outside every group are
    * top-level ones (not service chains); a group declares only service chains, the KUBE-SVC-/SVL-/EXT-/
    * FW- ones with its hash; every rule written during a group goes to a top-level chain or to one of the
@@ -115,6 +124,33 @@ export interface WriteOrder {
 }
 
 const orders = new WeakMap<Table, WriteOrder>();
+
+const BASE32_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 32; i++) BASE32_VALUE['ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.charCodeAt(i)] = i;
+
+/**
+ * Writes `kind` and the 80 bits of the 16 base32 characters that end `name` (after `prefixLength`
+ * characters) as three int32s at out[at…at+2]: a one-to-one encoding of (kind, hash). False when the name
+ * is not prefix + 16 base32 characters.
+ */
+export function encodeName(name: string, prefixLength: number, kind: number, out: Int32Array, at: number): boolean {
+  if (name.length !== prefixLength + 16) return false;
+  let w0 = 0;
+  let w1 = 0;
+  let w2 = 0;
+  for (let i = 0; i < 16; i++) {
+    const c = name.charCodeAt(prefixLength + i);
+    const v = c < 128 ? BASE32_VALUE[c]! : -1;
+    if (v < 0) return false;
+    if (i < 6) w0 = w0 * 32 + v;
+    else if (i < 12) w1 = w1 * 32 + v;
+    else w2 = w2 * 32 + v;
+  }
+  out[at] = w0;
+  out[at + 1] = w1;
+  out[at + 2] = w2 + kind * (1 << 20);
+  return true;
+}
 
 export function registerWriteOrder(order: WriteOrder): void {
   orders.set(order.table, order);
