@@ -209,7 +209,8 @@ export function splitDump(text: string): { ipvsadm: string; ipset: string; iptab
       continue;
     }
     if (/^(create|add) /.test(t)) ipset.push(t);
-    else if (/^-[Aa] /.test(t) || /^(TCP|UDP|SCTP|Prot|IP Virtual|->|FWM)\b/.test(t)) ipvsadm.push(line);
+    // `-A`/`-a` lines of `ipvsadm -Sn`; headers, virtual and `  -> ` real-server lines of `ipvsadm -Ln`.
+    else if (/^-[Aa] /.test(t) || /^(TCP|UDP|SCTP|Prot|IP Virtual|FWM)\b/.test(t) || t.startsWith('->')) ipvsadm.push(line);
   }
   return { ipvsadm: ipvsadm.join('\n'), ipset: ipset.join('\n'), iptables: iptables.join('\n') + (iptables.length ? '\n' : '') };
 }

@@ -103,3 +103,17 @@ test('ipset save from a real kernel (bucketsize, initval) parses', () => {
 test('kube-ipvs0 address list', () => {
   assert.equal(serializeAddresses([state()]), '10.20.30.41/32\n');
 });
+
+test('combined dumps holding an `ipvsadm -Ln` listing keep the real servers of each virtual server (the `  -> ` lines)', () => {
+    const listing = [
+      'IP Virtual Server version 1.2.1 (size=4096)',
+      'Prot LocalAddress:Port Scheduler Flags',
+      '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+      'TCP  10.96.0.10:53 rr',
+      '  -> 10.244.0.2:53                Masq    1      0          0',
+      '  -> 10.244.0.3:53                Masq    1      1          0',
+      '',
+    ].join('\n');
+    const state = parseIpvsDump(listing, 'IPv4', 'listing') as unknown as { virtualServers: Array<{ port: number; realServers: unknown[] }> };
+    assert.deepEqual(state.virtualServers.map((v) => [v.port, v.realServers.length]), [[53, 2]]);
+});
