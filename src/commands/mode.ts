@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { buildModeReport, type ModeEvidence } from '../core/report/mode.js';
-import { discoverModeEvidence, PROXY_MODE_ENDPOINT_NOTE } from '../kube/discovery.js';
+import { discoverModeEvidence } from '../kube/discovery.js';
+import { PROBE_IMAGE, PROBE_NAMESPACE } from '../kube/probe-pod.js';
 import { fileModeEvidence } from '../kube/discovery-files.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
 import { ApiSource, openSource } from '../kube/source.js';
@@ -23,7 +24,12 @@ export default class Mode extends ProxymodeCommand {
     ...proxyConfigFlags,
     output: outputFlag(),
     check: Flags.boolean({ description: 'Exit 1 when any node runs another mode than configured (fallback, crash loop or mismatch).' }),
-    probe: Flags.boolean({ description: 'Also read each node\'s live rules (nft, iptables-save, ipvsadm) by exec in its kube-proxy pod; needs "create" on "pods/exec" in kube-system.' }),
+    probe: Flags.boolean({
+      description:
+        'Read kube-proxy\'s own answer, GET /proxyMode on its metrics address (127.0.0.1:10249), through a short-lived hostNetwork probe pod per node (always deleted; needs "create", "get", "delete" on "pods" and "get" on "pods/log" in the probe namespace); where that fails, read the node\'s live rules (nft, iptables-save, ipvsadm) by exec in its kube-proxy pod ("create" on "pods/exec").',
+    }),
+    'probe-image': Flags.string({ description: `The probe pod's image; it needs wget (default ${PROBE_IMAGE}).`, dependsOn: ['probe'] }),
+    'probe-namespace': Flags.string({ description: `Where probe pods run; Pod Security admission must allow hostNetwork there (default ${PROBE_NAMESPACE}).`, dependsOn: ['probe'] }),
   };
   static override examples = [
     '<%= config.bin %> get',
@@ -53,8 +59,13 @@ export default class Mode extends ProxymodeCommand {
       } else {
         const client = (source as ApiSource).kubeClient;
         progress.update('listing kube-proxy pods and what may replace kube-proxy …');
-        evidence = await discoverModeEvidence(client, { nodes: only, probe: flags.probe, onProgress: (t) => progress.update(t) });
-        if (flags.probe) evidence.notes = [...(evidence.notes ?? []), PROXY_MODE_ENDPOINT_NOTE];
+        evidence = await discoverModeEvidence(client, {
+          nodes: only,
+          probe: flags.probe,
+          probeNodes: only.length ? only : nodes.map((n) => n.metadata?.name ?? '').filter(Boolean),
+          probePod: { image: flags['probe-image'], namespace: flags['probe-namespace'], metricsBindAddress: config.config.metricsBindAddress },
+          onProgress: (t) => progress.update(t),
+        });
         if (evidence.unavailable) runningEvidence = evidence.unavailable;
       }
       progress.done();

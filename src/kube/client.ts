@@ -38,6 +38,21 @@ export class KubeClient {
     return this.json<T>(res.body, intent);
   }
 
+  /** POST a new object (create); resolves to the created object. Errors as `get`'s, carrying the API's status (`apiStatusOf`). */
+  async post<T>(path: string, body: unknown, intent: RequestIntent): Promise<T> {
+    const res = await this.request('POST', path, intent, undefined, JSON.stringify(body));
+    if (res.status >= 400) throw withApiStatus(httpError(res.status, res.body, intent, this.at), res);
+    return this.json<T>(res.body, intent);
+  }
+
+  /** DELETE an object; resolves to false when it was already gone (404). */
+  async delete(path: string, intent: RequestIntent, query?: Record<string, string>): Promise<boolean> {
+    const res = await this.request('DELETE', path, intent, query);
+    if (res.status === 404) return false;
+    if (res.status >= 400) throw withApiStatus(httpError(res.status, res.body, intent, this.at), res);
+    return true;
+  }
+
   /** Lists every item of a collection in pages (limit/continue), restarting once if the continue token expires (410). */
   async list<T>(path: string, intent: RequestIntent, query: Record<string, string> = {}): Promise<T[]> {
     for (let attempt = 0; ; attempt++) {
@@ -60,12 +75,12 @@ export class KubeClient {
     }
   }
 
-  private async request(method: string, path: string, intent: RequestIntent, query?: Record<string, string>): Promise<{ status: number; body: string }> {
+  private async request(method: string, path: string, intent: RequestIntent, query?: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
     const url = new URL(this.at.server + path);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
     let init: RequestInit;
     try {
-      init = (await this.kc.applyToFetchOptions({ method })) as unknown as RequestInit;
+      init = (await this.kc.applyToFetchOptions(body === undefined ? { method } : { method, headers: { 'Content-Type': 'application/json' } })) as unknown as RequestInit;
     } catch (err) {
       // client-node rejects with the exec plugin's stderr, which may be empty.
       const said = String((err as Error).message ?? err).trim().split('\n')[0];
@@ -74,7 +89,7 @@ export class KubeClient {
       throw new ClusterError(`getting credentials for context "${this.at.context}" failed: ${why}; check the kubeconfig user's auth settings.`, { cause: err });
     }
     try {
-      const res = await fetch(url.toString(), { ...init, method, timeout: this.timeoutMs });
+      const res = await fetch(url.toString(), { ...init, method, timeout: this.timeoutMs, ...(body === undefined ? {} : { body }) });
       return { status: res.status, body: await res.text() };
     } catch (err) {
       if (err instanceof ProxymodeError) throw err;
@@ -90,4 +105,19 @@ export class KubeClient {
       throw new ClusterError(`the API server at ${this.at.server} sent a reply that is not JSON to ${intent.verb} ${intent.resource}${status ? `: ${status.message}` : ''}; is the kubeconfig pointing at a Kubernetes API server?`);
     }
   }
+}
+
+/** The HTTP status and the API server's own message behind an error thrown by `post`/`delete`. */
+export interface ApiStatus {
+  code: number;
+  message: string;
+}
+
+function withApiStatus(err: ProxymodeError, res: { status: number; body: string }): ProxymodeError {
+  const message = parseStatus(res.body)?.message ?? (res.body.trim().split('\n')[0] || `HTTP ${res.status}`);
+  return Object.assign(err, { apiStatus: { code: res.status, message } satisfies ApiStatus });
+}
+
+export function apiStatusOf(err: unknown): ApiStatus | undefined {
+  return (err as { apiStatus?: ApiStatus } | undefined)?.apiStatus;
 }

@@ -10,6 +10,7 @@ import { daemonSetCommand, detectReplacement, KUBE_PROXY_SELECTORS, kubeProxyPod
 import type { KubeClient } from './client.js';
 import { execInPod } from './exec.js';
 import { readKubeProxyLogs } from './logs.js';
+import { probeProxyModes, type ProbePodOptions } from './probe-pod.js';
 import type { RequestIntent } from './request.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -19,6 +20,10 @@ export interface DiscoveryOptions {
   /** Only these nodes' logs are read (pods are still listed once). */
   nodes?: string[];
   probe?: boolean;
+  /** --probe: the nodes to start a /proxyMode probe pod on (default: the nodes of the kube-proxy pods). */
+  probeNodes?: string[];
+  /** --probe: the probe pod's image, namespace and kube-proxy's metricsBindAddress. */
+  probePod?: Omit<ProbePodOptions, 'onProgress'>;
   readLogs?: boolean;
   onProgress?: (text: string) => void;
   concurrency?: number;
@@ -82,7 +87,23 @@ export async function discoverModeEvidence(client: KubeClient, opts: DiscoveryOp
     });
     if (denied) notes.push(denied);
   }
-  if (opts.probe) evidence.probes = await probeRules(client, targets, opts);
+  if (opts.probe) {
+    // /proxyMode first (the strongest evidence); the rules by exec only where it gave no answer.
+    const full = evidence.replacement?.full === true;
+    const podNodes = new Set(pods.map((p) => p.node));
+    const probeNodes = (opts.probeNodes ?? targets.map((p) => p.node)).filter((n) => (!wanted || wanted.has(n)) && (!full || podNodes.has(n)));
+    const { answers, refused } = await probeProxyModes(client, [...new Set(probeNodes)], {
+      ...opts.probePod,
+      onProgress: (done, total) => opts.onProgress?.(`reading /proxyMode through probe pods ${done}/${total} …`),
+    });
+    evidence.proxyModes = answers;
+    if (refused) notes.push(refused);
+    const unanswered = targets.filter((p) => { const a = answers.get(p.node); return !a || 'error' in a; });
+    if (unanswered.length) {
+      evidence.probes = await probeRules(client, unanswered, opts);
+      if (!answers.size || [...answers.values()].every((a) => 'error' in a)) notes.push(PROXY_MODE_ENDPOINT_NOTE);
+    }
+  }
   return evidence;
 }
 
@@ -126,6 +147,6 @@ async function probeRules(client: KubeClient, pods: KubeProxyPod[], opts: Discov
   return out;
 }
 
-/** The note --probe adds: why /proxyMode on :10249 is not read. */
+/** The note --probe adds when no probe pod read /proxyMode: the exec-read rules are the evidence instead. */
 export const PROXY_MODE_ENDPOINT_NOTE =
-  'kube-proxy serves /proxyMode only on 127.0.0.1:10249 by default; reading it needs a hostNetwork probe pod on each node, which this version does not start — the rules read through the kube-proxy pod are the evidence instead.';
+  'kube-proxy serves /proxyMode only on 127.0.0.1:10249 by default and no probe pod could read it there, so the rules read through each kube-proxy pod are the evidence instead.';

@@ -15,7 +15,7 @@ export interface NodeModeRow {
   configuredFrom: string;
   /** What kube-proxy (or its replacement) on the node really runs; null when nothing on hand shows it. */
   running: string | null;
-  /** What showed the running mode: "log", "rules", "replacement", or null. */
+  /** What showed the running mode: "/proxyMode", "rules", "log", "replacement", or null. */
   runningFrom: string | null;
   scheduler: string | null;
   kubeProxyVersion: string | null;
@@ -76,6 +76,8 @@ export interface ModeEvidence {
   replacement?: Replacement | null;
   /** Live-rules verdicts per node (--probe). */
   probes?: Map<string, { mode: string | null; evidence: string } | { error: string }>;
+  /** --probe: what GET /proxyMode answered on each node, through a hostNetwork probe pod (the strongest evidence). */
+  proxyModes?: Map<string, { mode: string; evidence: string } | { error: string }>;
   /** Cluster-wide notes gathered on the way (denied reads, not-served APIs). */
   notes?: string[];
   /** Set when kube-proxy's pods could not be listed at all: the running column stays unknown, for this reason. */
@@ -188,7 +190,10 @@ export function buildModeReport(args: ModeReportInput): ModeReport {
       if (!replacement.full) notes.push(`${replacement.name} handles only part of Service traffic (${replacement.evidence}) and no kube-proxy pod runs on this node.`);
     } else if (nodeArgs) {
       row.status = nodeStatus === 'Ready' ? 'Embedded' : nodeStatus;
-      notes.push(`${nodeArgs.distribution} runs kube-proxy inside its own process (no pod): the log is on the node (journalctl -u ${nodeArgs.distribution}${nodeArgs.distribution === 'k3s' ? ' or -u k3s-agent' : '-server or -u rke2-agent'}, look for "Using … Proxier"); --probe cannot exec there.`);
+      notes.push(`${nodeArgs.distribution} runs kube-proxy inside its own process (no pod): the log is on the node (journalctl -u ${nodeArgs.distribution}${nodeArgs.distribution === 'k3s' ? ' or -u k3s-agent' : '-server or -u rke2-agent'}, look for "Using … Proxier"); --probe reads its /proxyMode through a probe pod.`);
+    } else if (isMicroK8s(node)) {
+      row.status = nodeStatus === 'Ready' ? 'Embedded' : nodeStatus;
+      notes.push(`MicroK8s runs kube-proxy inside kubelite (no pod): its flags are in /var/snap/microk8s/current/args/kube-proxy on the node (iptables unless --proxy-mode is set there) and its log in journalctl -u snap.microk8s.daemon-kubelite; --probe reads its /proxyMode through a probe pod.`);
     } else {
       row.status = 'Missing';
       notes.push(`no kube-proxy pod runs on this node and nothing replacing kube-proxy was found; Services may not work here.`);
@@ -201,6 +206,25 @@ export function buildModeReport(args: ModeReportInput): ModeReport {
         row.running = probe.mode;
         row.runningFrom = 'rules';
       } else notes.push(`--probe: ${probe.evidence}`);
+    }
+
+    const answered = ev?.proxyModes?.get(name);
+    if (answered) {
+      if ('error' in answered) notes.push(`--probe: ${answered.error}`);
+      else {
+        if (row.running && row.running !== answered.mode && row.running !== 'none' && row.runningFrom !== 'replacement') {
+          notes.push(`the ${row.runningFrom === 'rules' ? 'rules show' : 'log says'} ${row.running} but /proxyMode answers ${answered.mode} (${answered.evidence}); /proxyMode wins.`);
+        }
+        if (row.status === 'Missing') {
+          row.status = 'Running';
+          notes.splice(0, notes.length, ...notes.filter((n) => !n.startsWith('no kube-proxy pod runs on this node')));
+          notes.push(`kube-proxy runs on this node outside any pod (a system service or embedded in another process): /proxyMode answers ${answered.mode}.`);
+        }
+        if (row.runningFrom !== 'replacement') {
+          row.running = answered.mode;
+          row.runningFrom = '/proxyMode';
+        } else notes.push(`a kube-proxy still answers /proxyMode (${answered.mode}) on this node although ${replacement?.name} replaces it.`);
+      }
     }
 
     if (row.running && row.configured !== '-' && row.running !== row.configured && !row.runningFrom?.startsWith('replacement')) {
@@ -270,6 +294,11 @@ function mismatchCause(row: NodeModeRow, pod: KubeProxyPod | undefined): string 
   }
   if (pod && row.runningFrom === 'log') return `kube-proxy pod ${pod.name} started before the configuration changed; restart it (kubectl -n ${pod.namespace} delete pod ${pod.name}).`;
   return 'the node runs another mode than configured.';
+}
+
+/** MicroK8s's kubelet registers every node with the label microk8s.io/cluster=true (canonical/microk8s#308, #314). */
+export function isMicroK8s(node: Node): boolean {
+  return (node.metadata?.labels as Record<string, string> | undefined)?.['microk8s.io/cluster'] === 'true';
 }
 
 function nodeReady(node: Node): string {

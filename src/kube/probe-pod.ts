@@ -1,0 +1,202 @@
+// `get --probe`: kube-proxy answers GET /proxyMode only on its metrics address (127.0.0.1:10249 by default),
+// so it is read from inside the node's network namespace by a short-lived probe pod per node: hostNetwork,
+// pinned to the node, tolerating every taint, `wget` from a tiny image. Each pod is created (POST), its phase
+// polled with bounded waits, its log read, and it is ALWAYS deleted, also on error or timeout. A refusal that
+// holds for every node (RBAC on create pods, Pod Security admission refusing hostNetwork) is said once.
+import { Agent as HttpAgent } from 'node:http';
+import fetch, { type RequestInit } from 'node-fetch';
+import { ProxymodeError } from '../core/errors.js';
+import { apiStatusOf, type KubeClient } from './client.js';
+import { parseStatus } from './errors.js';
+import type { RequestIntent } from './request.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Obj = any;
+
+export const PROBE_IMAGE = 'busybox:1.36';
+export const PROBE_NAMESPACE = 'kube-system';
+export const PROBE_LABEL = { 'app.kubernetes.io/name': 'kubectl-proxymode-probe' };
+export const PROBE_DEADLINE_SECONDS = 30;
+export const PROBE_CONCURRENCY = 8;
+const MODES = new Set(['iptables', 'ipvs', 'nftables', 'kernelspace', 'userspace']);
+
+export type ProxyModeAnswer = { mode: string; evidence: string } | { error: string };
+
+export interface ProbePodOptions {
+  image?: string;
+  namespace?: string;
+  /** kube-proxy's metricsBindAddress (host:port); default 127.0.0.1:10249. */
+  metricsBindAddress?: string;
+  concurrency?: number;
+  /** Time between phase polls. */
+  pollMs?: number;
+  /** The longest wait for one pod to finish (its activeDeadlineSeconds plus a margin). */
+  waitMs?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ProbePodResult {
+  /** Per node: the mode /proxyMode answered, or why it was not read. Nodes skipped after a cluster-wide refusal have no entry. */
+  answers: Map<string, ProxyModeAnswer>;
+  /** One note when creating probe pods is refused for every node (RBAC, Pod Security admission, no namespace). */
+  refused?: string;
+}
+
+/** Where to reach /proxyMode from the node's network namespace: an unspecified host (0.0.0.0, ::) is reached on loopback. */
+export function proxyModeUrl(metricsBindAddress: string | undefined): string {
+  const raw = (metricsBindAddress ?? '').trim() || '127.0.0.1:10249';
+  let host = raw;
+  let port = '10249';
+  const bracketed = /^\[([^\]]*)\](?::(\d*))?$/.exec(raw);
+  if (bracketed) [host, port] = [bracketed[1], bracketed[2] || port];
+  else if ((raw.match(/:/g) ?? []).length === 1) [host, port] = [raw.split(':')[0], raw.split(':')[1] || port];
+  if (host === '0.0.0.0' || host === '::' || host === '') host = '127.0.0.1';
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/proxyMode`;
+}
+
+export function probePodSpec(node: string, opts: { image?: string; namespace?: string; url: string }): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { generateName: 'proxymode-probe-', namespace: opts.namespace ?? PROBE_NAMESPACE, labels: { ...PROBE_LABEL } },
+    spec: {
+      nodeName: node,
+      hostNetwork: true,
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: PROBE_DEADLINE_SECONDS,
+      terminationGracePeriodSeconds: 0,
+      automountServiceAccountToken: false,
+      tolerations: [{ operator: 'Exists' }],
+      containers: [
+        {
+          name: 'probe',
+          image: opts.image ?? PROBE_IMAGE,
+          command: ['wget', '-qO-', '-T', '2', opts.url],
+          resources: { requests: { cpu: '10m', memory: '8Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+        },
+      ],
+    },
+  };
+}
+
+/** Pending reasons that will not resolve by waiting: reported at once. */
+const STUCK = /ErrImagePull|ImagePullBackOff|InvalidImageName|ErrImageNeverPull|CreateContainerConfigError|CreateContainerError/;
+
+export async function probeProxyModes(client: KubeClient, nodes: string[], opts: ProbePodOptions = {}): Promise<ProbePodResult> {
+  const ns = opts.namespace ?? PROBE_NAMESPACE;
+  const url = proxyModeUrl(opts.metricsBindAddress);
+  const answers = new Map<string, ProxyModeAnswer>();
+  let refused: string | undefined;
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < nodes.length && !refused) {
+      const node = nodes[next++];
+      const r = await probeOne(client, node, ns, url, opts);
+      if ('refused' in r) refused ??= r.refused;
+      else answers.set(node, r);
+      opts.onProgress?.(++done, nodes.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? PROBE_CONCURRENCY, nodes.length) }, worker));
+  return { answers, refused };
+}
+
+async function probeOne(client: KubeClient, node: string, ns: string, url: string, opts: ProbePodOptions): Promise<ProxyModeAnswer | { refused: string }> {
+  const podsPath = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`;
+  const createIntent: RequestIntent = { verb: 'create', resource: 'pods', namespace: ns };
+  let created: Obj;
+  try {
+    created = await client.post<Obj>(podsPath, probePodSpec(node, { image: opts.image, namespace: ns, url }), createIntent);
+  } catch (err) {
+    if (!(err instanceof ProxymodeError)) throw err;
+    return createRefusal(err, ns);
+  }
+  const name: string = created?.metadata?.name;
+  const podPath = `${podsPath}/${encodeURIComponent(name)}`;
+  const where = `probe pod ${ns}/${name} on node ${node}`;
+  try {
+    const phase = await waitForPod(client, podPath, ns, name, opts);
+    if ('error' in phase) return { error: `${where}: ${phase.error}` };
+    const log = await readLog(client, podPath);
+    if ('error' in log) return { error: `${where} finished (${phase.phase}) but its log could not be read: ${log.error}` };
+    const word = log.text.trim().split('\n')[0]?.trim() ?? '';
+    if (phase.phase === 'Succeeded' && MODES.has(word)) return { mode: word, evidence: `GET ${url} on the node answered "${word}"` };
+    if (phase.phase === 'Succeeded') return { error: `${url} answered "${word.slice(0, 80)}", not a proxy mode.` };
+    return { error: `nothing answered ${url} on the node (${word.slice(0, 120) || `the probe ${phase.phase.toLowerCase()}`}): kube-proxy does not run there, or listens on another metricsBindAddress.` };
+  } catch (err) {
+    if (!(err instanceof ProxymodeError)) throw err;
+    return { error: `${where}: ${err.message}` };
+  } finally {
+    // Always removed, whatever happened above; a failure to delete is not worth failing the report for.
+    await client.delete(podPath, { verb: 'delete', resource: 'pods', namespace: ns, name }, { gracePeriodSeconds: '0' }).catch(() => undefined);
+  }
+}
+
+function createRefusal(err: ProxymodeError, ns: string): { refused: string } | { error: string } {
+  const status = apiStatusOf(err);
+  const suffix = 'so /proxyMode was not read';
+  if (status?.code === 403 && /PodSecurity/.test(status.message)) {
+    return {
+      refused: `--probe: Pod Security admission in namespace "${ns}" refuses the hostNetwork probe pod (${status.message.replace(/^.*?(violates PodSecurity)/, '$1')}), ${suffix}; run with --probe-namespace set to a namespace whose pod-security.kubernetes.io/enforce level is privileged (kube-system usually is).`,
+    };
+  }
+  if (status?.code === 403) {
+    const user = /User "([^"]+)"/.exec(status.message)?.[1];
+    return {
+      refused: `--probe: ${user ? `user "${user}"` : 'you'} may not create pods in namespace "${ns}" (RBAC), ${suffix}; ask a cluster admin to grant "create", "get" and "delete" on "pods" and "get" on "pods/log" in "${ns}", or pick another with --probe-namespace.`,
+    };
+  }
+  if (status?.code === 404) return { refused: `--probe: the API server answered 404 to create pods in namespace "${ns}" (${status.message}), ${suffix}; check --probe-namespace.` };
+  return { error: `creating a probe pod failed: ${err.message}` };
+}
+
+async function waitForPod(
+  client: KubeClient,
+  podPath: string,
+  ns: string,
+  name: string,
+  opts: ProbePodOptions,
+): Promise<{ phase: 'Succeeded' | 'Failed' } | { error: string }> {
+  const pollMs = opts.pollMs ?? 1000;
+  const waitMs = opts.waitMs ?? (PROBE_DEADLINE_SECONDS + 10) * 1000;
+  const until = Date.now() + waitMs;
+  const intent: RequestIntent = { verb: 'get', resource: 'pods', namespace: ns, name };
+  for (;;) {
+    const pod = await client.get<Obj>(podPath, intent, { optional: true });
+    if (!pod) return { error: 'it was deleted before it finished (404).' };
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      if (phase === 'Failed' && pod.status?.reason === 'DeadlineExceeded') return { error: `it did not finish within activeDeadlineSeconds ${PROBE_DEADLINE_SECONDS}.` };
+      return { phase };
+    }
+    const waiting = (pod.status?.containerStatuses ?? [])[0]?.state?.waiting;
+    if (waiting?.reason && STUCK.test(waiting.reason)) {
+      return { error: `it cannot start: ${waiting.reason}${waiting.message ? ` (${String(waiting.message).split('\n')[0]})` : ''}; use --probe-image with an image the nodes can pull.` };
+    }
+    const scheduled = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled');
+    if (scheduled?.status === 'False' && scheduled.reason) return { error: `it cannot be scheduled: ${scheduled.reason}${scheduled.message ? ` (${scheduled.message})` : ''}.` };
+    if (Date.now() + pollMs > until) return { error: `it did not finish within ${Math.round(waitMs / 1000)}s (still ${phase ?? 'Pending'}${waiting?.reason ? `: ${waiting.reason}` : ''}).` };
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+async function readLog(client: KubeClient, podPath: string): Promise<{ text: string } | { error: string }> {
+  let init: RequestInit;
+  try {
+    init = (await client.kubeConfig.applyToFetchOptions({ method: 'GET' })) as unknown as RequestInit;
+  } catch (err) {
+    return { error: `getting credentials failed (${String((err as Error).message ?? err).split('\n')[0]})` };
+  }
+  if (client.at.server.startsWith('http:')) init = { ...init, agent: new HttpAgent() };
+  try {
+    const res = await fetch(`${client.at.server}${podPath}/log?container=probe&limitBytes=4096`, { ...init, method: 'GET', timeout: client.requestTimeoutMs });
+    const body = await res.text();
+    if (res.status === 200) return { text: body };
+    const message = parseStatus(body)?.message ?? body.trim().split('\n')[0];
+    if (res.status === 403) return { error: `forbidden (RBAC): grant "get" on "pods/log" (${message})` };
+    return { error: `${res.status}: ${message}` };
+  } catch (err) {
+    return { error: String((err as Error).message ?? err).split('\n')[0] };
+  }
+}
