@@ -25,8 +25,8 @@
 
 import type { Chain, Rule, Ruleset, Table } from './types.js';
 import { KUBE_CHAINS, SERVICE_CHAIN_PREFIX, isServiceChainName, portProtoHash, serviceChainHash } from './names.js';
-import { chainIntact, chainListIntact, writeOrderOf, writeSequence, type WriteGroup, type WriteOrder } from './render/order.js';
-import { pushRestoreTableLines, restoreRuleText, topLine, topLines } from './serialize.js';
+import { chainArrayKept, chainIntact, writeOrderOf, writeSequence, type WriteGroup, type WriteOrder } from './render/order.js';
+import { RestoreText, TOP_BLOCK, pushKeptTableLines, pushRestoreTableLines, restoreRuleText, topBlock, topLine, topLines, type LineSink } from './serialize.js';
 
 export interface PartialRestoreOptions {
   /** Write every service's chains (a full sync), still deleting stale chains. */
@@ -126,10 +126,10 @@ function isFinalNodePortsJump(chain: Chain, rule: Rule): boolean {
  * KUBE-SERVICES -> KUBE-NODEPORTS jump(s). `line(k)` writes rule k.
  */
 function pushRuleLines(
-  out: string[],
+  out: LineSink,
   ks: readonly number[],
   chains: readonly Chain[],
-  chainOf: readonly number[],
+  chainOf: ArrayLike<number>,
   rules: readonly Rule[],
   stale: readonly string[],
   line: (k: number) => string,
@@ -144,7 +144,7 @@ function pushRuleLines(
 }
 
 /** A line writer for a table's rules in write order, reusing kept top-level lines of an intact WriteOrder. */
-function lineWriter(chains: readonly Chain[], chainOf: readonly number[], rules: readonly Rule[], order: WriteOrder | undefined): (k: number) => string {
+function lineWriter(chains: readonly Chain[], chainOf: ArrayLike<number>, rules: readonly Rule[], order: WriteOrder | undefined): (k: number) => string {
   const top = order !== undefined ? topLines(order) : undefined;
   let t = 0;
   return (k) => {
@@ -162,7 +162,7 @@ function lineWriter(chains: readonly Chain[], chainOf: readonly number[], rules:
  * The nat (or other) table as a partial sync writes it: `writeChain` decides which service chains are
  * declared and filled; `stale` chains are declared and deleted.
  */
-function natLines(table: Table, writeChain: (name: string) => boolean, stale: string[], out: string[]): void {
+function natLines(table: Table, writeChain: (name: string) => boolean, stale: string[], out: LineSink): void {
   const include = table.chains.map((c) => !isServiceChainName(c.name) || writeChain(c.name));
   for (let i = 0; i < include.length; i++) if (include[i]) out.push(`:${table.chains[i]!.name} - [0:0]`);
   for (const name of stale) out.push(`:${name} - [0:0]`);
@@ -220,16 +220,12 @@ function outsideChains(order: WriteOrder): number[] {
  * The partial nat lines of a rendered table (see above) into `out`, or false (with `out` as it was) when
  * the fast path does not apply.
  */
-function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[], out: string[]): boolean {
-  const T: any = (globalThis as any).T; let t0 = performance.now();
-  const lap = (k: string) => { const t = performance.now(); T[k] = (T[k] ?? 0) + t - t0; t0 = t; };
+function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[], out: RestoreText): boolean {
   const order = writeOrderOf(table);
-  if (order === undefined || !order.fits || !chainListIntact(order, table)) return false;
-  lap('n.cli');
+  if (order === undefined || !order.fits || !chainArrayKept(order, table)) return false;
   const { chains, names, chainGroup, groups, ruleChain, rules, ids, declOf } = order;
   const outside = outsideChains(order);
   for (const i of outside) if (!chainIntact(order, i)) return false;
-  lap('n.outside');
   const writtenChains: number[] = [];
   const writtenRules: number[] = [];
   const written = new Set<number>();
@@ -263,16 +259,37 @@ function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[
       if (chainGroup[ci] !== -1 && written.has(ci)) writtenRules.push(k);
     }
   }
-  lap('n.groups');
   writtenChains.sort((a, b) => a - b);
   writtenRules.sort((a, b) => a - b);
 
   for (const i of mergeAscending(outside, writtenChains)) out.push(`:${names[i]!} - [0:0]`);
   for (const name of stale) out.push(`:${name} - [0:0]`);
-  const ks = mergeAscending(topLines(order).rules, writtenRules);
-  lap('n.decl+merge');
-  pushRuleLines(out, ks, chains, ruleChain, rules, stale, lineWriter(chains, ruleChain, rules, order));
-  lap('n.lines');
+  const top = topLines(order);
+  const tr = top.rules;
+  const ks = mergeAscending(tr, writtenRules);
+  let tail = ks.length;
+  while (tail > 0 && isFinalNodePortsJump(chains[ruleChain[ks[tail - 1]!]!]!, rules[ks[tail - 1]!]!)) tail--;
+  // top-level lines come in kept blocks wherever a whole block is written without a changed service's
+  // line (or the -X lines) in between
+  let t = 0;
+  for (let i = 0; i < ks.length; ) {
+    if (i === tail) for (const name of stale) out.push(`-X ${name}`);
+    const k = ks[i]!;
+    if (t < tr.length && tr[t] === k) {
+      if (t % TOP_BLOCK === 0 && t + TOP_BLOCK <= tr.length && ks[i + TOP_BLOCK - 1] === tr[t + TOP_BLOCK - 1] && (tail <= i || tail >= i + TOP_BLOCK)) {
+        out.pushBlock(topBlock(order, top, t / TOP_BLOCK));
+        i += TOP_BLOCK;
+        t += TOP_BLOCK;
+      } else {
+        out.push(topLine(order, top, t++));
+        i++;
+      }
+      continue;
+    }
+    out.push(`-A ${chains[ruleChain[k]!]!.name} ${restoreRuleText(rules[k]!)}`);
+    i++;
+  }
+  if (tail === ks.length) for (const name of stale) out.push(`-X ${name}`);
   return true;
 }
 
@@ -298,7 +315,7 @@ function fastStaleChains(prevNat: Table, nextNat: Table): string[] | undefined {
   const po = writeOrderOf(prevNat);
   const no = writeOrderOf(nextNat);
   if (po === undefined || no === undefined || !po.fits || !no.fits) return undefined;
-  if (!chainListIntact(po, prevNat) || !chainListIntact(no, nextNat)) return undefined;
+  if (!chainArrayKept(po, prevNat) || !chainArrayKept(no, nextNat)) return undefined;
   const stale: string[] = [];
   for (const i of outsideChains(po)) staleCheck(po, no, i, i + 1, stale);
   const pSig = po.groupSig;
@@ -366,15 +383,12 @@ export function partialRestore(prev: Ruleset | undefined, next: Ruleset, opts: P
     writeGroup = () => false; // replaced below, once the groups are known
   }
 
-  const T: any = ((globalThis as any).T ??= {}); let t0 = performance.now();
-  const lap = (k: string) => { const t = performance.now(); T[k] = (T[k] ?? 0) + t - t0; t0 = t; };
   let stale: string[] = [];
   if (prevNat && (opts.deleteStale ?? true)) {
     stale = staleChains(prevNat, nextNat, hashes !== undefined);
     stale.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  lap('stale');
   // the fast path: one rendered nat table, the changed service ports named
   let natCount = 0;
   for (const t of next.tables) if (t.name === 'nat') natCount++;
@@ -393,24 +407,16 @@ export function partialRestore(prev: Ruleset | undefined, next: Ruleset, opts: P
     return writeChain;
   };
 
-  const out: string[] = [];
+  const out = new RestoreText();
   for (const table of next.tables) {
     out.push(`*${table.name}`);
     if (table.name !== 'nat') {
-      pushRestoreTableLines(table, out);
-    } else {
-      const at = out.length;
-      if (!(fast && fastNatLines(table, hashes!, stale, out))) {
-        out.length = at;
-        natLines(table, groupsOfNext(), stale, out);
-      }
+      if (!(hashes !== undefined && pushKeptTableLines(table, out))) pushRestoreTableLines(table, out);
+    } else if (!(fast && fastNatLines(table, hashes!, stale, out))) {
+      // (fastNatLines writes nothing when it declines)
+      natLines(table, groupsOfNext(), stale, out);
     }
     out.push('COMMIT');
-    lap(table.name);
   }
-  if (out.length === 0) return '';
-  out.push('');
-  const r = out.join('\n');
-  lap('join');
-  return r;
+  return out.finish();
 }

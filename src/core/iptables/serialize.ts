@@ -17,7 +17,7 @@
 // written in.
 
 import type { Rule, Ruleset, Table } from './types.js';
-import { writeSequence, type WriteOrder } from './render/order.js';
+import { chainIntact, chainListIntact, writeOrderOf, writeSequence, type WriteOrder } from './render/order.js';
 
 /** A word as kube-proxy writes it into restore input. */
 export function quoteRestoreWord(word: string): string {
@@ -63,7 +63,12 @@ interface TopLines {
   from: Int32Array;
   count: Int32Array;
   words: string[];
+  /** Per block of TOP_BLOCK entries: their lines as one text (each line with its newline), once built. */
+  blocks: (string | undefined)[];
 }
+
+/** Top-level lines per kept block (about 13 kB of text). */
+export const TOP_BLOCK = 128;
 
 /** The WriteOrder's top-level rules (computed once per table). */
 export function topLines(order: WriteOrder): TopLines {
@@ -73,7 +78,7 @@ export function topLines(order: WriteOrder): TopLines {
     const { ruleChain, chainGroup } = order;
     for (let k = 0, n = ruleChain.length; k < n; k++) if (chainGroup[ruleChain[k]!] === -1) rules.push(k);
     const n = rules.length;
-    top = { rules, lines: new Array(n), from: new Int32Array(n), count: new Int32Array(n).fill(-1), words: [] };
+    top = { rules, lines: new Array(n), from: new Int32Array(n), count: new Int32Array(n).fill(-1), words: [], blocks: [] };
     order.cache.topLines = top;
   }
   return top;
@@ -92,20 +97,87 @@ export function topLine(order: WriteOrder, top: TopLines, t: number): string {
   }
   const line = '-A ' + order.chains[order.ruleChain[k]!]!.name + ' ' + restoreWordsText(words);
   top.lines[t] = line;
+  top.blocks[Math.floor(t / TOP_BLOCK)] = undefined;
   top.from[t] = top.words.length;
   top.count[t] = n;
   for (let i = 0; i < n; i++) top.words.push(words[i]!);
   return line;
 }
 
+/**
+ * Top-level rules b·TOP_BLOCK … (b+1)·TOP_BLOCK - 1 (a whole block) as one text, each line with its
+ * newline: built from topLine (so checked then) and kept; afterwards it is returned as kept (a rule's words
+ * edited in place since are not looked at; topLine drops the block when it rewrites one of its lines).
+ */
+export function topBlock(order: WriteOrder, top: TopLines, b: number): string {
+  let text = top.blocks[b];
+  if (text === undefined) {
+    const lines: string[] = new Array(TOP_BLOCK + 1);
+    for (let i = 0; i < TOP_BLOCK; i++) lines[i] = topLine(order, top, b * TOP_BLOCK + i);
+    lines[TOP_BLOCK] = '';
+    text = lines.join('\n');
+    top.blocks[b] = text;
+  }
+  return text;
+}
+
+/** Where lines go: an array, or a RestoreText. */
+export interface LineSink {
+  push(line: string): unknown;
+}
+
+/**
+ * Restore text built line by line: the pieces of every 512 lines are joined into one chunk (tens of
+ * kilobytes, an ordinary heap string), and the chunks are concatenated at the end. No array of all the
+ * lines of a 30 MB text is held at once, and no single huge string is laid out here; whoever writes the
+ * text out reads it chunk by chunk (or flattens it once), as with any concatenated string.
+ */
+export class RestoreText implements LineSink {
+  private readonly parts: string[] = [];
+  private lines = 0;
+  private readonly chunks: string[] = [];
+
+  push(line: string): void {
+    this.parts.push(line, '\n');
+    if (++this.lines === 512) this.flush();
+  }
+
+  /** The line `prefix` + `text`, without making it one string first. */
+  push2(prefix: string, text: string): void {
+    this.parts.push(prefix, text, '\n');
+    if (++this.lines === 512) this.flush();
+  }
+
+  /** Lines already joined, each with its newline. */
+  pushBlock(text: string): void {
+    if (this.lines > 0) this.flush();
+    this.chunks.push(text);
+  }
+
+  private flush(): void {
+    this.chunks.push(this.parts.join(''));
+    this.parts.length = 0;
+    this.lines = 0;
+  }
+
+  /** The text: every line pushed, each followed by a newline. */
+  finish(): string {
+    if (this.lines > 0) this.flush();
+    let out = '';
+    for (const c of this.chunks) out += c;
+    return out;
+  }
+}
+
 /** Appends a table's chain lines and `-A` lines, in kube-proxy's order, to `out`. */
-export function pushRestoreTableLines(table: Table, out: string[]): void {
+export function pushRestoreTableLines(table: Table, out: LineSink): void {
   for (const c of table.chains) out.push(userChainLine(c.name));
   const { chains, chainOf, rules, order } = writeSequence(table);
   const prefixes: (string | undefined)[] = new Array(chains.length);
   const top = order !== undefined ? topLines(order) : undefined;
   let t = 0;
   const nextTop = top !== undefined && top.rules.length > 0 ? top.rules : undefined;
+  const text = out instanceof RestoreText ? out : undefined;
   for (let k = 0, n = rules.length; k < n; k++) {
     if (nextTop !== undefined && nextTop[t] === k) {
       out.push(topLine(order!, top!, t++));
@@ -114,8 +186,27 @@ export function pushRestoreTableLines(table: Table, out: string[]): void {
     const ci = chainOf[k]!;
     let prefix = prefixes[ci];
     if (prefix === undefined) prefixes[ci] = prefix = '-A ' + chains[ci]!.name + ' ';
-    out.push(prefix + restoreWordsText(rules[k]!.words));
+    if (text !== undefined) text.push2(prefix, restoreWordsText(rules[k]!.words));
+    else out.push(prefix + restoreWordsText(rules[k]!.words));
   }
+}
+
+/**
+ * A rendered table whose chains all are top-level (filter): its lines from the kept blocks, when its chain
+ * list is the rendered array at its rendered length and every chain has its rendered name and rule objects.
+ * False (nothing written) otherwise.
+ */
+export function pushKeptTableLines(table: Table, out: RestoreText): boolean {
+  const order = writeOrderOf(table);
+  if (order === undefined || order.groups.length > 0 || !chainListIntact(order, table)) return false;
+  for (let i = 0; i < order.chains.length; i++) if (!chainIntact(order, i)) return false;
+  for (const name of order.names) out.push(userChainLine(name));
+  const top = topLines(order);
+  const n = top.rules.length;
+  let t = 0;
+  for (; t + TOP_BLOCK <= n; t += TOP_BLOCK) out.pushBlock(topBlock(order, top, t / TOP_BLOCK));
+  for (; t < n; t++) out.push(topLine(order, top, t));
+  return true;
 }
 
 /** The body of one table as kube-proxy writes it (without the `*table` and `COMMIT` lines). */
@@ -127,15 +218,13 @@ export function restoreTableLines(table: Table): string[] {
 
 /** The iptables-restore input kube-proxy writes for this ruleset on a full sync (no stale chains to delete). */
 export function serializeRestore(rs: Ruleset): string {
-  if (rs.tables.length === 0) return '';
-  const lines: string[] = [];
+  const out = new RestoreText();
   for (const table of rs.tables) {
-    lines.push(`*${table.name}`);
-    pushRestoreTableLines(table, lines);
-    lines.push('COMMIT');
+    out.push(`*${table.name}`);
+    pushRestoreTableLines(table, out);
+    out.push('COMMIT');
   }
-  lines.push(''); // the final newline, written by the join rather than appended to a 30 MB string
-  return lines.join('\n');
+  return out.finish();
 }
 
 const SAVE_BARE = /^[A-Za-z0-9_-]+$/;

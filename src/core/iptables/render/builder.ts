@@ -18,6 +18,9 @@ const SERVICE_PREFIXES: readonly string[] = [
   SERVICE_CHAIN_PREFIX.endpoint,
 ];
 
+/** Every chain's rules until finish() gives it its own array. */
+const NO_RULES: Rule[] = [];
+
 /** A growable Int32Array. */
 class Int32Buffer {
   data = new Int32Array(1024);
@@ -66,7 +69,7 @@ export class TableWriter {
     if (id === undefined) {
       id = this.byId.length;
       this.ids.set(name, id);
-      this.byId.push({ name, policy: '-', rules: [] });
+      this.byId.push({ name, policy: '-', rules: NO_RULES });
       this.declOf.push(-1);
     }
     return id;
@@ -113,10 +116,9 @@ export class TableWriter {
   }
 
   appendId(id: number, words: string[]): void {
-    const rule = newNumberedRule(words, this.rules.length);
+    // the chains' rule arrays are filled in finish(), each at its exact length
     this.ruleId.push(id);
-    this.rules.push(rule);
-    this.byId[id]!.rules.push(rule);
+    this.rules.push(newNumberedRule(words, this.rules.length));
   }
 
   /** Starts the rules of the service port `key` (its chains' names end in `hash`); groups come in key order. */
@@ -142,28 +144,35 @@ export class TableWriter {
     }
     const chains = this.table.chains.slice();
     const n = chains.length;
+    const rules = this.rules.slice(); // without the spare capacity of pushing
+    const total = rules.length;
+    // rule k's chain as its declaration index, and the rules chain by chain (a counting sort: each
+    // chain's rules keep their write order)
+    const ruleChain = new Int32Array(total);
+    const offsets: number[] = new Array(n + 1).fill(0);
+    for (let k = 0; k < total; k++) {
+      const ci = declOf[this.ruleId[k]!]!;
+      ruleChain[k] = ci;
+      offsets[ci + 1]!++;
+    }
+    for (let i = 0; i < n; i++) offsets[i + 1]! += offsets[i]!;
+    const byChain: Rule[] = new Array(total);
+    const fill = offsets.slice(0, n);
+    for (let k = 0; k < total; k++) byChain[fill[ruleChain[k]!]!++] = rules[k]!;
     const names: string[] = new Array(n);
-    const offsets: number[] = new Array(n + 1);
-    const byChain: Rule[] = new Array(this.rules.length);
-    let j = 0;
     for (let i = 0; i < n; i++) {
       const c = chains[i]!;
       names[i] = c.name;
-      offsets[i] = j;
-      const rules = c.rules;
-      for (let r = 0; r < rules.length; r++) byChain[j++] = rules[r]!;
+      c.rules = byChain.slice(offsets[i]!, offsets[i + 1]!);
     }
-    offsets[n] = j;
-    // rule k's chain: its declaration index; and the layout check of every rule's chain against its group
-    const { groups, chainGroup } = this;
-    const ruleChain = this.ruleId;
+    // the layout check of every rule's chain against the group it was written in
+    const { groups } = this;
+    const chainGroup = Int32Array.from(this.chainGroup);
     let fits = this.fits;
     let g = 0;
-    for (let k = 0; k < ruleChain.length; k++) {
-      const ci = declOf[ruleChain[k]!]!;
-      ruleChain[k] = ci;
+    for (let k = 0; k < total && fits; k++) {
       while (g < groups.length && groups[g]!.ruleEnd <= k) g++;
-      const cg = chainGroup[ci]!;
+      const cg = chainGroup[ruleChain[k]!]!;
       if (cg !== -1 && !(g < groups.length && groups[g]!.ruleStart <= k && cg === g)) fits = false;
     }
     const groupByHash = new Map<string, number>();
@@ -178,11 +187,12 @@ export class TableWriter {
     registerWriteOrder({
       table: this.table,
       chains,
+      chainArray: this.table.chains,
       names,
       offsets,
       byChain,
       ruleChain,
-      rules: this.rules,
+      rules,
       chainGroup,
       groups,
       groupByHash,
@@ -191,7 +201,7 @@ export class TableWriter {
       groupChains,
       fits,
       ids: this.ids,
-      declOf,
+      declOf: Int32Array.from(declOf),
       cache: {},
     });
     return this.table;

@@ -222,8 +222,12 @@ interface Context {
   natNodePorts: number;
 }
 
-// The rules below are built as array literals (no spreading of small helper arrays): a large cluster
-// writes a few hundred thousand of them, and each intermediate array is garbage to collect.
+// The rules below are built as array literals (or with concat), not by spreading or pushing into small
+// arrays: a large cluster keeps a few hundred thousand of them, and an array grown by push or spread
+// keeps spare capacity (a literal or concat result has exactly its length), besides the garbage of the
+// intermediate arrays.
+
+const JUMP_MARK_MASQ: readonly string[] = ['-j', MARK_MASQ];
 
 function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Context): void {
   const { filter, nat, settings } = ctx;
@@ -363,10 +367,13 @@ function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Contex
     if (settings.masqueradeAll) {
       nat.append(internalTrafficChain, ['-m', 'comment', '--comment', clusterIPComment, '-m', protocol, '-p', protocol, '-d', clusterIP, '--dport', port, '-j', MARK_MASQ]);
     } else if (settings.localDetector !== null) {
-      const words = ['-m', 'comment', '--comment', clusterIPComment, '-m', protocol, '-p', protocol, '-d', clusterIP, '--dport', port];
-      for (const w of settings.localDetector.ifNotLocal) words.push(w);
-      words.push('-j', MARK_MASQ);
-      nat.append(internalTrafficChain, words);
+      nat.append(
+        internalTrafficChain,
+        ['-m', 'comment', '--comment', clusterIPComment, '-m', protocol, '-p', protocol, '-d', clusterIP, '--dport', port].concat(
+          settings.localDetector.ifNotLocal,
+          JUMP_MARK_MASQ,
+        ),
+      );
     }
   }
 
@@ -380,10 +387,10 @@ function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Contex
     } else {
       if (settings.localDetector !== null) {
         // pod -> external IP is treated as if it went out to the load balancer and came back
-        const words = ['-m', 'comment', '--comment', `pod traffic for ${name} external destinations`];
-        for (const w of settings.localDetector.ifLocal) words.push(w);
-        words.push('-j', clusterPolicyChain);
-        nat.appendId(ext, words);
+        nat.appendId(
+          ext,
+          ['-m', 'comment', '--comment', `pod traffic for ${name} external destinations`].concat(settings.localDetector.ifLocal, ['-j', clusterPolicyChain]),
+        );
       }
       // the node itself: its source address is a local one, so it must be masqueraded
       nat.appendId(ext, [
@@ -442,16 +449,24 @@ function writeServicePort(sp: ServicePort, allEndpoints: Endpoint[], ctx: Contex
     const id = nat.chainId(sep);
     nat.declareId(id);
     // hairpin: an endpoint reaching itself through the service must be masqueraded
-    let words: string[];
+    const to = ep.endpoint;
     if (large) {
       nat.appendId(id, ['-s', ep.ip, '-j', MARK_MASQ]);
-      words = affinity ? ['-m', 'recent', '--name', sep, '--set'] : [];
+      nat.appendId(
+        id,
+        affinity
+          ? ['-m', 'recent', '--name', sep, '--set', '-m', protocol, '-p', protocol, '-j', 'DNAT', '--to-destination', to]
+          : ['-m', protocol, '-p', protocol, '-j', 'DNAT', '--to-destination', to],
+      );
     } else {
       nat.appendId(id, ['-m', 'comment', '--comment', name, '-s', ep.ip, '-j', MARK_MASQ]);
-      words = affinity ? ['-m', 'comment', '--comment', name, '-m', 'recent', '--name', sep, '--set'] : ['-m', 'comment', '--comment', name];
+      nat.appendId(
+        id,
+        affinity
+          ? ['-m', 'comment', '--comment', name, '-m', 'recent', '--name', sep, '--set', '-m', protocol, '-p', protocol, '-j', 'DNAT', '--to-destination', to]
+          : ['-m', 'comment', '--comment', name, '-m', protocol, '-p', protocol, '-j', 'DNAT', '--to-destination', to],
+      );
     }
-    words.push('-m', protocol, '-p', protocol, '-j', 'DNAT', '--to-destination', ep.endpoint);
-    nat.appendId(id, words);
   }
 
   nat.endGroup();

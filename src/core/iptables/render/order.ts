@@ -86,17 +86,19 @@ export interface WriteGroup {
 /** A rendered table's write order, as the renderer left the table. */
 export interface WriteOrder {
   table: Table;
-  /** table.chains at the end of rendering, and each chain's name then. */
+  /** table.chains at the end of rendering (a copy), and each chain's name then. */
   chains: Chain[];
+  /** The table.chains array object itself. */
+  chainArray: Chain[];
   names: string[];
   /** Chain i's rules are byChain[offsets[i] .. offsets[i + 1]): every rule, chain by chain. */
   offsets: number[];
   byChain: Rule[];
   /** The k-th rule written: the declaration index of its chain, and the rule. */
-  ruleChain: number[];
+  ruleChain: Int32Array;
   rules: Rule[];
   /** Per declaration index: the group whose writing declared it, or -1. */
-  chainGroup: number[];
+  chainGroup: Int32Array;
   groups: WriteGroup[];
   /** Group hash -> group index. */
   groupByHash: Map<string, number>;
@@ -118,7 +120,7 @@ export interface WriteOrder {
   fits: boolean;
   /** Chain name -> the writer's id for it; declOf[id] is its declaration index. */
   ids: Map<string, number>;
-  declOf: number[];
+  declOf: Int32Array;
   /** Lazily derived data, kept for later calls (see partial.ts, serialize.ts). */
   cache: Record<string, unknown>;
 }
@@ -164,6 +166,14 @@ export function chainListIntact(order: WriteOrder, table: Table): boolean {
   if (cs.length !== n) return false;
   for (let i = 0; i < n; i++) if (cs[i] !== snap[i]) return false;
   return true;
+}
+
+/**
+ * table.chains is still the rendered array, at its rendered length (its entries are not visited: see
+ * partial.ts for what this is enough for).
+ */
+export function chainArrayKept(order: WriteOrder, table: Table): boolean {
+  return table.chains === order.chainArray && table.chains.length === order.chains.length;
 }
 
 /** Chain i (of an intact chain list) has its rendered name and exactly its rendered rule objects. */
@@ -213,7 +223,7 @@ export function writeOrderOf(table: Table): WriteOrder | undefined {
  */
 export interface WriteSequence {
   chains: readonly Chain[];
-  chainOf: readonly number[];
+  chainOf: ArrayLike<number>;
   rules: readonly Rule[];
   order: WriteOrder | undefined;
 }
