@@ -25,8 +25,8 @@
 
 import type { Chain, Rule, Ruleset, Table } from './types.js';
 import { KUBE_CHAINS, SERVICE_CHAIN_PREFIX, isServiceChainName, portProtoHash, serviceChainHash } from './names.js';
-import { chainArrayKept, chainIntact, writeOrderOf, writeSequence, type WriteGroup, type WriteOrder } from './render/order.js';
-import { RestoreText, TOP_BLOCK, pushKeptTableLines, pushRestoreTableLines, restoreRuleText, topBlock, topLine, topLines, type LineSink } from './serialize.js';
+import { chainArrayKept, chainIntact, findEndpointChain, writeOrderOf, writeSequence, type WriteGroup, type WriteOrder } from './render/order.js';
+import { RestoreText, TOP_BLOCK, orderLine, pushKeptTableLines, pushRestoreTableLines, restoreRuleText, topBlock, topLines, type LineSink } from './serialize.js';
 
 export interface PartialRestoreOptions {
   /** Write every service's chains (a full sync), still deleting stale chains. */
@@ -143,19 +143,9 @@ function pushRuleLines(
   if (tail === ks.length) for (const name of stale) out.push(`-X ${name}`);
 }
 
-/** A line writer for a table's rules in write order, reusing kept top-level lines of an intact WriteOrder. */
-function lineWriter(chains: readonly Chain[], chainOf: ArrayLike<number>, rules: readonly Rule[], order: WriteOrder | undefined): (k: number) => string {
-  const top = order !== undefined ? topLines(order) : undefined;
-  let t = 0;
-  return (k) => {
-    if (top !== undefined) {
-      // k only grows between calls: walk the top-level list alongside
-      const tr = top.rules;
-      while (t < tr.length && tr[t]! < k) t++;
-      if (t < tr.length && tr[t] === k) return topLine(order!, top, t);
-    }
-    return `-A ${chains[chainOf[k]!]!.name} ${restoreRuleText(rules[k]!)}`;
-  };
+/** A line writer for a table's rules in write order. */
+function lineWriter(chains: readonly Chain[], chainOf: ArrayLike<number>, rules: readonly Rule[]): (k: number) => string {
+  return (k) => `-A ${chains[chainOf[k]!]!.name} ${restoreRuleText(rules[k]!)}`;
 }
 
 /**
@@ -166,36 +156,37 @@ function natLines(table: Table, writeChain: (name: string) => boolean, stale: st
   const include = table.chains.map((c) => !isServiceChainName(c.name) || writeChain(c.name));
   for (let i = 0; i < include.length; i++) if (include[i]) out.push(`:${table.chains[i]!.name} - [0:0]`);
   for (const name of stale) out.push(`:${name} - [0:0]`);
-  const { chains, chainOf, rules, order } = writeSequence(table);
+  const { chains, chainOf, rules } = writeSequence(table);
   const ks: number[] = [];
   for (let k = 0; k < rules.length; k++) if (include[chainOf[k]!]) ks.push(k);
-  pushRuleLines(out, ks, chains, chainOf, rules, stale, lineWriter(chains, chainOf, rules, order));
+  pushRuleLines(out, ks, chains, chainOf, rules, stale, lineWriter(chains, chainOf, rules));
 }
 
 // ---- the fast path: a rendered nat table and the changed service ports named -------------------------
 //
 // A table from renderIptables (order.ts) knows each service port's stretch of declarations and rules
-// (its group), and whether it is laid out as the renderer lays it out (WriteOrder.fits). Then the
-// partial table is the top-level declarations and rules, with the changed groups' chains and rules
-// merged in by write order, without grouping or comparing the other services' chains; the top-level
-// lines come from the kept lines of an earlier serialization (serialize.ts) when their words are the
-// same. Which KUBE-SEP- chains a changed service writes is read from its KUBE-SVC-/SVL- rules, as
-// groupChains does.
+// (its group), and whether it is laid out as the renderer lays it out (WriteOrder.fits). Then, with
+// `changed` given, the partial table is the top-level declarations and rules with the changed groups'
+// chains and rules merged in by write order, without grouping or comparing the other services' chains;
+// the top-level lines come in the blocks kept by the last serialization (serialize.ts). Which KUBE-SEP-
+// chains a changed service writes is read from its KUBE-SVC-/SVL- rules, as groupChains does. Stale
+// chains are found by comparing the two renders' services as numbers (fastStaleChains).
 //
-// What is checked on each call is what the output is made of: table.chains still lists the rendered
-// chain objects (one pass over that array), and the chains written (top-level and changed services')
-// have their rendered names and rule objects. The other services' chains are taken as rendered, not
-// visited: that is what keeps the work proportional to the change. So edits made to a rendered
-// ruleset's chain objects in place (a rule added to, removed from or replaced in a service chain that is
-// not rewritten, a chain renamed, a rule's words edited so that it jumps to another service's
-// KUBE-SEP- chain) are not seen here, where the comparing path would see them (and would then write the
-// lines chain by chain rather than in kube-proxy's order). Rulesets are not edited in place anywhere in
-// this program; copies (parsed, narrowed, structuredClone'd) take the comparing path.
+// What is checked on each call: table.chains is still the rendered array at its rendered length, and the
+// chains written (top-level and the changed services') have their rendered names and rule objects. The
+// rest is taken as rendered, not visited: that is what keeps the work proportional to the change. So
+// edits made in place to a rendered ruleset are not seen by this path when they touch what it does not
+// visit: a rule added to, removed from or replaced in a chain of a service that is not rewritten, a chain
+// renamed or replaced in table.chains, a top-level rule's words edited after the ruleset was serialized,
+// a rule's words edited so that it jumps to another service's KUBE-SEP- chain. (The comparing path would
+// see them, and would then write the lines chain by chain, not in kube-proxy's order.) Nothing in this
+// program edits a rendered ruleset in place; copies (parsed, narrowed, structuredClone'd) and rulesets
+// given without `changed` take the comparing path.
 
 /** Merges two ascending index lists. */
-function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
-  if (b.length === 0) return a as number[];
-  const out: number[] = new Array(a.length + b.length);
+function mergeAscending(a: ArrayLike<number>, b: ArrayLike<number>): ArrayLike<number> {
+  if (b.length === 0) return a;
+  const out = new Int32Array(a.length + b.length);
   let i = 0;
   let j = 0;
   let o = 0;
@@ -223,7 +214,7 @@ function outsideChains(order: WriteOrder): number[] {
 function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[], out: RestoreText): boolean {
   const order = writeOrderOf(table);
   if (order === undefined || !order.fits || !chainArrayKept(order, table)) return false;
-  const { chains, names, chainGroup, groups, ruleChain, rules, ids, declOf } = order;
+  const { chains, names, chainGroup, groups, ruleChain, rules } = order;
   const outside = outsideChains(order);
   for (const i of outside) if (!chainIntact(order, i)) return false;
   const writtenChains: number[] = [];
@@ -234,7 +225,10 @@ function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[
     if (g === undefined) continue;
     const group: WriteGroup = groups[g]!;
     for (let i = group.chainStart; i < group.chainEnd; i++) if (!chainIntact(order, i)) return false;
-    // the KUBE-SEP- chains this service's KUBE-SVC-/KUBE-SVL- rules jump to
+    // the KUBE-SEP- chains this service's KUBE-SVC-/KUBE-SVL- rules jump to (all of them its own, as
+    // the renderer writes them; a jump to another service's declines the fast path)
+    const own = new Set<string>();
+    for (let i = group.chainStart; i < group.chainEnd; i++) if (names[i]!.startsWith(SERVICE_CHAIN_PREFIX.endpoint)) own.add(names[i]!);
     const claimed = new Set<string>();
     for (let i = group.chainStart; i < group.chainEnd; i++) {
       const name = names[i]!;
@@ -242,11 +236,9 @@ function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[
       for (const r of chains[i]!.rules) {
         const target = jumpTarget(r);
         if (target === null || !target.startsWith(SERVICE_CHAIN_PREFIX.endpoint)) continue;
-        const id = ids.get(target);
-        if (id === undefined) continue; // no such chain: nothing to write
-        const at = declOf[id]!;
-        if (at < group.chainStart || at >= group.chainEnd) return false; // another service's chain
-        claimed.add(target);
+        if (own.has(target)) claimed.add(target);
+        else if (findEndpointChain(order, target) !== -1) return false; // another service's chain
+        // else: no such chain, nothing to write
       }
     }
     for (let i = group.chainStart; i < group.chainEnd; i++) {
@@ -262,7 +254,8 @@ function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[
   writtenChains.sort((a, b) => a - b);
   writtenRules.sort((a, b) => a - b);
 
-  for (const i of mergeAscending(outside, writtenChains)) out.push(`:${names[i]!} - [0:0]`);
+  const declared = mergeAscending(outside, writtenChains);
+  for (let d = 0; d < declared.length; d++) out.push(`:${names[declared[d]!]!} - [0:0]`);
   for (const name of stale) out.push(`:${name} - [0:0]`);
   const top = topLines(order);
   const tr = top.rules;
@@ -281,7 +274,8 @@ function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[
         i += TOP_BLOCK;
         t += TOP_BLOCK;
       } else {
-        out.push(topLine(order, top, t++));
+        out.push(orderLine(order, k));
+        t++;
         i++;
       }
       continue;
@@ -317,13 +311,13 @@ function fastStaleChains(prevNat: Table, nextNat: Table): string[] | undefined {
   if (po === undefined || no === undefined || !po.fits || !no.fits) return undefined;
   if (!chainArrayKept(po, prevNat) || !chainArrayKept(no, nextNat)) return undefined;
   const stale: string[] = [];
-  for (const i of outsideChains(po)) staleCheck(po, no, i, i + 1, stale);
+  for (const i of outsideChains(po)) staleCheck(po, no, i, i + 1, -1, stale);
   const pSig = po.groupSig;
   const nSig = no.groupSig;
   const pRange = po.groupChains;
   const nRange = no.groupChains;
-  const pcs = po.chainSig;
-  const ncs = no.chainSig;
+  const pBytes = Buffer.from(po.chainSig.buffer, po.chainSig.byteOffset, po.chainSig.byteLength);
+  const nBytes = Buffer.from(no.chainSig.buffer, no.chainSig.byteOffset, no.chainSig.byteLength);
   const pCount = pRange.length >> 1;
   const nCount = nRange.length >> 1;
   let j = 0;
@@ -336,33 +330,55 @@ function fastStaleChains(prevNat: Table, nextNat: Table): string[] | undefined {
     }
     const pFrom = pRange[2 * i]!;
     const pTo = pRange[2 * i + 1]!;
+    let ng = -1;
     if (j < nCount && pSig[a] === nSig[3 * j] && pSig[a + 1] === nSig[3 * j + 1] && pSig[a + 2] === nSig[3 * j + 2]) {
       const nFrom = nRange[2 * j]!;
       const nTo = nRange[2 * j + 1]!;
-      j++;
-      if (nTo - nFrom === pTo - pFrom) {
-        let same = true;
-        for (let x = 3 * pFrom, y = 3 * nFrom, end = 3 * pTo; x < end; x++, y++) {
-          if (pcs[x] !== ncs[y]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) continue;
-      }
+      ng = j++;
+      // (a native comparison of the two byte ranges)
+      if (nTo - nFrom === pTo - pFrom && nBytes.compare(pBytes, 12 * pFrom, 12 * pTo, 12 * nFrom, 12 * nTo) === 0) continue;
     }
-    staleCheck(po, no, pFrom, pTo, stale);
+    staleCheck(po, no, pFrom, pTo, ng, stale);
   }
   return stale;
 }
 
-/** Adds prev's service chains [from, to) that next does not have to `stale`. */
-function staleCheck(po: WriteOrder, no: WriteOrder, from: number, to: number, stale: string[]): void {
-  const active = no.ids; // every chain name of next (all declared)
+/**
+ * Adds prev's service chains [from, to) that next does not have to `stale`; `ng` is the group of next
+ * for the same service port, or -1. A KUBE-SEP- chain is looked for there first (it is only ever written
+ * by its own service port), then among all of next's chains.
+ */
+function staleCheck(po: WriteOrder, no: WriteOrder, from: number, to: number, ng: number, stale: string[]): void {
+  let inGroup: Set<string> | undefined;
   for (let i = from; i < to; i++) {
     const name = po.names[i]!;
-    if (isServiceChainName(name) && !active.has(name)) stale.push(name);
+    if (!isServiceChainName(name)) continue;
+    let found: boolean;
+    if (!name.startsWith(SERVICE_CHAIN_PREFIX.endpoint)) {
+      found = no.ids.has(name);
+    } else {
+      if (inGroup === undefined) {
+        inGroup = new Set();
+        const group = no.groups[ng];
+        if (group !== undefined) for (let c = group.chainStart; c < group.chainEnd; c++) inGroup.add(no.names[c]!);
+      }
+      found = inGroup.has(name) || anyEndpointChain(no, name);
+    }
+    if (!found) stale.push(name);
   }
+}
+
+/** Next has a KUBE-SEP- chain called `name` anywhere (a scan of the encoded names; for many, a set). */
+function anyEndpointChain(order: WriteOrder, name: string): boolean {
+  const cache = order.cache as { endpointScans?: number; endpointNames?: Set<string> };
+  if (cache.endpointNames === undefined && (cache.endpointScans = (cache.endpointScans ?? 0) + 1) <= 16) {
+    return findEndpointChain(order, name) !== -1;
+  }
+  if (cache.endpointNames === undefined) {
+    cache.endpointNames = new Set();
+    for (const n of order.names) if (n.startsWith(SERVICE_CHAIN_PREFIX.endpoint)) cache.endpointNames.add(n);
+  }
+  return cache.endpointNames.has(name);
 }
 
 /** kube-proxy's restore input for a sync from `prev` (undefined: nothing known, a full sync) to `next`. */

@@ -46,24 +46,19 @@ function userChainLine(name: string): string {
   return ':' + name + ' - [0:0]';
 }
 
-// ---- restore lines of a rendered table's top-level rules, kept for the next serialization --------------
+// ---- the lines of a rendered table's top-level rules, kept in blocks for partial restores ------------
 //
 // A partial restore writes every rule of KUBE-SERVICES, KUBE-NODEPORTS … (and all of filter) each time,
 // while the service chains it writes are few. So the lines of the rules in chains declared outside any
-// service port's stretch (order.ts: chainGroup -1) are kept on their table's WriteOrder the first time
-// they are written, each with a copy of its words: a later serialization of the same (intact) table
-// reuses a line whose rule still has exactly those words, and writes it anew otherwise.
+// service port's stretch (order.ts: chainGroup -1), in write order, are kept on their table's WriteOrder
+// as texts of TOP_BLOCK lines each: serializeRestore (re)builds them from the lines it writes anyway, and
+// a partial restore builds those it lacks. A partial restore writes a kept block as it is (see
+// partial.ts for what is checked then); serializeRestore always writes every line anew.
 
 interface TopLines {
   /** Write-order indices of the rules in chains declared outside the groups, ascending. */
-  rules: number[];
-  /** Per entry: the line (`-A CHAIN words…`), once written. */
-  lines: (string | undefined)[];
-  /** Per entry: the words it was written from, as words[from[t] .. from[t] + count[t]) (one flat array). */
-  from: Int32Array;
-  count: Int32Array;
-  words: string[];
-  /** Per block of TOP_BLOCK entries: their lines as one text (each line with its newline), once built. */
+  rules: Int32Array;
+  /** Per block of TOP_BLOCK entries: their lines as one text (each line with its newline). */
   blocks: (string | undefined)[];
 }
 
@@ -74,46 +69,28 @@ export const TOP_BLOCK = 128;
 export function topLines(order: WriteOrder): TopLines {
   let top = order.cache.topLines as TopLines | undefined;
   if (top === undefined) {
-    const rules: number[] = [];
     const { ruleChain, chainGroup } = order;
-    for (let k = 0, n = ruleChain.length; k < n; k++) if (chainGroup[ruleChain[k]!] === -1) rules.push(k);
-    const n = rules.length;
-    top = { rules, lines: new Array(n), from: new Int32Array(n), count: new Int32Array(n).fill(-1), words: [], blocks: [] };
+    let n = 0;
+    for (let k = 0; k < ruleChain.length; k++) if (chainGroup[ruleChain[k]!] === -1) n++;
+    const rules = new Int32Array(n);
+    for (let k = 0, t = 0; k < ruleChain.length; k++) if (chainGroup[ruleChain[k]!] === -1) rules[t++] = k;
+    top = { rules, blocks: [] };
     order.cache.topLines = top;
   }
   return top;
 }
 
-/** The restore line of top-level rule number `t` of an intact WriteOrder (from the kept lines when current). */
-export function topLine(order: WriteOrder, top: TopLines, t: number): string {
-  const k = top.rules[t]!;
-  const words = order.rules[k]!.words;
-  const n = words.length;
-  if (top.count[t] === n) {
-    const kept = top.words;
-    let i = 0;
-    for (let at = top.from[t]!; i < n && words[i] === kept[at + i]; i++);
-    if (i === n) return top.lines[t]!;
-  }
-  const line = '-A ' + order.chains[order.ruleChain[k]!]!.name + ' ' + restoreWordsText(words);
-  top.lines[t] = line;
-  top.blocks[Math.floor(t / TOP_BLOCK)] = undefined;
-  top.from[t] = top.words.length;
-  top.count[t] = n;
-  for (let i = 0; i < n; i++) top.words.push(words[i]!);
-  return line;
+/** The restore line of the k-th rule written to a WriteOrder's table, from its words as they are now. */
+export function orderLine(order: WriteOrder, k: number): string {
+  return '-A ' + order.chains[order.ruleChain[k]!]!.name + ' ' + restoreWordsText(order.rules[k]!.words);
 }
 
-/**
- * Top-level rules b·TOP_BLOCK … (b+1)·TOP_BLOCK - 1 (a whole block) as one text, each line with its
- * newline: built from topLine (so checked then) and kept; afterwards it is returned as kept (a rule's words
- * edited in place since are not looked at; topLine drops the block when it rewrites one of its lines).
- */
+/** Top-level block b (entries b·TOP_BLOCK …): the kept text, or built now and kept. */
 export function topBlock(order: WriteOrder, top: TopLines, b: number): string {
   let text = top.blocks[b];
   if (text === undefined) {
     const lines: string[] = new Array(TOP_BLOCK + 1);
-    for (let i = 0; i < TOP_BLOCK; i++) lines[i] = topLine(order, top, b * TOP_BLOCK + i);
+    for (let i = 0; i < TOP_BLOCK; i++) lines[i] = orderLine(order, top.rules[b * TOP_BLOCK + i]!);
     lines[TOP_BLOCK] = '';
     text = lines.join('\n');
     top.blocks[b] = text;
@@ -142,9 +119,9 @@ export class RestoreText implements LineSink {
     if (++this.lines === 512) this.flush();
   }
 
-  /** The line `prefix` + `text`, without making it one string first. */
-  push2(prefix: string, text: string): void {
-    this.parts.push(prefix, text, '\n');
+  /** The line `-A chain text`, without making it one string first. */
+  pushRule(chain: string, text: string): void {
+    this.parts.push('-A ', chain, ' ', text, '\n');
     if (++this.lines === 512) this.flush();
   }
 
@@ -173,28 +150,37 @@ export class RestoreText implements LineSink {
 export function pushRestoreTableLines(table: Table, out: LineSink): void {
   for (const c of table.chains) out.push(userChainLine(c.name));
   const { chains, chainOf, rules, order } = writeSequence(table);
-  const prefixes: (string | undefined)[] = new Array(chains.length);
-  const top = order !== undefined ? topLines(order) : undefined;
-  let t = 0;
-  const nextTop = top !== undefined && top.rules.length > 0 ? top.rules : undefined;
   const text = out instanceof RestoreText ? out : undefined;
+  // for an intact rendered table, the top-level lines are also gathered into the kept blocks
+  const top = order !== undefined ? topLines(order) : undefined;
+  const topRules = top?.rules;
+  const blocked = topRules !== undefined ? topRules.length - (topRules.length % TOP_BLOCK) : 0;
+  let t = 0;
+  let block: string[] | undefined;
   for (let k = 0, n = rules.length; k < n; k++) {
-    if (nextTop !== undefined && nextTop[t] === k) {
-      out.push(topLine(order!, top!, t++));
-      continue;
+    const chain = chains[chainOf[k]!]!.name;
+    const words = restoreWordsText(rules[k]!.words);
+    if (t < blocked && topRules![t] === k) {
+      const line = '-A ' + chain + ' ' + words;
+      out.push(line);
+      (block ??= []).push(line);
+      if (++t % TOP_BLOCK === 0) {
+        block.push('');
+        top!.blocks[t / TOP_BLOCK - 1] = block.join('\n');
+        block.length = 0;
+      }
+    } else if (text !== undefined) {
+      text.pushRule(chain, words);
+    } else {
+      out.push('-A ' + chain + ' ' + words);
     }
-    const ci = chainOf[k]!;
-    let prefix = prefixes[ci];
-    if (prefix === undefined) prefixes[ci] = prefix = '-A ' + chains[ci]!.name + ' ';
-    if (text !== undefined) text.push2(prefix, restoreWordsText(rules[k]!.words));
-    else out.push(prefix + restoreWordsText(rules[k]!.words));
   }
 }
 
 /**
  * A rendered table whose chains all are top-level (filter): its lines from the kept blocks, when its chain
- * list is the rendered array at its rendered length and every chain has its rendered name and rule objects.
- * False (nothing written) otherwise.
+ * list holds the rendered chains and every chain has its rendered name and rule objects. False (nothing
+ * written) otherwise.
  */
 export function pushKeptTableLines(table: Table, out: RestoreText): boolean {
   const order = writeOrderOf(table);
@@ -205,7 +191,7 @@ export function pushKeptTableLines(table: Table, out: RestoreText): boolean {
   const n = top.rules.length;
   let t = 0;
   for (; t + TOP_BLOCK <= n; t += TOP_BLOCK) out.pushBlock(topBlock(order, top, t / TOP_BLOCK));
-  for (; t < n; t++) out.push(topLine(order, top, t));
+  for (; t < n; t++) out.push(orderLine(order, top.rules[t]!));
   return true;
 }
 

@@ -21,17 +21,29 @@ const SERVICE_PREFIXES: readonly string[] = [
 /** Every chain's rules until finish() gives it its own array. */
 const NO_RULES: Rule[] = [];
 
-/** A growable Int32Array. */
+/**
+ * A growable Int32Array. The writer's bookkeeping lives in these rather than in arrays grown by push:
+ * their memory is outside the JS heap and freed with them, where a large JS array grown step by step
+ * leaves its outgrown copies in the large-object space until the next full collection.
+ */
 class Int32Buffer {
-  data = new Int32Array(1024);
+  data: Int32Array;
   length = 0;
+  constructor(capacity = 1024) {
+    this.data = new Int32Array(Math.max(16, capacity));
+  }
+  private grow(min: number): void {
+    const bigger = new Int32Array(Math.max(this.data.length * 2, min));
+    bigger.set(this.data);
+    this.data = bigger;
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) this.grow(this.length + 1);
+    this.data[this.length++] = v;
+  }
   reserve(n: number): number {
     const at = this.length;
-    if (at + n > this.data.length) {
-      const bigger = new Int32Array(Math.max(this.data.length * 2, at + n));
-      bigger.set(this.data);
-      this.data = bigger;
-    }
+    if (at + n > this.data.length) this.grow(at + n);
     this.length = at + n;
     return at;
   }
@@ -40,35 +52,75 @@ class Int32Buffer {
   }
 }
 
+/** A growable array of references, preallocated to an expected length (no spare copies when it fits). */
+class RefBuffer<T> {
+  data: T[];
+  length = 0;
+  constructor(capacity: number) {
+    this.data = new Array<T>(Math.max(16, capacity));
+  }
+  push(v: T): void {
+    if (this.length === this.data.length) {
+      const bigger = new Array<T>(this.data.length * 2);
+      for (let i = 0; i < this.length; i++) bigger[i] = this.data[i]!;
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+  /** The array itself when full (or nearly), else an exact copy. */
+  finish(): T[] {
+    const d = this.data;
+    if (this.length === d.length) return d;
+    if (this.length >= d.length * 0.9) {
+      d.length = this.length;
+      return d;
+    }
+    return d.slice(0, this.length);
+  }
+}
+
 export class TableWriter {
   private readonly table: Table;
-  /** Chain name -> id (creation order). */
+  /**
+   * Chain name -> id (creation order): the KUBE-SEP- chains in the map of the group being written (they
+   * are used only there, and most chains are KUBE-SEP- ones), every other chain in the table's.
+   */
   private readonly ids = new Map<string, number>();
+  private groupIds: Map<string, number> | undefined;
   /** Per id: the chain, and its declaration index (-1 while undeclared). */
-  private readonly byId: Chain[] = [];
-  private readonly declOf: number[] = [];
+  private readonly byId: RefBuffer<Chain>;
+  private readonly declOf: Int32Buffer;
   /** Per declaration index: the group being written when it was declared, or -1. */
-  private readonly chainGroup: number[] = [];
+  private readonly chainGroup: Int32Buffer;
   /** Per rule written: its chain's id, and the rule. */
-  private readonly ruleId: number[] = [];
-  private readonly rules: Rule[] = [];
+  private readonly ruleId: Int32Buffer;
+  private readonly rules: RefBuffer<Rule>;
   private readonly groups: WriteGroup[] = [];
   private group = -1;
   /** Still laid out as WriteOrder.fits describes. */
   private fits = true;
   private readonly groupSig = new Int32Buffer();
-  private readonly chainSig = new Int32Buffer();
+  private readonly chainSig: Int32Buffer;
 
-  constructor(name: TableName) {
+  /** `expect`: about how many chains and rules the table will have (sizes the bookkeeping). */
+  constructor(name: TableName, expect: { chains: number; rules: number } = { chains: 64, rules: 256 }) {
     this.table = { name, chains: [] };
+    this.byId = new RefBuffer(expect.chains);
+    this.declOf = new Int32Buffer(expect.chains);
+    this.chainGroup = new Int32Buffer(expect.chains);
+    this.chainSig = new Int32Buffer(3 * expect.chains);
+    this.ruleId = new Int32Buffer(expect.rules);
+    this.rules = new RefBuffer(expect.rules);
   }
 
   /** The id of the chain called `name` (created, undeclared, on first use). */
   chainId(name: string): number {
-    let id = this.ids.get(name);
+    const ids = name.startsWith(SERVICE_CHAIN_PREFIX.endpoint) ? this.groupIds : this.ids;
+    if (ids === undefined) throw new Error(`internal error: ${name} used outside its service port's rules`);
+    let id = ids.get(name);
     if (id === undefined) {
       id = this.byId.length;
-      this.ids.set(name, id);
+      ids.set(name, id);
       this.byId.push({ name, policy: '-', rules: NO_RULES });
       this.declOf.push(-1);
     }
@@ -81,9 +133,10 @@ export class TableWriter {
   }
 
   declareId(id: number): void {
-    if (this.declOf[id] !== -1) return;
-    const chain = this.byId[id]!;
-    this.declOf[id] = this.table.chains.length;
+    const declOf = this.declOf.data;
+    if (declOf[id] !== -1) return;
+    const chain = this.byId.data[id]!;
+    declOf[id] = this.table.chains.length;
     this.table.chains.push(chain);
     this.chainGroup.push(this.group);
     const at = this.chainSig.reserve(3);
@@ -106,8 +159,8 @@ export class TableWriter {
   }
 
   isDeclared(name: string): boolean {
-    const id = this.ids.get(name);
-    return id !== undefined && this.declOf[id] !== -1;
+    const id = (name.startsWith(SERVICE_CHAIN_PREFIX.endpoint) ? this.groupIds : this.ids)?.get(name);
+    return id !== undefined && this.declOf.data[id] !== -1;
   }
 
   /** Writes `-A chain words…`. */
@@ -125,12 +178,17 @@ export class TableWriter {
   beginGroup(hash: string, key: string): void {
     if (this.group !== -1) this.fits = false;
     this.group = this.groups.length;
+    this.groupIds = new Map();
     this.groups.push({ hash, key, chainStart: this.table.chains.length, chainEnd: -1, ruleStart: this.rules.length, ruleEnd: -1 });
     const at = this.groupSig.reserve(3);
     if (!encodeName(hash, 0, 0, this.groupSig.data, at)) this.fits = false;
   }
 
   endGroup(): void {
+    for (const [name, id] of this.groupIds!) {
+      if (this.declOf.data[id] === -1) throw new Error(`internal error: rules written to undeclared chain ${name}`);
+    }
+    this.groupIds = undefined;
     const g = this.groups[this.group]!;
     g.chainEnd = this.table.chains.length;
     g.ruleEnd = this.rules.length;
@@ -138,20 +196,21 @@ export class TableWriter {
   }
 
   finish(): Table {
-    const declOf = this.declOf;
+    const declOf = this.declOf.finish();
     for (const [name, id] of this.ids) {
       if (declOf[id] === -1) throw new Error(`internal error: rules written to undeclared chain ${name}`);
     }
     const chains = this.table.chains.slice();
     const n = chains.length;
-    const rules = this.rules.slice(); // without the spare capacity of pushing
+    const rules = this.rules.finish();
     const total = rules.length;
     // rule k's chain as its declaration index, and the rules chain by chain (a counting sort: each
     // chain's rules keep their write order)
     const ruleChain = new Int32Array(total);
-    const offsets: number[] = new Array(n + 1).fill(0);
+    const offsets = new Int32Array(n + 1);
+    const ruleId = this.ruleId.data;
     for (let k = 0; k < total; k++) {
-      const ci = declOf[this.ruleId[k]!]!;
+      const ci = declOf[ruleId[k]!]!;
       ruleChain[k] = ci;
       offsets[ci + 1]!++;
     }
@@ -167,7 +226,7 @@ export class TableWriter {
     }
     // the layout check of every rule's chain against the group it was written in
     const { groups } = this;
-    const chainGroup = Int32Array.from(this.chainGroup);
+    const chainGroup = this.chainGroup.finish();
     let fits = this.fits;
     let g = 0;
     for (let k = 0; k < total && fits; k++) {
@@ -201,7 +260,7 @@ export class TableWriter {
       groupChains,
       fits,
       ids: this.ids,
-      declOf: Int32Array.from(declOf),
+      declOf,
       cache: {},
     });
     return this.table;

@@ -138,8 +138,12 @@ export function renderIptables(input: RenderInput): Ruleset {
   const nodeLabels = node.labels ?? state.nodeLabels;
   const nodeName = node.name !== '' ? node.name : state.nodeName;
 
+  // about one KUBE-SEP- chain and three nat rules per endpoint, a few chains and rules per service port
+  let endpoints = 0;
+  for (const key of state.serviceMap.keys()) endpoints += state.endpointsMap.get(key)?.length ?? 0;
+  const ports = state.serviceMap.size;
   const filter = new TableWriter('filter');
-  const nat = new TableWriter('nat');
+  const nat = new TableWriter('nat', { chains: 8 + endpoints + 2 * ports, rules: 16 + 3 * endpoints + 4 * ports });
   for (const c of FILTER_TOP_CHAINS) filter.declare(c);
   for (const c of NAT_TOP_CHAINS) nat.declare(c);
 

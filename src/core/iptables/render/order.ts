@@ -12,13 +12,14 @@
 // Two records, both invisible to the Ruleset's users:
 //   - each rule carries its number in a private field (stamped onto the plain object: no own property,
 //     nothing for deepEqual, JSON, structuredClone, spread or util.inspect to see, and, unlike a WeakMap
-//     entry per rule, no work for the garbage collector);
+//     entry per rule, no work for the garbage collector). A table whose rules all carry numbers but which
+//     is not the rendered table as it was (narrowed, copied, edited) is written sorted by them, as before;
 //   - each rendered table has a WriteOrder (one WeakMap entry per table): its rules in write order with
-//     their chains, as flat arrays, and the service ports' stretches of it. While the table is as the
-//     renderer left it (same chains, names and rule objects; checked in one pass without allocating),
-//     that is its write order without a sort; after any change to its chains the numbers are sorted as
-//     before. Partial restores use the service-port stretches to write one service without visiting the
-//     others.
+//     their chains, as flat arrays, and the service ports' stretches of it (groups). While the table is
+//     as the renderer left it (same chains, names and rule objects, checked in one pass without
+//     allocating) that is its write order, without a sort. The groups, with the chain names encoded as
+//     numbers, let a partial restore write the changed services and find stale chains without visiting
+//     the other services (partial.ts); the top-level lines are kept there by serialize.ts.
 
 import type { Chain, Rule, Table } from '../types.js';
 
@@ -92,7 +93,7 @@ export interface WriteOrder {
   chainArray: Chain[];
   names: string[];
   /** Chain i's rules are byChain[offsets[i] .. offsets[i + 1]): every rule, chain by chain. */
-  offsets: number[];
+  offsets: Int32Array;
   byChain: Rule[];
   /** The k-th rule written: the declaration index of its chain, and the rule. */
   ruleChain: Int32Array;
@@ -118,7 +119,10 @@ export interface WriteOrder {
    * group's own; no two groups share a hash.
    */
   fits: boolean;
-  /** Chain name -> the writer's id for it; declOf[id] is its declaration index. */
+  /**
+   * Chain name -> the writer's id for it, for every chain but the KUBE-SEP- ones (declared in groups
+   * only; see findEndpointChain); declOf[id] is its declaration index.
+   */
   ids: Map<string, number>;
   declOf: Int32Array;
   /** Lazily derived data, kept for later calls (see partial.ts, serialize.ts). */
@@ -157,6 +161,23 @@ export function encodeName(name: string, prefixLength: number, kind: number, out
 export function registerWriteOrder(order: WriteOrder): void {
   orders.set(order.table, order);
 }
+
+/**
+ * The declaration index of the KUBE-SEP- chain `name`, found by its encoded name (one pass over
+ * chainSig, no strings visited); -1 when the table has none. Needs order.fits.
+ */
+export function findEndpointChain(order: WriteOrder, name: string): number {
+  const sig = ENDPOINT_SIG;
+  if (!encodeName(name, 9, 5, sig, 0)) return -1;
+  const cs = order.chainSig;
+  const s0 = sig[0]!;
+  const s1 = sig[1]!;
+  const s2 = sig[2]!;
+  for (let x = 0, i = 0; x < cs.length; x += 3, i++) if (cs[x] === s0 && cs[x + 1] === s1 && cs[x + 2] === s2) return i;
+  return -1;
+}
+
+const ENDPOINT_SIG = new Int32Array(3);
 
 /** table.chains holds the rendered chain objects, in their order (one pass over one array). */
 export function chainListIntact(order: WriteOrder, table: Table): boolean {
