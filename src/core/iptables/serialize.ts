@@ -7,6 +7,10 @@
 // (`--comment "ns1/svc1:p80 cluster IP"`), while a comment without a space stays bare
 // (`--comment ns1/svc1:p80`). So here a word is quoted exactly when it holds a blank.
 //
+// The restore text is built in chunks of a few hundred lines (RestoreText) and returned as their
+// concatenation; a rendered table's lines come in kube-proxy's write order straight from its WriteOrder
+// (render/order.ts), and the lines of its top-level chains are kept for partial restores (below).
+//
 // serializeSave writes iptables-save's layout instead, with its own quoting: the value of a --comment is
 // printed bare only when it is made of [A-Za-z0-9_-] alone, otherwise double-quoted with \ before
 // " \ and ' (xtables_save_string). The words stay in the Ruleset's order (iptables-save itself would print
