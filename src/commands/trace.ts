@@ -55,22 +55,6 @@ function dumpFamily(text: string): 'IPv4' | 'IPv6' {
   return v6 && !v4 ? 'IPv6' : 'IPv4';
 }
 
-/** The `ipvsadm -Sn` / `ipvsadm -Ln [--stats]` lines of a combined dump (outside its iptables-save blocks). */
-function ipvsadmLines(text: string): string {
-  const out: string[] = [];
-  let inTable = false;
-  for (const line of text.split('\n')) {
-    const t = line.trim();
-    if (t.startsWith('*')) inTable = true;
-    if (inTable) {
-      if (t === 'COMMIT') inTable = false;
-      continue;
-    }
-    if (/^-[Aa] /.test(t) || /^(TCP|UDP|SCTP|FWM|Prot)\s/.test(t) || /^IP Virtual/.test(t) || /^->\s/.test(t)) out.push(line);
-  }
-  return out.join('\n');
-}
-
 /** The iptables-save blocks of a combined dump by family (iptables-save and ip6tables-save output may both be there). */
 function iptablesByFamily(text: string): Record<'IPv4' | 'IPv6', string> {
   const out = { IPv4: '', IPv6: '' };
@@ -166,8 +150,6 @@ export default class Trace extends ProxymodeCommand {
       if (dumpText !== undefined) {
         // The iptables-save part is one family's (iptables-save or ip6tables-save); the IPVS part may hold both.
         const parts = splitDump(dumpText);
-        // splitDump drops `ipvsadm -Ln` real server lines ("  -> …"): take the IPVS lines here.
-        parts.ipvsadm = ipvsadmLines(dumpText);
         const tables = iptablesByFamily(parts.iptables);
         ipvsStates = (['IPv4', 'IPv6'] as const)
           .map((f) => stateFromText({ ...parts, iptables: tables[f] }, f, flags.rules!))
