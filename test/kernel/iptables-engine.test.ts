@@ -20,6 +20,7 @@ import type { EndpointSlice, Service } from '../../src/core/objects/types.js';
 import {
   connect,
   connectBatch,
+  countReplies,
   execOk,
   kernelSkipReason,
   announceSkip,
@@ -302,11 +303,7 @@ test('iptables engine: packets through rendered rules', { skip, timeout: 120_000
             }
             stop = true;
             const results = await load;
-            const counts: Record<string, number> = {};
-            for (const r of results) {
-              const k = r.ok ? parseReply(r.reply).name : `!${r.error}`;
-              counts[k] = (counts[k] ?? 0) + 1;
-            }
+            const counts = countReplies(results);
             st.diagnostic(`${kind}: ${switches} partial restores in ${Date.now() - t1} ms under ${results.length} connections: ${JSON.stringify(counts)}`);
             assert.ok(results.length >= 500);
             assert.deepEqual(results.filter((r) => !r.ok), [], 'no connection failed');

@@ -18,11 +18,11 @@ import type { Ruleset } from '../../src/core/iptables/types.js';
 import {
   connect,
   connectBatch,
+  countReplies,
   exec,
   iptablesRestore,
   iptablesSave,
   kernelSkip,
-  parseReply,
   resetNetfilter,
   withTopology,
   type ConnectResult,
@@ -262,11 +262,7 @@ test('iptables host backend', { skip, timeout: 60_000 }, async (t) => {
           }
           stop = true;
           const results = await load;
-          const counts: Record<string, number> = {};
-          for (const r of results) {
-            const k = r.ok ? parseReply(r.reply).name : `!${r.error}`;
-            counts[k] = (counts[k] ?? 0) + 1;
-          }
+          const counts = countReplies(results);
           const b = { results, counts, complete: true };
           t.diagnostic(`${kind}: ${switches} switches in ${Date.now() - t0} ms under ${b.results.length} connections: ${JSON.stringify(b.counts)}`);
           assert.equal(b.complete, true);

@@ -71,12 +71,17 @@ export async function connectBatch(fromNs: string, ip: string, port: number, opt
   });
   if (r.code !== 0) throw new Error(`client in ${fromNs} failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): ${r.stderr.trim()}`);
   const parsed = JSON.parse(r.stdout) as { results: ConnectResult[]; complete: boolean };
+  return { results: parsed.results, counts: countReplies(parsed.results), complete: parsed.complete };
+}
+
+/** Connections per answering pod name; failures as `!<error>`. */
+export function countReplies(results: readonly ConnectResult[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const res of parsed.results) {
+  for (const res of results) {
     const key = res.ok ? parseReply(res.reply).name : `!${res.error}`;
     counts[key] = (counts[key] ?? 0) + 1;
   }
-  return { results: parsed.results, counts, complete: parsed.complete };
+  return counts;
 }
 
 /** Split a server answer `pod-1 10.0.2.1:43122` (IPv6 peers: `pod-1 fd00::1:43122`). */

@@ -2,7 +2,7 @@
 export { createTopology, type Host, type NodeHost, type Topology, type TopologyOptions } from './topology.js';
 export { withTopology } from './with-topology.js';
 export { startServer, type Server, type ServePorts, type StartServerOptions } from './servers.js';
-export { connect, connectBatch, parseReply, MAX_BATCH, type BatchOptions, type BatchResult, type ConnectError, type ConnectOptions, type ConnectResult, type Proto } from './client.js';
+export { connect, connectBatch, countReplies, parseReply, MAX_BATCH, type BatchOptions, type BatchResult, type ConnectError, type ConnectOptions, type ConnectResult, type Proto } from './client.js';
 export { exec, execOk, run, type ExecResult, type RunOptions } from './proc.js';
 export { iptablesRestore, iptablesSave, iptablesTool, resetNetfilter, type IpFamily, type IptablesBackend, type IptablesRestoreOptions, type IptablesSaveOptions } from './iptables.js';
 export { listNamespaces, netnsPids, pidAlive, sweepStale, waitFor } from './cleanup.js';
