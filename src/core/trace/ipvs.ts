@@ -12,6 +12,7 @@
 //  3. netfilter after IPVS: the NAT'ed packet is sent on through LOCAL_OUT and POSTROUTING (filter OUTPUT
 //     → KUBE-IPVS-OUT-FILTER, nat POSTROUTING → KUBE-POSTROUTING), carrying the mark set in step 1, so
 //     masquerade follows KUBE-MARK-MASQ / KUBE-POSTROUTING (and KUBE-LOOP-BACK for hairpin) as the kernel does.
+import { formatPercent } from '../net/percent.js';
 import { IptablesEvaluator } from './iptables.js';
 import { canonicalIP } from './addr.js';
 import type { Chain, Ruleset, Rule, Table, TableName } from '../iptables/types.js';
@@ -46,10 +47,6 @@ const COUNTED = new Set(['lc', 'wlc', 'sed', 'nq', 'lblc', 'lblcr']);
 
 const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
-function pct(p: number): string {
-  const v = p * 100;
-  return `${Number.isInteger(Math.round(v * 10) / 10) ? v.toFixed(0) : v.toFixed(1)}%`;
-}
 
 /** A table with every built-in chain present (kube-proxy's jumps prepended), or as dumped. */
 function withBuiltins(state: IpvsState, assume: boolean): { ruleset: Ruleset; assumed: string[] } {
@@ -212,7 +209,7 @@ export class IpvsEvaluator implements ModeEvaluator {
       if (affinity) r.affinity = affinity;
       return r;
     }
-    hops.push({ table: 'ipvs', chain, rule, action: `to ${sched.endpoints.map((e) => `${hostPort(e.address, e.port)} (${pct(e.probability)})`).join(', ')} — ${sched.note}` });
+    hops.push({ table: 'ipvs', chain, rule, action: `to ${sched.endpoints.map((e) => `${hostPort(e.address, e.port)} (${formatPercent(e.probability)})`).join(', ')} — ${sched.note}` });
 
     // 3. netfilter after IPVS, per real server.
     const endpoints: TraceEndpoint[] = [];

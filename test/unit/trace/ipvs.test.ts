@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { loadProxyConfig } from '../../../src/kube/proxy-config.js';
 import { FileSource } from '../../../src/kube/source.js';
 import { buildProxyView } from '../../../src/core/proxy-view.js';
-import { ipvsEngine } from '../../../src/core/ipvs/engine.js';
+import { ipvsMode } from '../../../src/core/ipvs/mode.js';
+import { modeFor } from '../../../src/core/modes/registry.js';
 import { serializeIpsetSave, serializeIpvsadm } from '../../../src/core/ipvs/serialize.js';
 import { parseIpvsDump, stateFromText } from '../../../src/core/ipvs/parse.js';
 import { shHashKey } from '../../../src/core/ipvs/schedule.js';
 import type { IpvsState } from '../../../src/core/ipvs/types.js';
-import { ipvsEvaluator, targetsFromState, tracerFor, type NodeContext, type TraceResult } from '../../../src/core/trace/index.js';
+import { ipvsEvaluator, targetsFromState, type NodeContext, type TraceResult } from '../../../src/core/trace/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'proxymode-ipvs-trace-'));
 const SH_CONFIG = join(tmp, 'sh.yaml');
@@ -26,7 +27,7 @@ async function examples(node: string, configPath?: string) {
   const config = await loadProxyConfig(source, configPath, { hostnameOverride: node });
   const [services, endpointSlices, nodes] = await Promise.all([source.services(), source.endpointSlices(), source.nodes()]);
   const view = buildProxyView({ services, endpointSlices, nodes }, config.config, 'examples');
-  const states = ipvsEngine.render(view, config.config);
+  const states = ipvsMode.render(view, config.config);
   const v4 = view.families.find((f) => f.family === 'IPv4')!;
   const ctx: NodeContext = { nodeName: node, localAddresses: v4.nodeIPs, podCIDRs: v4.podCIDRs };
   const targets = targetsFromState(view.families.map((f) => f.state));
@@ -39,10 +40,10 @@ const sum = (r: TraceResult) => r.endpoints.reduce((a, e) => a + e.probability, 
 const ipvsHop = (r: TraceResult) => r.hops.find((h) => h.table === 'ipvs')!;
 
 describe('ipvs trace over engine output (examples/, mode ipvs, scheduler rr)', () => {
-  it('the examples are mode ipvs; tracerFor("ipvs") is registered', async () => {
+  it('the examples are mode ipvs; its definition in the registry traces', async () => {
     const { mode, states } = await examples('worker-1');
     assert.equal(mode, 'ipvs');
-    assert.equal(tracerFor('ipvs', { ipvs: states, rendered: true }).mode, 'ipvs');
+    assert.equal(modeFor(mode, 'tracing').tracer(states, { rendered: true }).mode, 'ipvs');
   });
 
   it('rr: a pod to shop/web reaches its three real servers, a third each, through KUBE-CLUSTER-IP; source kept', async () => {
