@@ -3,6 +3,7 @@
 // tools kube-proxy uses); or this host, run as root on a node or in a debug pod.
 import { ClusterError, InputError } from '../core/errors.js';
 import type { NodeShell } from '../core/modes/types.js';
+import { KUBE_PROXY_SELECTORS } from '../core/report/objects.js';
 import type { KubeClient } from './client.js';
 import { execInPod } from './exec.js';
 import { detectIptablesKind, IptablesCommandBackend, localRunner } from '../core/host/index.js';
@@ -13,8 +14,6 @@ interface PodItem {
   status?: { phase?: string };
 }
 
-/** Labels kube-proxy pods carry: k8s-app=kube-proxy (kubeadm, kind, EKS, AKS), component=kube-proxy (GKE static pods). */
-const KUBE_PROXY_SELECTORS = ['k8s-app=kube-proxy', 'component=kube-proxy'];
 
 export async function findKubeProxyPod(client: KubeClient, node: string): Promise<{ namespace: string; pod: string; container: string }> {
   for (const labelSelector of KUBE_PROXY_SELECTORS) {

@@ -36,17 +36,4 @@ export {
   sortRestoreLikeUpstream,
 } from './serialize.js';
 export { partialRestore, type PartialRestoreOptions } from './partial.js';
-export {
-  FILTER_TOP_CHAINS,
-  KUBE_CHAINS,
-  LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
-  NAT_TOP_CHAINS,
-  NFACCT_COUNTERS,
-  SERVICE_CHAIN_PREFIX,
-  chainNames,
-  endpointChainName,
-  isServiceChainName,
-  portProtoHash,
-  serviceChainHash,
-  type KubeChain,
-} from './names.js';
+export { FILTER_TOP_CHAINS, KUBE_CHAINS, LARGE_CLUSTER_ENDPOINTS_THRESHOLD, NAT_TOP_CHAINS, NFACCT_COUNTERS, SERVICE_CHAIN_PREFIX, chainNames, endpointChainName, isServiceChainName, portProtoHash, serviceChainHash, type KubeChain } from './names.js';

@@ -2,9 +2,10 @@
 // scheduler, persistence and real servers with weights) and the ipsets each address:port is a member of.
 // A parsed dump has no service names: its virtual servers are named by the cluster-IP virtual server that
 // shares their real servers when one does, else by address:port/protocol.
+import { joinHostPort } from '../net/ip.js';
 import type { Drift, ServicePortSummary } from '../modes/types.js';
 import { canonicalKubeRules } from '../iptables/canonical.js';
-import { hostPort, sortVirtualServers } from './serialize.js';
+import { sortVirtualServers} from './serialize.js';
 import type { IPSet, IpvsState, VirtualServer } from './types.js';
 
 export interface VirtualServerRow {
@@ -17,7 +18,7 @@ export interface VirtualServerRow {
 }
 
 function vsName(v: VirtualServer): string {
-  return `${hostPort(v.address, v.port)}/${v.protocol}`;
+  return `${joinHostPort(v.address, v.port)}/${v.protocol}`;
 }
 
 /** ipset members that name this virtual server's address and port (hash:ip,port[,…] by ip,proto:port; bitmap:port by port). */
@@ -42,7 +43,7 @@ export function summarizeIpvs(st: IpvsState): VirtualServerRow[] {
       kind: v.kind ?? '',
       virtualServer: vsName(v),
       scheduler: [v.scheduler, ...(v.schedFlags.length ? [`(${v.schedFlags.join(',')})`] : []), ...(v.persistentTimeout !== null ? [`persistent ${v.persistentTimeout}s`] : [])].join(' '),
-      realServers: v.realServers.map((r) => `${hostPort(r.address, r.port)} w${r.weight}${r.activeConns !== undefined ? ` (${r.activeConns} active, ${r.inactiveConns ?? 0} inactive)` : ''}`),
+      realServers: v.realServers.map((r) => `${joinHostPort(r.address, r.port)} w${r.weight}${r.activeConns !== undefined ? ` (${r.activeConns} active, ${r.inactiveConns ?? 0} inactive)` : ''}`),
       ipsets: memberships(v, st.ipsets, v.kind === 'nodePort' || v.kind === undefined),
     }))
     .sort((a, b) => (a.servicePort < b.servicePort ? -1 : a.servicePort > b.servicePort ? 1 : 0));
@@ -64,7 +65,7 @@ export function ipvsSummaries(st: IpvsState): ServicePortSummary[] {
     s.balancers.push({
       name: r.virtualServer,
       scheduler: r.scheduler,
-      endpoints: v.realServers.map((x) => ({ endpoint: hostPort(x.address, x.port), via: r.virtualServer, probability: total ? x.weight / total : 0, weight: x.weight })),
+      endpoints: v.realServers.map((x) => ({ endpoint: joinHostPort(x.address, x.port), via: r.virtualServer, probability: total ? x.weight / total : 0, weight: x.weight })),
       affinitySeconds: v.persistentTimeout,
       fallThrough: 0,
     });
@@ -91,7 +92,7 @@ export function ipvsCanonicalLines(st: IpvsState): string[] {
   const lines: string[] = [];
   for (const v of sortVirtualServers(st.virtualServers)) {
     lines.push(`VS ${vsName(v)} ${v.scheduler}${v.schedFlags.length ? ` ${v.schedFlags.join(',')}` : ''}${v.persistentTimeout !== null ? ` persistent ${v.persistentTimeout}` : ''}`);
-    for (const r of [...v.realServers].sort((a, b) => (hostPort(a.address, a.port) < hostPort(b.address, b.port) ? -1 : 1))) lines.push(`VS ${vsName(v)} -> ${hostPort(r.address, r.port)} weight ${r.weight}`);
+    for (const r of [...v.realServers].sort((a, b) => (joinHostPort(a.address, a.port) < joinHostPort(b.address, b.port) ? -1 : 1))) lines.push(`VS ${vsName(v)} -> ${joinHostPort(r.address, r.port)} weight ${r.weight}`);
   }
   for (const s of st.ipsets) for (const m of s.members) lines.push(`SET ${s.name} ${m}`);
   for (const a of [...st.addresses].sort()) lines.push(`ADDR ${a}`);
@@ -114,8 +115,8 @@ export function ipvsDrift(expected: IpvsState, actual: IpvsState): Drift[] {
     }
     if (a.scheduler !== e.scheduler) drift.push({ servicePort: sp, kind: 'scheduler', detail: `${name}: scheduler ${a.scheduler}, expected ${e.scheduler}` });
     if (a.persistentTimeout !== e.persistentTimeout) drift.push({ servicePort: sp, kind: 'affinity', detail: `${name}: persistence ${a.persistentTimeout ?? 'none'}, expected ${e.persistentTimeout ?? 'none'}` });
-    const ar = new Map(a.realServers.map((r) => [hostPort(r.address, r.port), r]));
-    const er = new Map(e.realServers.map((r) => [hostPort(r.address, r.port), r]));
+    const ar = new Map(a.realServers.map((r) => [joinHostPort(r.address, r.port), r]));
+    const er = new Map(e.realServers.map((r) => [joinHostPort(r.address, r.port), r]));
     for (const [hp, r] of er) {
       const x = ar.get(hp);
       if (!x) drift.push({ servicePort: sp, kind: 'missing endpoint', detail: `${name} -> ${hp}` });

@@ -23,6 +23,7 @@
 //
 // A rule the evaluator cannot evaluate is treated as not matching, shown as a hop that says so, and
 // listed in the result's qualifications; an unknown non-terminating target is passed over the same way.
+import { BUILTIN_CHAINS } from '../iptables/parse.js';
 import { formatPercent } from '../net/percent.js';
 import type { Rule, Ruleset, TableName } from '../iptables/types.js';
 import { jumpRules } from '../iptables/render/jumps.js';
@@ -112,10 +113,7 @@ interface Env {
   ipsets?: Map<string, string[]>;
 }
 
-const BUILTIN: Record<string, string[]> = {
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-};
+const BUILTIN: Readonly<Record<string, readonly string[]>> = BUILTIN_CHAINS;
 const INDEX_MIN_RULES = 16;
 const STEP_LIMIT = 200_000;
 

@@ -1,6 +1,7 @@
 // core/trace's iptables evaluator: over engine output for examples/, over genuine iptables-save dumps
 // (test/unit/iptables/dumps/, see each .md for where it came from), and over small hand-written rulesets
 // for each match and target it evaluates.
+import { eps, sum } from './helpers.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -27,8 +28,6 @@ async function examples(node: string) {
   return { ev: iptablesEvaluator(rulesets, { rendered: true }), ctx, ip, view };
 }
 
-const eps = (r: TraceResult) => r.endpoints.map((e) => `${e.ip}:${e.port} ${e.probability.toFixed(4)}`).sort();
-const sum = (r: TraceResult) => r.endpoints.reduce((a, e) => a + e.probability, 0);
 
 describe('trace over engine output (examples/)', () => {
   it('a pod to shop/web reaches three endpoints, a third each, source kept', async () => {

@@ -2,6 +2,7 @@
 // virtual server lookup, the scheduler's meaning for one packet, and KUBE-POSTROUTING after IPVS — over
 // engine output for examples/ (mode ipvs, scheduler rr; sh via a config override) and over a saved dump
 // (ipvsadm + ipset save + iptables-save) with no cluster.
+import { eps, sum } from './helpers.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -35,8 +36,6 @@ async function examples(node: string, configPath?: string) {
   return { ev: ipvsEvaluator(states, { rendered: true }), states, ctx, ip, mode: config.effectiveMode, config: config.config };
 }
 
-const eps = (r: TraceResult) => r.endpoints.map((e) => `${e.ip}:${e.port} ${e.probability.toFixed(4)}`).sort();
-const sum = (r: TraceResult) => r.endpoints.reduce((a, e) => a + e.probability, 0);
 const ipvsHop = (r: TraceResult) => r.hops.find((h) => h.table === 'ipvs')!;
 
 describe('ipvs trace over engine output (examples/, mode ipvs, scheduler rr)', () => {
