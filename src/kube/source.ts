@@ -1,4 +1,4 @@
-// Where cluster state comes from (shared/spec/cli.md): the API server, or files given with -f.
+// Where cluster state comes from: the API server, or files given with -f.
 // Commands ask a ClusterSource for what they need and never care which one they have.
 import type { ConfigMap, EndpointSlice, KubeObject, Node, Service } from '../core/objects/types.js';
 import { classifyObjects } from '../core/objects/decode.js';

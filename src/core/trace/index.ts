@@ -6,7 +6,7 @@ export { IpvsEvaluator, ipvsEvaluator, type IpvsTraceOptions } from './ipvs.js';
 export { targetsFromState, targetsFromSummaries, type ServicePortTarget } from './targets.js';
 export { addressNearTop } from './addr.js';
 
-/** JSON of a result exactly as shared/spec/cli.md documents `trace -o json`. */
+/** JSON of a result: the documented shape of `trace -o json`. */
 export function traceJson(target: string, from: string, r: { mode: string; verdict: string; endpoints: Array<{ ip: string; port: number; probability: number }>; masquerade: boolean; hops: Array<{ table: string; chain: string; rule: string; action: string }> }) {
   return {
     target,
