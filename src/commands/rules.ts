@@ -59,8 +59,12 @@ export default class Rules extends ProxymodeCommand {
       : flags.actual || flags.diff
         ? await readNodeStates(def, source, view.nodeName, families)
         : undefined;
-    const expectedOf = (s: FamilyState) => expected.find((e) => e.family === s.family);
-    if (live && def.annotate) live.states = live.states.map((s) => (expectedOf(s) ? def.annotate!(s, expectedOf(s)) : s));
+    if (live && def.annotate) {
+      live.states = live.states.map((s) => {
+        const e = expected.find((x) => x.family === s.family);
+        return e ? def.annotate!(s, e) : s;
+      });
+    }
     const narrow = <S extends FamilyState>(ss: S[]) => (prefix ? ss.map((s) => def.narrow(s, prefix)) : ss);
     const header = `Source: ${source.description} · node ${view.nodeName || '<none>'} · mode ${def.mode} · ${config.source}`;
 
@@ -109,7 +113,7 @@ export default class Rules extends ProxymodeCommand {
  * The mode to show or compare: --mode, else a dump's own mode, else the configured one. Comparing a dump of
  * another mode than the configured one would list every rule as drift: that is one finding, said once.
  */
-function pickMode(dump: Dump | undefined, flagMode: string | undefined, configured: string, diff: boolean, configSource: string): ProxyModeDefinition<any> {
+function pickMode(dump: Dump | undefined, flagMode: string | undefined, configured: string, diff: boolean, configSource: string): ProxyModeDefinition<FamilyState> {
   const what = '`kubectl proxymode rules`';
   if (!dump) return modeFor(configured, what);
   const dumped = modeOfDump(dump);
@@ -124,7 +128,7 @@ function pickMode(dump: Dump | undefined, flagMode: string | undefined, configur
   return dumped;
 }
 
-function checkOutput(output: string, def: ProxyModeDefinition<any>): void {
+function checkOutput(output: string, def: ProxyModeDefinition<FamilyState>): void {
   if ((OUTPUT_FORMATS as readonly string[]).includes(output) || def.formats[output]) return;
   const own = Object.keys(def.formats).map((o) => `-o ${o}`);
   const owners = textFormats().get(output);

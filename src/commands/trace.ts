@@ -125,7 +125,7 @@ export default class Trace extends ProxymodeCommand {
 
 
 /** The mode of a dump; --mode, when given, must agree with it. */
-function dumpMode(dump: Dump, flagMode: string | undefined): ProxyModeDefinition<any> {
+function dumpMode(dump: Dump, flagMode: string | undefined): ProxyModeDefinition<FamilyState> {
   const def = modeOfDump(dump);
   if (flagMode && flagMode !== def.mode) throw new InputError(`--mode ${flagMode} does not match ${dump.source}, which holds ${def.mode} mode's rules; leave --mode out.`);
   return def;

@@ -5,9 +5,9 @@ import { InputError, NotImplementedError } from '../errors.js';
 import { iptablesMode } from '../iptables/mode.js';
 import { ipvsMode } from '../ipvs/mode.js';
 import { hasSection, splitDump, unknownDumpError } from './dumps.js';
-import type { Dump, DumpKind, DumpSection, IPFamily, NodeShell, ProxyModeDefinition } from './types.js';
+import type { Dump, DumpKind, DumpSection, FamilyState, IPFamily, NodeShell, ProxyModeDefinition } from './types.js';
 
-type AnyMode = ProxyModeDefinition<any>;
+type AnyMode = ProxyModeDefinition<FamilyState>;
 
 /** Precedence for dumps: a mode whose primary kinds appear claims the dump, the first listed first (ipvs reads iptables-save too). */
 const MODES: AnyMode[] = [];
