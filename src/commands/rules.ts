@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { InputError, ProxymodeError, ExitCode } from '../core/errors.js';
 import { dumpStates, modeFor, modeOfDump, textFormats } from '../core/modes/registry.js';
 import type { Dump, FamilyState, IPFamily, ProxyModeDefinition } from '../core/modes/types.js';
+import { ignoredServiceSentence } from '../core/model/skip.js';
 import { closeNames } from '../core/suggest.js';
 import { buildProxyView } from '../core/proxy-view.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
@@ -13,7 +14,7 @@ import { colourDiff, unifiedDiff } from '../ui/diff.js';
 import { formatData, OUTPUT_FORMATS, warn, writeOut } from '../ui/print.js';
 import { renderDrift, renderServiceRules } from '../ui/rules-view.js';
 import { ProxymodeCommand } from './base.js';
-import { proxyConfigFlags, sourceFlags } from './flags.js';
+import { ipFamilyFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
 
 const formatHelp = () => [...textFormats()].map(([f, modes]) => `${f} (${modes.join(', ')})`).join(', ');
 
@@ -26,6 +27,7 @@ export default class Rules extends ProxymodeCommand {
     ...sourceFlags,
     ...proxyConfigFlags,
     output: Flags.string({ char: 'o', default: 'human', description: `Output format: ${OUTPUT_FORMATS.join(', ')}, or the mode's own text: ${formatHelp()}.` }),
+    'ip-family': ipFamilyFlag,
     actual: Flags.boolean({ description: 'Show the node\'s live rules instead of rendering them.' }),
     diff: Flags.boolean({ description: 'Compare rendered and live rules; exit 1 on drift.' }),
     rules: Flags.string({ description: 'A saved dump to use as the live rules: iptables-save (and ip6tables-save) output; for ipvs, ipvsadm -Sn or -Ln with ipset save or list and iptables-save, in any order in one file.' }),
@@ -47,7 +49,8 @@ export default class Rules extends ProxymodeCommand {
     checkOutput(flags.output, def);
 
     const [services, endpointSlices, nodes] = await Promise.all([source.services(), source.endpointSlices(), source.nodes()]);
-    const view = buildProxyView({ services, endpointSlices, nodes }, config.config, source.description);
+    const whole = buildProxyView({ services, endpointSlices, nodes }, config.config, source.description);
+    const view = { ...whole, families: dump && !flags.filename?.length ? whole.families : pickFamilies(whole.families, flags['ip-family'], whole.nodeName) };
     if (view.nodeDefaulted && nodes.length > 1) warn(`no --node given: showing node ${view.nodeName}'s view (node-local policies differ per node).`);
     const prefix = args.service ? servicePrefix(args.service, flags.namespace) : flags.namespace;
     const color = makeColor({ noColor: flags['no-color'] });
@@ -55,7 +58,7 @@ export default class Rules extends ProxymodeCommand {
     const families = view.families.map((f) => f.family);
     const expected = def.render(view, config.config);
     const live = dump
-      ? { description: dump.source, states: dumpStates(def, dump) }
+      ? { description: dump.source, states: dumpStates(def, dump).filter((s) => !flags['ip-family'] || s.family === flags['ip-family']) }
       : flags.actual || flags.diff
         ? await readNodeStates(def, source, view.nodeName, families)
         : undefined;
@@ -90,6 +93,14 @@ export default class Rules extends ProxymodeCommand {
 
     // Narrowed to one service, a family the service has no rules in is left out; so is a family a dump lacks.
     const shown = narrow(live ? live.states : expected).filter((s) => !prefix || def.summarize(s).length > 0);
+    if (prefix && shown.length === 0 && args.service) {
+      const [namespace, name] = prefix.replace(/:[^/]*$/, '').split('/');
+      const ignored = ignoredServiceSentence(services, namespace!, name!);
+      if (ignored) {
+        writeOut(ignored);
+        return;
+      }
+    }
     if (prefix && shown.length === 0) {
       const close = closeNames(prefix, expected.flatMap((s) => def.summarize(s).map((x) => x.servicePort.split(':')[0]!)));
       throw new InputError(`no rules for service ${prefix} in ${live ? live.description : source.description}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; check the name and namespace.`);
@@ -119,7 +130,7 @@ function pickMode(dump: Dump | undefined, flagMode: string | undefined, configur
   const dumped = modeOfDump(dump);
   if (flagMode) {
     const def = modeFor(flagMode, what);
-    if (def !== dumped) throw new InputError(`--mode ${flagMode} does not match ${dump.source}, which holds ${dumped.mode} mode's rules; leave --mode out or give a ${flagMode} dump.`);
+    if (def !== dumped) throw new InputError(`--mode ${flagMode} does not match ${dump.source}, which holds ${dumped.mode} mode's rules; leave --mode out or give ${/^[aeiou]/.test(flagMode) ? 'an' : 'a'} ${flagMode} dump.`);
     return def;
   }
   if (diff && dumped.mode !== configured) {

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import type { LoadedConfig } from '../core/config/index.js';
-import { InputError } from '../core/errors.js';
+import { ExitCode, InputError, ProxymodeError } from '../core/errors.js';
+import { ignoredServiceSentence } from '../core/model/skip.js';
 import { dumpStates, modeFor, modeOfDump } from '../core/modes/registry.js';
 import type { Dump, FamilyState, ProxyModeDefinition } from '../core/modes/types.js';
 import { buildProxyView, type ProxyView } from '../core/proxy-view.js';
@@ -15,7 +16,7 @@ import { makeColor } from '../ui/color.js';
 import { formatData, warn, writeOut } from '../ui/print.js';
 import { renderTrace } from '../ui/trace-view.js';
 import { ProxymodeCommand } from './base.js';
-import { outputFlag, proxyConfigFlags, sourceFlags } from './flags.js';
+import { ipFamilyFlag, outputFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
 import { podNamesByIP, resolveFrom, resolveTarget } from '../core/trace/resolve.js';
 
 const TARGET = /^(svc\/[a-z0-9][-a-z0-9.]*|[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*|\[?[0-9a-fA-F:.]+\]?:\d+)$/;
@@ -33,6 +34,7 @@ export default class Trace extends ProxymodeCommand {
     port: Flags.string({ description: 'Service port name or number (needed when the Service has several).' }),
     protocol: Flags.string({ options: ['TCP', 'UDP', 'SCTP', 'tcp', 'udp', 'sctp'], description: 'Protocol of the packet (default: the port\'s, else TCP).' }),
     from: Flags.string({ description: 'Where the packet comes from: IP, pod/NAME, node/NAME or external (default: a pod on the traced node).' }),
+    'ip-family': ipFamilyFlag,
     actual: Flags.boolean({ description: 'Trace through the node\'s live rules.' }),
     rules: Flags.string({ description: 'Trace through a saved dump: iptables-save, or ipvsadm -Sn (or -Ln --stats) + ipset save + iptables-save concatenated (nft list ruleset dumps are recognised, not yet traced).' }),
   };
@@ -84,7 +86,15 @@ export default class Trace extends ProxymodeCommand {
     if (dump && !objects.services.length && targets.length === 0 && !ADDRESS_TARGET.test(args.target)) {
       throw new InputError(`${dump.source} names no Services (${def.mode} mode's dumps carry no Service names); trace the address as IP:PORT, or give -f with the Service objects.`);
     }
-    const { dst, dport, protocol, label } = resolveTarget(args.target, flags, protocolFlag, targets, source?.description ?? dump!.source);
+    if (!ADDRESS_TARGET.test(args.target)) {
+      const bare = args.target.replace(/^svc\//, '');
+      const [namespace, name] = bare.includes('/') ? bare.split('/') : [flags.namespace ?? 'default', bare];
+      const ignored = ignoredServiceSentence(objects.services, namespace!, name!);
+      if (ignored) throw new ProxymodeError(ignored, ExitCode.PROBLEM);
+    }
+    if (flags['ip-family']) pickFamilies([{ family: 'IPv4' }, { family: 'IPv6' }], flags['ip-family'], view.nodeName);
+    const familyTargets = flags['ip-family'] ? targets.filter((t) => t.ip.includes(':') === (flags['ip-family'] === 'IPv6')) : targets;
+    const { dst, dport, protocol, label } = resolveTarget(args.target, flags, protocolFlag, familyTargets, source?.description ?? dump!.source);
     const family = dst.includes(':') ? 'IPv6' : 'IPv4';
     const fam = view.families.find((f) => f.family === family);
     const nodeIPList = [...(fam?.nodeIPs ?? []), ...(fam || !flags['node-ip'] ? [] : flags['node-ip'].split(',').map((s) => s.trim()).filter((s) => normalizeIP(s)?.family === family))];

@@ -38,7 +38,7 @@ export function renderTrace(r: TraceResult, h: TraceHeader, opts: { wide: boolea
       '',
     );
   }
-  lines.push(`Masquerade: ${r.masquerade ? 'yes' : 'no'} (${r.masqueradeReason})`);
+  lines.push(`Masquerade: ${r.masquerade === null ? 'not known' : r.masquerade ? 'yes' : 'no'} (${r.masqueradeReason})`);
   if (r.affinity) lines.push(`Affinity: sticky: a client's later connections go to the endpoint its first one reached, for ${r.affinity.seconds}s (list ${r.affinity.name})`);
   for (const q of r.qualifications) lines.push(color.yellow(`Not exact: ${q}`));
   const others = Object.entries(r.otherVerdicts ?? {}).map(([v, s]) => `${formatPercent(s ?? 0)} ${v}`);

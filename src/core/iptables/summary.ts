@@ -20,16 +20,25 @@ export function summarizeRuleset(rs: Ruleset): ServicePortSummary[] {
     return s;
   };
 
+  // Layouts before the KUBE-EXT chains (about 1.23) mark for masquerade right in KUBE-SERVICES and
+  // KUBE-NODEPORTS, in a rule before the entry's own jump: a condition of that entry, not an entry.
+  const earlyMasq = new Map<string, string>();
+  const entryRule = (kind: string, sp: string, v: RuleView) => {
+    const e = entryOf(kind, v);
+    const key = `${sp} ${kind} ${e.address}:${e.port}/${e.protocol}`;
+    if (v.target!.name === 'KUBE-MARK-MASQ') earlyMasq.set(key, condition(v) || 'always');
+    else if (!get(sp).entries.some((x) => `${sp} ${x.kind} ${x.address}:${x.port}/${x.protocol}` === key)) get(sp).entries.push(e);
+  };
   for (const rule of nat.get('KUBE-SERVICES')?.rules ?? []) {
     const v = viewRule(rule);
     const m = v.comment ? /^(\S+) (cluster IP|external IP|loadbalancer IP)$/.exec(v.comment) : null;
     if (!m || !v.target) continue;
-    get(m[1]).entries.push(entryOf(m[2], v));
+    entryRule(m[2], m[1], v);
   }
   for (const rule of nat.get('KUBE-NODEPORTS')?.rules ?? []) {
     const v = viewRule(rule);
     if (!v.comment || !v.target) continue;
-    get(v.comment.split(' ')[0]).entries.push(entryOf('nodePort', v));
+    entryRule('nodePort', v.comment.split(' ')[0], v);
   }
   for (const s of byPort.values()) {
     const balanced = new Set<string>();
@@ -51,6 +60,8 @@ export function summarizeRuleset(rs: Ruleset): ServicePortSummary[] {
         }
       };
       visit(e.target);
+      const early = earlyMasq.get(`${s.servicePort} ${e.kind} ${e.address}:${e.port}/${e.protocol}`);
+      if (early) masq.add(early);
       e.masquerade = masq.has('always') ? ['always'] : masq.size ? [...masq] : ['never'];
     }
   }

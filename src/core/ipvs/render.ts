@@ -83,6 +83,9 @@ export function renderIpvs(input: IpvsRenderInput): IpvsState {
   }
 
   const virtualServers: VirtualServer[] = [];
+  // Services sharing an address:port/protocol share one kernel virtual server; kube-proxy syncs each in
+  // turn and the last one's real servers stay (in Go's map order; here, the view's order).
+  const vsIndex = new Map<string, number>();
   const bound = new Set<string>();
   const lbNoNodeAccess: Array<{ ip: string; proto: string; port: number }> = [];
   const previous = indexPrevious(input.previous);
@@ -110,7 +113,10 @@ export function renderIpvs(input: IpvsRenderInput): IpvsState {
         servicePort: key,
         kind,
       };
-      virtualServers.push(v);
+      const k = vsKey(v.protocol, address, port);
+      const at = vsIndex.get(k);
+      if (at === undefined) vsIndex.set(k, virtualServers.push(v) - 1);
+      else virtualServers[at] = v;
     };
 
     add('clusterIP', `${sp.clusterIP},${proto}:${sp.port}`);

@@ -7,7 +7,7 @@ export { targetsFromState, targetsFromSummaries, type ServicePortTarget } from '
 export { addressNearTop } from './addr.js';
 
 /** JSON of a result: the documented shape of `trace -o json`. */
-export function traceJson(target: string, from: string, r: { mode: string; verdict: string; endpoints: Array<{ ip: string; port: number; probability: number }>; masquerade: boolean; hops: Array<{ table: string; chain: string; rule: string; action: string }> }) {
+export function traceJson(target: string, from: string, r: { mode: string; verdict: string; endpoints: Array<{ ip: string; port: number; probability: number }>; masquerade: boolean | null; hops: Array<{ table: string; chain: string; rule: string; action: string }> }) {
   return {
     target,
     mode: r.mode,

@@ -258,7 +258,7 @@ export class IpvsEvaluator implements ModeEvaluator {
       mode: this.mode,
       verdict,
       endpoints: verdict === 'forwarded' ? endpoints : [],
-      masquerade,
+      masquerade: masquerade || fs.base ? masquerade : null,
       masqueradeReason: masquerade
         ? masqReason!
         : !fs.base
@@ -294,7 +294,8 @@ export class IpvsEvaluator implements ModeEvaluator {
       const r = scheduleOne(idle, p);
       const q = `ipvs ${joinHostPort(v.address, v.port)}/${v.protocol}: ${label} depends on live connection counts, which were not given (trace a live \`ipvsadm -Ln --stats\` dump for them); shown is the pick for an idle server set (all counts 0)`;
       if (!qualifications.includes(q)) qualifications.push(q);
-      return { ...r, deterministic: false, note: `${label}: depends on live connection counts (unknown here); with every real server idle the kernel picks the ${s === 'sed' ? 'highest-weight' : 'first'} one (${order}), and later connections spread by their live counts` };
+      const tie = r.endpoints.length > 1 ? `: a tie between ${r.endpoints.map((e) => joinHostPort(e.address, e.port)).join(', ')}, which the kernel breaks by its own list order (not the ${order}), so each is shown as equally likely` : ` (${order})`;
+      return { ...r, deterministic: false, note: `${label}: depends on live connection counts (unknown here); with every real server idle the kernel picks the ${s === 'sed' ? 'highest-weight' : 'first'} one${tie}, and later connections spread by their live counts` };
     }
     const r = scheduleOne(v, p);
     if (s === 'sh' || s === 'dh') {
