@@ -69,6 +69,9 @@ export interface LoadedConfig {
   problems: string[];
   /** Fields set by overrides (ConfigOverrides keys), in the order applied. */
   overridden: string[];
+  /** Set when kube-proxy's configuration exists but could not be read (refused, unreachable): the defaults
+   * stand in, and the configured mode is unknown, for this reason. */
+  unavailable?: string;
   /** The typed configuration as written, kept so overrides can be re-resolved faithfully. */
   written: KubeProxyConfigurationInput;
   /** Line of each written field by JSON path (for a ConfigMap: the line inside its key). */
