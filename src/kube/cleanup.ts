@@ -90,7 +90,7 @@ export function installInterruptHandlers(opts: { write?: (text: string) => void;
     }
     cleaning = true;
     const n = cleanup.pending.length;
-    write(`\r\x1b[2K${signal === 'SIGINT' ? 'interrupted' : 'terminated'}: deleting what this command created${n ? ` (${n} object${n === 1 ? '' : 's'})` : ''} before exiting; press Ctrl-C again to stop waiting …\n`);
+    write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${signal === 'SIGINT' ? 'interrupted' : 'terminated'}: deleting what this command created${n ? ` (${n} object${n === 1 ? '' : 's'})` : ''} before exiting; press Ctrl-C again to stop waiting …\n`);
     cleanup.removeAll().then(
       (left) => {
         write(left.length ? `${leftoverText(left)}\n` : 'deleted everything this command created.\n');
