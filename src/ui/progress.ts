@@ -25,7 +25,7 @@ export class Progress {
       this.update(text);
       return;
     }
-    const phase = text.replace(/\d+/g, '#').split(':')[0];
+    const phase = text.replace(/\d+/g, '#').slice(0, 20);
     const t = this.now();
     if (phase === this.lastPhase && t - this.lastLineAt < this.everyMs) return;
     this.lastPhase = phase;

@@ -45,9 +45,11 @@ function parseJSONStream(text: string, source: string): Parsed[] {
     try {
       out.push({ value: JSON.parse(chunk), line: lineAt(start) });
     } catch (err) {
-      const m = /(.*?)(?: in JSON)? at position (\d+)/.exec((err as Error).message);
-      const at = m ? start + Number(m[2]) : end;
-      throw new InputError(`${source}:${lineAt(at)}: malformed JSON (${(m?.[1] ?? (err as Error).message).trim()}); fix the file and try again.`);
+      // Node names the position ("… in JSON at position 12"), or quotes the text ("… "xyz" is not valid JSON").
+      const message = (err as Error).message.replace(/,?\s*"[\s\S]*" is not valid JSON$/, '');
+      const m = /([\s\S]*?)(?: in JSON)? at position (\d+)/.exec(message);
+      const at = m ? start + Number(m[2]) : /end of JSON/.test(message) ? end : start;
+      throw new InputError(`${source}:${lineAt(at)}: malformed JSON (${(m?.[1] ?? message).split('\n')[0].trim()}); fix the file and try again.`);
     }
     start = -1;
   };
