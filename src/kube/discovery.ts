@@ -96,13 +96,14 @@ export async function discoverModeEvidence(client: KubeClient, opts: DiscoveryOp
     const probeSet = [...new Set(probeNodes)];
     const ns = opts.probePod?.namespace ?? PROBE_NAMESPACE;
     if (probeSet.length) opts.onProgress?.(`--probe: starting ${probeSet.length} probe pod${probeSet.length === 1 ? '' : 's'} in namespace ${ns} (each deleted when done, also on Ctrl-C) …`, true);
-    const { answers, refused } = await probeProxyModes(client, probeSet, {
+    const { answers, refused, leftovers } = await probeProxyModes(client, probeSet, {
       ...opts.probePod,
       onProgress: (done, total) => opts.onProgress?.(`--probe: ${done}/${total} probe pods done …`, true),
       onWaiting: (text) => opts.onProgress?.(`--probe: waiting for ${text}`, true),
     });
     evidence.proxyModes = answers;
     if (refused) notes.push(refused);
+    notes.push(...leftovers);
     const unanswered = targets.filter((p) => { const a = answers.get(p.node); return !a || 'error' in a; });
     if (unanswered.length) {
       evidence.probes = await probeRules(client, unanswered, opts);

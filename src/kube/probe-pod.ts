@@ -43,6 +43,8 @@ export interface ProbePodResult {
   answers: Map<string, ProxyModeAnswer>;
   /** One note when creating probe pods is refused for every node (RBAC, Pod Security admission, no namespace). */
   refused?: string;
+  /** Probe pods whose delete failed: each one sentence naming the pod and the command that removes it. */
+  leftovers: string[];
 }
 
 /** Where to reach /proxyMode from the node's network namespace: an unspecified host (0.0.0.0, ::) is reached on loopback. */
@@ -90,23 +92,24 @@ export async function probeProxyModes(client: KubeClient, nodes: string[], opts:
   const url = proxyModeUrl(opts.metricsBindAddress);
   const answers = new Map<string, ProxyModeAnswer>();
   let refused: string | undefined;
+  const leftovers: string[] = [];
   let next = 0;
   let done = 0;
   const worker = async () => {
     // After Ctrl-C no new pod is started; the interrupt handler deletes the ones already created.
     while (next < nodes.length && !refused && !cleanup.interrupted) {
       const node = nodes[next++];
-      const r = await probeOne(client, node, ns, url, opts);
+      const r = await probeOne(client, node, ns, url, opts, leftovers);
       if ('refused' in r) refused ??= r.refused;
       else answers.set(node, r);
       opts.onProgress?.(++done, nodes.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? PROBE_CONCURRENCY, nodes.length) }, worker));
-  return { answers, refused };
+  return { answers, refused, leftovers };
 }
 
-async function probeOne(client: KubeClient, node: string, ns: string, url: string, opts: ProbePodOptions): Promise<ProxyModeAnswer | { refused: string }> {
+async function probeOne(client: KubeClient, node: string, ns: string, url: string, opts: ProbePodOptions, leftovers: string[]): Promise<ProxyModeAnswer | { refused: string }> {
   const podsPath = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`;
   const createIntent: RequestIntent = { verb: 'create', resource: 'pods', namespace: ns };
   let created: Obj;
@@ -120,10 +123,15 @@ async function probeOne(client: KubeClient, node: string, ns: string, url: strin
   const podPath = `${podsPath}/${encodeURIComponent(name)}`;
   const where = `probe pod ${ns}/${name} on node ${node}`;
   let removal: Promise<unknown> | undefined;
-  // Deleted once, whichever asks first: the finally below or an interrupt.
-  const remove = () => (removal ??= client.delete(podPath, { verb: 'delete', resource: 'pods', namespace: ns, name }, { gracePeriodSeconds: '0' }).catch(() => undefined));
+  // One DELETE at a time, whichever asks first (the finally below or an interrupt); a failed one may be tried again.
+  const remove = () =>
+    (removal ??= client.delete(podPath, { verb: 'delete', resource: 'pods', namespace: ns, name }, { gracePeriodSeconds: '0' }).catch((err) => {
+      removal = undefined;
+      throw err;
+    }));
   const context = client.at.context ? ` --context ${client.at.context}` : '';
-  const release = cleanup.add({ description: where, removeWith: `kubectl${context} -n ${ns} delete pod ${name}`, remove });
+  const removeWith = `kubectl${context} -n ${ns} delete pod ${name}`;
+  const release = cleanup.add({ description: where, removeWith, remove });
   try {
     const phase = await waitForPod(client, podPath, ns, name, node, opts);
     if ('error' in phase) return { error: `${where}: ${phase.error}` };
@@ -137,9 +145,14 @@ async function probeOne(client: KubeClient, node: string, ns: string, url: strin
     if (!(err instanceof ProxymodeError)) throw err;
     return { error: `${where}: ${err.message}` };
   } finally {
-    // Always removed, whatever happened above; a failure to delete is not worth failing the report for.
-    await remove();
-    release();
+    // Always removed, whatever happened above. A failed delete does not fail the report, but is said (and the
+    // pod stays registered, so an interrupt tries again and names it if it is still left).
+    try {
+      await remove();
+      release();
+    } catch (err) {
+      leftovers.push(`--probe: ${where} could not be deleted (${String((err as Error).message ?? err).replace(/\.$/, '')}), so it is still there; remove it with: ${removeWith}`);
+    }
   }
 }
 

@@ -23,6 +23,10 @@ interface Scenario {
   createDelayMs: number;
   /** DELETE of a probe pod is never answered (a stuck API server). */
   deleteHangs: boolean;
+  /** DELETE of a probe pod is refused by RBAC. */
+  deleteForbidden: boolean;
+  /** Where probe pods get to: Pending forever, or Succeeded with /proxyMode's answer in their log. */
+  probePhase: 'Pending' | 'Succeeded';
 }
 
 let scenario: Scenario;
@@ -57,7 +61,14 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
       held.push(res);
       return;
     }
+    if (scenario.deleteForbidden) {
+      return send(res, 403, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `pods "${probe[1]}" is forbidden: User "jane" cannot delete resource "pods" in API group "" in the namespace "kube-system"`, reason: 'Forbidden', code: 403 }));
+    }
     return send(res, 200, JSON.stringify({ kind: 'Pod', apiVersion: 'v1', metadata: { name: probe[1] } }));
+  }
+  if (/^\/api\/v1\/namespaces\/kube-system\/pods\/proxymode-probe-[a-z0-9]+\/log$/.test(path)) return send(res, 200, 'ipvs\n');
+  if (probe && req.method === 'GET' && scenario.probePhase === 'Succeeded') {
+    return send(res, 200, JSON.stringify({ kind: 'Pod', apiVersion: 'v1', metadata: { name: probe[1] }, status: { phase: 'Succeeded' } }));
   }
   if (probe && req.method === 'GET') {
     // Never leaves Pending: the image is still being pulled.
@@ -99,7 +110,7 @@ after(() => {
 });
 
 beforeEach(() => {
-  scenario = { configMap: 'ok', logs: 'ok', createDelayMs: 0, deleteHangs: false };
+  scenario = { configMap: 'ok', logs: 'ok', createDelayMs: 0, deleteHangs: false, deleteForbidden: false, probePhase: 'Pending' };
   seen.length = 0;
   created.length = 0;
   deleted.length = 0;
@@ -172,6 +183,27 @@ describe('item 1: everything get --probe creates is deleted, also on Ctrl-C', ()
     for (const name of created) {
       assert.ok(left[1].includes(`probe pod kube-system/${name} on node`), left[1]);
       assert.ok(left[2].includes(`kubectl --context kubernetes-admin@kubernetes -n kube-system delete pod ${name}`), left[2]);
+    }
+  });
+
+  it('the normal path: each probe pod answers /proxyMode and is deleted, exit 0', async () => {
+    scenario.probePhase = 'Succeeded';
+    const r = await proxymodeAsync(['get', '--kubeconfig', kubeconfig, '--probe', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(created.length, 3);
+    assert.deepEqual([...deleted].sort(), [...created].sort());
+    assert.deepEqual(JSON.parse(r.stdout).nodes.map((n: { runningFrom: string }) => n.runningFrom), ['/proxyMode', '/proxyMode', '/proxyMode']);
+  });
+
+  it('a delete the API server refuses is said, with the command that removes the pod', async () => {
+    scenario.probePhase = 'Succeeded';
+    scenario.deleteForbidden = true;
+    const r = await proxymodeAsync(['get', '--kubeconfig', kubeconfig, '--probe']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.split('\n').filter((l) => l.includes('could not be deleted'));
+    assert.equal(lines.length, 3, r.stderr);
+    for (const name of created) {
+      assert.ok(lines.some((l) => l.startsWith(`Note: --probe: probe pod kube-system/${name} on node `) && l.endsWith(`so it is still there; remove it with: kubectl --context kubernetes-admin@kubernetes -n kube-system delete pod ${name}`)), r.stderr);
     }
   });
 
