@@ -48,8 +48,11 @@ export async function loadProxyConfig(source: ClusterSource, configPath: string 
       unavailable = `kube-proxy's ConfigMap could not be read (${err.message.replace(/\.$/, '')})`;
     }
     const cm = findKubeProxyConfigMap(cms);
-    if (cm && source instanceof FileSource) readFrom = source.locate(cm);
-    loaded = cm ? configFromConfigMap(cm, `ConfigMap ${cm.metadata?.namespace ?? 'default'}/${cm.metadata?.name}`) : defaultConfig();
+    const at = cm && source instanceof FileSource ? source.locate(cm) : undefined;
+    readFrom = at?.where;
+    // With -f, messages name the file's own lines where the key is a block literal (what kubectl prints).
+    const file = at && at.where.replace(/:\d+$/, '');
+    loaded = cm ? configFromConfigMap(cm, `ConfigMap ${cm.metadata?.namespace ?? 'default'}/${cm.metadata?.name}`, file ? { file, blockLines: at.blockLines } : undefined) : defaultConfig();
   }
   const out = applyOverrides(loaded, overrides);
   if (unavailable) out.unavailable = unavailable;
@@ -63,7 +66,8 @@ export async function loadProxyConfig(source: ClusterSource, configPath: string 
   for (const w of out.warnings) warn(w);
   if (out.problems.length && opts.refuse !== false) {
     for (const p of out.problems.slice(1)) warn(`kube-proxy would also refuse: ${p}`);
-    throw new InputError(`kube-proxy would refuse to start with this configuration${readFrom ? ` (read at ${readFrom})` : ''}: ${out.problems[0]}`);
+    const where = readFrom && !out.problems[0].startsWith(readFrom.replace(/:\d+$/, ':')) ? ` (read at ${readFrom})` : '';
+    throw new InputError(`kube-proxy would refuse to start with this configuration${where}: ${out.problems[0]}`);
   }
   return out;
 }

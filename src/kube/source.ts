@@ -1,7 +1,7 @@
 // Where cluster state comes from (shared/spec/cli.md): the API server, or files given with -f.
 // Commands ask a ClusterSource for what they need and never care which one they have.
 import type { ConfigMap, EndpointSlice, KubeObject, Node, Service } from '../core/objects/types.js';
-import { classifyObjects } from '../core/objects/decode.js';
+import { classifyObjects, type LocatedObject } from '../core/objects/decode.js';
 import { checkObjects } from '../core/objects/check.js';
 import type { InputKind } from '../core/objects/inputs.js';
 import { InputError } from '../core/errors.js';
@@ -28,7 +28,7 @@ export const PROXY_CONFIGMAP_NAMES = ['kube-proxy', 'kube-proxy-config'];
 
 export class FileSource implements ClusterSource {
   private readonly objects;
-  private readonly where = new WeakMap<object, string>();
+  private readonly where = new WeakMap<object, LocatedObject>();
   readonly description: string;
 
   /** Reads every file now; what kube-proxy would skip is left out and said through `warn`, once per object. */
@@ -38,7 +38,7 @@ export class FileSource implements ClusterSource {
     if (objects.length === 0) throw new InputError(`${empty.join('; ')}; give files holding the objects \`kubectl get -o yaml\` prints.`);
     for (const e of empty) warn(`${e}.`);
     const checked = checkObjects(objects);
-    for (const o of objects) this.where.set(o.object, o.where);
+    for (const o of objects) this.where.set(o.object, o);
     for (const w of checked.warnings) warn(w);
     this.objects = classifyObjects(checked.objects);
   }
@@ -49,8 +49,8 @@ export class FileSource implements ClusterSource {
   async proxyConfigMaps() { return this.objects.configMaps; }
   async others() { return this.objects.others; }
 
-  /** Where an object was read ("file:line"), for messages. */
-  locate(obj: object): string | undefined {
+  /** Where an object was read (its file and line), for messages. */
+  locate(obj: object): LocatedObject | undefined {
     return this.where.get(obj);
   }
 

@@ -67,21 +67,25 @@ describe('item 4: offline input that cannot give a true answer says so', () => {
 });
 
 describe('item 5: kube-proxy\'s own validation', () => {
-  const cases: Array<[string, (t: string) => string, RegExp]> = [
-    ['masqueradeBit 99', (t) => t.replace(/masqueradeBit: .*/g, 'masqueradeBit: 99'), /iptables\.masqueradeBit is 99, but it must be a bit number from 0 to 31/],
-    ['masqueradeBit -3', (t) => t.replace(/masqueradeBit: .*/g, 'masqueradeBit: -3'), /iptables\.masqueradeBit is -3/],
-    ['an unknown ipvs scheduler', (t) => t.replace(/scheduler: .*/, 'scheduler: fastest'), /ipvs\.scheduler "fastest" is not an IPVS scheduler/],
-    ['a bad clusterCIDR', (t) => t.replace(/clusterCIDR: .*/, 'clusterCIDR: 10.244.0.0/33'), /clusterCIDR "10\.244\.0\.0\/33" contains "10\.244\.0\.0\/33", which is not a valid CIDR/],
+  const cases: Array<[string, (t: string) => string, RegExp, string]> = [
+    ['masqueradeBit 99', (t) => t.replace(/masqueradeBit: .*/g, 'masqueradeBit: 99'), /iptables\.masqueradeBit is 99, but it must be a bit number from 0 to 31/, 'masqueradeBit: 99'],
+    ['masqueradeBit -3', (t) => t.replace(/masqueradeBit: .*/g, 'masqueradeBit: -3'), /iptables\.masqueradeBit is -3/, 'masqueradeBit: -3'],
+    ['an unknown ipvs scheduler', (t) => t.replace(/scheduler: .*/, 'scheduler: fastest'), /ipvs\.scheduler "fastest" is not an IPVS scheduler/, 'scheduler: fastest'],
+    ['a bad clusterCIDR', (t) => t.replace(/clusterCIDR: .*/, 'clusterCIDR: 10.244.0.0/33'), /clusterCIDR "10\.244\.0\.0\/33" contains "10\.244\.0\.0\/33", which is not a valid CIDR/, 'clusterCIDR: 10.244.0.0/33'],
   ];
-  for (const [what, edit, reason] of cases) {
+  for (const [what, edit, reason, edited] of cases) {
     it(`${what}: refused with kube-proxy's reason, file and line, exit 2`, () => {
-      const file = write(`cm-${what.replace(/\W+/g, '-')}.yaml`, edit(CONFIG));
+      const text = edit(CONFIG);
+      const file = write(`cm-${what.replace(/\W+/g, '-')}.yaml`, text);
       const r = proxymode(['rules', ...withFiles(file), '--node', 'worker-1', '-o', 'restore']);
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stdout, '');
       const err = said(r.stderr).filter((l) => l.startsWith('error:'));
       assert.equal(err.length, 1, r.stderr);
-      assert.match(err[0], new RegExp(`^error: kube-proxy would refuse to start with this configuration \\(read at ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:1\\): ConfigMap kube-system/kube-proxy: config\\.conf line \\d+: `));
+      const m = new RegExp(`^error: kube-proxy would refuse to start with this configuration: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:(\\d+): ConfigMap kube-system/kube-proxy: config\\.conf: `).exec(err[0]);
+      assert.ok(m, err[0]);
+      // The line named is the line that was edited.
+      assert.ok(text.split('\n')[Number(m[1]) - 1].includes(edited), `line ${m[1]}: ${text.split('\n')[Number(m[1]) - 1]}`);
       assert.match(err[0], reason);
       assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
     });
@@ -91,7 +95,7 @@ describe('item 5: kube-proxy\'s own validation', () => {
     const file = write('cm-get-99.yaml', CONFIG.replace(/masqueradeBit: .*/g, 'masqueradeBit: 99'));
     const r = proxymode(['get', '-f', ex('nodes.yaml'), '-f', ex('kube-proxy-pods.yaml'), '-f', file, '--check']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^Warning: kube-proxy refuses to start with this configuration: ConfigMap kube-system\/kube-proxy: config\.conf line \d+: iptables\.masqueradeBit is 99/m);
+    assert.match(r.stderr, /^Warning: kube-proxy refuses to start with this configuration: .*cm-get-99\.yaml:\d+: ConfigMap kube-system\/kube-proxy: config\.conf: iptables\.masqueradeBit is 99/m);
     assert.match(r.stderr, /^check FAILED: .*; kube-proxy refuses its configuration\.$/m);
   });
 
@@ -101,7 +105,9 @@ describe('item 5: kube-proxy\'s own validation', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = said(r.stderr);
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0], /^Warning: ConfigMap kube-system\/kube-proxy: config\.conf line \d+: unknown field "Mode" is ignored by kube-proxy .*did you mean "mode"/);
+    const m = /^Warning: .*cm-unknown-field\.yaml:(\d+): ConfigMap kube-system\/kube-proxy: config\.conf: unknown field "Mode" is ignored by kube-proxy .*did you mean "mode"/.exec(lines[0]);
+    assert.ok(m, lines[0]);
+    assert.equal(readFileSync(join(tmp, 'cm-unknown-field.yaml'), 'utf8').split('\n')[Number(m[1]) - 1], '    Mode: iptables');
   });
 });
 

@@ -43,6 +43,8 @@ export type ConfigOrigin =
       /** When read from a file where the key is a block literal (`config.conf: |-`): the file line of
        * that header, so line N of the key is file line fileLine + N. */
       fileLine?: number;
+      /** The file the ConfigMap was read from (-f), when messages should name it rather than the source. */
+      file?: string;
     }
   | { kind: 'defaults' };
 
@@ -157,14 +159,17 @@ export function parseKubeProxyConfiguration(text: string, source: string): Loade
 }
 
 /** Reads the KubeProxyConfiguration a ConfigMap holds (config.conf, or config on EKS). Lines in
- * messages count from the top of that key's text. */
-export function configFromConfigMap(cm: ConfigMap, source: string): LoadedConfig {
+ * messages count from the top of that key's text; or, when `at` says which file the ConfigMap was read
+ * from and on which line each data key's block literal starts, they are that file's lines. */
+export function configFromConfigMap(cm: ConfigMap, source: string, at?: { file: string; blockLines?: Readonly<Record<string, number>> }): LoadedConfig {
   const key = configMapKey(cm);
   const name = `${cm.metadata?.namespace ?? 'default'}/${cm.metadata?.name ?? ''}`;
   if (key === undefined) {
     throw new InputError(`${source}: ConfigMap ${name} has no ${CONFIG_MAP_KEYS.join(' or ')} key holding a KubeProxyConfiguration; point at kube-proxy's ConfigMap (kube-system/kube-proxy, or kube-proxy-config on EKS).`);
   }
-  const origin: ConfigOrigin = { kind: 'configmap', namespace: cm.metadata?.namespace ?? 'default', name: cm.metadata?.name ?? '', key };
+  const origin: ConfigMapOrigin = { kind: 'configmap', namespace: cm.metadata?.namespace ?? 'default', name: cm.metadata?.name ?? '', key };
+  const fileLine = at?.blockLines?.[key];
+  if (at && fileLine !== undefined) Object.assign(origin, { file: at.file, fileLine });
   const locate = makeLocate(source, origin);
   return finish(decodeEmbedded(cm.data?.[key] ?? '', locate), source, origin, locate);
 }
@@ -336,7 +341,8 @@ function makeLocate(source: string, origin: ConfigOrigin): Locate {
     case 'file':
       return (line) => (line === undefined ? source : `${source}:${line}`);
     case 'configmap': {
-      const { key, fileLine } = origin;
+      const { key, fileLine, file } = origin;
+      if (fileLine !== undefined && file !== undefined) return (line) => (line === undefined ? `${source} (${file}): ${key}` : `${file}:${fileLine + line}: ${source}: ${key}`);
       if (fileLine !== undefined) return (line) => (line === undefined ? `${source}: ${key}` : `${source}:${fileLine + line}: ${key}`);
       return (line) => (line === undefined ? `${source}: ${key}` : `${source}: ${key} line ${line}`);
     }

@@ -3,7 +3,7 @@
 // Like kubectl's YAML-or-JSON decoder, text that starts with `{` or `[` is JSON (one value or a stream
 // of them) and is held to JSON's rules: a trailing comma is an error, not YAML. A key given twice in
 // one mapping is an error in both (two `-o yaml` outputs appended without `---` collide this way).
-import { isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type YAMLMap } from 'yaml';
 import { InputError } from '../errors.js';
 import { emptyClusterObjects, type ClusterObjects, type KubeObject } from './types.js';
 
@@ -11,6 +11,9 @@ import { emptyClusterObjects, type ClusterObjects, type KubeObject } from './typ
 export interface LocatedObject {
   object: KubeObject;
   where: string;
+  /** A ConfigMap from YAML: the line of each data key written as a block literal (`config.conf: |-`), so
+   * line N of that key's text is file line blockLines[key] + N. */
+  blockLines?: Record<string, number>;
 }
 
 export function decodeManifests(text: string, source: string): KubeObject[] {
@@ -21,7 +24,7 @@ export function decodeLocated(text: string, source: string): LocatedObject[] {
   const first = text.trimStart()[0];
   const values = first === '{' || first === '[' ? parseJSONStream(text, source) : parseYAMLStream(text, source);
   const out: LocatedObject[] = [];
-  for (const { value, line, itemLines } of values) flatten(value, source, line, out, itemLines);
+  for (const p of values) flatten(p.value, source, p.line, out, p);
   return out;
 }
 
@@ -30,6 +33,9 @@ interface Parsed {
   line: number;
   /** For a List: the line of each item. */
   itemLines?: number[];
+  blockLines?: Record<string, number>;
+  /** For a List: each item's blockLines. */
+  itemBlockLines?: Array<Record<string, number> | undefined>;
 }
 
 // JSON.parse is an order of magnitude faster than the YAML parser on large `-o json` dumps. One pass
@@ -159,7 +165,27 @@ function parseYAMLStream(text: string, source: string): Parsed[] {
     const start = doc.contents?.range?.[0] ?? 0;
     const items = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
     const itemLines = isSeq(items) ? items.items.map((it) => lineCounter.linePos((it as { range?: [number] }).range?.[0] ?? start).line) : undefined;
-    out.push({ value: doc.toJS({ maxAliasCount: 1000 }), line: lineCounter.linePos(start).line, itemLines });
+    const lineOf = (offset: number) => lineCounter.linePos(offset).line;
+    out.push({
+      value: doc.toJS({ maxAliasCount: 1000 }),
+      line: lineOf(start),
+      itemLines,
+      blockLines: isMap(doc.contents) ? blockLinesOf(doc.contents, lineOf) : undefined,
+      itemBlockLines: isSeq(items) ? items.items.map((it) => (isMap(it) ? blockLinesOf(it, lineOf) : undefined)) : undefined,
+    });
+  }
+  return out;
+}
+
+// A ConfigMap's data keys written as block literals, by the line of their header (as load.ts counts them).
+function blockLinesOf(map: YAMLMap, lineOf: (offset: number) => number): Record<string, number> | undefined {
+  const kind = map.get('kind', true);
+  if (!isScalar(kind) || kind.value !== 'ConfigMap') return undefined;
+  const data = map.get('data', true);
+  if (!isMap(data)) return undefined;
+  const out: Record<string, number> = {};
+  for (const pair of data.items) {
+    if (isScalar(pair.key) && isScalar(pair.value) && pair.value.type === 'BLOCK_LITERAL' && pair.value.range) out[String(pair.key.value)] = lineOf(pair.value.range[0]);
   }
   return out;
 }
@@ -168,7 +194,7 @@ function lastTextLine(text: string): number {
   return text.trimEnd().split('\n').length;
 }
 
-function flatten(value: unknown, source: string, line: number, out: LocatedObject[], itemLines?: number[]): void {
+function flatten(value: unknown, source: string, line: number, out: LocatedObject[], at?: Omit<Parsed, 'value' | 'line'>): void {
   if (value === null || value === undefined) return; // empty document, e.g. a trailing `---`
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new InputError(`${source}:${line}: expected a Kubernetes object (a mapping with apiVersion and kind); fix the file and try again.`);
@@ -181,16 +207,17 @@ function flatten(value: unknown, source: string, line: number, out: LocatedObjec
     // Items of an API list carry no kind of their own; kubectl's List items always do.
     const itemKind = obj.kind === 'List' ? undefined : obj.kind.slice(0, -'List'.length);
     (obj.items as unknown[]).forEach((item, i) => {
-      const at = itemLines?.[i] ?? line;
+      const itemLine = at?.itemLines?.[i] ?? line;
+      const itemAt = { blockLines: at?.itemBlockLines?.[i] };
       if (itemKind && item && typeof item === 'object' && !('kind' in item)) {
-        flatten({ apiVersion: obj.apiVersion, kind: itemKind, ...(item as object) }, source, at, out);
+        flatten({ apiVersion: obj.apiVersion, kind: itemKind, ...(item as object) }, source, itemLine, out, itemAt);
       } else {
-        flatten(item, source, at, out);
+        flatten(item, source, itemLine, out, itemAt);
       }
     });
     return;
   }
-  out.push({ object: obj, where: `${source}:${line}` });
+  out.push(at?.blockLines ? { object: obj, where: `${source}:${line}`, blockLines: at.blockLines } : { object: obj, where: `${source}:${line}` });
 }
 
 /** Sorts objects into the kinds kube-proxy reads; kinds we do not use are kept aside, unread. */

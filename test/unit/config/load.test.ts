@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { parse as parseYAML } from 'yaml';
 import { InputError } from '../../../src/core/errors.js';
 import type { ConfigMap } from '../../../src/core/objects/types.js';
+import { decodeLocated } from '../../../src/core/objects/decode.js';
 import {
   configFromConfigMap,
   configMapKey,
@@ -308,6 +309,17 @@ describe('configFromConfigMap', () => {
     );
     const broken: ConfigMap = { ...cm, data: { 'config.conf': 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: [ipvs\n' } };
     assert.match(inputError(() => configFromConfigMap(broken, 'configmap kube-system/kube-proxy')), /^configmap kube-system\/kube-proxy: config\.conf line \d+: malformed YAML/);
+  });
+  it('with the file it was read from (-f) and its block-literal line, messages name that file\'s own line', () => {
+    const file = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-proxy, namespace: kube-system}\ndata:\n  config.conf: |-\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: ipsv\n";
+    const [located] = decodeLocated(file, 'saved/cm.yaml');
+    assert.deepEqual(located.blockLines, { 'config.conf': 5 });
+    assert.equal(
+      inputError(() => configFromConfigMap(located.object as ConfigMap, 'ConfigMap kube-system/kube-proxy', { file: 'saved/cm.yaml', blockLines: located.blockLines })),
+      'saved/cm.yaml:8: ConfigMap kube-system/kube-proxy: config.conf: mode "ipsv" is not one of "", "iptables", "ipvs", "nftables", "kernelspace", "userspace"; set it to one of those.',
+    );
+    // A key that is not a block literal keeps lines counted inside the key.
+    assert.match(inputError(() => configFromConfigMap(located.object as ConfigMap, 'cm', { file: 'saved/cm.yaml', blockLines: {} })), /^cm: config\.conf line 3: /);
   });
   it('refuses a ConfigMap without a configuration key', () => {
     assert.match(inputError(() => configFromConfigMap(parseYAML(EKS_KUBECONFIG_CONFIGMAP) as ConfigMap, 'cm')), /^cm: ConfigMap kube-system\/kube-proxy has no config\.conf or config key holding a KubeProxyConfiguration; /);
