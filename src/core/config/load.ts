@@ -92,7 +92,9 @@ export const CONFIG_MAP_NAMES: readonly string[] = ['kube-proxy', 'kube-proxy-co
  */
 export function parseKubeProxyConfiguration(text: string, source: string): LoadedConfig {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  // Duplicate keys are parsed (kube-proxy's lenient decoding keeps the last); decode.ts warns about them
+  // inside a KubeProxyConfiguration, and a wrapper (ConfigMap, List) holding one is refused below.
+  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
   const docs = Array.isArray(parsed) ? parsed : [];
   const lineOf = (offset: number): number => lineCounter.linePos(offset).line;
   const fileLocate: Locate = (line) => (line === undefined ? source : `${source}:${line}`);
@@ -119,6 +121,10 @@ export function parseKubeProxyConfiguration(text: string, source: string): Loade
     if (kind === undefined || apiVersion === undefined) {
       // kube-proxy's decoder refuses a file without them ("Object 'Kind' is missing").
       throw new InputError(`${source}:${line}: the document has no ${kind === undefined ? 'kind' : 'apiVersion'}; a kube-proxy configuration starts with apiVersion: ${KUBE_PROXY_API_VERSION} and kind: ${KUBE_PROXY_KIND}.`);
+    }
+    if (kind !== KUBE_PROXY_KIND) {
+      const dup = firstDuplicateKey(root);
+      if (dup) throw new InputError(`${source}:${lineOf(dup.offset)}: the key "${dup.key}" appears twice in one mapping, so one of its values would be lost; remove the duplicate and try again.`);
     }
     if (kind === KUBE_PROXY_KIND) {
       checkAPIVersion(apiVersion, `${source}:${lineOf(root.get('apiVersion', true)?.range?.[0] ?? root.range?.[0] ?? 0)}`);
@@ -357,6 +363,26 @@ function checkAPIVersion(apiVersion: string, where: string): void {
   throw new InputError(`${where}: apiVersion ${JSON.stringify(apiVersion)} is not supported for ${KUBE_PROXY_KIND}; ${hint}, so set apiVersion: ${KUBE_PROXY_API_VERSION}.`);
 }
 
+/** The first key given twice in one mapping, anywhere below `node` (block-literal texts are not looked into). */
+function firstDuplicateKey(node: unknown): { key: string; offset: number } | undefined {
+  if (isSeq(node)) {
+    for (const item of node.items) {
+      const d = firstDuplicateKey(item);
+      if (d) return d;
+    }
+  }
+  if (!isMap(node)) return undefined;
+  const seen = new Set<unknown>();
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? pair.key.value : pair.key;
+    if (seen.has(key)) return { key: String(key), offset: (pair.key as Node | null)?.range?.[0] ?? 0 };
+    seen.add(key);
+    const d = firstDuplicateKey(pair.value);
+    if (d) return d;
+  }
+  return undefined;
+}
+
 function scalarString(node: unknown): string | undefined {
   return isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
 }
@@ -413,7 +439,7 @@ function fromConfigMapNode(map: YAMLMap, source: string, lineOf: (offset: number
 // The text of a config key: exactly one KubeProxyConfiguration document.
 function decodeEmbedded(text: string, locate: Locate): DecodedConfig {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
   const docs = (Array.isArray(parsed) ? parsed : []).filter((d) => d.errors.length > 0 || (d.contents !== null && !(isScalar(d.contents) && d.contents.value === null)));
   if (docs.length === 0) throw new InputError(`${locate(undefined)}: the key is empty; it must hold kube-proxy's KubeProxyConfiguration.`);
   const doc = docs[0];

@@ -100,6 +100,10 @@ function checkService(svc: Service): { object: Service | undefined; dropped: str
       return !why;
     });
   }
+  if (spec.healthCheckNodePort !== undefined && spec.healthCheckNodePort !== null && badPort(spec.healthCheckNodePort, true)) {
+    dropped.push(`spec.healthCheckNodePort ${q(spec.healthCheckNodePort)} (not 0-65535)`);
+    delete out.spec!.healthCheckNodePort;
+  }
   if (Array.isArray(spec.externalIPs)) {
     out.spec!.externalIPs = spec.externalIPs.filter((ip, i) => {
       const ok = typeof ip === 'string' && normalizeIP(ip) !== null;

@@ -237,9 +237,18 @@ describe('parseKubeProxyConfiguration: input errors', () => {
     const msg = inputError(() => parseKubeProxyConfiguration(broken, 'cm.yaml'));
     assert.match(msg, new RegExp(`^cm\\.yaml:${lineOf(broken, 'bad: indent')}: config\\.conf: malformed YAML`), msg);
   });
-  it('duplicate keys are malformed YAML', () => {
-    const msg = inputError(() => parseKubeProxyConfiguration('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nmode: iptables\n', 'd.yaml'));
-    assert.match(msg, /^d\.yaml:4: malformed YAML \(Map keys must be unique\)/);
+  it('a field given twice is what kube-proxy\'s lenient decoding makes of it: the last wins, with a warning', () => {
+    const l = parseKubeProxyConfiguration('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nmode: iptables\n', 'd.yaml');
+    assert.equal(l.effectiveMode, 'iptables');
+    assert.deepEqual(l.warnings, ['d.yaml:4: the field "mode" is given twice; kube-proxy falls back to lenient decoding (logging a warning) and uses this later value; remove one of them.']);
+    const inKey = parseKubeProxyConfiguration(KUBEADM_CONFIGMAP.replace('    mode: ""\n', '    mode: ""\n    mode: ipvs\n'), 'cm.yaml');
+    assert.equal(inKey.effectiveMode, 'ipvs');
+    assert.match(inKey.warnings[0], /^cm\.yaml:\d+: config\.conf: the field "mode" is given twice/);
+  });
+  it('a key twice in the ConfigMap around the configuration is refused, naming it', () => {
+    const twice = KUBEADM_CONFIGMAP.replace('kind: ConfigMap\n', 'kind: ConfigMap\nkind: ConfigMap\n');
+    assert.notEqual(twice, KUBEADM_CONFIGMAP);
+    assert.match(inputError(() => parseKubeProxyConfiguration(twice, 'w.yaml')), /^w\.yaml:\d+: the key "kind" appears twice in one mapping/);
   });
   it('an unknown mode is refused with its line and the valid modes', () => {
     const msg = inputError(() => parseKubeProxyConfiguration(KUBEADM_CONFIGMAP.replace('mode: ""', 'mode: ipsv'), 'examples/kube-proxy.yaml'));

@@ -40,6 +40,12 @@ describe('checkObjects', () => {
     assert.deepEqual((r.objects[0] as Service).spec!.ports, [{ name: 'ok', port: 80 }]);
   });
 
+  it('a health-check node port out of range is dropped', () => {
+    const r = checkObjects([at(svc({ clusterIP: '10.96.0.8', type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 70000, ports: [{ port: 80 }] }))]);
+    assert.equal(r.warnings[0], 'Service shop/web (f.yaml:1): spec.healthCheckNodePort 70000 (not 0-65535); kube-proxy skips it, so it is left out.');
+    assert.equal((r.objects[0] as Service).spec!.healthCheckNodePort, undefined);
+  });
+
   it('externalIPs and load-balancer IPs that are not addresses are skipped', () => {
     const s: Service = { ...svc({ clusterIP: '10.96.0.4', externalIPs: ['1.2.3.4', 'nope'], ports: [{ port: 80 }] }), status: { loadBalancer: { ingress: [{ ip: '5.6.7.8' }, { ip: '5.6.7' }, { hostname: 'lb.example' }] } } };
     const r = checkObjects([at(s)]);
