@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { buildModeReport, type ModeEvidence } from '../core/report/mode.js';
+import { buildModeReport, checkPasses, type ModeEvidence } from '../core/report/mode.js';
 import { discoverModeEvidence } from '../kube/discovery.js';
 import { PROBE_IMAGE, PROBE_NAMESPACE } from '../kube/probe-pod.js';
 import { fileModeEvidence } from '../kube/discovery-files.js';
@@ -75,8 +75,7 @@ export default class Mode extends ProxymodeCommand {
       if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output, report));
       else writeOut(renderModeReport(report, { wide: flags.output === 'wide', color: makeColor({ noColor: flags['no-color'] }) }));
       for (const line of modeStderrLines(report, { check: flags.check })) process.stderr.write(`${line}\n`);
-      // Unknown is not OK: --check passes only what it could check.
-      if (flags.check && (report.configuration.problems.length || report.nodes.some((n) => n.mismatch || n.unknown))) process.exitCode = 1;
+      if (flags.check && !checkPasses(report)) process.exitCode = 1;
     } finally {
       progress.done();
     }

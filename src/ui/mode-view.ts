@@ -2,7 +2,7 @@
 // (one per node and finding). Cluster-wide notes, warnings and the --check summary go to stderr
 // (modeStderrLines), once.
 import type { ChalkInstance } from 'chalk';
-import type { ModeReport } from '../core/report/mode.js';
+import { checkPasses, type ModeReport } from '../core/report/mode.js';
 import { renderTable } from './table.js';
 
 /** Per-node notes shown under the table before the rest is summarised (all of them with -o wide). */
@@ -74,7 +74,7 @@ export function checkSummary(report: ModeReport): string {
   const ok = n - mismatched.length - unknown.length;
   const names = (rows: typeof mismatched) => (rows.length ? ` (${rows.slice(0, 5).map((r) => r.node).join(', ')}${rows.length > 5 ? ', …' : ''})` : '');
   const refused = report.configuration.problems.length ? '; kube-proxy refuses its configuration' : '';
-  const verdict = mismatched.length || unknown.length || refused ? 'FAILED' : 'passed';
+  const verdict = checkPasses(report) ? 'passed' : 'FAILED';
   const whatIf = report.configuration.override ? ' (--mode is a what-if, so no node has a configured mode to compare)' : '';
   return `check ${verdict}: ${n} node${n === 1 ? '' : 's'} checked, ${ok} as configured, ${mismatched.length} mismatched${names(mismatched)}, ${unknown.length} unknown${names(unknown)}${whatIf}${refused}.`;
 }

@@ -295,6 +295,12 @@ export function buildModeReport(args: ModeReportInput): ModeReport {
   };
 }
 
+/** What `get --check` passes: every node's running and configured mode read and agreeing, and a configuration
+ * kube-proxy accepts. Unknown is not OK. */
+export function checkPasses(report: ModeReport): boolean {
+  return report.configuration.problems.length === 0 && !report.nodes.some((n) => n.mismatch || n.unknown);
+}
+
 interface Configured {
   mode: string;
   written: string;
