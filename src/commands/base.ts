@@ -2,10 +2,17 @@
 // the README; the stack only with --debug or DEBUG.
 import { Command } from '@oclif/core';
 import { ExitCode, ProxymodeError } from '../core/errors.js';
+import { installInterruptHandlers } from '../kube/cleanup.js';
 import { globalFlags } from './flags.js';
 
 export abstract class ProxymodeCommand extends Command {
   static override baseFlags = globalFlags;
+
+  // Ctrl-C (SIGINT) and SIGTERM delete what the command created in the cluster, then exit 130 / 143.
+  override async init(): Promise<void> {
+    installInterruptHandlers();
+    await super.init();
+  }
 
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<void> {
     const debug = process.argv.includes('--debug') || Boolean(process.env.DEBUG);

@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core';
-import { buildModeReport, type ModeEvidence } from '../core/report/mode.js';
+import { buildModeReport, checkPasses, type ModeEvidence } from '../core/report/mode.js';
 import { discoverModeEvidence } from '../kube/discovery.js';
 import { PROBE_IMAGE, PROBE_NAMESPACE } from '../kube/probe-pod.js';
 import { fileModeEvidence } from '../kube/discovery-files.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
 import { ApiSource, openSource } from '../kube/source.js';
 import { makeColor } from '../ui/color.js';
-import { renderModeReport } from '../ui/mode-view.js';
+import { modeStderrLines, renderModeReport } from '../ui/mode-view.js';
 import { Progress } from '../ui/progress.js';
 import { formatData, writeOut } from '../ui/print.js';
 import { ProxymodeCommand } from './base.js';
@@ -23,10 +23,10 @@ export default class Mode extends ProxymodeCommand {
     ...sourceFlags,
     ...proxyConfigFlags,
     output: outputFlag(),
-    check: Flags.boolean({ description: 'Exit 1 when any node runs another mode than configured (fallback, crash loop or mismatch).' }),
+    check: Flags.boolean({ description: 'Exit 1 when any node runs another mode than configured (fallback, crash loop or mismatch), when a node\'s running or configured mode could not be read, or when kube-proxy would refuse its configuration; one summary line on stderr says what was checked.' }),
     probe: Flags.boolean({
       description:
-        'Read kube-proxy\'s own answer, GET /proxyMode on its metrics address (127.0.0.1:10249), through a short-lived hostNetwork probe pod per node (always deleted; needs "create", "get", "delete" on "pods" and "get" on "pods/log" in the probe namespace); where that fails, read the node\'s live rules (nft, iptables-save, ipvsadm) by exec in its kube-proxy pod ("create" on "pods/exec").',
+        'Read kube-proxy\'s own answer, GET /proxyMode on its metrics address (127.0.0.1:10249), through a short-lived hostNetwork probe pod per node (always deleted, also on Ctrl-C or SIGTERM, which then exit 130 or 143; needs "create", "get", "delete" on "pods" and "get" on "pods/log" in the probe namespace); where that fails, read the node\'s live rules (nft, iptables-save, ipvsadm) by exec in its kube-proxy pod ("create" on "pods/exec").',
     }),
     'probe-image': Flags.string({ description: `The probe pod's image; it needs wget (default ${PROBE_IMAGE}).`, dependsOn: ['probe'] }),
     'probe-namespace': Flags.string({ description: `Where probe pods run; Pod Security admission must allow hostNetwork there (default ${PROBE_NAMESPACE}).`, dependsOn: ['probe'] }),
@@ -49,7 +49,9 @@ export default class Mode extends ProxymodeCommand {
     let evidence: ModeEvidence | undefined;
     let runningEvidence: string | undefined;
     try {
-      const [config, nodes] = await Promise.all([loadProxyConfig(source, flags.config, overridesFromFlags(flags)), source.nodes()]);
+      // A configuration kube-proxy refuses is a finding here, not a reason to stop; one that cannot be read is unknown.
+      const configOpts = { refuse: false, tolerateUnreadable: true, needs: offline ? (['ConfigMap', 'Node'] as const) : [] };
+      const [config, nodes] = await Promise.all([loadProxyConfig(source, flags.config, overridesFromFlags(flags), configOpts), source.nodes()]);
       if (offline) {
         evidence = fileModeEvidence(flags.filename!, await source.others(), await source.proxyConfigMaps());
         if (!evidence.pods.length && !evidence.replacement && !evidence.daemonSetCommand) {
@@ -64,15 +66,16 @@ export default class Mode extends ProxymodeCommand {
           probe: flags.probe,
           probeNodes: only.length ? only : nodes.map((n) => n.metadata?.name ?? '').filter(Boolean),
           probePod: { image: flags['probe-image'], namespace: flags['probe-namespace'], metricsBindAddress: config.config.metricsBindAddress },
-          onProgress: (t) => progress.update(t),
+          onProgress: (t, lasting) => (lasting ? progress.say(t) : progress.update(t)),
         });
         if (evidence.unavailable) runningEvidence = evidence.unavailable;
       }
       progress.done();
-      const report = buildModeReport({ source: source.description, nodes, config, only, evidence, runningEvidence, modeOverridden: !!flags.mode });
+      const report = buildModeReport({ source: source.description, nodes, config, only, evidence, runningEvidence, modeOverridden: !!flags.mode, configLookedIn: offline ? 'among the files' : 'in the cluster' });
       if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output, report));
       else writeOut(renderModeReport(report, { wide: flags.output === 'wide', color: makeColor({ noColor: flags['no-color'] }) }));
-      if (flags.check && report.nodes.some((n) => n.mismatch)) process.exitCode = 1;
+      for (const line of modeStderrLines(report, { check: flags.check })) process.stderr.write(`${line}\n`);
+      if (flags.check && !checkPasses(report)) process.exitCode = 1;
     } finally {
       progress.done();
     }

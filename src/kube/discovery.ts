@@ -10,7 +10,7 @@ import { daemonSetCommand, detectReplacement, KUBE_PROXY_SELECTORS, kubeProxyPod
 import type { KubeClient } from './client.js';
 import { execInPod } from './exec.js';
 import { readKubeProxyLogs } from './logs.js';
-import { probeProxyModes, type ProbePodOptions } from './probe-pod.js';
+import { PROBE_NAMESPACE, probeProxyModes, type ProbePodOptions } from './probe-pod.js';
 import type { RequestIntent } from './request.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -25,7 +25,8 @@ export interface DiscoveryOptions {
   /** --probe: the probe pod's image, namespace and kube-proxy's metricsBindAddress. */
   probePod?: Omit<ProbePodOptions, 'onProgress'>;
   readLogs?: boolean;
-  onProgress?: (text: string) => void;
+  /** `lasting`: a long wait (probe pods starting), worth a line even where there is no terminal. */
+  onProgress?: (text: string, lasting?: boolean) => void;
   concurrency?: number;
 }
 
@@ -92,12 +93,17 @@ export async function discoverModeEvidence(client: KubeClient, opts: DiscoveryOp
     const full = evidence.replacement?.full === true;
     const podNodes = new Set(pods.map((p) => p.node));
     const probeNodes = (opts.probeNodes ?? targets.map((p) => p.node)).filter((n) => (!wanted || wanted.has(n)) && (!full || podNodes.has(n)));
-    const { answers, refused } = await probeProxyModes(client, [...new Set(probeNodes)], {
+    const probeSet = [...new Set(probeNodes)];
+    const ns = opts.probePod?.namespace ?? PROBE_NAMESPACE;
+    if (probeSet.length) opts.onProgress?.(`--probe: starting ${probeSet.length} probe pod${probeSet.length === 1 ? '' : 's'} in namespace ${ns} (each deleted when done, also on Ctrl-C) …`, true);
+    const { answers, refused, leftovers } = await probeProxyModes(client, probeSet, {
       ...opts.probePod,
-      onProgress: (done, total) => opts.onProgress?.(`reading /proxyMode through probe pods ${done}/${total} …`),
+      onProgress: (done, total) => opts.onProgress?.(`--probe: ${done}/${total} probe pods done …`, true),
+      onWaiting: (text) => opts.onProgress?.(`--probe: waiting for ${text}`, true),
     });
     evidence.proxyModes = answers;
     if (refused) notes.push(refused);
+    notes.push(...leftovers);
     const unanswered = targets.filter((p) => { const a = answers.get(p.node); return !a || 'error' in a; });
     if (unanswered.length) {
       evidence.probes = await probeRules(client, unanswered, opts);

@@ -3,19 +3,32 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { decodeManifests } from '../core/objects/decode.js';
+import { decodeLocated, type LocatedObject } from '../core/objects/decode.js';
 import type { KubeObject } from '../core/objects/types.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 export function readManifests(paths: string[]): KubeObject[] {
-  const out: KubeObject[] = [];
+  return readLocated(paths).objects.map((o) => o.object);
+}
+
+/** Every object with the file and line it came from; `empty` lists the -f paths that held none, each with why. */
+export function readLocated(paths: string[]): { objects: LocatedObject[]; empty: string[] } {
+  const objects: LocatedObject[] = [];
+  const empty: string[] = [];
   for (const path of paths) {
-    for (const file of expand(path)) {
-      for (const obj of decodeManifests(readText(file), file === '-' ? '<stdin>' : file)) out.push(obj);
+    const files = expand(path);
+    const before = objects.length;
+    for (const file of files) {
+      for (const obj of decodeLocated(readText(file), file === '-' ? '<stdin>' : file)) objects.push(obj);
+    }
+    if (objects.length === before) {
+      const name = path === '-' ? 'standard input' : path;
+      if (path !== '-' && files.length === 0) empty.push(`${name}: no objects were found in it (the folder holds no .yaml, .yml or .json files)`);
+      else empty.push(`${name}: no objects were found in it${files.length > 1 ? ` (its ${files.length} files are empty)` : ' (it is empty)'}`);
     }
   }
-  return out;
+  return { objects, empty };
 }
 
 function expand(path: string): string[] {

@@ -6,6 +6,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import fetch, { type RequestInit } from 'node-fetch';
 import { ProxymodeError } from '../core/errors.js';
+import { cleanup } from './cleanup.js';
 import { apiStatusOf, type KubeClient } from './client.js';
 import { parseStatus } from './errors.js';
 import type { RequestIntent } from './request.js';
@@ -33,6 +34,8 @@ export interface ProbePodOptions {
   /** The longest wait for one pod to finish (its activeDeadlineSeconds plus a margin). */
   waitMs?: number;
   onProgress?: (done: number, total: number) => void;
+  /** While pods start: one line on what the slowest wait is (phase, reason, seconds so far). */
+  onWaiting?: (text: string) => void;
 }
 
 export interface ProbePodResult {
@@ -40,6 +43,8 @@ export interface ProbePodResult {
   answers: Map<string, ProxyModeAnswer>;
   /** One note when creating probe pods is refused for every node (RBAC, Pod Security admission, no namespace). */
   refused?: string;
+  /** Probe pods whose delete failed: each one sentence naming the pod and the command that removes it. */
+  leftovers: string[];
 }
 
 /** Where to reach /proxyMode from the node's network namespace: an unspecified host (0.0.0.0, ::) is reached on loopback. */
@@ -87,27 +92,29 @@ export async function probeProxyModes(client: KubeClient, nodes: string[], opts:
   const url = proxyModeUrl(opts.metricsBindAddress);
   const answers = new Map<string, ProxyModeAnswer>();
   let refused: string | undefined;
+  const leftovers: string[] = [];
   let next = 0;
   let done = 0;
   const worker = async () => {
-    while (next < nodes.length && !refused) {
+    // After Ctrl-C no new pod is started; the interrupt handler deletes the ones already created.
+    while (next < nodes.length && !refused && !cleanup.interrupted) {
       const node = nodes[next++];
-      const r = await probeOne(client, node, ns, url, opts);
+      const r = await probeOne(client, node, ns, url, opts, leftovers);
       if ('refused' in r) refused ??= r.refused;
       else answers.set(node, r);
       opts.onProgress?.(++done, nodes.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? PROBE_CONCURRENCY, nodes.length) }, worker));
-  return { answers, refused };
+  return { answers, refused, leftovers };
 }
 
-async function probeOne(client: KubeClient, node: string, ns: string, url: string, opts: ProbePodOptions): Promise<ProxyModeAnswer | { refused: string }> {
+async function probeOne(client: KubeClient, node: string, ns: string, url: string, opts: ProbePodOptions, leftovers: string[]): Promise<ProxyModeAnswer | { refused: string }> {
   const podsPath = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`;
   const createIntent: RequestIntent = { verb: 'create', resource: 'pods', namespace: ns };
   let created: Obj;
   try {
-    created = await client.post<Obj>(podsPath, probePodSpec(node, { image: opts.image, namespace: ns, url }), createIntent);
+    created = await cleanup.creating(client.post<Obj>(podsPath, probePodSpec(node, { image: opts.image, namespace: ns, url }), createIntent));
   } catch (err) {
     if (!(err instanceof ProxymodeError)) throw err;
     return createRefusal(err, ns);
@@ -115,8 +122,18 @@ async function probeOne(client: KubeClient, node: string, ns: string, url: strin
   const name: string = created?.metadata?.name;
   const podPath = `${podsPath}/${encodeURIComponent(name)}`;
   const where = `probe pod ${ns}/${name} on node ${node}`;
+  let removal: Promise<unknown> | undefined;
+  // One DELETE at a time, whichever asks first (the finally below or an interrupt); a failed one may be tried again.
+  const remove = () =>
+    (removal ??= client.delete(podPath, { verb: 'delete', resource: 'pods', namespace: ns, name }, { gracePeriodSeconds: '0' }).catch((err) => {
+      removal = undefined;
+      throw err;
+    }));
+  const context = client.at.context ? ` --context ${client.at.context}` : '';
+  const removeWith = `kubectl${context} -n ${ns} delete pod ${name}`;
+  const release = cleanup.add({ description: where, removeWith, remove });
   try {
-    const phase = await waitForPod(client, podPath, ns, name, opts);
+    const phase = await waitForPod(client, podPath, ns, name, node, opts);
     if ('error' in phase) return { error: `${where}: ${phase.error}` };
     const log = await readLog(client, podPath);
     if ('error' in log) return { error: `${where} finished (${phase.phase}) but its log could not be read: ${log.error}` };
@@ -128,8 +145,14 @@ async function probeOne(client: KubeClient, node: string, ns: string, url: strin
     if (!(err instanceof ProxymodeError)) throw err;
     return { error: `${where}: ${err.message}` };
   } finally {
-    // Always removed, whatever happened above; a failure to delete is not worth failing the report for.
-    await client.delete(podPath, { verb: 'delete', resource: 'pods', namespace: ns, name }, { gracePeriodSeconds: '0' }).catch(() => undefined);
+    // Always removed, whatever happened above. A failed delete does not fail the report, but is said (and the
+    // pod stays registered, so an interrupt tries again and names it if it is still left).
+    try {
+      await remove();
+      release();
+    } catch (err) {
+      leftovers.push(`--probe: ${where} could not be deleted (${String((err as Error).message ?? err).replace(/\.$/, '')}), so it is still there; remove it with: ${removeWith}`);
+    }
   }
 }
 
@@ -156,11 +179,13 @@ async function waitForPod(
   podPath: string,
   ns: string,
   name: string,
+  node: string,
   opts: ProbePodOptions,
 ): Promise<{ phase: 'Succeeded' | 'Failed' } | { error: string }> {
   const pollMs = opts.pollMs ?? 1000;
   const waitMs = opts.waitMs ?? (PROBE_DEADLINE_SECONDS + 10) * 1000;
-  const until = Date.now() + waitMs;
+  const started = Date.now();
+  const until = started + waitMs;
   const intent: RequestIntent = { verb: 'get', resource: 'pods', namespace: ns, name };
   for (;;) {
     const pod = await client.get<Obj>(podPath, intent, { optional: true });
@@ -176,6 +201,7 @@ async function waitForPod(
     }
     const scheduled = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled');
     if (scheduled?.status === 'False' && scheduled.reason) return { error: `it cannot be scheduled: ${scheduled.reason}${scheduled.message ? ` (${scheduled.message})` : ''}.` };
+    opts.onWaiting?.(`probe pod ${ns}/${name} on node ${node}: ${phase ?? 'Pending'}${waiting?.reason ? ` (${waiting.reason})` : ''}, ${Math.round((Date.now() - started) / 1000)}s of at most ${Math.round(waitMs / 1000)}s …`);
     if (Date.now() + pollMs > until) return { error: `it did not finish within ${Math.round(waitMs / 1000)}s (still ${phase ?? 'Pending'}${waiting?.reason ? `: ${waiting.reason}` : ''}).` };
     await new Promise((r) => setTimeout(r, pollMs));
   }

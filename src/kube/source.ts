@@ -1,9 +1,13 @@
 // Where cluster state comes from: the API server, or files given with -f.
 // Commands ask a ClusterSource for what they need and never care which one they have.
 import type { ConfigMap, EndpointSlice, KubeObject, Node, Service } from '../core/objects/types.js';
-import { classifyObjects } from '../core/objects/decode.js';
+import { classifyObjects, type LocatedObject } from '../core/objects/decode.js';
+import { checkObjects } from '../core/objects/check.js';
+import type { InputKind } from '../core/objects/inputs.js';
+import { InputError } from '../core/errors.js';
 import { KubeClient } from './client.js';
-import { readManifests } from './files.js';
+import { readLocated } from './files.js';
+import { CONFIG_MAP_NAMES } from '../core/config/index.js';
 import type { NodeShell } from '../core/modes/types.js';
 import { PodShell } from './live-rules.js';
 import { loadKubeConfig, type KubeConfigOptions } from './kubeconfig.js';
@@ -21,16 +25,22 @@ export interface ClusterSource {
   others(): Promise<KubeObject[]>;
 }
 
-/** ConfigMap names distributions keep kube-proxy's configuration under, in kube-system. */
-export const PROXY_CONFIGMAP_NAMES = ['kube-proxy', 'kube-proxy-config'];
 
 export class FileSource implements ClusterSource {
   private readonly objects;
+  private readonly where = new WeakMap<object, LocatedObject>();
   readonly description: string;
 
-  constructor(paths: string[]) {
-    this.objects = classifyObjects(readManifests(paths));
+  /** Reads every file now; what kube-proxy would skip is left out and said through `warn`, once per object. */
+  constructor(paths: string[], warn: (message: string) => void = stderrWarning) {
     this.description = `files ${paths.join(', ')}`;
+    const { objects, empty } = readLocated(paths);
+    if (objects.length === 0) throw new InputError(`${empty.join('; ')}; give files holding the objects \`kubectl get -o yaml\` prints.`);
+    for (const e of empty) warn(`${e}.`);
+    const checked = checkObjects(objects);
+    for (const o of objects) this.where.set(o.object, o);
+    for (const w of checked.warnings) warn(w);
+    this.objects = classifyObjects(checked.objects);
   }
 
   async nodes() { return this.objects.nodes; }
@@ -38,6 +48,25 @@ export class FileSource implements ClusterSource {
   async endpointSlices(namespace?: string) { return inNamespace(this.objects.endpointSlices, namespace); }
   async proxyConfigMaps() { return this.objects.configMaps; }
   async others() { return this.objects.others; }
+
+  /** Where an object was read (its file and line), for messages. */
+  locate(obj: object): LocatedObject | undefined {
+    return this.where.get(obj);
+  }
+
+  /** Which of the kinds kube-proxy reads the files hold (ConfigMap: kube-proxy's own). */
+  async kinds(): Promise<Set<InputKind>> {
+    const out = new Set<InputKind>();
+    if (this.objects.nodes.length) out.add('Node');
+    if (this.objects.services.length) out.add('Service');
+    if (this.objects.endpointSlices.length) out.add('EndpointSlice');
+    if (this.objects.configMaps.some((c) => CONFIG_MAP_NAMES.includes(c.metadata?.name ?? ''))) out.add('ConfigMap');
+    return out;
+  }
+}
+
+function stderrWarning(message: string): void {
+  process.stderr.write(`Warning: ${message}\n`);
 }
 
 export interface ApiSourceOptions extends KubeConfigOptions {
@@ -72,7 +101,7 @@ export class ApiSource implements ClusterSource {
 
   async proxyConfigMaps() {
     const found: ConfigMap[] = [];
-    for (const name of PROXY_CONFIGMAP_NAMES) {
+    for (const name of CONFIG_MAP_NAMES) {
       const cm = await this.client.get<ConfigMap>(`/api/v1/namespaces/kube-system/configmaps/${name}`, {
         verb: 'get', resource: 'configmaps', namespace: 'kube-system', name,
       }, { optional: true });

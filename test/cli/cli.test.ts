@@ -90,10 +90,12 @@ describe('mode (get) on examples/', () => {
     assert.match(bad.stdout, /CrashLoopBackOff/);
     const good = proxymode(['get', 'cp-1', 'worker-1', '-f', 'examples/', '--check']);
     assert.equal(good.code, 0, good.stderr);
-    // Without saved Pods nothing shows the running mode, so nothing can mismatch.
+    assert.match(good.stderr, /^check passed: 2 nodes checked, 2 as configured, 0 mismatched, 0 unknown\.$/m);
+    // Without saved Pods nothing shows the running mode: unknown is not a pass.
     const noPods = proxymode(['get', '-f', 'examples/nodes.yaml', '-f', 'examples/kube-proxy-configmap.yaml', '--check', '-o', 'json']);
-    assert.equal(noPods.code, 0, noPods.stderr);
+    assert.equal(noPods.code, 1, noPods.stderr);
     assert.ok(JSON.parse(noPods.stdout).nodes.every((n: { running: null }) => n.running === null));
+    assert.match(noPods.stderr, /^check FAILED: 3 nodes checked, 0 as configured, 0 mismatched, 3 unknown \(cp-1, worker-1, worker-2\)\.$/m);
   });
 
   it('-o wide shows pod, restarts, evidence and notes per node', () => {

@@ -128,12 +128,15 @@ describe('get against a live API server', () => {
     assert.equal(seen.filter((s) => s.startsWith('UPGRADE ')).length, 3);
   });
 
-  it('pods/log refused by RBAC: exit 0 with the configured view and a note naming the permission', async () => {
+  it('pods/log refused by RBAC: the configured view, the note once on stderr, and --check fails on the unknown (exit 1)', async () => {
     mode = 'logs-forbidden';
     const r = await proxymodeAsync(['get', '--kubeconfig', kubeconfig, '--check']);
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /^kind-worker\s+iptables\s+<unknown>\s+-\s+v1\.31\.0\s+Running$/m);
-    assert.match(r.stdout, /^Note: running mode not read: user "system:serviceaccount:default:viewer" may not get pods\/log in namespace "kube-system" \(RBAC\)/m);
+    assert.doesNotMatch(r.stdout, /pods\/log/);
+    assert.equal(r.stderr.match(/may not get pods\/log/g)?.length, 1, r.stderr);
+    assert.match(r.stderr, /^Note: running mode not read: user "system:serviceaccount:default:viewer" may not get pods\/log in namespace "kube-system" \(RBAC\)/m);
+    assert.match(r.stderr, /^check FAILED: 3 nodes checked, 0 as configured, 0 mismatched, 3 unknown \(kind-control-plane, kind-worker, kind-worker2\)\.$/m);
     mode = 'ok';
   });
 

@@ -171,6 +171,7 @@ function join(prefix: string, key: string): string {
 
 function decodeObject(ctx: DecodeContext, map: YAMLMap, schema: Schema, path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const seen = new Set<unknown>();
   for (const pair of map.items) {
     const keyNode = resolve(ctx.doc, pair.key);
     const key = isScalar(keyNode) ? keyNode.value : keyNode;
@@ -180,6 +181,11 @@ function decodeObject(ctx: DecodeContext, map: YAMLMap, schema: Schema, path: st
       continue;
     }
     const fieldPath = join(path, key);
+    if (seen.has(key)) {
+      // A strict-only failure: kube-proxy decodes leniently, where the last value wins, and logs a warning.
+      ctx.warnings.push(`${ctx.locate(keyLine)}: the field "${fieldPath}" is given twice; kube-proxy falls back to lenient decoding (logging a warning) and uses this later value; remove one of them.`);
+    }
+    seen.add(key);
     const spec = Object.hasOwn(schema, key) ? schema[key] : undefined;
     if (!spec) {
       ctx.warnings.push(unknownFieldWarning(ctx.locate(keyLine), fieldPath, key, schema));

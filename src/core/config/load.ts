@@ -43,6 +43,8 @@ export type ConfigOrigin =
       /** When read from a file where the key is a block literal (`config.conf: |-`): the file line of
        * that header, so line N of the key is file line fileLine + N. */
       fileLine?: number;
+      /** The file the ConfigMap was read from (-f), when messages should name it rather than the source. */
+      file?: string;
     }
   | { kind: 'defaults' };
 
@@ -69,6 +71,9 @@ export interface LoadedConfig {
   problems: string[];
   /** Fields set by overrides (ConfigOverrides keys), in the order applied. */
   overridden: string[];
+  /** Set when kube-proxy's configuration exists but could not be read (refused, unreachable): the defaults
+   * stand in, and the configured mode is unknown, for this reason. */
+  unavailable?: string;
   /** The typed configuration as written, kept so overrides can be re-resolved faithfully. */
   written: KubeProxyConfigurationInput;
   /** Line of each written field by JSON path (for a ConfigMap: the line inside its key). */
@@ -87,7 +92,9 @@ export const CONFIG_MAP_NAMES: readonly string[] = ['kube-proxy', 'kube-proxy-co
  */
 export function parseKubeProxyConfiguration(text: string, source: string): LoadedConfig {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  // Duplicate keys are parsed (kube-proxy's lenient decoding keeps the last); decode.ts warns about them
+  // inside a KubeProxyConfiguration, and a wrapper (ConfigMap, List) holding one is refused below.
+  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
   const docs = Array.isArray(parsed) ? parsed : [];
   const lineOf = (offset: number): number => lineCounter.linePos(offset).line;
   const fileLocate: Locate = (line) => (line === undefined ? source : `${source}:${line}`);
@@ -114,6 +121,10 @@ export function parseKubeProxyConfiguration(text: string, source: string): Loade
     if (kind === undefined || apiVersion === undefined) {
       // kube-proxy's decoder refuses a file without them ("Object 'Kind' is missing").
       throw new InputError(`${source}:${line}: the document has no ${kind === undefined ? 'kind' : 'apiVersion'}; a kube-proxy configuration starts with apiVersion: ${KUBE_PROXY_API_VERSION} and kind: ${KUBE_PROXY_KIND}.`);
+    }
+    if (kind !== KUBE_PROXY_KIND) {
+      const dup = firstDuplicateKey(root);
+      if (dup) throw new InputError(`${source}:${lineOf(dup.offset)}: the key "${dup.key}" appears twice in one mapping, so one of its values would be lost; remove the duplicate and try again.`);
     }
     if (kind === KUBE_PROXY_KIND) {
       checkAPIVersion(apiVersion, `${source}:${lineOf(root.get('apiVersion', true)?.range?.[0] ?? root.range?.[0] ?? 0)}`);
@@ -154,14 +165,17 @@ export function parseKubeProxyConfiguration(text: string, source: string): Loade
 }
 
 /** Reads the KubeProxyConfiguration a ConfigMap holds (config.conf, or config on EKS). Lines in
- * messages count from the top of that key's text. */
-export function configFromConfigMap(cm: ConfigMap, source: string): LoadedConfig {
+ * messages count from the top of that key's text; or, when `at` says which file the ConfigMap was read
+ * from and on which line each data key's block literal starts, they are that file's lines. */
+export function configFromConfigMap(cm: ConfigMap, source: string, at?: { file: string; blockLines?: Readonly<Record<string, number>> }): LoadedConfig {
   const key = configMapKey(cm);
   const name = `${cm.metadata?.namespace ?? 'default'}/${cm.metadata?.name ?? ''}`;
   if (key === undefined) {
     throw new InputError(`${source}: ConfigMap ${name} has no ${CONFIG_MAP_KEYS.join(' or ')} key holding a KubeProxyConfiguration; point at kube-proxy's ConfigMap (kube-system/kube-proxy, or kube-proxy-config on EKS).`);
   }
-  const origin: ConfigOrigin = { kind: 'configmap', namespace: cm.metadata?.namespace ?? 'default', name: cm.metadata?.name ?? '', key };
+  const origin: ConfigMapOrigin = { kind: 'configmap', namespace: cm.metadata?.namespace ?? 'default', name: cm.metadata?.name ?? '', key };
+  const fileLine = at?.blockLines?.[key];
+  if (at && fileLine !== undefined) Object.assign(origin, { file: at.file, fileLine });
   const locate = makeLocate(source, origin);
   return finish(decodeEmbedded(cm.data?.[key] ?? '', locate), source, origin, locate);
 }
@@ -333,7 +347,8 @@ function makeLocate(source: string, origin: ConfigOrigin): Locate {
     case 'file':
       return (line) => (line === undefined ? source : `${source}:${line}`);
     case 'configmap': {
-      const { key, fileLine } = origin;
+      const { key, fileLine, file } = origin;
+      if (fileLine !== undefined && file !== undefined) return (line) => (line === undefined ? `${source} (${file}): ${key}` : `${file}:${fileLine + line}: ${source}: ${key}`);
       if (fileLine !== undefined) return (line) => (line === undefined ? `${source}: ${key}` : `${source}:${fileLine + line}: ${key}`);
       return (line) => (line === undefined ? `${source}: ${key}` : `${source}: ${key} line ${line}`);
     }
@@ -346,6 +361,26 @@ function checkAPIVersion(apiVersion: string, where: string): void {
     ? `this product reads ${KUBE_PROXY_API_VERSION}, the version kube-proxy serves`
     : `a KubeProxyConfiguration belongs to ${KUBE_PROXY_API_VERSION}`;
   throw new InputError(`${where}: apiVersion ${JSON.stringify(apiVersion)} is not supported for ${KUBE_PROXY_KIND}; ${hint}, so set apiVersion: ${KUBE_PROXY_API_VERSION}.`);
+}
+
+/** The first key given twice in one mapping, anywhere below `node` (block-literal texts are not looked into). */
+function firstDuplicateKey(node: unknown): { key: string; offset: number } | undefined {
+  if (isSeq(node)) {
+    for (const item of node.items) {
+      const d = firstDuplicateKey(item);
+      if (d) return d;
+    }
+  }
+  if (!isMap(node)) return undefined;
+  const seen = new Set<unknown>();
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? pair.key.value : pair.key;
+    if (seen.has(key)) return { key: String(key), offset: (pair.key as Node | null)?.range?.[0] ?? 0 };
+    seen.add(key);
+    const d = firstDuplicateKey(pair.value);
+    if (d) return d;
+  }
+  return undefined;
 }
 
 function scalarString(node: unknown): string | undefined {
@@ -404,7 +439,7 @@ function fromConfigMapNode(map: YAMLMap, source: string, lineOf: (offset: number
 // The text of a config key: exactly one KubeProxyConfiguration document.
 function decodeEmbedded(text: string, locate: Locate): DecodedConfig {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
   const docs = (Array.isArray(parsed) ? parsed : []).filter((d) => d.errors.length > 0 || (d.contents !== null && !(isScalar(d.contents) && d.contents.value === null)));
   if (docs.length === 0) throw new InputError(`${locate(undefined)}: the key is empty; it must hold kube-proxy's KubeProxyConfiguration.`);
   const doc = docs[0];

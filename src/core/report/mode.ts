@@ -9,8 +9,13 @@ import { imageVersion, ipvsCause, minorVersion, nodeArgsProxyFlags, parseKubePro
 
 export interface NodeModeRow {
   node: string;
-  configured: string;
+  /** The configured mode; null when it could not be read (configuredUnknown says why). */
+  configured: string | null;
   configuredDefaulted: boolean;
+  /** Why the configured mode is unknown (the configuration kube-proxy reads could not be read); else null. */
+  configuredUnknown: string | null;
+  /** True when the mode shown as configured is --mode's what-if, not the cluster's: never a mismatch. */
+  configuredOverride: boolean;
   /** Where the configured mode came from for this node. */
   configuredFrom: string;
   /** What kube-proxy (or its replacement) on the node really runs; null when nothing on hand shows it. */
@@ -27,12 +32,28 @@ export interface NodeModeRow {
   ready: boolean | null;
   /** True when configured and running disagree (what --check fails on). */
   mismatch: boolean;
+  /** True when --check cannot pass this node: its running or configured mode is unknown. */
+  unknown: boolean;
   notes: string[];
 }
 
 export interface ModeReport {
   source: string;
-  configuration: { source: string; mode: string; configuredMode: string; defaulted: boolean; scheduler: string | null; warnings: string[] };
+  configuration: {
+    source: string;
+    /** null when unknown (`unknown` says why). */
+    mode: string | null;
+    configuredMode: string;
+    defaulted: boolean;
+    scheduler: string | null;
+    /** Why the configured mode is unknown, or null. */
+    unknown: string | null;
+    /** True when mode is --mode's override. */
+    override: boolean;
+    warnings: string[];
+    /** What kube-proxy's validation refuses in this configuration (kube-proxy would not start). */
+    problems: string[];
+  };
   /** What replaced kube-proxy, when something did. */
   replacement: Replacement | null;
   nodes: NodeModeRow[];
@@ -94,6 +115,8 @@ export interface ModeReportInput {
   evidence?: ModeEvidence;
   /** The mode was given with --mode: it wins over every command line. */
   modeOverridden?: boolean;
+  /** Where a ConfigMap was looked for, for the unknown-configuration reason ("among the files", "in the cluster"). */
+  configLookedIn?: string;
 }
 
 export function buildModeReport(args: ModeReportInput): ModeReport {
@@ -116,7 +139,8 @@ export function buildModeReport(args: ModeReportInput): ModeReport {
     if (!prev || (prev.state !== 'Running' && p.state === 'Running')) podsByNode.set(p.node, p);
   }
   const dsFlags = ev?.daemonSetCommand ? parseProxyFlags(ev.daemonSetCommand) : undefined;
-  const clusterConfigured = configuredFrom(config, dsFlags, ev?.daemonSetCommand ? 'DaemonSet kube-system/kube-proxy' : '', !!args.modeOverridden);
+  const ctx: ConfiguredContext = { config, overridden: !!args.modeOverridden, lookedIn: args.configLookedIn ?? 'in the cluster' };
+  const clusterConfigured = configuredFrom(ctx, dsFlags, ev?.daemonSetCommand ? 'DaemonSet kube-system/kube-proxy' : '');
   const replacement = ev?.replacement ?? null;
   const clusterNotes = [...(ev?.notes ?? [])];
 
@@ -128,13 +152,15 @@ export function buildModeReport(args: ModeReportInput): ModeReport {
     const nodeArgs = nodeArgsProxyFlags(node.metadata?.annotations as Record<string, string> | undefined);
     // Configured: the cluster's configuration, then this node's own command line.
     let conf = clusterConfigured;
-    if (pod) conf = configuredFrom(config, mergeFlags(dsFlags, parseProxyFlags(pod.command)), pod.staticPod ? `static pod ${pod.namespace}/${pod.name}` : conf.from, !!args.modeOverridden, conf);
-    else if (nodeArgs) conf = configuredFrom(config, nodeArgs.flags, `${nodeArgs.distribution}.io/node-args annotation`, !!args.modeOverridden);
+    if (pod) conf = configuredFrom(ctx, mergeFlags(dsFlags, parseProxyFlags(pod.command)), pod.staticPod ? `static pod ${pod.namespace}/${pod.name}` : conf.from, conf);
+    else if (nodeArgs) conf = configuredFrom(ctx, nodeArgs.flags, `${nodeArgs.distribution}.io/node-args annotation`);
     const nodeStatus = nodeReady(node);
     const row: NodeModeRow = {
       node: name,
-      configured: conf.mode,
+      configured: conf.unknown ? null : conf.mode,
       configuredDefaulted: conf.defaulted,
+      configuredUnknown: conf.unknown ?? null,
+      configuredOverride: conf.override,
       configuredFrom: conf.from,
       running: null,
       runningFrom: null,
@@ -146,8 +172,10 @@ export function buildModeReport(args: ModeReportInput): ModeReport {
       restarts: pod ? pod.restarts : null,
       ready: pod ? pod.ready : null,
       mismatch: false,
+      unknown: false,
       notes,
     };
+    if (conf.unknown) notes.push(`configured mode unknown: ${conf.unknown}.`);
     const probe = ev?.probes?.get(name);
 
     if (!ev || ev.unavailable) {
@@ -168,11 +196,12 @@ export function buildModeReport(args: ModeReportInput): ModeReport {
           row.running = 'none';
           row.runningFrom = 'log';
           row.status = pod.state === 'Running' ? 'Error' : pod.state;
-          notes.push(`configured ${conf.mode}, running none: ${ipvsCause(v.crash.replace(/^can't use the IPVS proxier:\s*/i, ''))}; kube-proxy ${row.kubeProxyVersion ?? '≥ 1.25'} exits with "${v.crash}" (${pod.restarts} restarts) — load the ip_vs modules or configure another mode.`);
+          notes.push(`${conf.unknown || conf.override ? 'kube-proxy tried ipvs' : `configured ${conf.mode}`}, running none: ${ipvsCause(v.crash.replace(/^can't use the IPVS proxier:\s*/i, ''))}; kube-proxy ${row.kubeProxyVersion ?? '≥ 1.25'} exits with "${v.crash}" (${pod.restarts} restarts) — load the ip_vs modules or configure another mode.`);
         } else if (!v.running) {
           notes.push(pod.log === '' ? `kube-proxy pod ${pod.name} has an empty log (it may log to a file on the node); use --probe to read the node's rules.` : `kube-proxy pod ${pod.name}'s log does not say which proxier started (the start-up lines may have been rotated away); use --probe to read the node's rules.`);
         }
-      } else if (pod.logNote) {
+      } else if (pod.logNote && !clusterNotes.includes(pod.logNote)) {
+        // A refusal that holds for every pod (RBAC) is a cluster note, said once.
         notes.push(pod.logNote);
       }
       if (pod.restarts > 0 && pod.state === 'Running' && !row.notes.some((n) => n.includes('restarts'))) notes.push(`kube-proxy pod ${pod.name} restarted ${pod.restarts} times.`);
@@ -227,7 +256,8 @@ export function buildModeReport(args: ModeReportInput): ModeReport {
       }
     }
 
-    if (row.running && row.configured !== '-' && row.running !== row.configured && !row.runningFrom?.startsWith('replacement')) {
+    // A mismatch needs a configured mode that was read: an unknown one, or --mode's what-if, is never one.
+    if (row.running && row.configured !== null && !row.configuredOverride && row.configured !== '-' && row.running !== row.configured && !row.runningFrom?.startsWith('replacement')) {
       row.mismatch = true;
       if (row.status === 'Running' || row.status === 'Unknown') row.status = 'Mismatch';
       if (!notes.some((n) => n.startsWith(`configured ${row.configured}, running ${row.running}`))) {
@@ -235,23 +265,40 @@ export function buildModeReport(args: ModeReportInput): ModeReport {
       }
     }
     if (row.status === 'Fallback') row.mismatch = true;
+    if (row.configuredOverride && row.running && row.configured !== '-' && row.running !== row.configured && row.running !== 'none') {
+      notes.push(`runs ${row.running}; ${row.configured} is --mode's what-if, not the cluster's configuration, so nothing is compared.`);
+    }
+    // --check cannot pass a node whose running or configured mode it does not know; --mode's what-if is no configuration.
+    row.unknown = !row.mismatch && (row.running === null || ((row.configured === null || row.configuredOverride) && row.status !== 'Replaced'));
     if (nodeStatus !== 'Ready') notes.push(`node is ${nodeStatus}.`);
     return row;
   });
+  // Every node's configuration unknown (each pod reads a file not at hand): so is the cluster's.
+  const allUnknown = nodes.length > 0 && nodes.every((n) => n.configuredUnknown !== null) ? nodes[0].configuredUnknown : null;
+  if (allUnknown && !clusterConfigured.unknown) Object.assign(clusterConfigured, { unknown: allUnknown });
   return {
     source: args.source,
     configuration: {
       source: clusterConfigured.from,
-      mode: replacement?.full && !(ev?.pods.length) ? '-' : clusterConfigured.mode,
+      mode: replacement?.full && !(ev?.pods.length) ? '-' : clusterConfigured.unknown ? null : clusterConfigured.mode,
       configuredMode: clusterConfigured.written,
       defaulted: clusterConfigured.defaulted,
-      scheduler: clusterConfigured.mode === 'ipvs' ? clusterConfigured.scheduler : null,
+      scheduler: clusterConfigured.mode === 'ipvs' && !clusterConfigured.unknown ? clusterConfigured.scheduler : null,
+      unknown: clusterConfigured.unknown ?? null,
+      override: clusterConfigured.override,
       warnings: config.warnings,
+      problems: config.problems,
     },
     replacement,
     nodes,
     notes: clusterNotes,
   };
+}
+
+/** What `get --check` passes: every node's running and configured mode read and agreeing, and a configuration
+ * kube-proxy accepts. Unknown is not OK. */
+export function checkPasses(report: ModeReport): boolean {
+  return report.configuration.problems.length === 0 && !report.nodes.some((n) => n.mismatch || n.unknown);
 }
 
 interface Configured {
@@ -260,24 +307,43 @@ interface Configured {
   defaulted: boolean;
   scheduler: string;
   from: string;
+  /** Why the mode is not known (the configuration kube-proxy reads was not read). */
+  unknown?: string;
+  /** The mode is --mode's override. */
+  override: boolean;
+}
+
+interface ConfiguredContext {
+  config: LoadedConfig;
+  /** --mode was given. */
+  overridden: boolean;
+  lookedIn: string;
 }
 
 /** The configured mode after command-line flags, which override the file (kube-proxy's own precedence). */
-function configuredFrom(config: LoadedConfig, flags: ProxyFlags | undefined, flagSource: string, overridden: boolean, base?: Configured): Configured {
+function configuredFrom(ctx: ConfiguredContext, flags: ProxyFlags | undefined, flagSource: string, base?: Configured): Configured {
+  const { config, overridden } = ctx;
   const fromFile: Configured = base ?? {
     mode: config.effectiveMode,
     written: config.configuredMode,
     defaulted: config.modeDefaulted,
     scheduler: config.config.ipvs?.scheduler || 'rr',
-    from: config.source,
+    from: overridden ? '--mode' : config.source,
+    override: overridden,
+    // Defaults stand in for a configuration that could not be read: that is not what the cluster configured.
+    unknown: overridden ? undefined : config.unavailable,
   };
-  if (!flags || (!flags.mode && !flags.scheduler)) return fromFile;
+  if (!flags || (flags.mode === undefined && !flags.scheduler && flags.config === undefined)) return fromFile;
   const out = { ...fromFile };
   if (flags.mode !== undefined && !overridden) {
     out.written = flags.mode;
     out.mode = flags.mode === '' ? 'iptables' : flags.mode;
     out.defaulted = flags.mode === '';
     out.from = `${flagSource} --proxy-mode`;
+    out.unknown = undefined;
+  } else if (flags.config !== undefined && config.origin.kind === 'defaults' && !overridden && !out.unknown && flags.mode === undefined) {
+    // kube-proxy reads a file (the DaemonSet mounts kube-proxy's ConfigMap) that is not at hand: its mode is not known.
+    out.unknown = `kube-proxy runs with --config ${flags.config}, but no kube-proxy ConfigMap (kube-system/kube-proxy or kube-proxy-config) was found ${ctx.lookedIn}`;
   }
   if (flags.scheduler) out.scheduler = flags.scheduler;
   return out;

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { parse as parseYAML } from 'yaml';
 import { InputError } from '../../../src/core/errors.js';
 import type { ConfigMap } from '../../../src/core/objects/types.js';
+import { decodeLocated } from '../../../src/core/objects/decode.js';
 import {
   configFromConfigMap,
   configMapKey,
@@ -236,9 +237,18 @@ describe('parseKubeProxyConfiguration: input errors', () => {
     const msg = inputError(() => parseKubeProxyConfiguration(broken, 'cm.yaml'));
     assert.match(msg, new RegExp(`^cm\\.yaml:${lineOf(broken, 'bad: indent')}: config\\.conf: malformed YAML`), msg);
   });
-  it('duplicate keys are malformed YAML', () => {
-    const msg = inputError(() => parseKubeProxyConfiguration('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nmode: iptables\n', 'd.yaml'));
-    assert.match(msg, /^d\.yaml:4: malformed YAML \(Map keys must be unique\)/);
+  it('a field given twice is what kube-proxy\'s lenient decoding makes of it: the last wins, with a warning', () => {
+    const l = parseKubeProxyConfiguration('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nmode: iptables\n', 'd.yaml');
+    assert.equal(l.effectiveMode, 'iptables');
+    assert.deepEqual(l.warnings, ['d.yaml:4: the field "mode" is given twice; kube-proxy falls back to lenient decoding (logging a warning) and uses this later value; remove one of them.']);
+    const inKey = parseKubeProxyConfiguration(KUBEADM_CONFIGMAP.replace('    mode: ""\n', '    mode: ""\n    mode: ipvs\n'), 'cm.yaml');
+    assert.equal(inKey.effectiveMode, 'ipvs');
+    assert.match(inKey.warnings[0], /^cm\.yaml:\d+: config\.conf: the field "mode" is given twice/);
+  });
+  it('a key twice in the ConfigMap around the configuration is refused, naming it', () => {
+    const twice = KUBEADM_CONFIGMAP.replace('kind: ConfigMap\n', 'kind: ConfigMap\nkind: ConfigMap\n');
+    assert.notEqual(twice, KUBEADM_CONFIGMAP);
+    assert.match(inputError(() => parseKubeProxyConfiguration(twice, 'w.yaml')), /^w\.yaml:\d+: the key "kind" appears twice in one mapping/);
   });
   it('an unknown mode is refused with its line and the valid modes', () => {
     const msg = inputError(() => parseKubeProxyConfiguration(KUBEADM_CONFIGMAP.replace('mode: ""', 'mode: ipsv'), 'examples/kube-proxy.yaml'));
@@ -308,6 +318,17 @@ describe('configFromConfigMap', () => {
     );
     const broken: ConfigMap = { ...cm, data: { 'config.conf': 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: [ipvs\n' } };
     assert.match(inputError(() => configFromConfigMap(broken, 'configmap kube-system/kube-proxy')), /^configmap kube-system\/kube-proxy: config\.conf line \d+: malformed YAML/);
+  });
+  it('with the file it was read from (-f) and its block-literal line, messages name that file\'s own line', () => {
+    const file = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-proxy, namespace: kube-system}\ndata:\n  config.conf: |-\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: ipsv\n";
+    const [located] = decodeLocated(file, 'saved/cm.yaml');
+    assert.deepEqual(located.blockLines, { 'config.conf': 5 });
+    assert.equal(
+      inputError(() => configFromConfigMap(located.object as ConfigMap, 'ConfigMap kube-system/kube-proxy', { file: 'saved/cm.yaml', blockLines: located.blockLines })),
+      'saved/cm.yaml:8: ConfigMap kube-system/kube-proxy: config.conf: mode "ipsv" is not one of "", "iptables", "ipvs", "nftables", "kernelspace", "userspace"; set it to one of those.',
+    );
+    // A key that is not a block literal keeps lines counted inside the key.
+    assert.match(inputError(() => configFromConfigMap(located.object as ConfigMap, 'cm', { file: 'saved/cm.yaml', blockLines: {} })), /^cm: config\.conf line 3: /);
   });
   it('refuses a ConfigMap without a configuration key', () => {
     assert.match(inputError(() => configFromConfigMap(parseYAML(EKS_KUBECONFIG_CONFIGMAP) as ConfigMap, 'cm')), /^cm: ConfigMap kube-system\/kube-proxy has no config\.conf or config key holding a KubeProxyConfiguration; /);

@@ -55,7 +55,7 @@ describe('decodeManifests', () => {
 
   it('reads JSON with the fast path and falls back to YAML errors for broken JSON', () => {
     assert.equal(decodeManifests('{"apiVersion":"v1","kind":"Node","metadata":{"name":"a"}}', 'a.json').length, 1);
-    throwsInput(() => decodeManifests('{"apiVersion": "v1",\n "kind": "Node",\n "metadata": {\n', 'b.json'), /^b\.json:\d+: malformed YAML/);
+    throwsInput(() => decodeManifests('{"apiVersion": "v1",\n "kind": "Node",\n "metadata": {\n', 'b.json'), /^b\.json:\d+: malformed JSON/);
   });
 });
 
