@@ -1,0 +1,53 @@
+// A table under construction, in the order kube-proxy's transaction creates things; render and plan
+// both build through it so object order is always kube-proxy's.
+import type { IPFamily } from '../objects/types.js';
+import type { NftChain, NftElement, NftSet, NftTable } from './types.js';
+import { KUBE_PROXY_TABLE } from './types.js';
+
+export class TableBuilder {
+  private readonly chains = new Map<string, NftChain>();
+  private readonly sets = new Map<string, NftSet>();
+
+  constructor(
+    readonly family: IPFamily,
+    private readonly layout: string,
+    private readonly comment = 'rules for kube-proxy',
+  ) {}
+
+  /** ensureChain: created once; later calls return the same chain. */
+  chain(name: string, extra: Omit<NftChain, 'name' | 'rules'> = {}): NftChain {
+    let c = this.chains.get(name);
+    if (!c) {
+      c = { name, ...extra, rules: [] };
+      this.chains.set(name, c);
+    }
+    return c;
+  }
+
+  hasChain(name: string): boolean {
+    return this.chains.has(name);
+  }
+
+  rule(chain: string, rule: string, comment?: string): void {
+    this.chain(chain).rules.push(comment === undefined ? { rule } : { rule, comment });
+  }
+
+  set(s: Omit<NftSet, 'elements'>): NftSet {
+    let out = this.sets.get(s.name);
+    if (!out) {
+      out = { ...s, elements: [] };
+      this.sets.set(s.name, out);
+    }
+    return out;
+  }
+
+  element(set: string, e: NftElement): void {
+    const s = this.sets.get(set);
+    if (!s) throw new Error(`element for undeclared set ${set}`);
+    s.elements.push(e);
+  }
+
+  finish(): NftTable {
+    return { family: this.family, name: KUBE_PROXY_TABLE, comment: this.comment, chains: [...this.chains.values()], sets: [...this.sets.values()], layout: this.layout };
+  }
+}
