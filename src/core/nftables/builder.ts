@@ -15,10 +15,10 @@ export class TableBuilder {
   ) {}
 
   /** ensureChain: created once; later calls return the same chain. */
-  chain(name: string, extra: Omit<NftChain, 'name' | 'rules'> = {}): NftChain {
+  chain(name: string, extra?: Omit<NftChain, 'name' | 'rules'>): NftChain {
     let c = this.chains.get(name);
     if (!c) {
-      c = { name, ...extra, rules: [] };
+      c = extra ? { name, ...extra, rules: [] } : { name, rules: [] };
       this.chains.set(name, c);
     }
     return c;

@@ -2,7 +2,7 @@
 export { nftablesMode } from './mode.js';
 export { renderNftables, nftLocalDetector, type NftNode, type NftRenderInput } from './render.js';
 export { LAYOUTS, NEWEST_LAYOUT, layoutForVersion, type NftLayout } from './layout.js';
-export { dumpLines, dumpText } from './serialize.js';
+export { dumpLines, dumpText, transactionText } from './serialize.js';
 export { plan, applyPlan, changedServicePorts, type NftPlan, type NftPlanOperation } from './plan.js';
 export { parseListing, type ListedTable } from './parse-text.js';
 export { parseJsonListing } from './parse-json.js';

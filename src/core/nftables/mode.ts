@@ -8,6 +8,7 @@ import { NFT_JSON, NFT_TEXT, kubeProxyTable } from './dumps.js';
 import { layoutForVersion } from './layout.js';
 import { narrowTable } from './narrow.js';
 import { plan } from './plan.js';
+import { transactionText } from './serialize.js';
 import { renderNftables } from './render.js';
 import { summarizeTable } from './summary.js';
 import { nftablesEvaluator } from './tracer.js';
@@ -30,7 +31,7 @@ export const nftablesMode: ProxyModeDefinition<NftTable> = {
   formats: {
     nft: {
       description: 'the nft -f transaction kube-proxy runs on a full sync (one table per IP family)',
-      write: (states) => states.map((s) => plan(undefined, s).text()).join(''),
+      write: (states) => states.map(transactionText).join(''),
     },
   },
   dumps: { primary: [NFT_TEXT, NFT_JSON] },

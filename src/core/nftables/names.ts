@@ -39,10 +39,11 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** The first 8 characters of base32.StdEncoding of the SHA-256: the first 40 bits of the hash. */
 function hash8(name: string): string {
   const h = createHash('sha256').update(name).digest();
-  let bits = 0n;
-  for (let i = 0; i < 5; i++) bits = (bits << 8n) | BigInt(h[i]!);
+  // 40 bits as two 20-bit halves, four base32 digits each
+  const hi = (h[0]! << 12) | (h[1]! << 4) | (h[2]! >> 4);
+  const lo = ((h[2]! & 15) << 16) | (h[3]! << 8) | h[4]!;
   let out = '';
-  for (let i = 7; i >= 0; i--) out += BASE32[Number((bits >> BigInt(i * 5)) & 31n)];
+  for (const half of [hi, lo]) for (let i = 3; i >= 0; i--) out += BASE32[(half >> (i * 5)) & 31];
   return out;
 }
 

@@ -109,19 +109,27 @@ export function changedServicePorts(previous: NftTable, next: NftTable): Set<str
 
 export function plan(previous: NftTable | undefined, next: NftTable, opts: PlanOptions = {}): NftPlan {
   const full = opts.full === true || previous === undefined;
-  const prevChains = new Map((previous?.chains ?? []).map((c) => [c.name, c]));
   const prevSets = new Map((previous?.sets ?? []).map((s) => [s.name, s]));
   const changed = full ? null : new Set(opts.changed ?? changedServicePorts(previous!, next));
   const ops: NftOp[] = [];
+  const nextChains = new Set(next.chains.map((c) => c.name));
+  const nextSets = new Set(next.sets.map((s) => s.name));
 
   // Chains flushed by an earlier sync and still unused: kube-proxy deletes them (in its own transaction,
   // a second after they went stale) before building the sync transaction.
   for (const c of previous?.chains ?? []) {
-    if (isServiceChainName(c.name) && c.rules.length === 0 && !next.chains.some((n) => n.name === c.name)) ops.push({ op: 'delete chain', name: c.name, stale: true });
+    if (isServiceChainName(c.name) && c.rules.length === 0 && !nextChains.has(c.name)) ops.push({ op: 'delete chain', name: c.name, stale: true });
   }
 
   const perService = (name: string) => isServiceChainName(name) || isAffinitySetName(name);
-  const touches = (name: string) => changed === null || changed.has(servicePortOfName(name) ?? name);
+  // a service port's chain names all start "PREFIX-HASH-ns/name/proto/port": test the cheap part first
+  const changedNamespaces = changed === null ? null : new Set([...changed].map((k) => k.split('/')[0]!));
+  const touches = (name: string) => {
+    if (changed === null) return true;
+    const dash = name.indexOf('-');
+    const ns = name.slice(dash + 10, name.indexOf('/', dash));
+    return changedNamespaces!.has(ns) && changed.has(servicePortOfName(name) ?? name);
+  };
 
   if (full) {
     ops.push({ op: 'add table' });
@@ -130,10 +138,9 @@ export function plan(previous: NftTable | undefined, next: NftTable, opts: PlanO
       for (const c of next.chains) if (c.base) ops.push({ op: 'add chain', chain: { name: c.name, rules: [] } }, { op: 'delete chain', name: c.name });
     }
   }
-  for (const c of next.chains) {
-    if (!perService(c.name) ? !full : !touches(c.name)) continue;
-    ops.push({ op: 'add chain', chain: c }, { op: 'flush chain', name: c.name });
-  }
+  // the chains this transaction rewrites: all of them on a full sync, the changed service ports' otherwise
+  const rewritten = next.chains.filter((c) => (isServiceChainName(c.name) ? touches(c.name) : full));
+  for (const c of rewritten) ops.push({ op: 'add chain', chain: c }, { op: 'flush chain', name: c.name });
   for (const s of next.sets) {
     if (!perService(s.name)) {
       if (!full) continue;
@@ -142,29 +149,25 @@ export function plan(previous: NftTable | undefined, next: NftTable, opts: PlanO
     }
     if (touches(s.name) || !prevSets.has(s.name)) ops.push({ op: 'add set', set: s }); // affinity sets are never flushed
   }
-  if (full && !next.sets.some((s) => s.name === 'nodeport-ips')) {
+  if (full && !nextSets.has('nodeport-ips')) {
     // nodePortAddresses match everything: kube-proxy makes sure the set does not exist (add, then delete)
     ops.push({ op: 'add set', set: { name: 'nodeport-ips', map: false, type: next.family === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr', comment: 'IPs that accept NodePort traffic', elements: [] } });
     ops.push({ op: 'delete set', name: 'nodeport-ips', map: false });
   }
   for (const s of next.sets) if (!perService(s.name) && full) ops.push({ op: 'flush set', name: s.name, map: s.map });
-  for (const c of next.chains) {
-    if (!perService(c.name) ? !full : !touches(c.name)) continue;
-    for (const r of c.rules) ops.push({ op: 'add rule', chain: c.name, rule: r });
-  }
+  for (const c of rewritten) for (const r of c.rules) ops.push({ op: 'add rule', chain: c.name, rule: r });
   for (const s of next.sets) {
     if (perService(s.name)) continue;
     ops.push(...elementOps(s, prevSets.get(s.name), full));
   }
   // leftovers: service chains no longer used are flushed (deleted later); unused affinity sets deleted now
   for (const c of previous?.chains ?? []) {
-    if (!isServiceChainName(c.name) || next.chains.some((n) => n.name === c.name)) continue;
+    if (!isServiceChainName(c.name) || nextChains.has(c.name)) continue;
     if (c.rules.length > 0) ops.push({ op: 'flush chain', name: c.name });
   }
   for (const s of previous?.sets ?? []) {
-    if (isAffinitySetName(s.name) && !next.sets.some((n) => n.name === s.name)) ops.push({ op: 'delete set', name: s.name, map: false });
+    if (isAffinitySetName(s.name) && !nextSets.has(s.name)) ops.push({ op: 'delete set', name: s.name, map: false });
   }
-  void prevChains;
   return makePlan(next, full, ops);
 }
 

@@ -16,7 +16,7 @@ import { formatIP, parseCIDRSloppy, parseIPSloppy } from '../net/ip.js';
 import { TableBuilder } from './builder.js';
 import { type NftLayout, NEWEST_LAYOUT } from './layout.js';
 import { CHAIN, PREFIX, SET, endpointChainBase, serviceChainBase } from './names.js';
-import type { NftTable } from './types.js';
+import type { NftChain, NftTable } from './types.js';
 
 export interface NftNode {
   name: string;
@@ -162,13 +162,20 @@ export function servicePortChains(sp: ServicePort): { cluster: string; local: st
   return { cluster: PREFIX.cluster + base, local: PREFIX.local + base, external: PREFIX.external + base, firewall: PREFIX.firewall + base };
 }
 
-export function endpointChains(sp: ServicePort, ep: Endpoint): { chain: string; affinitySet: string } {
+export function endpointNames(sp: ServicePort, ep: Endpoint): { chain: string; affinitySet: string } {
   const base = endpointChainBase(sp.name, sp.protocol.toLowerCase(), ep.endpoint);
   return { chain: PREFIX.endpoint + base, affinitySet: PREFIX.affinity + base };
 }
 
 function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType<typeof categorizeEndpoints>): void {
   const { t, ipX } = ctx;
+  // each endpoint's names are hashed once per sync
+  const memo = new Map<Endpoint, { chain: string; affinitySet: string }>();
+  const endpointChains = (sp: ServicePort, ep: Endpoint) => {
+    let n = memo.get(ep);
+    if (!n) memo.set(ep, (n = endpointNames(sp, ep)));
+    return n;
+  };
   const proto = sp.protocol.toLowerCase();
   const port = String(sp.port);
   const names = servicePortChains(sp);
@@ -177,7 +184,8 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
   const hasEndpoints = cat.hasAnyEndpoints;
   const affinity = sp.sessionAffinity.type === 'ClientIP' ? sp.sessionAffinity.maxAgeSeconds : null;
 
-  for (const ep of cat.allReachableEndpoints) t.chain(endpointChains(sp, ep).chain);
+  const epChain = new Map<Endpoint, NftChain>();
+  for (const ep of cat.allReachableEndpoints) epChain.set(ep, t.chain(endpointChains(sp, ep).chain));
   const usesClusterPolicyChain = clusterEndpoints.length > 0;
   if (usesClusterPolicyChain) t.chain(names.cluster);
   const usesLocalPolicyChain = localEndpoints.length > 0;
@@ -269,24 +277,21 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
     }
   }
 
-  if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, sp, names.cluster, clusterEndpoints, affinity !== null);
-  if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, sp, names.local, localEndpoints, affinity !== null);
+  if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, names.cluster, clusterEndpoints.map((ep) => endpointChains(sp, ep)), affinity !== null);
+  if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, names.local, localEndpoints.map((ep) => endpointChains(sp, ep)), affinity !== null);
 
   for (const ep of cat.allReachableEndpoints) {
-    const { chain, affinitySet } = endpointChains(sp, ep);
-    t.rule(chain, `${ipX} saddr ${ipString(ep.ip)} jump ${CHAIN.markMasq}`);
-    if (affinity !== null) t.rule(chain, `update @${affinitySet} { ${ipX} saddr }`);
-    t.rule(chain, `meta l4proto ${proto} dnat to ${ep.endpoint}`);
+    const rules = epChain.get(ep)!.rules;
+    rules.push({ rule: `${ipX} saddr ${ep.ip} jump ${CHAIN.markMasq}` });
+    if (affinity !== null) rules.push({ rule: `update @${endpointChains(sp, ep).affinitySet} { ${ipX} saddr }` });
+    rules.push({ rule: `meta l4proto ${proto} dnat to ${ep.endpoint}` });
   }
 }
 
-function writeServiceToEndpointRules(ctx: ServiceContext, sp: ServicePort, chain: string, endpoints: Endpoint[], affinity: boolean): void {
+function writeServiceToEndpointRules(ctx: ServiceContext, chain: string, endpoints: Array<{ chain: string; affinitySet: string }>, affinity: boolean): void {
   if (affinity) {
-    for (const ep of endpoints) {
-      const n = endpointChains(sp, ep);
-      ctx.t.rule(chain, `${ctx.ipX} saddr @${n.affinitySet} goto ${n.chain}`);
-    }
+    for (const n of endpoints) ctx.t.rule(chain, `${ctx.ipX} saddr @${n.affinitySet} goto ${n.chain}`);
   }
-  const entries = endpoints.map((ep, i) => `${i} : goto ${endpointChains(sp, ep).chain}`);
+  const entries = endpoints.map((n, i) => `${i} : goto ${n.chain}`);
   ctx.t.rule(chain, `numgen random mod ${endpoints.length} vmap { ${entries.join(' , ')} }`);
 }

@@ -63,3 +63,31 @@ export function dumpLines(t: NftTable): string[] {
 export function dumpText(t: NftTable): string {
   return dumpLines(t).join('\n') + '\n';
 }
+
+/**
+ * The full-sync transaction for a fresh host, as one string: the same lines, in the same order, as
+ * plan(undefined, t).text(), written straight out without operation objects (a 10,000-service table is
+ * half a million lines).
+ */
+export function transactionText(t: NftTable): string {
+  const ref = tableRef(t);
+  const out: string[] = [addTableLine(t)];
+  const perService = (name: string) => name.includes('/') || name.startsWith('affinity-');
+  for (const c of t.chains) out.push(addChainLine(t, c), `flush chain ${ref} ${c.name}`);
+  for (const s of t.sets) out.push(addSetLine(t, s));
+  if (!t.sets.some((s) => s.name === 'nodeport-ips')) {
+    out.push(`add set ${ref} nodeport-ips { type ${t.family === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr'} ; comment "IPs that accept NodePort traffic" ; }`, `delete set ${ref} nodeport-ips`);
+  }
+  for (const s of t.sets) if (!perService(s.name)) out.push(`flush ${s.map ? 'map' : 'set'} ${ref} ${s.name}`);
+  for (const c of t.chains) {
+    const prefix = `add rule ${ref} ${c.name} `;
+    for (const r of c.rules) out.push(prefix + ruleText(r));
+  }
+  for (const s of t.sets) {
+    if (perService(s.name)) continue;
+    const prefix = `add element ${ref} ${s.name} { `;
+    for (const e of s.elements) out.push(prefix + elementText(e) + ' }');
+  }
+  out.push('');
+  return out.join('\n');
+}
