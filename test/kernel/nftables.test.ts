@@ -214,6 +214,14 @@ for (const version of ['1.34', '1.31']) {
         assert.ok(chi2 < CHI2_DF2_P001, `chi-square ${chi2.toFixed(2)}: ${JSON.stringify(b.counts)}`);
       });
 
+      await t.test('a restarted kube-proxy’s full sync over the table it finds (base chains re-created) applies', async () => {
+        const held = (await nft.readTable('IPv4'))!;
+        await nft.apply(plan(held, full, { full: true }).text());
+        assert.deepEqual(tableDrift(full, (await nft.readTable('IPv4'))!), []);
+        const r = await connect(client.ns, IP.web, 80, { timeoutMs: 2_000 });
+        assert.ok(r.ok, JSON.stringify(r));
+      });
+
       await t.test('a refused transaction names its line and changes nothing', async () => {
         // affinity set members count down their timeouts: not a change
         const listing = async () => (await nft.listRuleset()).replace(/ expires \S+/g, '');

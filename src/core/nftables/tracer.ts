@@ -51,7 +51,7 @@ class Run {
     private readonly node: NodeContext,
   ) {}
 
-  private isLocal(ip: string): boolean | null {
+  isLocal(ip: string): boolean {
     const b = parseIPSloppy(ip);
     if (!b) return false;
     const s = formatIP(b);
@@ -303,7 +303,6 @@ export function traceTable(table: NftTable, packet: Packet, node: NodeContext): 
   const start: Branch = { p: 1, dst: packet.dst, dport: packet.dport, mark: 0n, masqueraded: false };
   let live: Branch[] = [start];
   const dead: Branch[] = [];
-  const isLocal = (ip: string) => ip === '::1' || ip.startsWith('127.') || (node.localAddresses ?? []).some((a) => normIP(a) === normIP(ip));
 
   const first: NftHook = packet.entry === 'node' ? 'output' : 'prerouting';
   let r = runHook(run, ix, first, live);
@@ -311,7 +310,7 @@ export function traceTable(table: NftTable, packet: Packet, node: NodeContext): 
   // routing decision after DNAT: to this host (input) or onward (forward, then postrouting)
   const after: Branch[] = [];
   for (const b of r.live) {
-    const local = isLocal(b.dst);
+    const local = run.isLocal(b.dst);
     const hooks: NftHook[] = packet.entry === 'node' ? (local ? ['input'] : ['postrouting']) : local ? ['input'] : ['forward', 'postrouting'];
     let cur = [b];
     for (const h of hooks) {

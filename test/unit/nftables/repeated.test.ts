@@ -139,3 +139,27 @@ describe('TestSyncProxyRulesRepeated (partial syncs)', () => {
     step([s1, s3, s4], [e1, e2, e3c, e4], restored, 0);
   });
 });
+
+describe('TestSyncProxyRulesStartup (a full sync over what a restarted kube-proxy finds)', () => {
+  it('leaves upstream’s table', () => {
+    const s1 = svc('ns1', 'svc1', '172.30.0.41', 'p80', 80);
+    const s2 = svc('ns2', 'svc2', '172.30.0.42', 'p8080', 8080);
+    const s3 = svc('ns3', 'svc3', '172.30.0.43', 'p80', 80);
+    // what the host holds: upstream's ParseDump of baseRules and part of the services
+    const held = render([s1, s2], [eps('ns1', 'svc1', ['10.0.1.1'], 'p80', 80), eps('ns2', 'svc2', ['10.0.2.1'], 'p8080', 8080)]);
+    const next = render([s1, s2, s3], [eps('ns1', 'svc1', ['10.0.1.1', '10.0.1.2'], 'p80', 80), eps('ns2', 'svc2', ['10.0.2.1'], 'p8080', 8080)]);
+    const p = plan(held, next, { full: true });
+    const after = applyPlan(held, p, next);
+    const svc1Two = svc1
+      .replace('numgen random mod 1 vmap { 0 : goto endpoint-5TPGNJF2-ns1/svc1/tcp/p80__10.0.1.1/80 }', 'numgen random mod 2 vmap { 0 : goto endpoint-5TPGNJF2-ns1/svc1/tcp/p80__10.0.1.1/80 , 1 : goto endpoint-ZCZBVNAZ-ns1/svc1/tcp/p80__10.0.1.2/80 }')
+      .concat(`add chain ip kube-proxy endpoint-ZCZBVNAZ-ns1/svc1/tcp/p80__10.0.1.2/80
+add rule ip kube-proxy endpoint-ZCZBVNAZ-ns1/svc1/tcp/p80__10.0.1.2/80 ip saddr 10.0.1.2 jump mark-for-masquerade
+add rule ip kube-proxy endpoint-ZCZBVNAZ-ns1/svc1/tcp/p80__10.0.1.2/80 meta l4proto tcp dnat to 10.0.1.2:80
+`);
+    const expected =
+      cips('172.30.0.41', '172.30.0.42', '172.30.0.43') + sips[1] + sips[2] + E('no-endpoint-services', '172.30.0.43 . tcp . 80 comment "ns3/svc3:p80" : goto reject-chain') + svc1Two + svc2;
+    assert.equal(sortLikeUpstream(dumpText(after)), sortLikeUpstream(readNft('base.nft') + expected));
+    // the full sync re-creates the base chains once (add + delete), as kube-proxy does after a restart
+    assert.ok(p.text().includes('add chain ip kube-proxy nat-prerouting\ndelete chain ip kube-proxy nat-prerouting\n'));
+  });
+});
