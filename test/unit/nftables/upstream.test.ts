@@ -22,7 +22,7 @@ function runFlows(t: NftTable, flows: FlowTest[]): void {
 
 function checkCase(c: UpstreamCase): void {
   const t = renderCase(c);
-  if (c.expect) assert.equal(sortLikeUpstream(dumpText(t)), sortLikeUpstream(readNft('base.nft') + readNft(c.expect)));
+  if (c.expect) assert.equal(sortLikeUpstream(dumpText(t)), sortLikeUpstream(readNft(c.base ?? 'base.nft') + readNft(c.expect)));
   if (c.flows) runFlows(t, c.flows);
   if (c.flowsWithoutEndpoints) runFlows(renderCase(c, { withoutEndpoints: true }), c.flowsWithoutEndpoints);
 }
@@ -38,6 +38,17 @@ describe(`upstream nftables proxier_test.go cases`, () => {
       });
     } else {
       it(`${c.upstream} (${file})`, () => checkCase(c));
+    }
+  }
+});
+
+// The 1.31–1.33 branch's packet-flow tables are the same as the newest ones (read at
+// aroradaman/kubernetes @ 4177b600d4b97a67b765a18ddeeb295ef757b212): every flow again under that layout.
+describe('upstream packet flows under the 1.31–1.33 layout', () => {
+  for (const file of files) {
+    const c = { ...loadCase(file), layout: '1.31', expect: undefined };
+    for (const v of c.variants?.length ? c.variants : [undefined]) {
+      it(`${c.upstream}${v ? ` (${v.name})` : ''}`, () => checkCase(withVariant(c, v && { ...v, expect: undefined, layout: '1.31' })));
     }
   }
 });

@@ -40,6 +40,8 @@ export interface CaseFields {
   config?: Record<string, unknown>;
   layout?: string;
   expect?: string;
+  /** The baseRules file the expected text follows (default base.nft, the 1.34 layout's). */
+  base?: string;
   flows?: FlowTest[];
   flowsWithoutEndpoints?: FlowTest[];
   flowOverrides?: Record<string, { output?: string; masq?: boolean }>;
