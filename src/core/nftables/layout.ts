@@ -10,10 +10,13 @@
 // | 1.34–1.35  | 1.34   | filter-prerouting-pre-dnat / filter-output-pre-dnat at -110, filter-   | proxier_test.go @81810de635aa, |
 // |            |        | input/forward/output at 0 (kubernetes#132456); the ClusterIP masquerade | kubernetes#132456, #131492 |
 // |            |        | rule drops the protocol/port match (kubernetes#131492)                 |        |
-// | 1.36+      | 1.36   | mark-for-masquerade inlined (kubernetes#135800), hairpin-connections  | kubernetes#135800, #136499 |
-// |            |        | set (kubernetes#136499); no source of the full ruleset is in the index | — not modelled yet |
+// | 1.36+      | 1.36   | mark-for-masquerade inlined (kubernetes#135800), hairpin-connections  | kubernetes#135800, #136499, |
+// |            |        | set and `dnat ip addr . port to numgen random mod N map {…}` without  | #140362's diff context, a |
+// |            |        | endpoint chains (kubernetes#136499); ClusterIP masquerade in services | 1.36 node's published listing |
 //
-// Offline (no --kube-proxy-version) the newest modelled layout is used.
+// 1.36+ is read, summarized and traced from a node's listing, not rendered: no upstream expected table of
+// that layout is in the index, so rendering it could not be checked byte for byte.
+// Offline (no --kube-proxy-version) the newest rendered layout is used.
 import { InputError } from '../errors.js';
 import type { NftBaseChain } from './types.js';
 import { CHAIN } from './names.js';

@@ -8,6 +8,7 @@ export type Selector =
   | { kind: 'port'; field: 'dport' | 'sport'; proto?: string }
   | { kind: 'fib'; field: 'saddr' | 'daddr' }
   | { kind: 'ctstate' }
+  | { kind: 'ctstatus' }
   | { kind: 'iface'; field: 'iif' | 'iifname' | 'oif' | 'oifname' }
   | { kind: 'numgen'; mod: number };
 
@@ -132,6 +133,10 @@ function parseSelector(c: Cursor): Selector | null {
   if (a === 'ct' && b === 'state') {
     c.i += 2;
     return { kind: 'ctstate' };
+  }
+  if (a === 'ct' && b === 'status') {
+    c.i += 2;
+    return { kind: 'ctstatus' };
   }
   if (a === 'iif' || a === 'iifname' || a === 'oif' || a === 'oifname') {
     c.i += 1;

@@ -34,6 +34,13 @@ function dnatTarget(chain: NftChain | undefined): string | undefined {
 function balancerOf(t: NftTable, chain: NftChain, byName: Map<string, NftChain>): BalancerSummary | null {
   for (const r of chain.rules) {
     const p: ParsedRule = parseRule(r.rule);
+    const dm = p.statements.find((x) => x.kind === 'dnat-map');
+    if (dm && dm.kind === 'dnat-map' && dm.selectors[0]?.kind === 'numgen') {
+      // 1.36+: the service chain DNATs straight from a numgen map, no endpoint chains
+      const n = dm.selectors[0].mod;
+      const eps = dm.entries.map((e) => ({ endpoint: e.to.replace(/ \. (\d+)$/, (_m, port: string) => `:${port}`), via: chain.name, probability: 1 / n }));
+      return { name: chain.name, scheduler: 'random', endpoints: eps, affinitySeconds: null, fallThrough: n === eps.length ? 0 : 1 - eps.length / n };
+    }
     const s = p.statements.find((x) => x.kind === 'vmap');
     if (!s || s.kind !== 'vmap' || s.selectors[0]?.kind !== 'numgen' || s.target.kind !== 'anon') continue;
     const n = s.selectors[0].mod;

@@ -79,6 +79,9 @@ class Run {
         return this.isLocal(sel.field === 'saddr' ? this.pkt.src : b.dst) ? 'local' : 'unicast';
       case 'ctstate':
         return 'new';
+      case 'ctstatus':
+        // by postrouting a DNATed connection has the dnat status bit
+        return b.dnat ? 'dnat' : 'none';
       case 'iface':
         // Only the local-traffic detector looks at interfaces: a pod on this node arrives on its bridge/veth.
         this.qualifications.add('interface names are not known: a pod on this node was taken to arrive on the local-traffic interface');
@@ -95,7 +98,7 @@ class Run {
       const m = /^(\d+)-(\d+)$/.exec(want);
       return m ? Number(have) >= Number(m[1]) && Number(have) <= Number(m[2]) : Number(want) === Number(have);
     }
-    if (sel.kind === 'ctstate') return want.split(',').includes(have);
+    if (sel.kind === 'ctstate' || sel.kind === 'ctstatus') return want.split(',').includes(have);
     if (sel.kind === 'iface') {
       if (have === '*local-pod-interface*') return true;
       return false;

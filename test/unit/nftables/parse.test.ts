@@ -67,3 +67,25 @@ describe('nft -j list ruleset JSON', () => {
     assert.deepEqual(tableDrift(rendered(), t), []);
   });
 });
+
+// A 1.36 node's `nft list table ip kube-proxy` (as published in a walkthrough of a 1.36 cluster; base
+// chains beyond nat-prerouting/-postrouting left out there): no endpoint chains, the masquerade mark set
+// inline, hairpin traffic masqueraded through the hairpin-connections set. Read, summarized and traced.
+describe('a 1.36-layout listing', () => {
+  const t = kubeProxyTable(textDump(read('layout-1.36.nft.txt')), 'IPv4');
+  it('summarizes the numgen DNAT maps as balancers', () => {
+    const s = nftablesMode.summarize(t).find((x) => x.servicePort === 'kproxy-lab/backend-api:http')!;
+    assert.deepEqual(s.balancers.map((b) => b.endpoints.map((e) => `${e.endpoint} ${e.probability}`)), [['10.244.0.10:9898 0.5', '10.244.0.8:9898 0.5']]);
+  });
+  it('traces: pod traffic kept, hairpin and off-cluster traffic masqueraded', () => {
+    const ev = nftablesMode.tracer([t], { rendered: false });
+    const node = { localAddresses: ['192.168.0.231'] };
+    const pod = ev.trace({ src: '10.244.0.9', dst: '10.100.192.23', dport: 80, protocol: 'TCP', entry: 'pod-local' }, node);
+    assert.deepEqual(pod.endpoints.map((e) => [e.ip, e.port, e.probability, e.masquerade]), [['10.244.0.10', 9898, 0.5, false], ['10.244.0.8', 9898, 0.5, false]]);
+    assert.deepEqual(pod.qualifications, []);
+    const hairpin = ev.trace({ src: '10.244.0.8', dst: '10.100.192.23', dport: 80, protocol: 'TCP', entry: 'pod-local' }, node);
+    assert.deepEqual(hairpin.endpoints.map((e) => [e.ip, e.masquerade]), [['10.244.0.10', false], ['10.244.0.8', true]]);
+    const outside = ev.trace({ src: '192.168.0.50', dst: '10.100.192.23', dport: 80, protocol: 'TCP', entry: 'external' }, node);
+    assert.ok(outside.endpoints.every((e) => e.masquerade));
+  });
+});
