@@ -20,6 +20,8 @@ import { layoutForVersion, type NftLayout } from '../../src/core/nftables/layout
 import { plan } from '../../src/core/nftables/plan.js';
 import { renderNftables } from '../../src/core/nftables/render.js';
 import { tableDrift } from '../../src/core/nftables/drift.js';
+import { canonicalLines } from '../../src/core/nftables/canonical.js';
+import { kubeProxyTable } from '../../src/core/nftables/dumps.js';
 import { traceTable } from '../../src/core/nftables/tracer.js';
 import type { NftTable } from '../../src/core/nftables/types.js';
 import type { EndpointSlice, Service } from '../../src/core/objects/types.js';
@@ -129,10 +131,12 @@ for (const version of ['1.34', '1.31']) {
       await nft.apply(plan(undefined, full).text());
       t.diagnostic(`applied the full transaction (${plan(undefined, full).operations.length} operations) in ${Date.now() - t0} ms; nft ${probe.nftVersion}, kernel ${probe.kernel}`);
 
-      await t.test('reads back through nft -j list table without drift', async () => {
+      await t.test('round trip: nft -j list table and nft list ruleset both read back to the rendered table', async () => {
         const back = await nft.readTable('IPv4');
         assert.ok(back);
         assert.deepEqual(tableDrift(full, back), []);
+        const listed = kubeProxyTable({ source: 'nft list ruleset', sections: [{ kind: 'nft', text: await nft.listRuleset(), line: 1 }] }, 'IPv4');
+        assert.deepEqual(canonicalLines(listed), canonicalLines(full));
       });
 
       await t.test('ClusterIP, NodePort, externalIP and LoadBalancer IP over TCP and UDP land where the tracer says, masqueraded where kube-proxy masquerades', async () => {
