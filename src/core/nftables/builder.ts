@@ -7,6 +7,8 @@ import { KUBE_PROXY_TABLE } from './types.js';
 export class TableBuilder {
   private readonly chains = new Map<string, NftChain>();
   private readonly sets = new Map<string, NftSet>();
+  /** Element keys per set: one element per key, as nftElementStorage.ensureElem keeps it. */
+  private readonly keys = new Map<string, Map<string, number>>();
 
   constructor(
     readonly family: IPFamily,
@@ -44,7 +46,16 @@ export class TableBuilder {
   element(set: string, e: NftElement): void {
     const s = this.sets.get(set);
     if (!s) throw new Error(`element for undeclared set ${set}`);
-    s.elements.push(e);
+    let keys = this.keys.get(set);
+    if (!keys) this.keys.set(set, (keys = new Map()));
+    const k = e.key.join(' . ');
+    const at = keys.get(k);
+    if (at === undefined) {
+      keys.set(k, s.elements.length);
+      s.elements.push(e);
+    } else {
+      s.elements[at] = e; // a later value for the same key replaces the earlier one
+    }
   }
 
   finish(): NftTable {

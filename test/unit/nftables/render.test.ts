@@ -78,3 +78,11 @@ describe('transaction text', () => {
     assert.match(text, /add rule ip kube-proxy nodeport-endpoints-check ip daddr != 127\.0\.0\.0\/8 meta l4proto \. th dport vmap @no-endpoint-nodeports\n/);
   });
 });
+
+describe('set elements', () => {
+  it('a ClusterIP serving several ports is one cluster-ips element (nftElementStorage keeps one per key)', () => {
+    const t = renderCase(loadCase('TestClusterIPGeneral.yaml'));
+    const ips = t.sets.find((s) => s.name === 'cluster-ips')!.elements.map((e) => e.key[0]);
+    assert.deepEqual(ips, ['172.30.0.41', '172.30.0.42']);
+  });
+});
