@@ -1,5 +1,5 @@
 // nftablesMode: kube-proxy's nftables mode behind the one interface every mode shows the commands.
-import type { KubeProxyConfiguration } from '../config/index.js';
+import { NODE_PORT_ADDRESSES_PRIMARY, type KubeProxyConfiguration } from '../config/index.js';
 import type { Dump, IPFamily, LiveCommand, ProxyModeDefinition, RenderOptions, TraceOptions } from '../modes/types.js';
 import type { ProxyView } from '../proxy-view.js';
 import { canonicalLines } from './canonical.js';
@@ -16,6 +16,9 @@ import type { NftTable } from './types.js';
 
 function render(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): NftTable[] {
   const layout = layoutForVersion(opts.kubeProxyVersion);
+  // kube-proxy in nftables mode defaults nodePortAddresses to the node's primary IPs (server_linux.go),
+  // also when the configuration was written for another mode
+  if (config.nodePortAddresses.length === 0) config = { ...config, nodePortAddresses: [NODE_PORT_ADDRESSES_PRIMARY] };
   return view.families.map((f) =>
     renderNftables({
       state: f.state,

@@ -16,6 +16,10 @@ describe('nftablesMode', () => {
     assert.deepEqual(states.map((s) => [s.family, s.layout]), [['IPv4', '1.34'], ['IPv6', '1.34']]);
     assert.deepEqual(states.map((s) => s.sets.find((x) => x.name === 'nodeport-ips')!.elements.map((e) => e.key[0])), [['192.168.0.2'], ['2001:db8::1']]);
     assert.equal(nftablesMode.render(view, config, { kubeProxyVersion: '1.32.3' })[0]!.layout, '1.31');
+    // a configuration written for iptables mode (no nodePortAddresses): still the primary IP, as kube-proxy in nftables mode
+    const iptablesConfig = applyPlatformDefaults(setDefaults({ clusterCIDR: '10.0.0.0/8' } as never));
+    assert.deepEqual(iptablesConfig.nodePortAddresses, []);
+    assert.deepEqual(nftablesMode.render(view, iptablesConfig)[0]!.sets.find((x) => x.name === 'nodeport-ips')!.elements.map((e) => e.key[0]), ['192.168.0.2']);
   });
   it('writes -o nft as the full-sync transaction of every family', () => {
     const text = nftablesMode.formats.nft!.write(nftablesMode.render(view, config));
