@@ -4,7 +4,8 @@
 // packet-flow test gives upstream's answer when traced through the table.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { dumpText } from '../../../src/core/nftables/serialize.js';
 import type { NftTable } from '../../../src/core/nftables/types.js';
 import { CASE_DIR, loadCase, readNft, renderCase, sortLikeUpstream, tracePacket, withVariant, type FlowTest, type UpstreamCase } from './upstream/harness.js';
@@ -54,6 +55,10 @@ describe('upstream packet flows under the 1.31–1.33 layout', () => {
 });
 
 describe('sortLikeUpstream (helpers_test.go Test_sortNFTablesTransaction)', () => {
+  it('sorts upstream’s testInput to its testExpected (helpers_test.go @ 803d40a57714b8d054430fedb25b48c20ba9d52c)', () => {
+    const fx = (f: string) => readFileSync(join(import.meta.dirname, 'fixtures', f), 'utf8');
+    assert.equal(sortLikeUpstream(fx('sort-input.nft')), fx('sort-expected.nft').trim());
+  });
   it('orders by object type, then name, keeps rule order, sorts the rest by line', () => {
     const input = ['add rule ip t b x', 'add chain ip t b', 'add element ip t s { 2 }', 'add rule ip t a y', 'add rule ip t b w', 'add element ip t s { 1 }', '# c', '', 'add table ip t { comment "c" ; }'].join('\n');
     assert.equal(
