@@ -76,7 +76,7 @@ export function renderNftables(input: NftRenderInput): NftTable {
   const addrType = v6 ? 'ipv6_addr' : 'ipv4_addr';
   const noLocalhost = v6 ? 'ip6 daddr != ::1' : 'ip daddr != 127.0.0.0/8';
   const mark = input.masqueradeMark ?? formatMasqueradeMark(config.iptables.masqueradeBit);
-  const nodeIP = node.ips.find((ip) => (parseIPSloppy(ip)?.length ?? 0) > 0 && ip.includes(':') === v6) ?? null;
+  const nodeIP = node.ips.find((ip) => parseIPSloppy(ip) !== null && ip.includes(':') === v6) ?? null;
   const npa = nodePortAddressesFor(config.nodePortAddresses, family, nodeIP);
   const detector = nftLocalDetector(config, family, node.podCIDRs);
   const t = new TableBuilder(family, layout.id);

@@ -33,8 +33,6 @@ interface Branch {
   dnat?: { ip: string; port: number; via: string };
   masqueraded: boolean;
   verdict?: 'accept' | 'drop' | 'reject';
-  /** Which rule last set the masquerade mark, in words. */
-  markedBy?: string;
   affinity?: { set: string; seconds: number };
 }
 
@@ -324,16 +322,15 @@ export function traceTable(table: NftTable, packet: Packet, node: NodeContext): 
     after.push(...cur);
   }
   live = after;
-  return summarise(run, table, [...live, ...dead]);
+  return summarise(run, [...live, ...dead]);
 }
 
-function summarise(run: Run, table: NftTable, branches: Branch[]): TraceResult {
+function summarise(run: Run, branches: Branch[]): TraceResult {
   const byVerdict: Partial<Record<Verdict, number>> = {};
   const add = (v: Verdict, p: number) => (byVerdict[v] = (byVerdict[v] ?? 0) + p);
   const endpoints: TraceEndpoint[] = [];
   let affinity: TraceResult['affinity'];
   let masqP = 0;
-  let markedBy: string | undefined;
   for (const b of branches) {
     if (b.verdict === 'drop') add('dropped', b.p);
     else if (b.verdict === 'reject') add('rejected', b.p);
@@ -345,7 +342,6 @@ function summarise(run: Run, table: NftTable, branches: Branch[]): TraceResult {
       if (b.masqueraded) masqP += b.p;
     } else add('not-matched', b.p);
     if (b.affinity) affinity = { seconds: b.affinity.seconds, name: b.affinity.set };
-    if (b.masqueraded && !markedBy) markedBy = b.markedBy;
   }
   let verdict: Verdict = 'not-matched';
   let best = -1;
@@ -368,7 +364,6 @@ function summarise(run: Run, table: NftTable, branches: Branch[]): TraceResult {
   };
   if (affinity) result.affinity = affinity;
   if (Object.keys(others).length > 0) result.otherVerdicts = others;
-  void table;
   return result;
 }
 
