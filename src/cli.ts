@@ -21,5 +21,13 @@ const PJSON = {
 };
 
 export async function run(argv: string[], bundleDir: string): Promise<void> {
+  // A reader that stops early (`| head -1`) closes the pipe: that ends the command quietly, as it does
+  // for kubectl, not with Node's EPIPE error and exit 13.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
   await execute({ args: argv, loadOptions: { root: bundleDir, pjson: PJSON as never } });
 }

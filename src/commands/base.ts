@@ -1,5 +1,5 @@
 // Every command ends the same way on failure: one plain sentence on stderr and the exit code of
-// shared/spec/cli.md; the stack only with --debug or DEBUG.
+// the README; the stack only with --debug or DEBUG.
 import { Command } from '@oclif/core';
 import { ExitCode, ProxymodeError } from '../core/errors.js';
 import { globalFlags } from './flags.js';

@@ -1,5 +1,6 @@
 // Flags shared by the commands, with kubectl's names and meanings.
 import { Flags } from '@oclif/core';
+import { InputError } from '../core/errors.js';
 
 /** Where cluster state comes from: the cluster (kubectl's flags) or files (-f). */
 export const sourceFlags = {
@@ -37,4 +38,20 @@ export const globalFlags = {
 export function outputFlag(extra: string[] = []) {
   const options = ['human', 'wide', 'json', 'yaml', ...extra];
   return Flags.string({ char: 'o', options, default: 'human', description: `Output format: ${options.join(', ')}.` });
+}
+
+/** kube-proxy's word for one family's proxier: the rules of one family only. */
+export const ipFamilyFlag = Flags.string({
+  parse: async (v) => ({ ipv4: 'IPv4', ipv6: 'IPv6' })[v.toLowerCase()] ?? v,
+  helpGroup: 'KUBE-PROXY',
+  description: 'Only this IP family (IPv4 or IPv6): one proxier\'s rules, e.g. to pipe -o restore into iptables-restore or ip6tables-restore.',
+});
+
+/** The view's families, or the one asked for (one sentence when the node has none of it). */
+export function pickFamilies<F extends { family: string }>(families: F[], wanted: string | undefined, node: string): F[] {
+  if (!wanted) return families;
+  if (wanted !== 'IPv4' && wanted !== 'IPv6') throw new InputError(`--ip-family ${JSON.stringify(wanted)} is not an IP family; use IPv4 or IPv6.`);
+  const kept = families.filter((f) => f.family === wanted);
+  if (kept.length === 0) throw new InputError(`node ${node || '<none>'} has no ${wanted} address, so kube-proxy runs no ${wanted} proxier there; its families are ${families.map((f) => f.family).join(', ')}.`);
+  return kept;
 }

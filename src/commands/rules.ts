@@ -1,34 +1,36 @@
 import { Args, Flags } from '@oclif/core';
-import { InputError } from '../core/errors.js';
-import { engineFor, type LiveReader, type ModeEngine, type TextOutput } from '../core/modes.js';
+import { InputError, ProxymodeError, ExitCode } from '../core/errors.js';
+import { dumpStates, modeFor, modeOfDump, textFormats } from '../core/modes/registry.js';
+import type { Dump, FamilyState, IPFamily, ProxyModeDefinition } from '../core/modes/types.js';
+import { ignoredServiceSentence } from '../core/model/skip.js';
 import { closeNames } from '../core/suggest.js';
 import { buildProxyView } from '../core/proxy-view.js';
-import type { IPFamily } from '../core/iptables/types.js';
-import { hostRulesReader } from '../kube/live-rules.js';
-import { readText } from '../kube/files.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
-import { ApiSource, openSource } from '../kube/source.js';
+import { NO_OBJECTS } from '../kube/no-objects.js';
+import { readDumpFile, readNodeStates } from '../kube/node-rules.js';
+import { openSource } from '../kube/source.js';
 import { makeColor } from '../ui/color.js';
 import { colourDiff, unifiedDiff } from '../ui/diff.js';
-import { formatData, warn, writeOut } from '../ui/print.js';
+import { formatData, OUTPUT_FORMATS, warn, writeOut } from '../ui/print.js';
 import { renderDrift, renderServiceRules } from '../ui/rules-view.js';
-import { renderTable } from '../ui/table.js';
 import { ProxymodeCommand } from './base.js';
-import { outputFlag, proxyConfigFlags, sourceFlags } from './flags.js';
-import { checkMode } from './not-built.js';
+import { ipFamilyFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
+
+const formatHelp = () => [...textFormats()].map(([f, modes]) => `${f} (${modes.join(', ')})`).join(', ');
 
 export default class Rules extends ProxymodeCommand {
   static override summary = 'Show the rules a node should have for a proxy mode, the rules it has, and the difference.';
   static override description =
-    'Renders the rules kube-proxy would write on a node (--node; node-local policies differ per node) from the cluster or -f objects. --actual reads the node\'s live rules (in its kube-proxy pod, or on this host with -f), --rules reads a saved iptables-save dump, and --diff compares them per service (exit 1 on drift).';
+    'Renders the rules kube-proxy would write on a node (--node; node-local policies differ per node) from the cluster or -f objects. --actual reads the node\'s live rules (in its kube-proxy pod, or on this host with -f), --rules reads a saved dump (no cluster needed to show it), and --diff compares them per service (exit 1 on drift).';
   static override args = { service: Args.string({ ignoreStdin: true, description: 'Only this Service: NAME (with -n), NAMESPACE/NAME, or NAMESPACE/NAME:PORT.' }) };
   static override flags = {
     ...sourceFlags,
     ...proxyConfigFlags,
-    output: outputFlag(['restore', 'nft', 'ipvsadm']),
+    output: Flags.string({ char: 'o', default: 'human', description: `Output format: ${OUTPUT_FORMATS.join(', ')}, or the mode's own text: ${formatHelp()}.` }),
+    'ip-family': ipFamilyFlag,
     actual: Flags.boolean({ description: 'Show the node\'s live rules instead of rendering them.' }),
     diff: Flags.boolean({ description: 'Compare rendered and live rules; exit 1 on drift.' }),
-    rules: Flags.string({ description: 'A saved dump to use as the live rules: iptables-save output; for mode ipvs, `ipvsadm -Sn` and `ipset save` output (with iptables-save output) in one file.' }),
+    rules: Flags.string({ description: 'A saved dump to use as the live rules: iptables-save (and ip6tables-save) output; for ipvs, ipvsadm -Sn or -Ln with ipset save or list and iptables-save, in any order in one file.' }),
   };
   static override examples = [
     '<%= config.bin %> rules -f examples/ --mode iptables --node worker-1',
@@ -39,91 +41,110 @@ export default class Rules extends ProxymodeCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Rules);
-    checkMode(flags.mode);
-    const source = openSource(flags);
+    const dump = flags.rules ? readDumpFile(flags.rules) : undefined;
+    // A dump on its own is shown without reading anything else; comparing it needs the objects.
+    const source = dump && !flags.filename?.length && !flags.diff ? NO_OBJECTS : openSource(flags);
     const config = await loadProxyConfig(source, flags.config, overridesFromFlags(flags));
-    const engine = engineFor(config.effectiveMode, '`kubectl proxymode rules`');
-    const textOutputs: readonly string[] = engine.textOutputs;
-    if (['restore', 'nft', 'ipvsadm'].includes(flags.output) && !textOutputs.includes(flags.output)) {
-      const owner = flags.output === 'nft' ? 'nftables' : flags.output === 'ipvsadm' ? 'ipvs' : 'iptables and ipvs';
-      throw new InputError(`-o ${flags.output} is for mode ${owner}; this is mode ${engine.mode}: use ${textOutputs.map((o) => `-o ${o}`).join(' or ')}.`);
-    }
+    const def = pickMode(dump, flags.mode, config.effectiveMode, flags.diff, config.source);
+    checkOutput(flags.output, def);
+
     const [services, endpointSlices, nodes] = await Promise.all([source.services(), source.endpointSlices(), source.nodes()]);
-    const view = buildProxyView({ services, endpointSlices, nodes }, config.config, source.description);
+    const whole = buildProxyView({ services, endpointSlices, nodes }, config.config, source.description);
+    const view = { ...whole, families: dump && !flags.filename?.length ? whole.families : pickFamilies(whole.families, flags['ip-family'], whole.nodeName) };
     if (view.nodeDefaulted && nodes.length > 1) warn(`no --node given: showing node ${view.nodeName}'s view (node-local policies differ per node).`);
     const prefix = args.service ? servicePrefix(args.service, flags.namespace) : flags.namespace;
     const color = makeColor({ noColor: flags['no-color'] });
 
-    // A saved dump holds one family's rules: compare it with the node's primary family only.
-    const families = flags.rules ? view.families.slice(0, 1) : view.families;
-    const expected = engine.render({ ...view, families }, config.config);
-    const live = flags.actual || flags.diff || flags.rules ? await this.liveRulesets(engine, families.map((f) => f.family), source, view.nodeName, flags.rules) : undefined;
-    if (live && engine.annotate) live.rulesets = live.rulesets.map((r, i) => (expected[i] ? engine.annotate!(r, expected[i]) : r));
-    type R = { family: IPFamily };
-    const narrow = (rs: R[]) => (prefix ? rs.map((r) => engine.narrow(r, prefix)) : rs);
-    const header = `Source: ${source.description} · node ${view.nodeName || '<none>'} · mode ${engine.mode} · ${config.source}`;
+    const families = view.families.map((f) => f.family);
+    const expected = def.render(view, config.config);
+    const live = dump
+      ? { description: dump.source, states: dumpStates(def, dump).filter((s) => !flags['ip-family'] || s.family === flags['ip-family']) }
+      : flags.actual || flags.diff
+        ? await readNodeStates(def, source, view.nodeName, families)
+        : undefined;
+    if (live && def.annotate) {
+      live.states = live.states.map((s) => {
+        const e = expected.find((x) => x.family === s.family);
+        return e ? def.annotate!(s, e) : s;
+      });
+    }
+    const narrow = <S extends FamilyState>(ss: S[]) => (prefix ? ss.map((s) => def.narrow(s, prefix)) : ss);
+    const header = `Source: ${source.description} · node ${view.nodeName || '<none>'} · mode ${def.mode} · ${config.source}`;
 
     if (flags.diff) {
       if (!live) throw new InputError('--diff needs live rules: use it with the cluster, --rules FILE, or on this host.');
-      const exp = narrow(expected);
-      const act = narrow(live.rulesets);
-      const drift = exp.flatMap((rs, i) => engine.drift(rs, act[i]).map((d) => ({ family: rs.family, ...d })));
-      const diffText = exp
-        .map((rs, i) => unifiedDiff(engine.canonicalLines(rs), engine.canonicalLines(act[i]), [`expected (${rs.family})`, `${live.description} (${rs.family})`]))
+      const act = narrow(live.states);
+      const pairs = narrow(expected).flatMap((e) => {
+        const a = act.find((x) => x.family === e.family);
+        if (!a) warn(`${live.description} holds no ${e.family} rules: ${e.family} was not compared.`);
+        return a ? [{ e, a }] : [];
+      });
+      for (const a of act) if (!expected.some((e) => e.family === a.family)) warn(`${live.description} holds ${a.family} rules, but node ${view.nodeName || '<none>'} has no ${a.family} address: ${a.family} was not compared.`);
+      const drift = pairs.flatMap(({ e, a }) => def.drift(e, a).map((d) => ({ family: e.family, ...d })));
+      const diffText = pairs
+        .map(({ e, a }) => unifiedDiff(def.canonicalLines(e), def.canonicalLines(a), [`expected (${e.family})`, `${live.description} (${e.family})`]))
         .filter((d) => d.includes('@@'))
         .join('\n');
-      if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output, { source: source.description, node: view.nodeName, mode: engine.mode, live: live.description, inSync: drift.length === 0, drift, diff: diffText }));
+      if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output, { source: source.description, node: view.nodeName, mode: def.mode, live: live.description, inSync: drift.length === 0, drift, diff: diffText }));
       else writeOut([`${header}\nLive: ${live.description}`, '', renderDrift(drift, color), ...(diffText ? ['', colourDiff(diffText, color)] : [])].join('\n'));
       if (drift.length) process.exitCode = 1;
       return;
     }
 
-    // Narrowed to one service, a family the service has no rules in is left out.
-    const shown = narrow(live ? live.rulesets : expected).filter((rs) => !prefix || engine.servicePorts(rs).length > 0);
-    if (prefix && shown.length === 0) {
-      const close = closeNames(prefix, expected.flatMap((rs) => engine.servicePorts(rs).map((s) => s.split(':')[0])));
-      throw new InputError(`no rules for service ${prefix} in ${live ? live.description : source.description}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; check the name and namespace.`);
-    }
-    switch (flags.output) {
-      case 'restore':
-      case 'nft':
-      case 'ipvsadm':
-        writeOut(engine.text(flags.output as TextOutput, shown));
-        break;
-      case 'json':
-      case 'yaml':
-        writeOut(formatData(flags.output, { source: live ? live.description : source.description, node: view.nodeName, mode: engine.mode, rulesets: shown }));
-        break;
-      default: {
-        const parts = [live ? `${header}\nLive: ${live.description}` : header];
-        for (const rs of shown) {
-          if (shown.length > 1) parts.push('', rs.family);
-          if (engine.summarize) parts.push('', renderServiceRules(engine.summarize(rs), { wide: flags.output === 'wide', color }));
-          else if (engine.table) {
-            const t = engine.table([rs], flags.output === 'wide');
-            parts.push('', t.rows.length ? renderTable(t.headers, t.rows) : 'No virtual servers.');
-          }
-        }
-        writeOut(parts.join('\n'));
+    // Narrowed to one service, a family the service has no rules in is left out; so is a family a dump lacks.
+    const shown = narrow(live ? live.states : expected).filter((s) => !prefix || def.summarize(s).length > 0);
+    if (prefix && shown.length === 0 && args.service) {
+      const [namespace, name] = prefix.replace(/:[^/]*$/, '').split('/');
+      const ignored = ignoredServiceSentence(services, namespace!, name!);
+      if (ignored) {
+        writeOut(ignored);
+        return;
       }
     }
-  }
-
-  private async liveRulesets(
-    engine: ModeEngine<any>,
-    families: IPFamily[],
-    source: ReturnType<typeof openSource>,
-    node: string,
-    dump: string | undefined,
-  ): Promise<{ description: string; rulesets: Array<{ family: IPFamily }> }> {
-    if (dump) {
-      const text = readText(dump);
-      return { description: `dump ${dump}`, rulesets: families.map((f) => engine.parseDump(text, f, dump)) };
+    if (prefix && shown.length === 0) {
+      const close = closeNames(prefix, expected.flatMap((s) => def.summarize(s).map((x) => x.servicePort.split(':')[0]!)));
+      throw new InputError(`no rules for service ${prefix} in ${live ? live.description : source.description}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; check the name and namespace.`);
     }
-    const reader: LiveReader = source instanceof ApiSource ? await source.liveRules(node) : await hostRulesReader();
-    const rulesets = await Promise.all(families.map((f) => engine.readLive(reader, f)));
-    return { description: reader.description, rulesets };
+    const format = def.formats[flags.output];
+    if (format) writeOut(format.write(shown));
+    else if (flags.output === 'json' || flags.output === 'yaml') {
+      writeOut(formatData(flags.output, { source: live ? live.description : source.description, node: view.nodeName, mode: def.mode, rulesets: shown }));
+    } else {
+      const parts = [live ? `${header}\nLive: ${live.description}` : header];
+      for (const s of shown) {
+        if (shown.length > 1) parts.push('', s.family);
+        parts.push('', renderServiceRules(def.summarize(s), { wide: flags.output === 'wide', color }));
+      }
+      writeOut(parts.join('\n'));
+    }
   }
+}
+
+/**
+ * The mode to show or compare: --mode, else a dump's own mode, else the configured one. Comparing a dump of
+ * another mode than the configured one would list every rule as drift: that is one finding, said once.
+ */
+function pickMode(dump: Dump | undefined, flagMode: string | undefined, configured: string, diff: boolean, configSource: string): ProxyModeDefinition<FamilyState> {
+  const what = '`kubectl proxymode rules`';
+  if (!dump) return modeFor(configured, what);
+  const dumped = modeOfDump(dump);
+  if (flagMode) {
+    const def = modeFor(flagMode, what);
+    if (def !== dumped) throw new InputError(`--mode ${flagMode} does not match ${dump.source}, which holds ${dumped.mode} mode's rules; leave --mode out or give ${/^[aeiou]/.test(flagMode) ? 'an' : 'a'} ${flagMode} dump.`);
+    return def;
+  }
+  if (diff && dumped.mode !== configured) {
+    throw new ProxymodeError(`${dump.source} holds ${dumped.mode} mode's rules, but kube-proxy is configured for ${configured} (${configSource}): the node does not run its configured mode; pass --mode ${dumped.mode} to compare within ${dumped.mode}.`, ExitCode.PROBLEM);
+  }
+  return dumped;
+}
+
+function checkOutput(output: string, def: ProxyModeDefinition<FamilyState>): void {
+  if ((OUTPUT_FORMATS as readonly string[]).includes(output) || def.formats[output]) return;
+  const own = Object.keys(def.formats).map((o) => `-o ${o}`);
+  const owners = textFormats().get(output);
+  const why = owners ? `-o ${output} is for mode ${owners.join(' and ')}; this is mode ${def.mode}` : `-o ${output} is not an output format`;
+  throw new InputError(`${why}: use ${[...OUTPUT_FORMATS.map((o) => `-o ${o}`), ...own].join(', ')}.`);
 }
 
 /** "web" (with -n), "shop/web", "shop/web:http" → the prefix kube-proxy's comments start with. */
@@ -132,3 +153,4 @@ function servicePrefix(arg: string, namespace: string | undefined): string {
   if (name.includes('/')) return name;
   return `${namespace ?? 'default'}/${name}`;
 }
+

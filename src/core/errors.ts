@@ -1,4 +1,4 @@
-// Errors that end a command. Each carries the exit code of shared/spec/cli.md and a message that is
+// Errors that end a command. Each carries its documented exit code and a message that is
 // one plain sentence saying what failed and what to do; the command layer prints only that sentence.
 
 export const ExitCode = {

@@ -1,20 +1,12 @@
-// Reads a node's live rules. On a cluster node: `iptables-save` in that node's kube-proxy pod (the pod
-// runs in the host's network namespace and its image carries the iptables tools kube-proxy uses).
-import type { IPFamily } from '../core/objects/types.js';
+// A node's shell, for reading its live rules (the one NodeShell of core/modes): on a cluster node, the
+// node's kube-proxy pod over pods/exec (it runs in the host's network namespace and its image carries the
+// tools kube-proxy uses); or this host, run as root on a node or in a debug pod.
 import { ClusterError, InputError } from '../core/errors.js';
+import type { NodeShell } from '../core/modes/types.js';
+import { KUBE_PROXY_SELECTORS } from '../core/report/objects.js';
 import type { KubeClient } from './client.js';
 import { execInPod } from './exec.js';
 import { detectIptablesKind, IptablesCommandBackend, localRunner } from '../core/host/index.js';
-
-export interface LiveRulesReader {
-  /** For headers: "node worker-1 (pod kube-system/kube-proxy-x7k2p)". */
-  readonly description: string;
-  iptablesSave(family: IPFamily): Promise<string>;
-  /** `ipvsadm -Sn`: the IPVS virtual and real servers (ipvs mode). */
-  ipvsadmSave(): Promise<string>;
-  /** `ipset save`: the sets ipvs mode's iptables rules match. */
-  ipsetSave(): Promise<string>;
-}
 
 interface PodItem {
   metadata?: { name?: string; namespace?: string };
@@ -22,8 +14,6 @@ interface PodItem {
   status?: { phase?: string };
 }
 
-/** Labels kube-proxy pods carry: k8s-app=kube-proxy (kubeadm, kind, EKS, AKS), component=kube-proxy (GKE static pods). */
-const KUBE_PROXY_SELECTORS = ['k8s-app=kube-proxy', 'component=kube-proxy'];
 
 export async function findKubeProxyPod(client: KubeClient, node: string): Promise<{ namespace: string; pod: string; container: string }> {
   for (const labelSelector of KUBE_PROXY_SELECTORS) {
@@ -43,32 +33,20 @@ export async function findKubeProxyPod(client: KubeClient, node: string): Promis
   );
 }
 
-export class PodRulesReader implements LiveRulesReader {
+export class PodShell implements NodeShell {
   private constructor(
     private readonly client: KubeClient,
     private readonly target: { namespace: string; pod: string; container: string },
     readonly description: string,
   ) {}
 
-  static async forNode(client: KubeClient, node: string): Promise<PodRulesReader> {
+  static async forNode(client: KubeClient, node: string): Promise<PodShell> {
     const target = await findKubeProxyPod(client, node);
-    return new PodRulesReader(client, target, `node ${node} (pod ${target.namespace}/${target.pod})`);
+    return new PodShell(client, target, `node ${node} (pod ${target.namespace}/${target.pod})`);
   }
 
-  iptablesSave(family: IPFamily): Promise<string> {
-    return this.run([family === 'IPv4' ? 'iptables-save' : 'ip6tables-save']);
-  }
-
-  ipvsadmSave(): Promise<string> {
-    return this.run(['ipvsadm', '-Sn']);
-  }
-
-  ipsetSave(): Promise<string> {
-    return this.run(['ipset', 'save']);
-  }
-
-  private async run(command: string[]): Promise<string> {
-    const r = await execInPod(this.client, this.target, command);
+  async run(command: readonly string[]): Promise<string> {
+    const r = await execInPod(this.client, this.target, [...command]);
     if (r.exitCode !== 0) {
       throw new ClusterError(`${command[0]} in pod ${this.target.namespace}/${this.target.pod} exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0] || 'no message'}; check that the kube-proxy image carries ${command[0]}.`);
     }
@@ -76,20 +54,18 @@ export class PodRulesReader implements LiveRulesReader {
   }
 }
 
-/** This host's rules (run as root on a node, or in a debug pod), through the iptables backend kube-proxy would pick. */
-export async function hostRulesReader(): Promise<LiveRulesReader> {
+/** This host's shell; `iptables-save` and `ip6tables-save` go to the backend kube-proxy would pick (nft or legacy). */
+export async function hostShell(): Promise<NodeShell> {
   const run = localRunner();
   const detection = await detectIptablesKind(run);
   const backend = new IptablesCommandBackend(detection.kind, run);
-  const tool = async (argv: string[]) => {
-    const r = await run(argv);
-    if (r.code !== 0) throw new ClusterError(`${argv.join(' ')} on this host exited ${r.code}: ${r.stderr.trim().split('\n')[0] || 'no message'}.`);
-    return r.stdout;
-  };
   return {
     description: `this host (iptables-${detection.kind}: ${detection.reason})`,
-    iptablesSave: (family) => backend.save(family),
-    ipvsadmSave: () => tool(['ipvsadm', '-Sn']),
-    ipsetSave: () => tool(['ipset', 'save']),
+    async run(argv) {
+      if (argv.length === 1 && (argv[0] === 'iptables-save' || argv[0] === 'ip6tables-save')) return backend.save(argv[0] === 'iptables-save' ? 'IPv4' : 'IPv6');
+      const r = await run(argv);
+      if (r.code !== 0) throw new ClusterError(`${argv.join(' ')} on this host exited ${r.code}: ${r.stderr.trim().split('\n')[0] || 'no message'}.`);
+      return r.stdout;
+    },
   };
 }

@@ -1,10 +1,11 @@
-// Where cluster state comes from (shared/spec/cli.md): the API server, or files given with -f.
+// Where cluster state comes from: the API server, or files given with -f.
 // Commands ask a ClusterSource for what they need and never care which one they have.
 import type { ConfigMap, EndpointSlice, KubeObject, Node, Service } from '../core/objects/types.js';
 import { classifyObjects } from '../core/objects/decode.js';
 import { KubeClient } from './client.js';
 import { readManifests } from './files.js';
-import { PodRulesReader, type LiveRulesReader } from './live-rules.js';
+import type { NodeShell } from '../core/modes/types.js';
+import { PodShell } from './live-rules.js';
 import { loadKubeConfig, type KubeConfigOptions } from './kubeconfig.js';
 import { parseRequestTimeout } from './duration.js';
 
@@ -88,8 +89,8 @@ export class ApiSource implements ClusterSource {
   }
 
   /** The live rules of a cluster node, read in its kube-proxy pod. */
-  liveRules(node: string): Promise<LiveRulesReader> {
-    return PodRulesReader.forNode(this.client, node);
+  liveRules(node: string): Promise<NodeShell> {
+    return PodShell.forNode(this.client, node);
   }
 }
 

@@ -1,41 +1,43 @@
-// Human view of a node's rules: one row per service port with its balancing chain, endpoints and their
-// shares, when the source is masqueraded, and notes (other ways in, affinity, rejects and drops).
+// Human view of a node's rules, the same for every mode: one row per service port with what balances it
+// (a chain, a virtual server, a map), its endpoints and their shares, when the source is masqueraded, and
+// notes (other ways in, local endpoints, affinity, rejects and drops, set memberships).
 import type { ChalkInstance } from 'chalk';
-import type { Drift } from '../core/iptables/drift.js';
-import type { ServicePortSummary } from '../core/iptables/summary.js';
+import type { Drift, ServicePortSummary } from '../core/modes/types.js';
+import { formatPercent } from '../core/net/percent.js';
 import { renderTable } from './table.js';
 
-export function renderServiceRules(summaries: ServicePortSummary[], opts: { wide: boolean; color: ChalkInstance }): string {
+export function renderServiceRules(summaries: readonly ServicePortSummary[], opts: { wide: boolean; color: ChalkInstance }): string {
   if (summaries.length === 0) return 'No service rules.';
   const rows = summaries.map((s) => {
     const [service, port = ''] = splitServicePort(s.servicePort);
-    const clusterIP = s.entries.find((e) => e.kind === 'cluster IP');
-    const main = s.chains.find((c) => c.chain.startsWith('KUBE-SVC-')) ?? s.chains[0];
-    const endpoints = main?.endpoints.map((e) => `${e.endpoint} ${percent(e.probability)}`) ?? [];
+    const main = s.entries.find((e) => e.kind === 'cluster IP') ?? s.entries[0];
+    const balancer = s.balancers.find((b) => b.name === main?.target) ?? s.balancers[0];
+    const endpoints = balancer?.endpoints.map((e) => `${e.endpoint} ${formatPercent(e.probability)}`) ?? [];
     const shown = opts.wide || endpoints.length <= 3 ? endpoints : [...endpoints.slice(0, 3), `+${endpoints.length - 3} more`];
     const notes: string[] = [];
     for (const e of s.entries) {
-      if (e === clusterIP) continue;
+      if (e === main) continue;
       notes.push(`${e.kind} ${e.address === '*' ? '' : e.address}${e.port !== null ? `${e.address === '*' ? '' : ':'}${e.port}` : ''}`.replace('  ', ' '));
     }
-    const local = s.chains.find((c) => c.chain.startsWith('KUBE-SVL-') && c !== main);
+    const local = s.balancers.find((b) => b.local && b !== balancer);
     if (local) notes.push(`local endpoints ${local.endpoints.map((e) => e.endpoint).join(', ') || 'none'}`);
-    const affinity = s.chains.find((c) => c.affinitySeconds !== null);
+    const affinity = s.balancers.find((b) => b.affinitySeconds !== null);
     if (affinity) notes.push(`ClientIP affinity ${affinity.affinitySeconds}s`);
     for (const v of s.verdicts) notes.push(opts.color.yellow(v));
+    if (opts.wide && s.setMembers?.length) notes.push(`in ${s.setMembers.join(', ')}`);
     return [
       service,
-      clusterIP ? `${port} ${clusterIP.port ?? ''}/${clusterIP.protocol}`.trim() : port,
-      main?.chain ?? '-',
+      main ? `${port} ${main.port ?? ''}/${main.protocol}`.trim() : port,
+      balancer ? `${balancer.name}${balancer.scheduler !== 'random' ? ` (${balancer.scheduler})` : ''}` : '-',
       shown.join(', ') || opts.color.yellow('none'),
-      clusterIP ? masqueradeText(clusterIP.masquerade) : '-',
+      main && balancer ? masqueradeText(main.masquerade) : '-',
       notes.join('; ') || '-',
     ];
   });
-  return renderTable(['SERVICE', 'PORT', 'CHAIN', 'ENDPOINTS', 'MASQUERADE', 'NOTES'], rows);
+  return renderTable(['SERVICE', 'PORT', 'BALANCER', 'ENDPOINTS', 'MASQUERADE', 'NOTES'], rows);
 }
 
-export function renderDrift(drift: Drift[], color: ChalkInstance): string {
+export function renderDrift(drift: readonly Drift[], color: ChalkInstance): string {
   if (drift.length === 0) return color.green('In sync: the node has exactly the rules kube-proxy would write.');
   return renderTable(
     ['SERVICE', 'DRIFT', 'DETAIL'],
@@ -48,15 +50,11 @@ function splitServicePort(sp: string): [string, string] {
   return i > sp.indexOf('/') ? [sp.slice(0, i), sp.slice(i + 1)] : [sp, ''];
 }
 
-function percent(p: number): string {
-  const v = p * 100;
-  return `${Number.isInteger(Math.round(v * 10) / 10) ? v.toFixed(0) : v.toFixed(1)}%`;
-}
-
-/** "yes", "no", or the conditions in words kube-proxy users know. */
+/** "yes", "no", "not known", or the conditions in words kube-proxy users know. */
 export function masqueradeText(conditions: string[]): string {
+  if (conditions.length === 0) return 'not known';
   if (conditions.includes('always')) return 'yes';
-  if (conditions.length === 0 || conditions.includes('never')) return 'no';
+  if (conditions.includes('never')) return 'no';
   return conditions
     .map((c) => {
       const notFrom = /^! -s (\S+)$/.exec(c);

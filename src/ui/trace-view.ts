@@ -1,6 +1,7 @@
 // Human view of a trace: a header (packet, target, node, mode, rules), the hops as an indented path,
 // the endpoints with their shares, masquerade with its reason, affinity, what was not evaluated, and
 // the verdict in one line.
+import { formatPercent } from '../core/net/percent.js';
 import type { ChalkInstance } from 'chalk';
 import type { Hop, TraceResult } from '../core/trace/types.js';
 import { renderTable } from './table.js';
@@ -30,17 +31,17 @@ export function renderTrace(r: TraceResult, h: TraceHeader, opts: { wide: boolea
         r.endpoints.map((e) => [
           opts.podNames?.get(e.ip) ?? '-',
           e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`,
-          percent(e.probability),
+          formatPercent(e.probability),
           ...(opts.wide ? [e.via ?? '-', e.masquerade ? 'yes' : 'no'] : []),
         ]),
       ),
       '',
     );
   }
-  lines.push(`Masquerade: ${r.masquerade ? 'yes' : 'no'} (${r.masqueradeReason})`);
+  lines.push(`Masquerade: ${r.masquerade === null ? 'not known' : r.masquerade ? 'yes' : 'no'} (${r.masqueradeReason})`);
   if (r.affinity) lines.push(`Affinity: sticky: a client's later connections go to the endpoint its first one reached, for ${r.affinity.seconds}s (list ${r.affinity.name})`);
   for (const q of r.qualifications) lines.push(color.yellow(`Not exact: ${q}`));
-  const others = Object.entries(r.otherVerdicts ?? {}).map(([v, s]) => `${percent(s ?? 0)} ${v}`);
+  const others = Object.entries(r.otherVerdicts ?? {}).map(([v, s]) => `${formatPercent(s ?? 0)} ${v}`);
   lines.push(verdictLine(r, color) + (others.length ? ` (${others.join(', ')})` : '') + (r.qualifications.length ? color.yellow(' (qualified: see "Not exact")') : ''));
   return lines.join('\n');
 }
@@ -64,7 +65,7 @@ function verdictLine(r: TraceResult, color: ChalkInstance): string {
 function hopLine(hop: Hop, wide: boolean, color: ChalkInstance): string {
   const indent = '  '.repeat(1 + (hop.depth ?? 0));
   const where = hop.table === 'routing' ? color.dim('routing') : `${hop.table} ${hop.chain}`;
-  const share = hop.share !== undefined && !/%( of new connections)?\)$/.test(hop.action) ? color.dim(` [${percent(hop.share)}]`) : '';
+  const share = hop.share !== undefined && !/%( of new connections)?\)$/.test(hop.action) ? color.dim(` [${formatPercent(hop.share)}]`) : '';
   const action = hop.unevaluated ? color.yellow(hop.action) : /^(DROP|REJECT)/.test(hop.action) ? color.red(hop.action) : color.cyan(hop.action);
   return `${indent}${where}: ${shortRule(hop.rule, wide)} → ${action}${share}`;
 }
@@ -82,7 +83,3 @@ export function shortRule(rule: string, wide: boolean): string {
   return [body, comment ? `"${comment}"` : ''].filter(Boolean).join(' ') || '(every packet)';
 }
 
-export function percent(p: number): string {
-  const v = p * 100;
-  return `${Number.isInteger(Math.round(v * 10) / 10) ? v.toFixed(0) : v.toFixed(1)}%`;
-}

@@ -114,10 +114,10 @@ describe('trace --rules: an ipvs dump (ipvsadm -Sn + ipset save + iptables rules
     assert.match(r.stdout, /^Verdict: rejected/m);
     const m = proxymode(['trace', '10.110.4.133:80', '--rules', dump, '--mode', 'iptables']);
     assert.equal(m.code, 2);
-    assert.match(m.stderr, /--mode iptables does not match .*an ipvsadm -Sn dump; leave --mode out\./);
+    assert.match(m.stderr, /--mode iptables does not match .*, which holds ipvs mode's rules; leave --mode out\./);
     const n = proxymode(['trace', 'shop/web', '--rules', dump]);
     assert.equal(n.code, 2);
-    assert.match(n.stderr, /is an ipvsadm dump, which names no Services; trace the virtual server's address as IP:PORT/);
+    assert.match(n.stderr, /names no Services \(ipvs mode's dumps carry no Service names\); trace the address as IP:PORT/);
   });
 
   it('lc from a live `ipvsadm -Ln` listing: the counts decide', () => {

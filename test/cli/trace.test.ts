@@ -121,7 +121,7 @@ describe('trace on examples/', () => {
     assert.match(r.stdout, /· mode ipvs ·/);
     const n = proxymode(['trace', 'shop/web', '-f', 'examples/', '--mode', 'nftables']);
     assert.equal(n.code, 2);
-    assert.match(n.stderr, /tracing mode nftables is not implemented yet/);
+    assert.match(n.stderr, /tracing for mode nftables is not implemented yet/);
   });
 });
 
@@ -138,7 +138,7 @@ describe('trace --rules DUMP (no cluster)', () => {
     assert.match(byName.data.from, /^10\.244\.255\.254 \(a pod on .*cluster CIDR 10\.244\.0\.0\/16\)$/);
   });
 
-  it('ipvsadm dumps are traced; nft dumps are named as not supported yet (exit 2); other files are refused', () => {
+  it('ipvsadm dumps are traced; dumps of kinds no mode reads are refused (exit 2)', () => {
     const ipvs = join(tmp, 'ipvs.txt');
     writeFileSync(ipvs, '-A -t 10.96.0.1:443 -s rr\n-a -t 10.96.0.1:443 -r 192.168.0.2:6443 -m -w 1\n');
     const nft = join(tmp, 'nft.txt');
@@ -150,10 +150,10 @@ describe('trace --rules DUMP (no cluster)', () => {
     assert.match(a.stdout, /ipvs 10\.96\.0\.1:443\/TCP: scheduler rr → to 192\.168\.0\.2:6443 \(100%\)/);
     const b = proxymode(['trace', '10.96.0.1:443', '--rules', nft]);
     assert.equal(b.code, 2);
-    assert.match(b.stderr, /`nft list ruleset` dump \(mode nftables\).* is not implemented yet/);
+    assert.match(b.stderr, /holds no rules dump this tool reads/);
     const c = proxymode(['trace', '10.96.0.1:443', '--rules', junk]);
     assert.equal(c.code, 2);
-    assert.match(c.stderr, /is not an iptables-save, nft list ruleset or ipvsadm -Sn dump/);
+    assert.match(c.stderr, /holds no rules dump this tool reads; save the node's rules with one of: ipvsadm -Sn, ipvsadm -Ln, ipset save, ipset list, iptables-save/);
   });
 });
 

@@ -64,7 +64,7 @@ describe('live rules through the kube-proxy pod', () => {
     requests.length = 0;
     const reader = await source().liveRules('k8s-node-01');
     assert.equal(reader.description, 'node k8s-node-01 (pod kube-system/kube-proxy-9mz2k)');
-    assert.equal(await reader.iptablesSave('IPv4'), DUMP);
+    assert.equal(await reader.run(['iptables-save']), DUMP);
     const exec = requests.find((r) => r.includes('/exec?'));
     assert.ok(exec, requests.join('\n'));
     const q = new URL(exec!, 'http://x');
@@ -76,7 +76,7 @@ describe('live rules through the kube-proxy pod', () => {
   it('runs ip6tables-save for IPv6', async () => {
     answer = { kind: 'ok' };
     requests.length = 0;
-    await (await source().liveRules('k8s-node-01')).iptablesSave('IPv6');
+    await (await source().liveRules('k8s-node-01')).run(['ip6tables-save']);
     assert.ok(requests.some((r) => r.includes('command=ip6tables-save')));
   });
 
@@ -91,7 +91,7 @@ describe('live rules through the kube-proxy pod', () => {
   it('RBAC refusal of pods/exec names the verb and resource (exit 3)', async () => {
     answer = { kind: 'forbidden' };
     const reader = await source().liveRules('k8s-node-01');
-    await assert.rejects(reader.iptablesSave('IPv4'), (err: Error & { exitCode?: number }) => {
+    await assert.rejects(reader.run(['iptables-save']), (err: Error & { exitCode?: number }) => {
       assert.equal(err.exitCode, 3);
       assert.equal(err.message, 'forbidden: you may not exec into pod kube-system/kube-proxy-9mz2k (RBAC); ask a cluster admin to grant "create" on "pods/exec" in namespace "kube-system".');
       return true;
@@ -101,6 +101,6 @@ describe('live rules through the kube-proxy pod', () => {
   it('a failing iptables-save reports its exit code and first stderr line', async () => {
     answer = { kind: 'exit', code: 127, stderr: 'exec: "iptables-save": executable file not found in $PATH\n' };
     const reader = await source().liveRules('k8s-node-01');
-    await assert.rejects(reader.iptablesSave('IPv4'), /^ClusterError: iptables-save in pod kube-system\/kube-proxy-9mz2k exited 127: exec: "iptables-save": executable file not found in \$PATH; check/);
+    await assert.rejects(reader.run(['iptables-save']), /^ClusterError: iptables-save in pod kube-system\/kube-proxy-9mz2k exited 127: exec: "iptables-save": executable file not found in \$PATH; check/);
   });
 });

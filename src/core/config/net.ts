@@ -3,10 +3,10 @@
 //   net.SplitHostPort, strconv.Atoi, k8s.io/apimachinery/pkg/util/net ParsePortRange.
 import { normalizeIP, parseCIDRSloppy } from '../net/ip.js';
 
-export type IPFamily = 4 | 6;
+export type IPVersion = 4 | 6;
 
 /** The family of an IP address as ParseIPSloppy reads it, or undefined when it is not one. */
-export function ipFamily(text: string): IPFamily | undefined {
+export function ipFamily(text: string): IPVersion | undefined {
   return familyNumber(normalizeIP(text)?.family);
 }
 
@@ -15,11 +15,11 @@ export function isIP(text: string): boolean {
 }
 
 /** The family of a CIDR ("10.0.0.0/8", "fd00::/64") as ParseCIDRSloppy reads it, or undefined. */
-export function cidrFamily(text: string): IPFamily | undefined {
+export function cidrFamily(text: string): IPVersion | undefined {
   return familyNumber(parseCIDRSloppy(text)?.family);
 }
 
-function familyNumber(family: 'IPv4' | 'IPv6' | undefined): IPFamily | undefined {
+function familyNumber(family: 'IPv4' | 'IPv6' | undefined): IPVersion | undefined {
   return family === undefined ? undefined : family === 'IPv4' ? 4 : 6;
 }
 

@@ -3,15 +3,11 @@
 // plus kube-proxy chains left behind. Both sides are read through the same summary, so spelling
 // differences between our rendering and iptables-save do not count as drift.
 import { kernelProbability } from './canonical.js';
-import { summarizeRuleset, type ServicePortSummary } from './summary.js';
+import type { Drift, ServicePortSummary } from '../modes/types.js';
+import { summarizeRuleset } from './summary.js';
 import type { Ruleset } from './types.js';
 
-export interface Drift {
-  /** "ns/name:port", or "" for chain-level drift. */
-  servicePort: string;
-  kind: 'missing service' | 'extra service' | 'missing entry' | 'extra entry' | 'missing endpoint' | 'extra endpoint' | 'probability' | 'masquerade' | 'verdict' | 'stale chain' | 'missing chain';
-  detail: string;
-}
+export type { Drift } from '../modes/types.js';
 
 export function rulesetDrift(expected: Ruleset, actual: Ruleset): Drift[] {
   const drift: Drift[] = [];
@@ -29,8 +25,8 @@ export function rulesetDrift(expected: Ruleset, actual: Ruleset): Drift[] {
   // (KUBE-KUBELET-CANARY, KUBE-PROXY-CANARY, KUBE-IPTABLES-HINT, KUBE-MARK-DROP on older nodes).
   const expChains = kubeChains(expected);
   const actChains = kubeChains(actual);
-  for (const c of actChains) if (!expChains.has(c) && SERVICE_CHAIN.test(c)) drift.push({ servicePort: '', kind: 'stale chain', detail: c });
-  for (const c of expChains) if (!actChains.has(c)) drift.push({ servicePort: '', kind: 'missing chain', detail: c });
+  for (const c of actChains) if (!expChains.has(c) && SERVICE_CHAIN.test(c)) drift.push({ servicePort: '', kind: 'stale object', object: `chain ${c}`, detail: `the node still has chain ${c}` });
+  for (const c of expChains) if (!actChains.has(c)) drift.push({ servicePort: '', kind: 'missing object', object: `chain ${c}`, detail: `no chain ${c} on the node` });
   return drift;
 }
 
@@ -45,21 +41,22 @@ function servicePortDrift(e: ServicePortSummary, a: ServicePortSummary): Drift[]
       out.push({ servicePort: sp, kind: 'masquerade', detail: `${entryKey(ee)}: expected ${ee.masquerade.join(' or ')}, found ${ae.masquerade.join(' or ')}` });
     }
   }
-  for (const ec of e.chains) {
-    const ac = a.chains.find((c) => c.chain === ec.chain);
+  for (const ec of e.balancers) {
+    const ac = a.balancers.find((c) => c.name === ec.name);
     if (!ac) continue; // reported as a missing chain
     const share = (c: typeof ec) => new Map(c.endpoints.map((x) => [x.endpoint, x.probability]));
     const es = share(ec);
     const as = share(ac);
-    diffSets([...es.keys()], [...as.keys()], (k) => out.push({ servicePort: sp, kind: 'missing endpoint', detail: `${k} in ${ec.chain}` }), (k) => out.push({ servicePort: sp, kind: 'extra endpoint', detail: `${k} in ${ec.chain}` }));
+    diffSets([...es.keys()], [...as.keys()], (k) => out.push({ servicePort: sp, kind: 'missing endpoint', detail: `${k} in ${ec.name}` }), (k) => out.push({ servicePort: sp, kind: 'extra endpoint', detail: `${k} in ${ec.name}` }));
+    if (ec.affinitySeconds !== ac.affinitySeconds) out.push({ servicePort: sp, kind: 'affinity', detail: `${ec.name}: ClientIP affinity ${ac.affinitySeconds ?? 'none'}, expected ${ec.affinitySeconds ?? 'none'}` });
     if (Math.abs(ec.fallThrough - ac.fallThrough) > 1e-6) {
-      out.push({ servicePort: sp, kind: 'probability', detail: `${ec.chain}: ${(ac.fallThrough * 100).toFixed(1)}% of new connections match no endpoint rule` });
+      out.push({ servicePort: sp, kind: 'probability', detail: `${ec.name}: ${(ac.fallThrough * 100).toFixed(1)}% of new connections match no endpoint rule` });
     }
     for (const [ep, p] of es) {
       const q = as.get(ep);
       // Compare as the kernel stores them; each statistic rule's probability is rounded to 1/2^31.
       if (q !== undefined && Math.abs(p - q) > 1e-6) {
-        out.push({ servicePort: sp, kind: 'probability', detail: `${ep} in ${ec.chain}: expected ${kernelProbability(p)}, found ${kernelProbability(q)}` });
+        out.push({ servicePort: sp, kind: 'probability', detail: `${ep} in ${ec.name}: expected ${kernelProbability(p)}, found ${kernelProbability(q)}` });
       }
     }
   }

@@ -5,7 +5,6 @@
 export type { Chain, IPFamily, Rule, Ruleset, Table, TableName } from './types.js';
 export {
   canaryChains,
-  cidrContains,
   computeProbability,
   countEndpoints,
   formatFixedGo,
@@ -13,13 +12,16 @@ export {
   isLargeCluster,
   jumpRules,
   localDetectorFor,
+  localDetectorWords,
+  TableWriter,
+  writeForwardAccepts,
+  writeMasqueradeChains,
   nodePortAddressesFor,
-  nodePortIPs,
   renderIptables,
   resolveSettings,
   type IptablesNode,
   type JumpRule,
-  type LocalDetector,
+  type LocalDetectorWords,
   type NodePortAddresses,
   type ProxierSettings,
   type RenderInput,
@@ -34,17 +36,4 @@ export {
   sortRestoreLikeUpstream,
 } from './serialize.js';
 export { partialRestore, type PartialRestoreOptions } from './partial.js';
-export {
-  FILTER_TOP_CHAINS,
-  KUBE_CHAINS,
-  LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
-  NAT_TOP_CHAINS,
-  NFACCT_COUNTERS,
-  SERVICE_CHAIN_PREFIX,
-  chainNames,
-  endpointChainName,
-  isServiceChainName,
-  portProtoHash,
-  serviceChainHash,
-  type KubeChain,
-} from './names.js';
+export { FILTER_TOP_CHAINS, KUBE_CHAINS, LARGE_CLUSTER_ENDPOINTS_THRESHOLD, NAT_TOP_CHAINS, NFACCT_COUNTERS, SERVICE_CHAIN_PREFIX, chainNames, endpointChainName, isServiceChainName, portProtoHash, serviceChainHash, type KubeChain } from './names.js';

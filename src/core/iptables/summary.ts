@@ -2,38 +2,11 @@
 // how traffic enters (cluster IP, node port, external/load-balancer IPs), which chain balances it, each
 // endpoint's share, when the source is masqueraded, and what is rejected or dropped. The `rules` view and
 // `rules --diff` use it; it reads only kube-proxy's comments, chains and words, never the model.
+import type { BalancerSummary, EndpointShare, EntrySummary, ServicePortSummary } from '../modes/types.js';
 import type { Chain, Rule, Ruleset } from './types.js';
 import { viewRule, type ModuleMatch, type RuleView } from './words.js';
 
-export interface EntrySummary {
-  /** "cluster IP", "external IP", "loadbalancer IP", "nodePort", "health check node port". */
-  kind: string;
-  protocol: string;
-  /** Destination address (without /32 or /128) or "*" for node ports on every local address. */
-  address: string;
-  port: number | null;
-  /** First chain the entry jumps to (KUBE-SVC-, KUBE-SVL-, KUBE-EXT-, KUBE-FW-), or the verdict. */
-  target: string;
-  /** When the source is rewritten on this path: "always", "never", or the condition's words ("! -s 10.244.0.0/16"). */
-  masquerade: string[];
-}
-
-export interface EndpointShare {
-  endpoint: string;
-  chain: string;
-  /** Share of new connections that reach this endpoint through `chain` (1 for the last one standing). */
-  probability: number;
-}
-
-export interface ServicePortSummary {
-  /** "ns/name:port" as kube-proxy's comments name it. */
-  servicePort: string;
-  entries: EntrySummary[];
-  /** Balancing chains (KUBE-SVC-, KUBE-SVL-) with their endpoints. */
-  chains: Array<{ chain: string; endpoints: EndpointShare[]; affinitySeconds: number | null; /** Share of new connections no endpoint rule takes (0 in a healthy chain). */ fallThrough: number }>;
-  /** Rejects and drops kube-proxy installs for this service port ("has no endpoints", source ranges …). */
-  verdicts: string[];
-}
+export type { BalancerSummary, EndpointShare, EntrySummary, ServicePortSummary } from '../modes/types.js';
 
 const ENTRY_KINDS = ['cluster IP', 'external IP', 'loadbalancer IP'];
 
@@ -43,20 +16,29 @@ export function summarizeRuleset(rs: Ruleset): ServicePortSummary[] {
   const byPort = new Map<string, ServicePortSummary>();
   const get = (sp: string) => {
     let s = byPort.get(sp);
-    if (!s) byPort.set(sp, (s = { servicePort: sp, entries: [], chains: [], verdicts: [] }));
+    if (!s) byPort.set(sp, (s = { servicePort: sp, entries: [], balancers: [], verdicts: [] }));
     return s;
   };
 
+  // Layouts before the KUBE-EXT chains (about 1.23) mark for masquerade right in KUBE-SERVICES and
+  // KUBE-NODEPORTS, in a rule before the entry's own jump: a condition of that entry, not an entry.
+  const earlyMasq = new Map<string, string>();
+  const entryRule = (kind: string, sp: string, v: RuleView) => {
+    const e = entryOf(kind, v);
+    const key = `${sp} ${kind} ${e.address}:${e.port}/${e.protocol}`;
+    if (v.target!.name === 'KUBE-MARK-MASQ') earlyMasq.set(key, condition(v) || 'always');
+    else if (!get(sp).entries.some((x) => `${sp} ${x.kind} ${x.address}:${x.port}/${x.protocol}` === key)) get(sp).entries.push(e);
+  };
   for (const rule of nat.get('KUBE-SERVICES')?.rules ?? []) {
     const v = viewRule(rule);
     const m = v.comment ? /^(\S+) (cluster IP|external IP|loadbalancer IP)$/.exec(v.comment) : null;
     if (!m || !v.target) continue;
-    get(m[1]).entries.push(entryOf(m[2], v));
+    entryRule(m[2], m[1], v);
   }
   for (const rule of nat.get('KUBE-NODEPORTS')?.rules ?? []) {
     const v = viewRule(rule);
     if (!v.comment || !v.target) continue;
-    get(v.comment.split(' ')[0]).entries.push(entryOf('nodePort', v));
+    entryRule('nodePort', v.comment.split(' ')[0], v);
   }
   for (const s of byPort.values()) {
     const balanced = new Set<string>();
@@ -69,7 +51,7 @@ export function summarizeRuleset(rs: Ruleset): ServicePortSummary[] {
         const rules = nat.get(chain)!.rules.map(viewRule);
         if (/^KUBE-(SVC|SVL)-/.test(chain) && !balanced.has(chain)) {
           balanced.add(chain);
-          s.chains.push(balance(chain, rules, nat));
+          s.balancers.push(balance(chain, rules, nat));
         }
         for (const v of rules) {
           const next = v.target?.name;
@@ -78,6 +60,8 @@ export function summarizeRuleset(rs: Ruleset): ServicePortSummary[] {
         }
       };
       visit(e.target);
+      const early = earlyMasq.get(`${s.servicePort} ${e.kind} ${e.address}:${e.port}/${e.protocol}`);
+      if (early) masq.add(early);
       e.masquerade = masq.has('always') ? ['always'] : masq.size ? [...masq] : ['never'];
     }
   }
@@ -91,6 +75,10 @@ export function summarizeRuleset(rs: Ruleset): ServicePortSummary[] {
       if (v.target.name === 'ACCEPT' && /health check node port/.test(v.comment)) {
         entry.entries.push({ ...entryOf('health check node port', v), target: 'ACCEPT' });
       } else {
+        // A cluster IP without endpoints has only its REJECT here: it is still a way in (trace finds it by it).
+        if (chain === 'KUBE-SERVICES' && rest.join(' ') === 'has no endpoints' && !entry.entries.some((e) => e.kind === 'cluster IP')) {
+          entry.entries.push({ ...entryOf('cluster IP', v), target: v.target.name, masquerade: ['never'] });
+        }
         entry.verdicts.push(`${v.target.name}${portOf(v) !== null ? ` ${portOf(v)}/${protocolOf(v)}` : ''}: ${rest.join(' ')}`);
       }
     }
@@ -125,7 +113,7 @@ function portOf(v: RuleView): number | null {
 }
 
 /** Endpoints of a balancing chain with each one's share: each statistic rule takes its probability of what is left. */
-function balance(chain: string, rules: RuleView[], nat: Map<string, Chain>): ServicePortSummary['chains'][number] {
+function balance(chain: string, rules: RuleView[], nat: Map<string, Chain>): BalancerSummary {
   const endpoints: EndpointShare[] = [];
   let remaining = 1;
   let affinitySeconds: number | null = null;
@@ -136,10 +124,10 @@ function balance(chain: string, rules: RuleView[], nat: Map<string, Chain>): Ser
     if (!target?.startsWith('KUBE-SEP-') || recent) continue;
     const stat = v.matches.find((m): m is ModuleMatch => m.kind === 'module' && m.module === 'statistic');
     const p = stat?.statistic?.probability ?? 1;
-    endpoints.push({ endpoint: dnatOf(nat.get(target)?.rules ?? []), chain: target, probability: remaining * p });
+    endpoints.push({ endpoint: dnatOf(nat.get(target)?.rules ?? []), via: target, probability: remaining * p });
     remaining *= 1 - p;
   }
-  return { chain, endpoints, affinitySeconds, fallThrough: endpoints.length ? remaining : 0 };
+  return { name: chain, scheduler: 'random', endpoints, affinitySeconds, fallThrough: endpoints.length ? remaining : 0, ...(chain.startsWith('KUBE-SVL-') ? { local: true } : {}) };
 }
 
 function dnatOf(rules: Rule[]): string {
@@ -160,4 +148,18 @@ function condition(v: RuleView): string {
     words.push(...m.words);
   }
   return words.join(' ');
+}
+
+/** The pod CIDR kube-proxy's local-traffic rules name (`! -s CIDR … -j KUBE-MARK-MASQ`), if any. */
+export function localTrafficCIDR(rs: Ruleset): string | undefined {
+  const nat = rs.tables.find((t) => t.name === 'nat');
+  for (const c of nat?.chains ?? []) {
+    if (!c.name.startsWith('KUBE-SVC-') && c.name !== 'KUBE-SERVICES') continue;
+    for (const r of c.rules) {
+      const w = r.words;
+      const i = w.indexOf('-s');
+      if (i > 0 && w[i - 1] === '!' && w.includes('KUBE-MARK-MASQ')) return w[i + 1];
+    }
+  }
+  return undefined;
 }

@@ -2,7 +2,9 @@
 // Render produces it, serialize turns it into restore text, parse reads iptables-save text back into it;
 // trace, diff and apply all work on this form.
 
-export type IPFamily = 'IPv4' | 'IPv6';
+import type { IPFamily } from '../objects/types.js';
+
+export type { IPFamily };
 
 /** Tables kube-proxy writes (filter, nat); real dumps also carry mangle, raw, security. */
 export type TableName = 'filter' | 'nat' | 'mangle' | 'raw' | 'security';

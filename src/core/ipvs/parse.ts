@@ -218,3 +218,28 @@ export function splitDump(text: string): { ipvsadm: string; ipset: string; iptab
 export function parseIpvsDump(text: string, family: IPFamily, source: string): IpvsState {
   return stateFromText(splitDump(text), family, source);
 }
+
+/**
+ * `ipset list` (what most people run) -> the `ipset save` text of the same sets: `Name:`, `Type:` and `Header:`
+ * give the create line, the lines after `Members:` the add lines.
+ */
+export function ipsetListToSave(text: string): string {
+  const out: string[] = [];
+  let name = '';
+  let type = '';
+  let inMembers = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const field = /^(Name|Type|Header|Members):\s*(.*)$/.exec(line);
+    if (field && (field[1] !== 'Members' || name)) {
+      if (field[1] === 'Name') [name, type, inMembers] = [field[2]!, '', false];
+      else if (field[1] === 'Type') type = field[2]!;
+      else if (field[1] === 'Header') out.push(`create ${name} ${type} ${field[2]}`.trim());
+      else inMembers = true;
+      continue;
+    }
+    if (!line) inMembers = false;
+    else if (inMembers) out.push(`add ${name} ${line.split(/\s+/)[0]}`);
+  }
+  return out.length ? `${out.join('\n')}\n` : '';
+}

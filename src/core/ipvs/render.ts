@@ -26,27 +26,16 @@
 
 import type { KubeProxyConfiguration } from '../config/index.js';
 import { effectiveIPVSScheduler, parseDuration } from '../config/index.js';
-import { TableWriter } from '../iptables/render/builder.js';
-import type { JumpRule } from '../iptables/render/jumps.js';
-import { cidrContains, formatMasqueradeMark, isLoopback, localDetectorFor, nodePortAddressesFor, nodePortIPs } from '../iptables/render/settings.js';
-import type { Ruleset, TableName } from '../iptables/types.js';
+import { TableWriter, localDetectorWords, writeForwardAccepts, writeMasqueradeChains, type JumpRule, type Ruleset, type TableName } from '../iptables/index.js';
+import { cidrContains, isLoopback } from '../net/ip.js';
+import { formatMasqueradeMark, localDetectorFor, nodeIPOfFamily, nodePortAddressesFor, nodePortIPs, type ProxyNode } from '../proxy/index.js';
 import { type Endpoint, type ProxyState, type ServicePort, categorizeEndpoints } from '../model/index.js';
 import { formatIP, isIPv4Bytes, parseIPSloppy } from '../net/ip.js';
 import { CHAIN, IPSET_INFO, IPSET_WITH_IPTABLES_CHAIN, IPTABLES_CHAINS, IPTABLES_JUMP_CHAINS, SET, type SetKey, ipsetName } from './names.js';
 import type { IPSet, IpvsState, RealServer, VirtualServer, VirtualServerKind } from './types.js';
 
-export interface IpvsNode {
-  name: string;
-  /** Node IPs of this family, primary first. */
-  ips: string[];
-  podCIDRs: string[];
-  labels?: Record<string, string>;
-  /**
-   * Every address on the host except kube-ipvs0 (GetAllLocalAddressesExcept); loopback and other-family
-   * addresses are ignored as upstream does. Default: `ips`.
-   */
-  localAddresses?: string[];
-}
+/** The node the proxier runs on; its localAddresses are every address but kube-ipvs0's (GetAllLocalAddressesExcept). */
+export type IpvsNode = ProxyNode;
 
 export interface IpvsRenderInput {
   state: ProxyState;
@@ -70,7 +59,7 @@ export function renderIpvs(input: IpvsRenderInput): IpvsState {
   const schedFlags = scheduler === 'mh' ? ['mh-port'] : [];
   const nodeName = node.name !== '' ? node.name : state.nodeName;
   const nodeLabels = node.labels ?? state.nodeLabels;
-  const nodeIP = firstOfFamily(node.ips, ipv6);
+  const nodeIP = nodeIPOfFamily(node.ips, family);
 
   const sets = new Map<SetKey, SetData>();
   for (const info of IPSET_INFO) sets.set(info.key, { key: info.key, name: ipsetName(SET[info.key], ipv6), type: info.type, comment: info.comment, entries: new Set() });
@@ -94,6 +83,9 @@ export function renderIpvs(input: IpvsRenderInput): IpvsState {
   }
 
   const virtualServers: VirtualServer[] = [];
+  // Services sharing an address:port/protocol share one kernel virtual server; kube-proxy syncs each in
+  // turn and the last one's real servers stay (in Go's map order; here, the view's order).
+  const vsIndex = new Map<string, number>();
   const bound = new Set<string>();
   const lbNoNodeAccess: Array<{ ip: string; proto: string; port: number }> = [];
   const previous = indexPrevious(input.previous);
@@ -121,7 +113,10 @@ export function renderIpvs(input: IpvsRenderInput): IpvsState {
         servicePort: key,
         kind,
       };
-      virtualServers.push(v);
+      const k = vsKey(v.protocol, address, port);
+      const at = vsIndex.get(k);
+      if (at === undefined) vsIndex.set(k, virtualServers.push(v) - 1);
+      else virtualServers[at] = v;
     };
 
     add('clusterIP', `${sp.clusterIP},${proto}:${sp.port}`);
@@ -182,7 +177,7 @@ export function renderIpvs(input: IpvsRenderInput): IpvsState {
     sets,
     mark,
     masqueradeAll: config.iptables.masqueradeAll,
-    ifNotLocal: localDetectorFor(config, family, node.podCIDRs)?.ifNotLocal ?? null,
+    ifNotLocal: localDetectorWords(localDetectorFor(config, family, node.podCIDRs))?.ifNotLocal ?? null,
     randomFully: input.randomFully ?? true,
     lbNoNodeAccess,
   });
@@ -287,25 +282,13 @@ function writeIptablesRules(x: IptablesInput): Ruleset {
   for (const k of ['clusterIP', 'loadBalancer'] as const) {
     if (!empty(k)) nat.append(CHAIN.services, [...match(k, 'dst,dst'), '-j', 'ACCEPT']);
   }
-  filter.append(CHAIN.forward, ['-m', 'comment', '--comment', 'kubernetes forwarding rules', '-m', 'mark', '--mark', `${x.mark}/${x.mark}`, '-j', 'ACCEPT']);
-  filter.append(CHAIN.forward, ['-m', 'comment', '--comment', 'kubernetes forwarding conntrack rule', '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT']);
+  writeForwardAccepts(filter, x.mark);
   filter.append(CHAIN.nodePort, [...comment('healthCheckNodePort'), ...match('healthCheckNodePort', 'dst'), '-j', 'ACCEPT']);
   for (const k of ['loadBalancer', 'clusterIP', 'externalIP', 'externalIPLocal'] as const) filter.append(CHAIN.ipvsFilter, [...match(k, 'dst,dst'), '-j', 'RETURN']);
   filter.append(CHAIN.ipvsFilter, [...match('healthCheckNodePort', 'dst'), '-j', 'RETURN']);
   filter.append(CHAIN.ipvsFilter, ['-m', 'conntrack', '--ctstate', 'NEW', ...match('ipvsIPs', 'dst'), '-j', 'REJECT']);
-  nat.append(CHAIN.postrouting, ['-m', 'mark', '!', '--mark', `${x.mark}/${x.mark}`, '-j', 'RETURN']);
-  nat.append(CHAIN.postrouting, ['-j', 'MARK', '--xor-mark', x.mark]);
-  nat.append(CHAIN.postrouting, ['-m', 'comment', '--comment', 'kubernetes service traffic requiring SNAT', '-j', 'MASQUERADE', ...(x.randomFully ? ['--random-fully'] : [])]);
-  nat.append(CHAIN.markMasq, ['-j', 'MARK', '--or-mark', x.mark]);
+  writeMasqueradeChains(nat, x.mark, x.randomFully);
   return { family: x.family, tables: [nat.finish(), filter.finish()] };
-}
-
-function firstOfFamily(ips: readonly string[], ipv6: boolean): string | null {
-  for (const ip of ips) {
-    const b = parseIPSloppy(ip);
-    if (b !== null && isIPv4Bytes(b) !== ipv6) return formatIP(b);
-  }
-  return null;
 }
 
 function byteOrder(a: string, b: string): number {

@@ -148,15 +148,14 @@ function hasCounts(list: RealServer[]): boolean {
 /** ip_vs_dest_conn_overhead. */
 const overhead = (r: RealServer) => (r.activeConns ?? 0) * 256 + (r.inactiveConns ?? 0);
 
-function minBy(list: RealServer[], score: (r: RealServer) => number): RealServer | undefined {
-  let best: RealServer | undefined;
+/** Every real server with the lowest score: more than one is a tie the kernel breaks by its own list order. */
+function minBy(list: RealServer[], score: (r: RealServer) => number): RealServer[] {
+  let best: RealServer[] = [];
   let bestScore = Infinity;
   for (const r of list) {
     const s = score(r);
-    if (s < bestScore) {
-      best = r;
-      bestScore = s;
-    }
+    if (s < bestScore - 1e-12) [best, bestScore] = [[r], s];
+    else if (Math.abs(s - bestScore) <= 1e-12) best.push(r);
   }
   return best;
 }
@@ -189,11 +188,20 @@ export function scheduleOne(vs: VirtualServer, packet: Packet): ScheduleResult {
       const label: Record<string, string> = { lc: 'least connections', wlc: 'weighted least connections', sed: 'shortest expected delay', nq: 'never queue', lblc: 'locality-based least connections', lblcr: 'locality-based least connections with replication' };
       if (!label[s]) return { scheduler: s, deterministic: false, endpoints: share(live, (r) => r.weight), note: `scheduler ${s}: not modelled; shares in proportion to weight.${persist}` };
       if (!counted) return { scheduler: s, deterministic: false, endpoints: share(live, (r) => r.weight), note: `${label[s]}: the pick depends on live connection counts (ipvsadm -Ln); without them, shares in proportion to weight.${persist}` };
-      let pick: RealServer | undefined;
-      if (s === 'lc') pick = minBy(live, overhead);
-      else if (s === 'wlc' || s === 'lblc' || s === 'lblcr') pick = minBy(live, (r) => overhead(r) / r.weight);
-      else if (s === 'sed') pick = minBy(live, (r) => ((r.activeConns ?? 0) + 1) / r.weight);
-      else pick = live.find((r) => (r.activeConns ?? 0) === 0) ?? minBy(live, (r) => ((r.activeConns ?? 0) + 1) / r.weight);
+      let picks: RealServer[];
+      if (s === 'lc') picks = minBy(live, overhead);
+      else if (s === 'wlc' || s === 'lblc' || s === 'lblcr') picks = minBy(live, (r) => overhead(r) / r.weight);
+      else if (s === 'sed') picks = minBy(live, (r) => ((r.activeConns ?? 0) + 1) / r.weight);
+      else {
+        const idle = live.find((r) => (r.activeConns ?? 0) === 0);
+        picks = idle ? [idle] : minBy(live, (r) => ((r.activeConns ?? 0) + 1) / r.weight);
+      }
+      if (picks.length > 1) {
+        // ipvsadm sorts its listing, so its order is not the kernel's: which of the tied servers wins is not known.
+        const names = picks.map((r) => `${r.address}:${r.port}`).join(', ');
+        return { scheduler: s, deterministic: false, endpoints: share(picks, () => 1), note: `${label[s]} with the live counts given: a tie between ${names}; the kernel takes the first in its own list, which a listing does not show, so each is shown as equally likely.${persist}` };
+      }
+      const pick = picks[0];
       return { scheduler: s, deterministic: s !== 'lblc' && s !== 'lblcr', endpoints: one(pick), note: `${label[s]} with the live counts given: ${pick ? `${pick.address}:${pick.port}` : 'none'}.${persist}` };
     }
   }

@@ -1,26 +1,23 @@
 // IpvsState -> text: ipvsadm-restore input as `ipvsadm -Sn` prints it, `ipset save` / `ipset restore` text,
 // the companion iptables-restore input (serializeRestore of the iptables engine), the kube-ipvs0 address list.
+import { joinHostPort } from '../net/ip.js';
 import { serializeRestore } from '../iptables/serialize.js';
 import { DUMMY_DEVICE } from './names.js';
 import type { IPSet, IpvsProtocol, IpvsState, RealServer, VirtualServer } from './types.js';
 
 const PROTO_FLAG: Record<IpvsProtocol, string> = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' };
 
-/** "10.96.0.1:443", "[fd00::1]:443" as ipvsadm prints addresses with -n. */
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 const FORWARD_FLAG: Record<RealServer['forward'], string> = { Masq: '-m', Route: '-g', Tunnel: '-i' };
 
 /** A virtual server's `-A` line and its real servers' `-a` lines (ipvsadm -Sn). */
 export function virtualServerLines(vs: VirtualServer): string[] {
-  const id = `${PROTO_FLAG[vs.protocol]} ${hostPort(vs.address, vs.port)}`;
+  const id = `${PROTO_FLAG[vs.protocol]} ${joinHostPort(vs.address, vs.port)}`;
   let head = `-A ${id} -s ${vs.scheduler}`;
   if (vs.schedFlags.length > 0) head += ` -b ${vs.schedFlags.join(',')}`;
   if (vs.persistentTimeout !== null) head += ` -p ${vs.persistentTimeout}`;
   const lines = [head];
-  for (const rs of vs.realServers) lines.push(`-a ${id} -r ${hostPort(rs.address, rs.port)} ${FORWARD_FLAG[rs.forward]} -w ${rs.weight}`);
+  for (const rs of vs.realServers) lines.push(`-a ${id} -r ${joinHostPort(rs.address, rs.port)} ${FORWARD_FLAG[rs.forward]} -w ${rs.weight}`);
   return lines;
 }
 
@@ -82,3 +79,6 @@ export function serializeAddresses(states: readonly IpvsState[]): string {
 export function addressBatch(addresses: readonly string[], verb: 'add' | 'del' = 'add'): string {
   return addresses.map((a) => `addr ${verb} ${a}/${a.includes(':') ? 128 : 32} dev ${DUMMY_DEVICE}\n`).join('');
 }
+
+/** ipvsadm -n prints addresses as net.JoinHostPort does. */
+export { joinHostPort as hostPort } from '../net/ip.js';

@@ -2,9 +2,10 @@
 // scheduler, persistence and real servers with weights) and the ipsets each address:port is a member of.
 // A parsed dump has no service names: its virtual servers are named by the cluster-IP virtual server that
 // shares their real servers when one does, else by address:port/protocol.
-import type { Drift } from '../iptables/drift.js';
+import { joinHostPort } from '../net/ip.js';
+import type { Drift, ServicePortSummary } from '../modes/types.js';
 import { canonicalKubeRules } from '../iptables/canonical.js';
-import { hostPort, sortVirtualServers } from './serialize.js';
+import { sortVirtualServers} from './serialize.js';
 import type { IPSet, IpvsState, VirtualServer } from './types.js';
 
 export interface VirtualServerRow {
@@ -17,7 +18,7 @@ export interface VirtualServerRow {
 }
 
 function vsName(v: VirtualServer): string {
-  return `${hostPort(v.address, v.port)}/${v.protocol}`;
+  return `${joinHostPort(v.address, v.port)}/${v.protocol}`;
 }
 
 /** ipset members that name this virtual server's address and port (hash:ip,port[,…] by ip,proto:port; bitmap:port by port). */
@@ -42,22 +43,35 @@ export function summarizeIpvs(st: IpvsState): VirtualServerRow[] {
       kind: v.kind ?? '',
       virtualServer: vsName(v),
       scheduler: [v.scheduler, ...(v.schedFlags.length ? [`(${v.schedFlags.join(',')})`] : []), ...(v.persistentTimeout !== null ? [`persistent ${v.persistentTimeout}s`] : [])].join(' '),
-      realServers: v.realServers.map((r) => `${hostPort(r.address, r.port)} w${r.weight}${r.activeConns !== undefined ? ` (${r.activeConns} active, ${r.inactiveConns ?? 0} inactive)` : ''}`),
+      realServers: v.realServers.map((r) => `${joinHostPort(r.address, r.port)} w${r.weight}${r.activeConns !== undefined ? ` (${r.activeConns} active, ${r.inactiveConns ?? 0} inactive)` : ''}`),
       ipsets: memberships(v, st.ipsets, v.kind === 'nodePort' || v.kind === undefined),
     }))
     .sort((a, b) => (a.servicePort < b.servicePort ? -1 : a.servicePort > b.servicePort ? 1 : 0));
 }
 
-/** The human table: headers and rows (the command renders it kubectl-style). */
-export function ipvsTable(states: readonly IpvsState[], wide: boolean): { headers: string[]; rows: string[][] } {
-  const headers = ['SERVICE', 'VIRTUAL SERVER', 'SCHEDULER', 'REAL SERVERS', ...(wide ? ['IPSETS', 'KIND'] : ['IPSETS'])];
-  const rows: string[][] = [];
-  for (const st of states) {
-    for (const r of summarizeIpvs(st)) {
-      rows.push([r.servicePort, r.virtualServer, r.scheduler, r.realServers.join(', ') || '<none>', r.ipsets.join(', ') || '-', ...(wide ? [r.kind || '-'] : [])]);
-    }
+/**
+ * The mode-neutral summary: one per service port, its virtual servers as entries and balancers. Real servers'
+ * shares are their weights' shares (what rr and wrr give; lc and the others weigh by connections too, which a
+ * dump cannot know). Masquerading is the companion rules' business: not known from the virtual servers alone.
+ */
+export function ipvsSummaries(st: IpvsState): ServicePortSummary[] {
+  const byPort = new Map<string, ServicePortSummary>();
+  for (const r of summarizeIpvs(st)) {
+    const v = st.virtualServers.find((x) => vsName(x) === r.virtualServer)!;
+    let s = byPort.get(r.servicePort);
+    if (!s) byPort.set(r.servicePort, (s = { servicePort: r.servicePort, entries: [], balancers: [], verdicts: [], setMembers: [] }));
+    s.entries.push({ kind: v.kind ?? 'virtual server', protocol: v.protocol, address: v.address, port: v.port, target: r.virtualServer, masquerade: [] });
+    const total = v.realServers.reduce((n, x) => n + x.weight, 0);
+    s.balancers.push({
+      name: r.virtualServer,
+      scheduler: r.scheduler,
+      endpoints: v.realServers.map((x) => ({ endpoint: joinHostPort(x.address, x.port), via: r.virtualServer, probability: total ? x.weight / total : 0, weight: x.weight })),
+      affinitySeconds: v.persistentTimeout,
+      fallThrough: 0,
+    });
+    for (const set of r.ipsets) if (!s.setMembers!.includes(set)) s.setMembers!.push(set);
   }
-  return { headers, rows };
+  return [...byPort.values()];
 }
 
 /** Keeps only what belongs to service ports under the prefix ("ns", "ns/name", "ns/name:port"). */
@@ -73,16 +87,12 @@ export function narrowIpvs(st: IpvsState, prefix: string): IpvsState {
   return { ...st, virtualServers: vss, ipsets, addresses: st.addresses.filter((a) => addrs.has(a)) };
 }
 
-export function ipvsServicePorts(st: IpvsState): string[] {
-  return [...new Set(st.virtualServers.map((v) => v.servicePort ?? vsName(v)))];
-}
-
 /** Lines that compare equal when two states do the same (for a unified diff). */
 export function ipvsCanonicalLines(st: IpvsState): string[] {
   const lines: string[] = [];
   for (const v of sortVirtualServers(st.virtualServers)) {
     lines.push(`VS ${vsName(v)} ${v.scheduler}${v.schedFlags.length ? ` ${v.schedFlags.join(',')}` : ''}${v.persistentTimeout !== null ? ` persistent ${v.persistentTimeout}` : ''}`);
-    for (const r of [...v.realServers].sort((a, b) => (hostPort(a.address, a.port) < hostPort(b.address, b.port) ? -1 : 1))) lines.push(`VS ${vsName(v)} -> ${hostPort(r.address, r.port)} weight ${r.weight}`);
+    for (const r of [...v.realServers].sort((a, b) => (joinHostPort(a.address, a.port) < joinHostPort(b.address, b.port) ? -1 : 1))) lines.push(`VS ${vsName(v)} -> ${joinHostPort(r.address, r.port)} weight ${r.weight}`);
   }
   for (const s of st.ipsets) for (const m of s.members) lines.push(`SET ${s.name} ${m}`);
   for (const a of [...st.addresses].sort()) lines.push(`ADDR ${a}`);
@@ -100,37 +110,38 @@ export function ipvsDrift(expected: IpvsState, actual: IpvsState): Drift[] {
     const sp = e.servicePort ?? name;
     const a = act.get(name);
     if (!a) {
-      drift.push({ servicePort: sp, kind: 'missing entry', detail: `no virtual server ${name} on the node` });
+      drift.push({ servicePort: sp, kind: 'missing entry', object: `virtual server ${name}`, detail: `no virtual server ${name} on the node` });
       continue;
     }
-    if (a.scheduler !== e.scheduler || a.persistentTimeout !== e.persistentTimeout) drift.push({ servicePort: sp, kind: 'verdict', detail: `${name}: scheduler ${a.scheduler}${a.persistentTimeout !== null ? ` persistent ${a.persistentTimeout}` : ''}, expected ${e.scheduler}${e.persistentTimeout !== null ? ` persistent ${e.persistentTimeout}` : ''}` });
-    const ar = new Map(a.realServers.map((r) => [hostPort(r.address, r.port), r]));
-    const er = new Map(e.realServers.map((r) => [hostPort(r.address, r.port), r]));
+    if (a.scheduler !== e.scheduler) drift.push({ servicePort: sp, kind: 'scheduler', detail: `${name}: scheduler ${a.scheduler}, expected ${e.scheduler}` });
+    if (a.persistentTimeout !== e.persistentTimeout) drift.push({ servicePort: sp, kind: 'affinity', detail: `${name}: persistence ${a.persistentTimeout ?? 'none'}, expected ${e.persistentTimeout ?? 'none'}` });
+    const ar = new Map(a.realServers.map((r) => [joinHostPort(r.address, r.port), r]));
+    const er = new Map(e.realServers.map((r) => [joinHostPort(r.address, r.port), r]));
     for (const [hp, r] of er) {
       const x = ar.get(hp);
       if (!x) drift.push({ servicePort: sp, kind: 'missing endpoint', detail: `${name} -> ${hp}` });
-      else if (x.weight !== r.weight) drift.push({ servicePort: sp, kind: 'probability', detail: `${name} -> ${hp}: weight ${x.weight}, expected ${r.weight}` });
+      else if (x.weight !== r.weight) drift.push({ servicePort: sp, kind: 'weight', detail: `${name} -> ${hp}: weight ${x.weight}, expected ${r.weight}` });
     }
     for (const hp of ar.keys()) if (!er.has(hp)) drift.push({ servicePort: sp, kind: 'extra endpoint', detail: `${name} -> ${hp}` });
   }
-  for (const name of act.keys()) if (!exp.has(name)) drift.push({ servicePort: name, kind: 'extra entry', detail: `the node still has virtual server ${name}` });
+  for (const name of act.keys()) if (!exp.has(name)) drift.push({ servicePort: name, kind: 'stale object', object: `virtual server ${name}`, detail: `the node still has virtual server ${name}` });
   const sets = (st: IpvsState) => new Map(st.ipsets.map((s) => [s.name, new Set(s.members)]));
   const es = sets(expected);
   const as = sets(actual);
   for (const [name, members] of es) {
     const have = as.get(name);
     if (!have) {
-      drift.push({ servicePort: '', kind: 'missing chain', detail: `ipset ${name}` });
+      drift.push({ servicePort: '', kind: 'missing object', object: `ipset ${name}`, detail: `no ipset ${name} on the node` });
       continue;
     }
-    for (const m of members) if (!have.has(m)) drift.push({ servicePort: '', kind: 'missing entry', detail: `ipset ${name} member ${m}` });
-    for (const m of have) if (!members.has(m)) drift.push({ servicePort: '', kind: 'extra entry', detail: `ipset ${name} member ${m}` });
+    for (const m of members) if (!have.has(m)) drift.push({ servicePort: '', kind: 'missing set member', object: `ipset ${name}`, detail: `ipset ${name} lacks ${m}` });
+    for (const m of have) if (!members.has(m)) drift.push({ servicePort: '', kind: 'extra set member', object: `ipset ${name}`, detail: `ipset ${name} still has ${m}` });
   }
   if (expected.iptables.tables.length && actual.iptables.tables.length) {
     const e = new Set(canonicalKubeRules(expected.iptables));
     const a = new Set(canonicalKubeRules(actual.iptables));
-    for (const l of e) if (!a.has(l)) drift.push({ servicePort: '', kind: 'missing entry', detail: `iptables ${l}` });
-    for (const l of a) if (!e.has(l)) drift.push({ servicePort: '', kind: 'extra entry', detail: `iptables ${l}` });
+    for (const l of e) if (!a.has(l)) drift.push({ servicePort: '', kind: 'missing object', object: 'iptables rule', detail: l });
+    for (const l of a) if (!e.has(l)) drift.push({ servicePort: '', kind: 'stale object', object: 'iptables rule', detail: l });
   }
   return drift;
 }

@@ -31,13 +31,7 @@ import {
 import { type ServicePort, serviceToServicePorts, servicePortNameString } from './service.js';
 
 export type { Endpoint, EndpointsOptions, PortEndpointSets } from './endpoints.js';
-export {
-  compareEndpointStrings,
-  endpointSliceServiceKey,
-  endpointsByServicePort,
-  sliceIsTracked,
-  sortEndpoints,
-} from './endpoints.js';
+export { compareEndpointStrings, endpointSliceServiceKey, endpointsByServicePort, sliceIsTracked, sortEndpoints };
 export type { ServicePort, ServicePortName, SessionAffinity } from './service.js';
 export {
   DefaultClientIPServiceAffinitySeconds,

@@ -238,3 +238,36 @@ export function parseCIDRSloppy(s: string): ParsedCIDR | null {
 export function joinHostPort(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
+
+/** net.IPNet.Contains, with an IPv4 network matching only IPv4 addresses and IPv6 only IPv6. */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const net = parseCIDRSloppy(cidr);
+  const addr = parseIPSloppy(ip);
+  if (net === null || addr === null) return false;
+  const netAddr = parseIPSloppy(net.cidr.slice(0, net.cidr.indexOf('/')))!;
+  const v4 = net.family === 'IPv4';
+  if (v4 !== isIPv4Bytes(addr)) return false;
+  return prefixEqual(netAddr, addr, v4 ? 12 : 0, net.prefix);
+}
+
+function prefixEqual(a: IPBytes, b: IPBytes, offset: number, bits: number): boolean {
+  let i = offset;
+  let left = bits;
+  while (left >= 8) {
+    if (a[i] !== b[i]) return false;
+    i++;
+    left -= 8;
+  }
+  if (left === 0) return true;
+  const mask = (0xff << (8 - left)) & 0xff;
+  return (a[i]! & mask) === (b[i]! & mask);
+}
+
+/** net.IP.IsLoopback. */
+export function isLoopback(ip: string): boolean {
+  const b = parseIPSloppy(ip);
+  if (b === null) return false;
+  if (isIPv4Bytes(b)) return b[12] === 127;
+  for (let i = 0; i < 15; i++) if (b[i] !== 0) return false;
+  return b[15] === 1;
+}

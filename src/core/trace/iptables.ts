@@ -23,6 +23,8 @@
 //
 // A rule the evaluator cannot evaluate is treated as not matching, shown as a hop that says so, and
 // listed in the result's qualifications; an unknown non-terminating target is passed over the same way.
+import { BUILTIN_CHAINS } from '../iptables/parse.js';
+import { formatPercent } from '../net/percent.js';
 import type { Rule, Ruleset, TableName } from '../iptables/types.js';
 import { jumpRules } from '../iptables/render/jumps.js';
 import { restoreRuleText } from '../iptables/serialize.js';
@@ -111,10 +113,7 @@ interface Env {
   ipsets?: Map<string, string[]>;
 }
 
-const BUILTIN: Record<string, string[]> = {
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-};
+const BUILTIN: Readonly<Record<string, readonly string[]>> = BUILTIN_CHAINS;
 const INDEX_MIN_RULES = 16;
 const STEP_LIMIT = 200_000;
 
@@ -469,10 +468,6 @@ function ruleText(r: CompiledRule): string {
   return (r.text ??= restoreRuleText(r.rule));
 }
 
-function pct(p: number): string {
-  const v = p * 100;
-  return `${Number.isInteger(Math.round(v * 10) / 10) ? v.toFixed(0) : v.toFixed(1)}%`;
-}
 
 function hop(b: Branch, table: string, chain: string, rule: string, action: string, unevaluated = false): void {
   const h: Hop = { table, chain, rule, action, depth: b.depth };
@@ -566,7 +561,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
       const text = ruleText(cr);
       const sub = rs.chain(table, t.name);
       if (sub && !BUILTIN[table]?.includes(t.name)) {
-        hop(b, table, chainNow, text, `${t.kind === 'goto' ? 'goto' : 'jump'} ${t.name}${cr.probability !== undefined ? ` (probability ${cr.probability}: ${pct(b.share)} of new connections)` : b.share < 1 - 1e-12 && /^KUBE-SEP-/.test(t.name) ? ` (the rest: ${pct(b.share)} of new connections)` : ''}`);
+        hop(b, table, chainNow, text, `${t.kind === 'goto' ? 'goto' : 'jump'} ${t.name}${cr.probability !== undefined ? ` (probability ${cr.probability}: ${formatPercent(b.share)} of new connections)` : b.share < 1 - 1e-12 && /^KUBE-SEP-/.test(t.name) ? ` (the rest: ${formatPercent(b.share)} of new connections)` : ''}`);
         if (t.kind === 'goto') frames[frames.length - 1] = { chain: sub, i: 0 };
         else frames.push({ chain: sub, i: 0 });
         continue;
@@ -602,7 +597,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
           b.dport = d.port;
           b.dnat = true;
           b.via = chainNow;
-          hop(b, table, chainNow, text, `DNAT to ${d.text.includes(':') ? `[${d.text}]` : d.text}:${d.port}${b.share < 1 - 1e-12 ? ` (${pct(b.share)})` : ''}`);
+          hop(b, table, chainNow, text, `DNAT to ${d.text.includes(':') ? `[${d.text}]` : d.text}:${d.port}${b.share < 1 - 1e-12 ? ` (${formatPercent(b.share)})` : ''}`);
           verdict = 'ACCEPT';
           continue;
         }

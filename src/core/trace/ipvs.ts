@@ -12,6 +12,9 @@
 //  3. netfilter after IPVS: the NAT'ed packet is sent on through LOCAL_OUT and POSTROUTING (filter OUTPUT
 //     → KUBE-IPVS-OUT-FILTER, nat POSTROUTING → KUBE-POSTROUTING), carrying the mark set in step 1, so
 //     masquerade follows KUBE-MARK-MASQ / KUBE-POSTROUTING (and KUBE-LOOP-BACK for hairpin) as the kernel does.
+import { BUILTIN_CHAINS } from '../iptables/parse.js';
+import { joinHostPort } from '../net/ip.js';
+import { formatPercent } from '../net/percent.js';
 import { IptablesEvaluator } from './iptables.js';
 import { canonicalIP } from './addr.js';
 import type { Chain, Ruleset, Rule, Table, TableName } from '../iptables/types.js';
@@ -24,10 +27,7 @@ export interface IpvsTraceOptions {
   rendered?: boolean;
 }
 
-const BUILTIN: Partial<Record<TableName, string[]>> = {
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-};
+const BUILTIN: Readonly<Record<string, readonly string[]>> = BUILTIN_CHAINS;
 const CARRIED = 'ipvs-trace: mark carried from before IPVS';
 const LABEL: Record<string, string> = {
   rr: 'round robin',
@@ -44,12 +44,7 @@ const LABEL: Record<string, string> = {
 };
 const COUNTED = new Set(['lc', 'wlc', 'sed', 'nq', 'lblc', 'lblcr']);
 
-const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
-function pct(p: number): string {
-  const v = p * 100;
-  return `${Number.isInteger(Math.round(v * 10) / 10) ? v.toFixed(0) : v.toFixed(1)}%`;
-}
 
 /** A table with every built-in chain present (kube-proxy's jumps prepended), or as dumped. */
 function withBuiltins(state: IpvsState, assume: boolean): { ruleset: Ruleset; assumed: string[] } {
@@ -188,7 +183,7 @@ export class IpvsEvaluator implements ModeEvaluator {
     // 2. IPVS.
     const proto = packet.protocol.toUpperCase();
     const v = fs.vs.get(vsKey(proto, dst, packet.dport));
-    const chain = `${hostPort(dst, packet.dport)}/${proto}`;
+    const chain = `${joinHostPort(dst, packet.dport)}/${proto}`;
     if (!v) {
       hops.push({ table: 'ipvs', chain, rule: 'virtual server lookup', action: `no virtual server for ${chain}: IPVS passes the packet on` });
       const accepted = hops.some((h) => h.action === 'ACCEPT' && /^KUBE-/.test(h.chain) && h.table === 'filter');
@@ -212,7 +207,7 @@ export class IpvsEvaluator implements ModeEvaluator {
       if (affinity) r.affinity = affinity;
       return r;
     }
-    hops.push({ table: 'ipvs', chain, rule, action: `to ${sched.endpoints.map((e) => `${hostPort(e.address, e.port)} (${pct(e.probability)})`).join(', ')} — ${sched.note}` });
+    hops.push({ table: 'ipvs', chain, rule, action: `to ${sched.endpoints.map((e) => `${joinHostPort(e.address, e.port)} (${formatPercent(e.probability)})`).join(', ')} — ${sched.note}` });
 
     // 3. netfilter after IPVS, per real server.
     const endpoints: TraceEndpoint[] = [];
@@ -246,7 +241,7 @@ export class IpvsEvaluator implements ModeEvaluator {
         if (r.verdict === 'rejected' || r.verdict === 'dropped') verdict = r.verdict;
         if (r.masquerade) {
           ep.masquerade = true;
-          masqFor.push(hostPort(e.address, e.port));
+          masqFor.push(joinHostPort(e.address, e.port));
           masqReason ??= r.masqueradeReason.replace(`OUTPUT ("${CARRIED}")`, markedBy ?? 'the mark set before IPVS');
         }
       }
@@ -263,7 +258,7 @@ export class IpvsEvaluator implements ModeEvaluator {
       mode: this.mode,
       verdict,
       endpoints: verdict === 'forwarded' ? endpoints : [],
-      masquerade,
+      masquerade: masquerade || fs.base ? masquerade : null,
       masqueradeReason: masquerade
         ? masqReason!
         : !fs.base
@@ -293,18 +288,19 @@ export class IpvsEvaluator implements ModeEvaluator {
       const counted = live.length > 0 && live.every((r) => r.activeConns !== undefined && r.inactiveConns !== undefined);
       if (counted) {
         const r = scheduleOne(v, p);
-        return { ...r, note: `${label}: depends on live connection counts; with the counts given (${live.map((x) => `${hostPort(x.address, x.port)} ${x.activeConns}/${x.inactiveConns} active/inactive`).join(', ')}) the next connection goes to the one shown` };
+        return { ...r, note: `${label}: depends on live connection counts; with the counts given (${live.map((x) => `${joinHostPort(x.address, x.port)} ${x.activeConns}/${x.inactiveConns} active/inactive`).join(', ')}) the next connection goes to the one shown` };
       }
       const idle: VirtualServer = { ...v, realServers: v.realServers.map((r): RealServer => ({ ...r, activeConns: 0, inactiveConns: 0 })) };
       const r = scheduleOne(idle, p);
-      const q = `ipvs ${hostPort(v.address, v.port)}/${v.protocol}: ${label} depends on live connection counts, which were not given (trace a live \`ipvsadm -Ln --stats\` dump for them); shown is the pick for an idle server set (all counts 0)`;
+      const q = `ipvs ${joinHostPort(v.address, v.port)}/${v.protocol}: ${label} depends on live connection counts, which were not given (trace a live \`ipvsadm -Ln --stats\` dump for them); shown is the pick for an idle server set (all counts 0)`;
       if (!qualifications.includes(q)) qualifications.push(q);
-      return { ...r, deterministic: false, note: `${label}: depends on live connection counts (unknown here); with every real server idle the kernel picks the ${s === 'sed' ? 'highest-weight' : 'first'} one (${order}), and later connections spread by their live counts` };
+      const tie = r.endpoints.length > 1 ? `: a tie between ${r.endpoints.map((e) => joinHostPort(e.address, e.port)).join(', ')}, which the kernel breaks by its own list order (not the ${order}), so each is shown as equally likely` : ` (${order})`;
+      return { ...r, deterministic: false, note: `${label}: depends on live connection counts (unknown here); with every real server idle the kernel picks the ${s === 'sed' ? 'highest-weight' : 'first'} one${tie}, and later connections spread by their live counts` };
     }
     const r = scheduleOne(v, p);
     if (s === 'sh' || s === 'dh') {
       if (this.opts.rendered && v.realServers.length > 1) {
-        const q = `ipvs ${hostPort(v.address, v.port)}/${v.protocol}: ${label} is exact for the order of the real servers, which on a node is the order kube-proxy added them (random); trace a saved \`ipvsadm -Sn\` dump for the node's exact pick`;
+        const q = `ipvs ${joinHostPort(v.address, v.port)}/${v.protocol}: ${label} is exact for the order of the real servers, which on a node is the order kube-proxy added them (random); trace a saved \`ipvsadm -Sn\` dump for the node's exact pick`;
         if (!qualifications.includes(q)) qualifications.push(q);
       }
       const e = r.endpoints[0];
@@ -312,7 +308,7 @@ export class IpvsEvaluator implements ModeEvaluator {
       const shPort = v.schedFlags.includes('sh-port') ? p.sourcePort : 0;
       const bucket = s === 'sh' ? shHashKey(p.source, shPort) : dhHashKey(dst);
       const key = s === 'sh' ? `source ${p.source}${shPort ? ` port ${shPort}` : ''}` : `destination ${dst}`;
-      return { ...r, note: `deterministic: ${label} hashes the ${key} to bucket ${bucket} of 256, which always holds ${hostPort(e.address, e.port)} (the kernel deals the buckets to the real servers in list order${s === 'sh' ? ', by weight' : ''}; ${order})` };
+      return { ...r, note: `deterministic: ${label} hashes the ${key} to bucket ${bucket} of 256, which always holds ${joinHostPort(e.address, e.port)} (the kernel deals the buckets to the real servers in list order${s === 'sh' ? ', by weight' : ''}; ${order})` };
     }
     if (s === 'rr') return { ...r, note: `round robin: each new connection takes the next of the ${r.endpoints.length} real server${r.endpoints.length === 1 ? '' : 's'} with weight > 0 (weight 0 gets none); one whose turn is unknown has these shares` };
     if (s === 'wrr') return { ...r, note: 'weighted round robin: shares in proportion to weight (weight 0 gets none)' };

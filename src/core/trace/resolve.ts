@@ -1,5 +1,6 @@
 // What the user named, resolved against what the rules and objects hold: the target Service port (or
 // IP:PORT) and where the packet comes from (an IP, pod/NAME, node/NAME or outside the cluster).
+import { joinHostPort } from '../net/ip.js';
 import { InputError } from '../errors.js';
 import { nodeIPs, normalizeIP, parseCIDRSloppy } from '../model/index.js';
 import type { EndpointSlice, Node } from '../objects/types.js';
@@ -31,7 +32,7 @@ export function resolveTarget(
     if (dport < 1 || dport > 65535) throw new InputError(`port ${dport} in "${target}" is out of range; use 1-65535.`);
     const protocol = protocolFlag ?? 'TCP';
     const known = targets.find((t) => t.ip === dst && t.port === dport && t.protocol === protocol);
-    const hostPort = dst.includes(':') ? `[${dst}]:${dport}` : `${dst}:${dport}`;
+    const hostPort = joinHostPort(dst, dport);
     return { dst, dport, protocol, label: known ? `${known.service}${known.portName ? `:${known.portName}` : ''} (${hostPort}/${protocol})` : `${hostPort}/${protocol}` };
   }
   if (addr) throw new InputError(`"${addr[1]}" in "${target}" is not an IP address; give IP:PORT, svc/NAME or NAMESPACE/NAME.`);
@@ -63,7 +64,7 @@ export function resolveTarget(
   const distinct = [...new Set(ports.map((t) => `${t.portName}|${t.port}|${t.protocol}`))];
   if (distinct.length > 1) throw new InputError(`service ${key} has several ports (${portList(ports)}); pick one with --port NAME or --port NUMBER${flags.port ? ' and --protocol' : ''}.`);
   const t = ports[0]!;
-  const hostPort = t.ip.includes(':') ? `[${t.ip}]:${t.port}` : `${t.ip}:${t.port}`;
+  const hostPort = joinHostPort(t.ip, t.port);
   return { dst: t.ip, dport: t.port, protocol: t.protocol, label: `${t.service}${t.portName ? `:${t.portName}` : ''} (${hostPort}/${t.protocol})` };
 }
 

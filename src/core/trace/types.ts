@@ -78,7 +78,8 @@ export interface TraceResult {
   mode: string;
   verdict: Verdict;
   endpoints: TraceEndpoint[];
-  masquerade: boolean;
+  /** Whether the source is rewritten; null when the rules at hand cannot tell (a dump without that part). */
+  masquerade: boolean | null;
   /** One sentence: why the source is (or is not) rewritten. */
   masqueradeReason: string;
   hops: Hop[];

@@ -1,8 +1,8 @@
 // Running commands, always bounded in time: a hung iptables-restore or client must fail the test, not hang it.
-import { spawn } from 'node:child_process';
+import { TIMED_OUT, localRunner } from '../../../src/core/host/runner.js';
 
 export interface ExecResult {
-  /** exit code, or null when killed by a signal */
+  /** exit code (124 when we killed it for running too long, 127 when it could not start) */
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -19,39 +19,11 @@ export interface RunOptions {
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 
-/** Run a command on this host (the caller decides which namespace through `ip netns exec`/`ip -n`). */
-export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    let spawnError: Error | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    // A tool that exits before reading all its input gives EPIPE here; its exit code tells the story.
-    child.stdin.on('error', () => {});
-    child.on('error', (e) => {
-      spawnError = e;
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const stderr = Buffer.concat(err).toString('utf8') + (spawnError ? `${spawnError.message}\n` : '');
-      resolve({
-        code: spawnError ? 127 : code,
-        signal,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr,
-        timedOut,
-      });
-    });
-    child.stdin.end(opts.input ?? '');
-  });
+/** Run a command on this host (the caller decides which namespace through `ip netns exec`/`ip -n`), through host/'s runner. */
+export async function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+  const r = await localRunner({ timeoutMs: opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS })([cmd, ...args], opts.input);
+  // host/'s runner reports a process killed by a signal as 128 + 9, as a shell reports SIGKILL.
+  return { code: r.code, signal: r.code === 137 ? 'SIGKILL' : null, stdout: r.stdout, stderr: r.stderr, timedOut: r.code === TIMED_OUT };
 }
 
 /** Run argv inside network namespace `ns` (`ip netns exec`), e.g. `exec(ns, ['nft', '-f', '-'], script)`. */

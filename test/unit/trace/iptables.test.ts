@@ -1,23 +1,26 @@
 // core/trace's iptables evaluator: over engine output for examples/, over genuine iptables-save dumps
 // (test/unit/iptables/dumps/, see each .md for where it came from), and over small hand-written rulesets
 // for each match and target it evaluates.
+import { eps, sum } from './helpers.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadProxyConfig } from '../../../src/kube/proxy-config.js';
 import { FileSource } from '../../../src/kube/source.js';
 import { buildProxyView } from '../../../src/core/proxy-view.js';
-import { iptablesEngine } from '../../../src/core/iptables/engine.js';
+import { iptablesMode } from '../../../src/core/iptables/mode.js';
+import { summarizeRuleset } from '../../../src/core/iptables/summary.js';
+import { modeFor, modeOfDump, readDump } from '../../../src/core/modes/registry.js';
 import { parseIptablesSave } from '../../../src/core/iptables/parse.js';
 import type { Ruleset } from '../../../src/core/iptables/types.js';
-import { detectDumpKind, iptablesEvaluator, targetsFromRules, targetsFromState, traceJson, tracerFor, type NodeContext, type Packet, type TraceResult } from '../../../src/core/trace/index.js';
+import { iptablesEvaluator, targetsFromSummaries, targetsFromState, traceJson, type NodeContext, type Packet, type TraceResult } from '../../../src/core/trace/index.js';
 
 async function examples(node: string) {
   const source = new FileSource(['examples/']);
   const config = await loadProxyConfig(source, undefined, { mode: 'iptables', hostnameOverride: node });
   const [services, endpointSlices, nodes] = await Promise.all([source.services(), source.endpointSlices(), source.nodes()]);
   const view = buildProxyView({ services, endpointSlices, nodes }, config.config, 'examples');
-  const rulesets = iptablesEngine.render(view, config.config);
+  const rulesets = iptablesMode.render(view, config.config);
   const v4 = view.families.find((f) => f.family === 'IPv4')!;
   const ctx: NodeContext = { nodeName: node, localAddresses: v4.nodeIPs, podCIDRs: v4.podCIDRs };
   const targets = targetsFromState(view.families.map((f) => f.state));
@@ -25,8 +28,6 @@ async function examples(node: string) {
   return { ev: iptablesEvaluator(rulesets, { rendered: true }), ctx, ip, view };
 }
 
-const eps = (r: TraceResult) => r.endpoints.map((e) => `${e.ip}:${e.port} ${e.probability.toFixed(4)}`).sort();
-const sum = (r: TraceResult) => r.endpoints.reduce((a, e) => a + e.probability, 0);
 
 describe('trace over engine output (examples/)', () => {
   it('a pod to shop/web reaches three endpoints, a third each, source kept', async () => {
@@ -110,7 +111,7 @@ function dump(name: string): Ruleset {
 describe('trace over real-world iptables-save dumps', () => {
   it('flannel kubeadm 1.29: service1:fileserver balances over three pods (0.33333333349 / 0.5 / rest)', () => {
     const rs = dump('flannel-kubeadm-1.29.txt');
-    const t = targetsFromRules([rs]).find((x) => x.service === 'default/service1' && x.portName === 'fileserver')!;
+    const t = targetsFromSummaries(summarizeRuleset(rs)).find((x) => x.service === 'default/service1' && x.portName === 'fileserver')!;
     assert.deepEqual([t.ip, t.port, t.protocol], ['10.108.64.11', 8080, 'TCP']);
     const r = iptablesEvaluator(rs).trace({ src: '10.244.0.9', dst: t.ip, dport: t.port, protocol: 'TCP', entry: 'pod-local' }, { podCIDRs: ['10.244.0.0/24'], localAddresses: ['192.168.157.133'] });
     assert.equal(r.verdict, 'forwarded');
@@ -136,10 +137,10 @@ describe('trace over real-world iptables-save dumps', () => {
   it('every dump: each cluster IP found in it traces to a verdict; kube-proxy-era matches all evaluate', () => {
     for (const name of ['affinity-externalip-legacy-2017', 'flannel-kubeadm-1.22-libvirt', 'flannel-kubeadm-1.29', 'flannel-legacy-1.4.21-centos7', 'k3s-counters-1.8.4', 'weave-kubeadm-1.11', 'calico-ipvs-nat-1.8.4']) {
       const text = readFileSync(`test/unit/iptables/dumps/${name}.txt`, 'utf8');
-      assert.equal(detectDumpKind(text), 'iptables-save', name);
+      assert.equal(modeOfDump(readDump(text, name)).mode, 'iptables', name);
       const rs = parseIptablesSave(text, { family: 'IPv4', source: name });
       const ev = iptablesEvaluator(rs);
-      for (const t of targetsFromRules([rs])) {
+      for (const t of targetsFromSummaries(summarizeRuleset(rs))) {
         const r = ev.trace({ src: '10.250.250.250', dst: t.ip, dport: t.port, protocol: t.protocol, entry: 'external' }, { localAddresses: ['192.0.2.1'] });
         assert.ok(['forwarded', 'rejected', 'dropped', 'not-matched', 'accepted'].includes(r.verdict));
         if (r.verdict === 'forwarded') assert.ok(Math.abs(sum(r) - 1) < 1e-6, `${name} ${t.service}: shares sum to ${sum(r)}`);
@@ -235,15 +236,16 @@ describe('matches and targets', () => {
     assert.equal(iptablesEvaluator(dropping).trace(pkt(), ctx).verdict, 'dropped');
   });
 
-  it('the registry: iptables traces, other modes are not implemented yet', () => {
-    assert.equal(tracerFor('iptables', { iptables: [] }).mode, 'iptables');
-    assert.equal(tracerFor('ipvs', {}).mode, 'ipvs');
-    assert.throws(() => tracerFor('nftables', {}), /not implemented yet/);
+  it('the registry: iptables and ipvs trace; a mode with no definition is not implemented yet', () => {
+    assert.equal(modeFor('iptables', 'tracing').tracer([], { rendered: false }).mode, 'iptables');
+    assert.equal(modeFor('ipvs', 'tracing').tracer([], { rendered: false }).mode, 'ipvs');
+    assert.throws(() => modeFor('userspace', 'tracing'), /tracing for mode userspace is not implemented yet/);
   });
 
-  it('dump kinds', () => {
-    assert.equal(detectDumpKind('-A -t 10.96.0.1:443 -s rr\n-a -t 10.96.0.1:443 -r 192.168.0.2:6443 -m -w 1\n'), 'ipvsadm');
-    assert.equal(detectDumpKind('table ip kube-proxy {\n}\n'), 'nft');
-    assert.equal(detectDumpKind('hello'), 'unknown');
+  it('dump kinds: each recognised by its own shape; anything else is one sentence', () => {
+    assert.equal(modeOfDump(readDump('-A -t 10.96.0.1:443 -s rr\n-a -t 10.96.0.1:443 -r 192.168.0.2:6443 -m -w 1\n', 'd')).mode, 'ipvs');
+    assert.equal(modeOfDump(readDump('*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n', 'd')).mode, 'iptables');
+    assert.throws(() => readDump('hello', 'dump x'), /^InputError: dump x holds no rules dump this tool reads; save the node's rules with one of: /);
+    assert.throws(() => readDump('', 'dump x'), /^InputError: dump x is empty; /);
   });
 });

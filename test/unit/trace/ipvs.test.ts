@@ -2,6 +2,7 @@
 // virtual server lookup, the scheduler's meaning for one packet, and KUBE-POSTROUTING after IPVS — over
 // engine output for examples/ (mode ipvs, scheduler rr; sh via a config override) and over a saved dump
 // (ipvsadm + ipset save + iptables-save) with no cluster.
+import { eps, sum } from './helpers.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,12 +11,13 @@ import { join } from 'node:path';
 import { loadProxyConfig } from '../../../src/kube/proxy-config.js';
 import { FileSource } from '../../../src/kube/source.js';
 import { buildProxyView } from '../../../src/core/proxy-view.js';
-import { ipvsEngine } from '../../../src/core/ipvs/engine.js';
+import { ipvsMode } from '../../../src/core/ipvs/mode.js';
+import { modeFor } from '../../../src/core/modes/registry.js';
 import { serializeIpsetSave, serializeIpvsadm } from '../../../src/core/ipvs/serialize.js';
 import { parseIpvsDump, stateFromText } from '../../../src/core/ipvs/parse.js';
 import { shHashKey } from '../../../src/core/ipvs/schedule.js';
 import type { IpvsState } from '../../../src/core/ipvs/types.js';
-import { ipvsEvaluator, targetsFromState, tracerFor, type NodeContext, type TraceResult } from '../../../src/core/trace/index.js';
+import { ipvsEvaluator, targetsFromState, type NodeContext, type TraceResult } from '../../../src/core/trace/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'proxymode-ipvs-trace-'));
 const SH_CONFIG = join(tmp, 'sh.yaml');
@@ -26,7 +28,7 @@ async function examples(node: string, configPath?: string) {
   const config = await loadProxyConfig(source, configPath, { hostnameOverride: node });
   const [services, endpointSlices, nodes] = await Promise.all([source.services(), source.endpointSlices(), source.nodes()]);
   const view = buildProxyView({ services, endpointSlices, nodes }, config.config, 'examples');
-  const states = ipvsEngine.render(view, config.config);
+  const states = ipvsMode.render(view, config.config);
   const v4 = view.families.find((f) => f.family === 'IPv4')!;
   const ctx: NodeContext = { nodeName: node, localAddresses: v4.nodeIPs, podCIDRs: v4.podCIDRs };
   const targets = targetsFromState(view.families.map((f) => f.state));
@@ -34,15 +36,13 @@ async function examples(node: string, configPath?: string) {
   return { ev: ipvsEvaluator(states, { rendered: true }), states, ctx, ip, mode: config.effectiveMode, config: config.config };
 }
 
-const eps = (r: TraceResult) => r.endpoints.map((e) => `${e.ip}:${e.port} ${e.probability.toFixed(4)}`).sort();
-const sum = (r: TraceResult) => r.endpoints.reduce((a, e) => a + e.probability, 0);
 const ipvsHop = (r: TraceResult) => r.hops.find((h) => h.table === 'ipvs')!;
 
 describe('ipvs trace over engine output (examples/, mode ipvs, scheduler rr)', () => {
-  it('the examples are mode ipvs; tracerFor("ipvs") is registered', async () => {
+  it('the examples are mode ipvs; its definition in the registry traces', async () => {
     const { mode, states } = await examples('worker-1');
     assert.equal(mode, 'ipvs');
-    assert.equal(tracerFor('ipvs', { ipvs: states, rendered: true }).mode, 'ipvs');
+    assert.equal(modeFor(mode, 'tracing').tracer(states, { rendered: true }).mode, 'ipvs');
   });
 
   it('rr: a pod to shop/web reaches its three real servers, a third each, through KUBE-CLUSTER-IP; source kept', async () => {
@@ -210,8 +210,9 @@ describe('ipvs trace over a saved dump (no cluster)', () => {
     const sn = '-A -t 10.96.0.50:80 -s lc\n-a -t 10.96.0.50:80 -r 10.244.3.7:8080 -m -w 0\n-a -t 10.96.0.50:80 -r 10.244.1.5:8080 -m -w 1\n-a -t 10.96.0.50:80 -r 10.244.2.6:8080 -m -w 1\n';
     const idle = ipvsEvaluator([parseIpvsDump(sn, 'IPv4', 'sn')]).trace({ src: '10.244.1.254', dst: '10.96.0.50', dport: 80, protocol: 'TCP', entry: 'pod-local' }, {});
     assert.equal(idle.verdict, 'forwarded');
-    assert.deepEqual(eps(idle), ['10.244.1.5:8080 1.0000']);
-    assert.match(ipvsHop(idle).action, /depends on live connection counts \(unknown here\); with every real server idle the kernel picks the first one/);
+    // ipvsadm sorts its listing, so which of the idle servers the kernel takes first is not known: a tie
+    assert.deepEqual(eps(idle), ['10.244.1.5:8080 0.5000', '10.244.2.6:8080 0.5000']);
+    assert.match(ipvsHop(idle).action, /depends on live connection counts \(unknown here\); with every real server idle the kernel picks the first one: a tie between 10\.244\.1\.5:8080, 10\.244\.2\.6:8080, which the kernel breaks by its own list order/);
     assert.ok(idle.qualifications.some((q) => /least connections depends on live connection counts, which were not given/.test(q)));
   });
 

@@ -52,35 +52,20 @@ import {
 } from '../names.js';
 import type { Ruleset } from '../types.js';
 import { TableWriter } from './builder.js';
+import { writeForwardAccepts, writeMasqueradeChains } from './skeleton.js';
 import { computeProbability } from './probability.js';
-import { type ProxierSettings, cidrContains, isLoopback, nodePortIPs, resolveSettings } from './settings.js';
+import { cidrContains, isLoopback } from '../../net/ip.js';
+import { nodePortIPs, type ProxyNode } from '../../proxy/index.js';
+import { type ProxierSettings, resolveSettings } from './settings.js';
 
 export { canaryChains, jumpRules, type JumpRule } from './jumps.js';
 export { computeProbability, formatFixedGo } from './probability.js';
-export {
-  cidrContains,
-  formatMasqueradeMark,
-  localDetectorFor,
-  nodePortAddressesFor,
-  nodePortIPs,
-  resolveSettings,
-  type LocalDetector,
-  type NodePortAddresses,
-  type ProxierSettings,
-} from './settings.js';
+export { formatMasqueradeMark, localDetectorFor, localDetectorWords, nodePortAddressesFor, resolveSettings, type LocalDetectorWords, type NodePortAddresses, type ProxierSettings } from './settings.js';
+export { TableWriter } from './builder.js';
+export { writeMasqueradeChains, writeForwardAccepts } from './skeleton.js';
 
-export interface IptablesNode {
-  name: string;
-  /** Node IPs of this family, primary first. */
-  ips: string[];
-  podCIDRs: string[];
-  labels?: Record<string, string>;
-  /**
-   * Host addresses matched against nodePortAddresses CIDRs (GetNodeIPs lists every interface address).
-   * Default: the loopback address of the family, then `ips`.
-   */
-  localAddresses?: string[];
-}
+/** The node the proxier runs on (core/proxy's, shared by every mode). */
+export type IptablesNode = ProxyNode;
 
 export interface RenderInput {
   state: ProxyState;
@@ -148,16 +133,7 @@ export function renderIptables(input: RenderInput): Ruleset {
   for (const c of NAT_TOP_CHAINS) nat.declare(c);
 
   const mark = settings.masqueradeMark;
-  nat.append(POSTROUTING, ['-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN']);
-  // clear the mark so a packet that traverses the stack again is not masqueraded twice
-  nat.append(POSTROUTING, ['-j', 'MARK', '--xor-mark', mark]);
-  nat.append(POSTROUTING, [
-    ...comment('kubernetes service traffic requiring SNAT'),
-    '-j',
-    'MASQUERADE',
-    ...(settings.randomFully ? ['--random-fully'] : []),
-  ]);
-  nat.append(MARK_MASQ, ['-j', 'MARK', '--or-mark', mark]);
+  writeMasqueradeChains(nat, mark, settings.randomFully);
 
   if (settings.family === 'IPv4' && settings.localhostNodePorts) {
     // route_localnet opens 127.0.0.0/8 to martian packets from outside (issue 90259); kubelet keeps an
@@ -200,16 +176,7 @@ export function renderIptables(input: RenderInput): Ruleset {
       'DROP',
     ]);
   }
-  filter.append(FORWARD, [...comment('kubernetes forwarding rules'), '-m', 'mark', '--mark', `${mark}/${mark}`, '-j', 'ACCEPT']);
-  filter.append(FORWARD, [
-    ...comment('kubernetes forwarding conntrack rule'),
-    '-m',
-    'conntrack',
-    '--ctstate',
-    'RELATED,ESTABLISHED',
-    '-j',
-    'ACCEPT',
-  ]);
+  writeForwardAccepts(filter, mark);
 
   return { family: state.ipFamily, tables: [filter.finish(), nat.finish()] };
 }
