@@ -10,7 +10,7 @@ import { narrowTable } from './narrow.js';
 import { plan } from './plan.js';
 import { transactionText } from './serialize.js';
 import { renderNftables } from './render.js';
-import { summarizeTable } from './summary.js';
+import { localTrafficCIDR, summarizeTable } from './summary.js';
 import { nftablesEvaluator } from './tracer.js';
 import type { NftTable } from './types.js';
 
@@ -46,5 +46,6 @@ export const nftablesMode: ProxyModeDefinition<NftTable> = {
   drift: tableDrift,
   canonicalLines,
   tracer: (states: readonly NftTable[], _opts: TraceOptions) => nftablesEvaluator(states),
+  localTrafficCIDR,
   plan,
 };

@@ -10,9 +10,9 @@
 // Order. kube-proxy walks a Go map of service ports; we walk ProxyState.serviceMap (key order), so the
 // table is one kube-proxy itself could write, and every object of one service port comes in its order.
 import type { KubeProxyConfiguration } from '../config/index.js';
-import { cidrContains, formatMasqueradeMark, isLoopback, localDetectorFor, nodePortAddressesFor, nodePortIPs } from '../iptables/render/settings.js';
+import { formatMasqueradeMark, localDetectorFor, nodePortAddressesFor, nodePortIPs } from '../proxy/index.js';
 import { type Endpoint, type ProxyState, type ServicePort, categorizeEndpoints, externallyAccessible } from '../model/index.js';
-import { formatIP, parseCIDRSloppy, parseIPSloppy } from '../net/ip.js';
+import { cidrContains, formatIP, isLoopback, parseCIDRSloppy, parseIPSloppy } from '../net/ip.js';
 import { TableBuilder } from './builder.js';
 import { type NftLayout, NEWEST_LAYOUT } from './layout.js';
 import { CHAIN, PREFIX, SET, endpointChainBase, serviceChainBase } from './names.js';
@@ -48,13 +48,12 @@ export interface NftLocalDetector {
 export function nftLocalDetector(config: KubeProxyConfiguration, family: 'IPv4' | 'IPv6', podCIDRs: readonly string[]): NftLocalDetector | null {
   const d = localDetectorFor(config, family, podCIDRs);
   if (!d) return null;
-  const [flag, arg] = d.ifLocal;
-  if (flag === '-s') {
+  if (d.kind === 'cidr') {
     const ipX = family === 'IPv6' ? 'ip6' : 'ip';
-    return { ifLocal: `${ipX} saddr ${arg}`, ifNotLocal: `${ipX} saddr != ${arg}` };
+    return { ifLocal: `${ipX} saddr ${d.cidr}`, ifNotLocal: `${ipX} saddr != ${d.cidr}` };
   }
-  // -i NAME (bridge) or -i PREFIX+ (interface name prefix); nft spells the wildcard "*"
-  const name = arg!.endsWith('+') ? `${arg!.slice(0, -1)}*` : arg!;
+  // a bridge by name, or interfaces by name prefix (nft spells the wildcard "*")
+  const name = d.kind === 'interface' ? d.name : `${d.prefix}*`;
   return { ifLocal: `iifname ${name}`, ifNotLocal: `iifname != ${name}` };
 }
 

@@ -109,6 +109,7 @@ export function summarizeTable(t: NftTable): ServicePortSummary[] {
     const sp = servicePortOfName(c.name);
     if (!sp) continue;
     const b = balancerOf(t, c, byName);
+    if (b && c.name.startsWith(PREFIX.local)) b.local = true;
     if (b) get(sp).balancers.push(b);
   }
   for (const s of out.values()) {
@@ -121,4 +122,16 @@ export function summarizeTable(t: NftTable): ServicePortSummary[] {
 function normEndpoint(hp: string): string {
   const { ip, port } = splitHostPort(hp);
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** The pod CIDR the table treats as local traffic (`ip saddr != CIDR jump …`, `ip saddr CIDR goto …`). */
+export function localTrafficCIDR(t: NftTable): string | undefined {
+  for (const c of t.chains) {
+    if (!c.name.startsWith(PREFIX.cluster) && !c.name.startsWith(PREFIX.external)) continue;
+    for (const r of c.rules) {
+      const m = /\bip6? saddr (?:!= )?(\S+\/\d+) (?:jump|goto) /.exec(r.rule);
+      if (m) return m[1];
+    }
+  }
+  return undefined;
 }

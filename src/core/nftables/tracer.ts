@@ -3,8 +3,7 @@
 // into its branches with their odds, the DNAT applied before routing picks input or forward, and the
 // masquerade mark read back in postrouting.
 import type { Hop, ModeEvaluator, NodeContext, Packet, TraceEndpoint, TraceResult, Verdict } from '../trace/types.js';
-import { cidrContains } from '../iptables/render/settings.js';
-import { formatIP, parseIPSloppy } from '../net/ip.js';
+import { cidrContains, formatIP, parseIPSloppy } from '../net/ip.js';
 import { type Match, type Operand, type ParsedRule, type Selector, type Statement, parseRule } from './rule.js';
 import { splitHostPort } from './names.js';
 import type { NftChain, NftHook, NftSet, NftTable } from './types.js';

@@ -34,6 +34,15 @@ describe('summarize', () => {
   });
 });
 
+describe('local traffic', () => {
+  it('names the pod CIDR the rules treat as local, and marks Local-policy balancers', () => {
+    assert.equal(nftablesMode.localTrafficCIDR!(overall), '10.0.0.0/8');
+    const c = loadCase('TestExternalTrafficPolicyLocal.yaml');
+    const s = nftablesMode.summarize(renderCase(c))[0]!;
+    assert.deepEqual(s.balancers.map((b) => [b.name.split('-')[0], b.local ?? false]), [['service', false], ['local', true]]);
+  });
+});
+
 describe('narrow', () => {
   it('keeps one service’s chains and elements, nothing of the others', () => {
     const n = nftablesMode.narrow(overall, 'ns2/svc2');
