@@ -10,7 +10,8 @@ import { KUBE_PROXY_TABLE, type NftTable, nftFamily } from './types.js';
 export const NFT_TEXT: DumpKind = {
   name: 'nft',
   command: 'nft list ruleset',
-  startsSection: (line) => /^table (ip|ip6|inet|arp|bridge|netdev) \S+ \{\s*$/.test(line),
+  // every table is its own section (a header), so each carries the family it names
+  startsSection: (line) => (/^table (ip|ip6|inet|arp|bridge|netdev) \S+ \{\s*$/.test(line) ? 'header' : false),
   familyOf: (section) => {
     const m = /^table (ip6?) /.exec(section);
     return m ? (m[1] === 'ip6' ? 'IPv6' : 'IPv4') : undefined;

@@ -10,6 +10,7 @@ import { kubeProxyTable, otherTables, NFT_JSON, NFT_TEXT } from '../../../src/co
 import { tableDrift } from '../../../src/core/nftables/drift.js';
 import { nftablesMode } from '../../../src/core/nftables/mode.js';
 import type { Dump } from '../../../src/core/modes/types.js';
+import { splitDump } from '../../../src/core/modes/dumps.js';
 import { loadCase, renderCase } from './upstream/harness.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
@@ -20,7 +21,7 @@ function textDump(text: string, source = 'fixture'): Dump {
   const lines = text.split('\n');
   const sections: Dump['sections'] = [];
   lines.forEach((l, i) => {
-    if (NFT_TEXT.startsSection(l, lines[i + 1])) sections.push({ kind: 'nft', text: '', line: i + 1 });
+    if (NFT_TEXT.startsSection(l, lines[i + 1]) === 'header') sections.push({ kind: 'nft', text: '', line: i + 1 });
     if (sections.length) sections[sections.length - 1]!.text += l + '\n';
   });
   return { source, sections };
@@ -53,6 +54,17 @@ describe('nft list ruleset text', () => {
   });
   it('says where text that is not a listing breaks', () => {
     assert.throws(() => kubeProxyTable({ source: 'x.txt', sections: [{ kind: 'nft', text: 'table ip kube-proxy {\n\tbogus line\n}\n', line: 7 }] }, 'IPv4'), /x\.txt: line 8: unexpected "bogus line"/);
+  });
+});
+
+describe('dump splitting', () => {
+  it('cuts a listing into one section per table, each with the family it names, at its own line', () => {
+    const d = splitDump(read('overall.nft.txt'), 'node1.txt', nftablesMode.dumps.primary);
+    assert.deepEqual(d.sections.map((s) => [s.kind, s.family ?? null, s.line, s.text.split('\n')[0]]), [
+      ['nft', 'IPv4', 1, 'table ip kube-proxy {'],
+      ['nft', null, 228, 'table inet cni-test {'],
+    ]);
+    assert.equal(nftablesMode.parse(d, 'IPv4').chains.length, 32);
   });
 });
 
