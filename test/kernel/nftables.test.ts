@@ -33,11 +33,12 @@ const skip = announceSkip(kernelSkipReason(['nft', 'conntrack']), 'nftables mode
 const NS = 'pm';
 const CLUSTER_CIDR = '10.244.0.0/16';
 const EXTERNAL_NET = '203.0.113.0/24';
-const IP = { web: '10.96.0.10', local: '10.96.0.11', empty: '10.96.0.12', sticky: '10.96.0.13', hairpin: '10.96.0.14' };
+const IP = { web: '10.96.0.10', local: '10.96.0.11', empty: '10.96.0.12', sticky: '10.96.0.13', hairpin: '10.96.0.14', fenced: '10.96.0.15' };
+const FENCED_LB_IP = '203.0.113.30';
 const WEB_EXTERNAL_IP = '203.0.113.10';
 const WEB_LB_IP = '203.0.113.20';
 const LOCAL_LB_IP = '203.0.113.21';
-const NODE_PORT = { webTCP: 30080, webUDP: 30081, local: 30090 };
+const NODE_PORT = { webTCP: 30080, webUDP: 30081, local: 30090, fenced: 30100 };
 /** chi-square, 2 degrees of freedom, p = 0.001. */
 const CHI2_DF2_P001 = 13.816;
 
@@ -75,12 +76,14 @@ function objects(topo: Topology, webPods: readonly Host[]): { services: Service[
       service('empty', { type: 'ClusterIP', clusterIP: IP.empty, ports: [{ ...http, port: 80, targetPort: 80 }, { ...udp, port: 80, targetPort: 80 }] }),
       service('sticky', { type: 'ClusterIP', clusterIP: IP.sticky, ports: [{ ...http, port: 80, targetPort: 80 }], sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } } }),
       service('hairpin', { type: 'ClusterIP', clusterIP: IP.hairpin, ports: [{ ...http, port: 80, targetPort: 80 }] }),
+      service('fenced', { type: 'LoadBalancer', clusterIP: IP.fenced, ports: [{ ...http, port: 80, targetPort: 80, nodePort: NODE_PORT.fenced }], loadBalancerSourceRanges: [CLUSTER_CIDR] }, FENCED_LB_IP),
     ],
     endpointSlices: [
       slice('web', webPods.map(on), [http, udp]),
       slice('local', [on(p1!), on(r1!)], [http]),
       slice('sticky', [on(p1!), on(p2!), on(p3!)], [http]),
       slice('hairpin', [on(p1!)], [http]),
+      slice('fenced', [on(p2!)], [http]),
       slice('empty', [], [http, udp]),
     ],
   };
@@ -196,6 +199,15 @@ for (const version of ['1.34', '1.31']) {
         assert.deepEqual([r.ok, !r.ok && r.error], [false, 'timeout'], JSON.stringify(r));
         const w = await connect(p4.ns, IP.web, 81, { timeoutMs: 2_000 });
         assert.deepEqual([w.ok, !w.ok && w.error], [false, 'refused'], JSON.stringify(w));
+      });
+
+      await t.test('loadBalancerSourceRanges: sources outside are dropped before DNAT, inside go through; the NodePort is not fenced', async () => {
+        const blocked = traceTable(full, { src: client.ipv4, dst: FENCED_LB_IP, dport: 80, protocol: 'tcp', entry: 'external' }, { localAddresses: localAddresses(topo) });
+        assert.equal(blocked.verdict, 'dropped');
+        const r = await connect(client.ns, FENCED_LB_IP, 80, { timeoutMs: 1_000 });
+        assert.deepEqual([r.ok, !r.ok && r.error], [false, 'timeout'], JSON.stringify(r));
+        assert.equal(seen(await connect(p4.ns, FENCED_LB_IP, 80, { timeoutMs: 2_000 }), 'pod -> fenced LB IP').name, p2.name);
+        assert.equal(seen(await connect(client.ns, topo.node.ipv4, NODE_PORT.fenced, { timeoutMs: 2_000 }), 'client -> fenced NodePort').name, p2.name);
       });
 
       await t.test('ClientIP affinity sticks: 20 connections, one backend', async () => {
