@@ -1,0 +1,102 @@
+// nftables mode at scale: render + serialize kube-proxy's full-sync `nft -f` transaction for 10,000
+// services / 100,000 endpoints, for each layout, beside the time `nft -f` takes to load the same text into
+// a fresh network namespace (root only; about a minute at this size, kernel.md); and one endpoint's
+// partial transaction at that size, planned and (root only) applied over the loaded table.
+import { applyPlatformDefaults, setDefaults } from '../../src/core/config/index.js';
+import { buildProxyState } from '../../src/core/model/index.js';
+import { LAYOUTS } from '../../src/core/nftables/layout.js';
+import { plan } from '../../src/core/nftables/plan.js';
+import { servicePortOfName } from '../../src/core/nftables/names.js';
+import { servicePortIndex } from '../../src/core/nftables/index-table.js';
+import { transactionText } from '../../src/core/nftables/serialize.js';
+import { renderNftables } from '../../src/core/nftables/render.js';
+import type { NftTable } from '../../src/core/nftables/types.js';
+import type { EndpointSlice } from '../../src/core/objects/types.js';
+import { spawnSync } from 'node:child_process';
+import { measure } from '../measure.js';
+import { syntheticCluster } from '../synthetic.js';
+import type { BenchCase } from '../types.js';
+
+const config = applyPlatformDefaults(setDefaults({ mode: 'nftables', clusterCIDR: '10.128.0.0/9' } as never));
+const node = { name: 'node-0', ips: ['192.168.0.0'], podCIDRs: ['10.128.0.0/24'] };
+
+function renderAll(objects: ReturnType<typeof syntheticCluster>, layoutId: string): NftTable {
+  const state = buildProxyState(objects, { ipFamily: 'IPv4', nodeName: 'node-0' });
+  return renderNftables({ state, config, node, layout: LAYOUTS.find((l) => l.id === layoutId)! });
+}
+
+const sh = (args: string[], input?: string) => spawnSync(args[0]!, args.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+
+/** Runs `fn` with a fresh namespace holding `text` loaded by `nft -f -`; why not, when it cannot. */
+function withLoadedNamespace<T>(text: string, fn: (ns: string, loadSeconds: number) => T): T | string {
+  if (process.getuid?.() !== 0) return 'not measured: needs root';
+  if (sh(['nft', '--version']).status !== 0) return 'not measured: no nft';
+  const ns = `pm-bench-nft-${process.pid}`;
+  try {
+    if (sh(['ip', 'netns', 'add', ns]).status !== 0) return 'not measured: ip netns add failed';
+    const t0 = process.hrtime.bigint();
+    const r = sh(['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], text);
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== 0) return `not measured: nft -f failed: ${r.stderr.split('\n')[0]}`;
+    return fn(ns, s);
+  } finally {
+    sh(['ip', 'netns', 'del', ns]);
+  }
+}
+
+function renderCase(layoutId: string): BenchCase {
+  return {
+    name: `nftables render + serialize (full-sync nft -f transaction), ${layoutId} layout: 10,000 services / 100,000 endpoints`,
+    targetMs: 1000,
+    targetRssMB: 512,
+    async run() {
+      const objects = syntheticCluster({ services: 10_000, endpointsPerService: 10, seed: 42 });
+      let text = '';
+      const m = await measure(() => {
+        text = transactionText(renderAll(objects, layoutId));
+      }, 5, 1);
+      const load = withLoadedNamespace(text, (_ns, secs) => secs);
+      const ratio = typeof load === 'number' ? `; nft -f loads it in ${load.toFixed(1)} s, render + serialize is ${((m.medianMs / 1000 / load) * 100).toFixed(1)}% of that (target ≤ 10%)` : `; load ${load}`;
+      return { ...m, detail: `${(text.length / 1e6).toFixed(1)} MB, ${text.split('\n').filter((l) => l.startsWith('add rule')).length} rules${ratio}` };
+    },
+  };
+}
+
+export const nftablesRender = renderCase('1.34');
+export const nftablesRender131 = renderCase('1.31');
+
+export const nftablesPartial: BenchCase = {
+  name: 'nftables partial transaction for one changed endpoint at 10,000 services',
+  targetMs: 20,
+  async run() {
+    const objects = syntheticCluster({ services: 10_000, endpointsPerService: 10, seed: 42 });
+    const before = renderAll(objects, '1.34');
+    // one endpoint of one service moves to a new address
+    const slices = [...objects.endpointSlices];
+    const i = slices.findIndex((s) => (s.endpoints ?? []).length > 0);
+    const moved: EndpointSlice = structuredClone(slices[i]!);
+    moved.endpoints![0]!.addresses = ['10.255.255.254'];
+    slices[i] = moved;
+    const after = renderAll({ ...objects, endpointSlices: slices }, '1.34');
+    // kube-proxy's change tracker names the changed service; so does this plan
+    const changed = [...after.chains].map((c) => c.name).filter((n) => n.startsWith('service-') && n.includes(`-${moved.metadata!.namespace}/${moved.metadata!.labels!['kubernetes.io/service-name']}/`));
+    const changedPorts = changed.map((n) => servicePortOfName(n)!);
+    // kube-proxy keeps its tables' state between syncs: the index by service port is part of that state
+    servicePortIndex(before);
+    servicePortIndex(after);
+    let ops = 0;
+    let partial = '';
+    const m = await measure(() => {
+      const p = plan(before, after, { changed: changedPorts });
+      ops = p.operations.length;
+      partial = p.text();
+    }, 5, 1);
+    const applied = withLoadedNamespace(transactionText(before), (ns) => {
+      const t0 = process.hrtime.bigint();
+      const r = sh(['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], partial);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      return r.status === 0 ? `applied in ${ms.toFixed(0)} ms over the loaded table (target ≤ 100 ms)` : `apply failed: ${r.stderr.split('\n')[0]}`;
+    });
+    return { ...m, detail: `${ops} operations (render and the per-table index by service port not counted: kube-proxy keeps that state between syncs); ${applied}` };
+  },
+};

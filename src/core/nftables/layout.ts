@@ -1,0 +1,129 @@
+// The table layouts kube-proxy's nftables mode has shipped, by kube-proxy version.
+//
+// | versions   | layout | what changed                                                           | source |
+// |------------|--------|------------------------------------------------------------------------|--------|
+// | < 1.29     | —      | no nftables mode (alpha arrived in 1.29)                               | KEP-3866 |
+// | 1.29–1.30  | —      | alpha/early-beta tables (single endpoints-check chain); not modelled   | proxier.go @01d7de5464ba |
+// | 1.31–1.33  | 1.31   | filter-{prerouting,input,forward,output} at -110, filter-output-post-  | proxier.go @b0f823e6ccd8 |
+// |            |        | dnat at -90 for cluster-ips-check; ClusterIP masquerade rule matches   |        |
+// |            |        | `ip daddr X tcp dport P`                                               |        |
+// | 1.34–1.35  | 1.34   | filter-prerouting-pre-dnat / filter-output-pre-dnat at -110, filter-   | proxier_test.go @81810de635aa, |
+// |            |        | input/forward/output at 0 (kubernetes#132456); the ClusterIP masquerade | kubernetes#132456, #131492 |
+// |            |        | rule drops the protocol/port match (kubernetes#131492)                 |        |
+// | 1.36+      | 1.36   | mark-for-masquerade inlined (kubernetes#135800), hairpin-connections  | kubernetes#135800, #136499, |
+// |            |        | set and `dnat ip addr . port to numgen random mod N map {…}` without  | #140362's diff context, a |
+// |            |        | endpoint chains (kubernetes#136499); ClusterIP masquerade in services | 1.36 node's published listing |
+//
+// 1.36+ is read, summarized and traced from a node's listing, not rendered: no upstream expected table of
+// that layout is in the index, so rendering it could not be checked byte for byte.
+// Offline (no --kube-proxy-version) the newest rendered layout is used.
+import { InputError } from '../errors.js';
+import type { NftBaseChain } from './types.js';
+import { CHAIN } from './names.js';
+
+export type LayoutId = '1.31' | '1.34';
+
+export interface BaseChainSpec extends NftBaseChain {
+  name: string;
+}
+
+export interface JumpSpec {
+  from: string;
+  to: string;
+  /** Prefixed with `ct state new`. */
+  newOnly: boolean;
+}
+
+export interface NftLayout {
+  id: LayoutId;
+  versions: string;
+  baseChains: BaseChainSpec[];
+  /** nftablesJumpChains, in kube-proxy's order (it fixes rule order inside the base chains). */
+  jumps: JumpSpec[];
+  /** The ClusterIP masquerade rule also matches `PROTO dport PORT`. */
+  clusterIPMatchesPort: boolean;
+}
+
+const NAT_CHAINS: BaseChainSpec[] = [
+  { name: 'nat-prerouting', type: 'nat', hook: 'prerouting', priority: -100 },
+  { name: 'nat-output', type: 'nat', hook: 'output', priority: -100 },
+  { name: 'nat-postrouting', type: 'nat', hook: 'postrouting', priority: 100 },
+];
+
+const NAT_JUMPS: JumpSpec[] = [
+  { from: 'nat-output', to: CHAIN.services, newOnly: false },
+  { from: 'nat-prerouting', to: CHAIN.services, newOnly: false },
+  { from: 'nat-postrouting', to: CHAIN.masquerading, newOnly: false },
+];
+
+/**
+ * nftablesJumpChains: the endpoint checks run on input/forward/output (reject is only valid there on
+ * older kernels), the firewall check before DNAT, the cluster-IP check after it.
+ */
+function filterJumps(preDnatPrerouting: string, preDnatOutput: string, postDnatOutput: string): JumpSpec[] {
+  return [
+    { from: 'filter-input', to: CHAIN.nodePortEndpointsCheck, newOnly: true },
+    { from: 'filter-input', to: CHAIN.serviceEndpointsCheck, newOnly: true },
+    { from: 'filter-forward', to: CHAIN.serviceEndpointsCheck, newOnly: true },
+    { from: 'filter-output', to: CHAIN.serviceEndpointsCheck, newOnly: true },
+    { from: preDnatPrerouting, to: CHAIN.firewallCheck, newOnly: true },
+    { from: preDnatOutput, to: CHAIN.firewallCheck, newOnly: true },
+    ...NAT_JUMPS,
+    { from: 'filter-forward', to: CHAIN.clusterIPsCheck, newOnly: true },
+    { from: postDnatOutput, to: CHAIN.clusterIPsCheck, newOnly: true },
+  ];
+}
+
+const LAYOUT_1_31: NftLayout = {
+  id: '1.31',
+  versions: '1.31–1.33',
+  baseChains: [
+    { name: 'filter-prerouting', type: 'filter', hook: 'prerouting', priority: -110 },
+    { name: 'filter-input', type: 'filter', hook: 'input', priority: -110 },
+    { name: 'filter-forward', type: 'filter', hook: 'forward', priority: -110 },
+    { name: 'filter-output', type: 'filter', hook: 'output', priority: -110 },
+    { name: 'filter-output-post-dnat', type: 'filter', hook: 'output', priority: -90 },
+    ...NAT_CHAINS,
+  ],
+  jumps: filterJumps('filter-prerouting', 'filter-output', 'filter-output-post-dnat'),
+  clusterIPMatchesPort: true,
+};
+
+const LAYOUT_1_34: NftLayout = {
+  id: '1.34',
+  versions: '1.34–1.35',
+  baseChains: [
+    { name: 'filter-prerouting-pre-dnat', type: 'filter', hook: 'prerouting', priority: -110 },
+    { name: 'filter-output-pre-dnat', type: 'filter', hook: 'output', priority: -110 },
+    { name: 'filter-forward', type: 'filter', hook: 'forward', priority: 0 },
+    { name: 'filter-input', type: 'filter', hook: 'input', priority: 0 },
+    { name: 'filter-output', type: 'filter', hook: 'output', priority: 0 },
+    ...NAT_CHAINS,
+  ],
+  jumps: filterJumps('filter-prerouting-pre-dnat', 'filter-output-pre-dnat', 'filter-output'),
+  clusterIPMatchesPort: false,
+};
+
+export const LAYOUTS: readonly NftLayout[] = [LAYOUT_1_31, LAYOUT_1_34];
+export const NEWEST_LAYOUT = LAYOUT_1_34;
+
+/** The layout kube-proxy `version` ("1.33.2", "v1.34") writes. */
+export function layoutForVersion(version: string | undefined): NftLayout {
+  if (version === undefined || version === '') return NEWEST_LAYOUT;
+  const m = /^v?(\d+)\.(\d+)/.exec(version.trim());
+  if (!m) throw new InputError(`--kube-proxy-version "${version}" is not a version like 1.34 or 1.34.1.`);
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  if (major !== 1) throw new InputError(`kube-proxy ${version} is not a 1.x release; the nftables layouts known are for 1.31 to 1.35.`);
+  if (minor < 29) throw new InputError(`kube-proxy ${version} has no nftables mode: it arrived (alpha) in 1.29.`);
+  if (minor < 31) throw new InputError(`kube-proxy ${version}'s early nftables tables (1.29–1.30) are not modelled; the layouts known start at 1.31.`);
+  if (minor <= 33) return LAYOUT_1_31;
+  if (minor <= 35) return LAYOUT_1_34;
+  throw new InputError(
+    `kube-proxy ${version}'s nftables layout (1.36+: inlined masquerade mark, hairpin-connections set) is not modelled yet; the newest known is 1.34–1.35.`,
+  );
+}
+
+export function layoutById(id: string | undefined): NftLayout {
+  return LAYOUTS.find((l) => l.id === id) ?? NEWEST_LAYOUT;
+}

@@ -1,0 +1,51 @@
+// nftablesMode: kube-proxy's nftables mode behind the one interface every mode shows the commands.
+import { NODE_PORT_ADDRESSES_PRIMARY, type KubeProxyConfiguration } from '../config/index.js';
+import type { Dump, IPFamily, LiveCommand, ProxyModeDefinition, RenderOptions, TraceOptions } from '../modes/types.js';
+import type { ProxyView } from '../proxy-view.js';
+import { canonicalLines } from './canonical.js';
+import { tableDrift } from './drift.js';
+import { NFT_JSON, NFT_TEXT, kubeProxyTable } from './dumps.js';
+import { layoutForVersion } from './layout.js';
+import { narrowTable } from './narrow.js';
+import { plan } from './plan.js';
+import { transactionText } from './serialize.js';
+import { renderNftables } from './render.js';
+import { localTrafficCIDR, summarizeTable } from './summary.js';
+import { nftablesEvaluator } from './tracer.js';
+import type { NftTable } from './types.js';
+
+function render(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): NftTable[] {
+  const layout = layoutForVersion(opts.kubeProxyVersion);
+  // kube-proxy in nftables mode defaults nodePortAddresses to the node's primary IPs (server_linux.go),
+  // also when the configuration was written for another mode
+  if (config.nodePortAddresses.length === 0) config = { ...config, nodePortAddresses: [NODE_PORT_ADDRESSES_PRIMARY] };
+  return view.families.map((f) =>
+    renderNftables({
+      state: f.state,
+      config,
+      node: { name: view.nodeName, ips: f.nodeIPs, podCIDRs: f.podCIDRs, ...(view.node?.metadata?.labels ? { labels: view.node.metadata.labels } : {}) },
+      layout,
+    }),
+  );
+}
+
+export const nftablesMode: ProxyModeDefinition<NftTable> = {
+  mode: 'nftables',
+  formats: {
+    nft: {
+      description: 'the nft -f transaction kube-proxy runs on a full sync (one table per IP family)',
+      write: (states) => states.map(transactionText).join(''),
+    },
+  },
+  dumps: { primary: [NFT_TEXT, NFT_JSON] },
+  render,
+  parse: (dump: Dump, family: IPFamily) => kubeProxyTable(dump, family),
+  liveCommands: (_family: IPFamily): LiveCommand[] => [{ kind: NFT_TEXT.name, argv: ['nft', 'list', 'ruleset'] }],
+  narrow: narrowTable,
+  summarize: summarizeTable,
+  drift: tableDrift,
+  canonicalLines,
+  tracer: (states: readonly NftTable[], _opts: TraceOptions) => nftablesEvaluator(states),
+  localTrafficCIDR,
+  plan,
+};

@@ -1,0 +1,112 @@
+// kube-proxy's nftables names: the fixed chains, sets and maps of its table, and the per-service chain
+// names (prefix + 8 base32 characters of a SHA-256 of the readable part + the readable part).
+import { createHash } from 'node:crypto';
+
+export const CHAIN = {
+  services: 'services',
+  serviceEndpointsCheck: 'service-endpoints-check',
+  nodePortEndpointsCheck: 'nodeport-endpoints-check',
+  reject: 'reject-chain',
+  clusterIPsCheck: 'cluster-ips-check',
+  firewallCheck: 'firewall-check',
+  markMasq: 'mark-for-masquerade',
+  masquerading: 'masquerading',
+} as const;
+
+export const SET = {
+  clusterIPs: 'cluster-ips',
+  nodePortIPs: 'nodeport-ips',
+  serviceIPs: 'service-ips',
+  serviceNodePorts: 'service-nodeports',
+  noEndpointServices: 'no-endpoint-services',
+  noEndpointNodePorts: 'no-endpoint-nodeports',
+  firewallIPs: 'firewall-ips',
+} as const;
+
+export const PREFIX = {
+  cluster: 'service-',
+  local: 'local-',
+  external: 'external-',
+  endpoint: 'endpoint-',
+  affinity: 'affinity-',
+  firewall: 'firewall-',
+} as const;
+
+/** knftables.NameLengthMax minus the longest prefix kube-proxy reserves (16). */
+const BASE_LENGTH_MAX = 256 - 16;
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** The first 8 characters of base32.StdEncoding of the SHA-256: the first 40 bits of the hash. */
+function hash8(name: string): string {
+  const h = createHash('sha256').update(name).digest();
+  // 40 bits as two 20-bit halves, four base32 digits each
+  const hi = (h[0]! << 12) | (h[1]! << 4) | (h[2]! >> 4);
+  const lo = ((h[2]! & 15) << 16) | (h[3]! << 8) | h[4]!;
+  let out = '';
+  for (const half of [hi, lo]) for (let i = 3; i >= 0; i--) out += BASE32[(half >> (i * 5)) & 31];
+  return out;
+}
+
+/** hashAndTruncate: the hash keeps truncated names unique and similar names visually apart. */
+function hashAndTruncate(name: string): string {
+  let out = `${hash8(name)}-${name}`;
+  if (out.length > BASE_LENGTH_MAX) out = out.slice(0, BASE_LENGTH_MAX - 3) + '...';
+  return out;
+}
+
+export interface PortName {
+  namespace: string;
+  name: string;
+  port: string;
+}
+
+/** servicePortChainNameBase: "ULMVA6XW-ns1/svc1/tcp/p80". */
+export function serviceChainBase(n: PortName, protocol: string): string {
+  return hashAndTruncate(`${n.namespace}/${n.name}/${protocol}/${n.port}`);
+}
+
+/** servicePortEndpointChainNameBase: IPv6 colons become dots (colons are not allowed in chain names). */
+export function endpointChainBase(n: PortName, protocol: string, endpoint: string): string {
+  const { ip, port } = splitHostPort(endpoint);
+  return hashAndTruncate(`${n.namespace}/${n.name}/${protocol}/${n.port}__${ip.replaceAll(':', '.')}/${port}`);
+}
+
+export function splitHostPort(hp: string): { ip: string; port: string } {
+  if (hp.startsWith('[')) {
+    const end = hp.indexOf(']');
+    return { ip: hp.slice(1, end), port: hp.slice(end + 2) };
+  }
+  const i = hp.lastIndexOf(':');
+  return { ip: hp.slice(0, i), port: hp.slice(i + 1) };
+}
+
+/** Service and endpoint chains carry a "/"; kube-proxy's fixed chains never do. */
+export function isServiceChainName(name: string): boolean {
+  return name.includes('/');
+}
+
+export function isAffinitySetName(name: string): boolean {
+  return name.startsWith(PREFIX.affinity);
+}
+
+/**
+ * The service port a per-service chain or set name belongs to ("ns1/svc1:p80"), read back from its
+ * readable part; null for kube-proxy's fixed objects. A truncated name still yields its service port
+ * unless the truncation reached into it.
+ */
+export function servicePortOfName(name: string): string | null {
+  if (!name.includes('/')) return null;
+  const dash = name.indexOf('-');
+  const afterHash = name.slice(dash + 1 + 9);
+  const readable = afterHash.split('__')[0]!;
+  const parts = readable.split('/');
+  if (parts.length < 4) return null;
+  const [ns, svc, , port] = parts;
+  return port ? `${ns}/${svc}:${port}` : `${ns}/${svc}`;
+}
+
+/** The kind of a per-service chain from its prefix. */
+export function chainKind(name: string): keyof typeof PREFIX | null {
+  for (const [k, p] of Object.entries(PREFIX)) if (name.startsWith(p) && name.includes('/')) return k as keyof typeof PREFIX;
+  return null;
+}

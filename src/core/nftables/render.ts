@@ -1,0 +1,296 @@
+// render: one family's ProxyState -> the kube-proxy nftables table a full sync leaves behind, as data.
+//
+// Upstream read (kubernetes/kubernetes through the stored index; facts carried over, code not):
+//   pkg/proxy/nftables/proxier.go       b0f823e6ccd8a10b3893fc75011b9981af39285c (setupNFTables,
+//       syncProxyRules, writeServiceToEndpointRules, nftElementStorage; the 1.31–1.33 layout)
+//   pkg/proxy/nftables/proxier_test.go  81810de635aa13aa0a32992f6def3aa9d6025ebc (the 1.34–1.35 layout's
+//       expected tables: base chains and their rules, and the ClusterIP masquerade rule without a port)
+//   pkg/proxy/util/localdetector.go     (IfLocalNFT / IfNotLocalNFT words)
+//
+// Order. kube-proxy walks a Go map of service ports; we walk ProxyState.serviceMap (key order), so the
+// table is one kube-proxy itself could write, and every object of one service port comes in its order.
+import type { KubeProxyConfiguration } from '../config/index.js';
+import { formatMasqueradeMark, localDetectorFor, nodePortAddressesFor, nodePortIPs } from '../proxy/index.js';
+import { type Endpoint, type ProxyState, type ServicePort, categorizeEndpoints, externallyAccessible } from '../model/index.js';
+import { cidrContains, formatIP, isLoopback, parseCIDRSloppy, parseIPSloppy } from '../net/ip.js';
+import { TableBuilder } from './builder.js';
+import { type NftLayout, NEWEST_LAYOUT } from './layout.js';
+import { CHAIN, PREFIX, SET, endpointChainBase, serviceChainBase } from './names.js';
+import type { NftChain, NftTable } from './types.js';
+
+export interface NftNode {
+  name: string;
+  /** Node IPs of this family, primary first. */
+  ips: string[];
+  podCIDRs: string[];
+  labels?: Record<string, string>;
+  /** Every host address (GetNodeIPs matches nodePortAddresses against them). Default: loopback, then `ips`. */
+  localAddresses?: string[];
+}
+
+export interface NftRenderInput {
+  state: ProxyState;
+  config: KubeProxyConfiguration;
+  node: NftNode;
+  layout?: NftLayout;
+  /** Default "%#08x" of 1<<masqueradeBit ("0x00004000"); upstream's fake proxier uses "0x4000". */
+  masqueradeMark?: string;
+  /** ServiceCIDRs of this family (from ServiceCIDR objects); none: no "drop unallocated" rule. */
+  serviceCIDRs?: string[];
+}
+
+/** What `ip saddr 10.0.0.0/8` / `iifname "cni0"` words a local-traffic detector gives nftables. */
+export interface NftLocalDetector {
+  ifLocal: string;
+  ifNotLocal: string;
+}
+
+export function nftLocalDetector(config: KubeProxyConfiguration, family: 'IPv4' | 'IPv6', podCIDRs: readonly string[]): NftLocalDetector | null {
+  const d = localDetectorFor(config, family, podCIDRs);
+  if (!d) return null;
+  if (d.kind === 'cidr') {
+    const ipX = family === 'IPv6' ? 'ip6' : 'ip';
+    return { ifLocal: `${ipX} saddr ${d.cidr}`, ifNotLocal: `${ipX} saddr != ${d.cidr}` };
+  }
+  // a bridge by name, or interfaces by name prefix (nft spells the wildcard "*")
+  const name = d.kind === 'interface' ? d.name : `${d.prefix}*`;
+  return { ifLocal: `iifname ${name}`, ifNotLocal: `iifname != ${name}` };
+}
+
+function ipString(s: string): string {
+  const b = parseIPSloppy(s);
+  return b ? formatIP(b) : s;
+}
+
+function cidrString(s: string): string {
+  return parseCIDRSloppy(s)?.cidr ?? s;
+}
+
+export function renderNftables(input: NftRenderInput): NftTable {
+  const { state, config, node } = input;
+  const layout = input.layout ?? NEWEST_LAYOUT;
+  const family = state.ipFamily;
+  const v6 = family === 'IPv6';
+  const ipX = v6 ? 'ip6' : 'ip';
+  const addrType = v6 ? 'ipv6_addr' : 'ipv4_addr';
+  const noLocalhost = v6 ? 'ip6 daddr != ::1' : 'ip daddr != 127.0.0.0/8';
+  const mark = input.masqueradeMark ?? formatMasqueradeMark(config.iptables.masqueradeBit);
+  const nodeIP = node.ips.find((ip) => parseIPSloppy(ip) !== null && ip.includes(':') === v6) ?? null;
+  const npa = nodePortAddressesFor(config.nodePortAddresses, family, nodeIP);
+  const detector = nftLocalDetector(config, family, node.podCIDRs);
+  const t = new TableBuilder(family, layout.id);
+
+  // ---- setupNFTables ----
+  for (const bc of layout.baseChains) t.chain(bc.name, { base: { type: bc.type, hook: bc.hook, priority: bc.priority } });
+  for (const j of layout.jumps) {
+    t.chain(j.to);
+    t.rule(j.from, j.newOnly ? `ct state new jump ${j.to}` : `jump ${j.to}`);
+  }
+  for (const c of [CHAIN.services, CHAIN.clusterIPsCheck, CHAIN.masquerading, CHAIN.markMasq]) t.chain(c);
+  t.rule(CHAIN.markMasq, `mark set mark or ${mark}`);
+  t.rule(CHAIN.masquerading, `mark and ${mark} == 0 return`);
+  t.rule(CHAIN.masquerading, `mark set mark xor ${mark}`);
+  t.rule(CHAIN.masquerading, 'masquerade fully-random');
+
+  t.set({ name: SET.clusterIPs, map: false, type: addrType, comment: 'Active ClusterIPs' });
+  t.rule(CHAIN.clusterIPsCheck, `${ipX} daddr @${SET.clusterIPs} reject`, 'Reject traffic to invalid ports of ClusterIPs');
+  const serviceCIDRs = (input.serviceCIDRs ?? []).filter((c) => parseCIDRSloppy(c)?.family === family);
+  if (serviceCIDRs.length > 0) {
+    t.rule(CHAIN.clusterIPsCheck, `${ipX} daddr { ${serviceCIDRs.join(',')} } drop`, 'Drop traffic to unallocated ClusterIPs');
+  }
+
+  if (!npa.matchAll) {
+    t.set({ name: SET.nodePortIPs, map: false, type: addrType, comment: 'IPs that accept NodePort traffic' });
+    const loopback = v6 ? '::1' : '127.0.0.1';
+    for (const ip of nodePortIPs(npa, node.localAddresses ?? [loopback, ...node.ips])) {
+      if (isLoopback(ip)) continue; // localhost NodePorts are not supported in nftables mode
+      t.element(SET.nodePortIPs, { key: [ip] });
+    }
+  }
+
+  t.set({ name: SET.noEndpointServices, map: true, type: `${addrType} . inet_proto . inet_service : verdict`, comment: 'vmap to drop or reject packets to services with no endpoints' });
+  t.set({ name: SET.noEndpointNodePorts, map: true, type: 'inet_proto . inet_service : verdict', comment: 'vmap to drop or reject packets to service nodeports with no endpoints' });
+  t.chain(CHAIN.reject, { comment: 'helper for @no-endpoint-services / @no-endpoint-nodeports' });
+  t.rule(CHAIN.reject, 'reject');
+  t.rule(CHAIN.serviceEndpointsCheck, `${ipX} daddr . meta l4proto . th dport vmap @${SET.noEndpointServices}`);
+  t.rule(
+    CHAIN.nodePortEndpointsCheck,
+    npa.matchAll
+      ? `${noLocalhost} meta l4proto . th dport vmap @${SET.noEndpointNodePorts}`
+      : `${ipX} daddr @${SET.nodePortIPs} meta l4proto . th dport vmap @${SET.noEndpointNodePorts}`,
+  );
+
+  t.set({ name: SET.firewallIPs, map: true, type: `${addrType} . inet_proto . inet_service : verdict`, comment: 'destinations that are subject to LoadBalancerSourceRanges' });
+  t.chain(CHAIN.firewallCheck);
+  t.rule(CHAIN.firewallCheck, `${ipX} daddr . meta l4proto . th dport vmap @${SET.firewallIPs}`);
+
+  t.set({ name: SET.serviceIPs, map: true, type: `${addrType} . inet_proto . inet_service : verdict`, comment: 'ClusterIP, ExternalIP and LoadBalancer IP traffic' });
+  t.set({ name: SET.serviceNodePorts, map: true, type: 'inet_proto . inet_service : verdict', comment: 'NodePort traffic' });
+  t.rule(CHAIN.services, `${ipX} daddr . meta l4proto . th dport vmap @${SET.serviceIPs}`);
+  t.rule(
+    CHAIN.services,
+    npa.matchAll
+      ? `fib daddr type local ${noLocalhost} meta l4proto . th dport vmap @${SET.serviceNodePorts}`
+      : `${ipX} daddr @${SET.nodePortIPs} meta l4proto . th dport vmap @${SET.serviceNodePorts}`,
+  );
+
+  // ---- syncProxyRules, per service port ----
+  const ctx: ServiceContext = { t, layout, ipX, addrType, masqueradeAll: config.iptables.masqueradeAll, detector, nodeIP };
+  const nodeName = node.name !== '' ? node.name : state.nodeName;
+  const nodeLabels = node.labels ?? state.nodeLabels;
+  for (const [key, sp] of state.serviceMap) {
+    const endpoints = state.endpointsMap.get(key) ?? [];
+    renderServicePort(ctx, sp, categorizeEndpoints(endpoints, sp, nodeName, nodeLabels));
+  }
+  return t.finish();
+}
+
+interface ServiceContext {
+  t: TableBuilder;
+  layout: NftLayout;
+  ipX: string;
+  addrType: string;
+  masqueradeAll: boolean;
+  detector: NftLocalDetector | null;
+  nodeIP: string | null;
+}
+
+/** The per-service-port chain names kube-proxy computes in newServiceInfo / newEndpointInfo. */
+export function servicePortChains(sp: ServicePort): { cluster: string; local: string; external: string; firewall: string } {
+  const base = serviceChainBase(sp.name, sp.protocol.toLowerCase());
+  return { cluster: PREFIX.cluster + base, local: PREFIX.local + base, external: PREFIX.external + base, firewall: PREFIX.firewall + base };
+}
+
+export function endpointNames(sp: ServicePort, ep: Endpoint): { chain: string; affinitySet: string } {
+  const base = endpointChainBase(sp.name, sp.protocol.toLowerCase(), ep.endpoint);
+  return { chain: PREFIX.endpoint + base, affinitySet: PREFIX.affinity + base };
+}
+
+function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType<typeof categorizeEndpoints>): void {
+  const { t, ipX } = ctx;
+  // each endpoint's names are hashed once per sync
+  const memo = new Map<Endpoint, { chain: string; affinitySet: string }>();
+  const endpointChains = (sp: ServicePort, ep: Endpoint) => {
+    let n = memo.get(ep);
+    if (!n) memo.set(ep, (n = endpointNames(sp, ep)));
+    return n;
+  };
+  const proto = sp.protocol.toLowerCase();
+  const port = String(sp.port);
+  const names = servicePortChains(sp);
+  const clusterEndpoints = cat.clusterEndpoints ?? [];
+  const localEndpoints = cat.localEndpoints ?? [];
+  const hasEndpoints = cat.hasAnyEndpoints;
+  const affinity = sp.sessionAffinity.type === 'ClientIP' ? sp.sessionAffinity.maxAgeSeconds : null;
+
+  const epChain = new Map<Endpoint, NftChain>();
+  for (const ep of cat.allReachableEndpoints) epChain.set(ep, t.chain(endpointChains(sp, ep).chain));
+  const usesClusterPolicyChain = clusterEndpoints.length > 0;
+  if (usesClusterPolicyChain) t.chain(names.cluster);
+  const usesLocalPolicyChain = localEndpoints.length > 0;
+  if (usesLocalPolicyChain) t.chain(names.local);
+
+  let internalTrafficChain = names.cluster;
+  let hasInternalEndpoints = hasEndpoints;
+  if (sp.internalPolicyLocal) {
+    internalTrafficChain = names.local;
+    if (localEndpoints.length === 0) hasInternalEndpoints = false;
+  }
+  let externalPolicyChain = names.cluster;
+  let hasExternalEndpoints = hasEndpoints;
+  if (sp.externalPolicyLocal) {
+    externalPolicyChain = names.local;
+    if (localEndpoints.length === 0) hasExternalEndpoints = false;
+  }
+  const externalTrafficChain = names.external;
+  const usesExternalTrafficChain = hasEndpoints && externallyAccessible(sp);
+  if (usesExternalTrafficChain) t.chain(externalTrafficChain);
+
+  let internalVerdict = '';
+  let externalVerdict = '';
+  if (!hasEndpoints) {
+    internalVerdict = `goto ${CHAIN.reject}`;
+    externalVerdict = `goto ${CHAIN.reject}`;
+  } else {
+    if (!hasInternalEndpoints) internalVerdict = 'drop';
+    if (!hasExternalEndpoints) externalVerdict = 'drop';
+  }
+
+  const clusterIP = ipString(sp.clusterIP);
+  t.element(SET.clusterIPs, { key: [clusterIP] });
+  if (hasInternalEndpoints) t.element(SET.serviceIPs, { key: [clusterIP, proto, port], value: [`goto ${internalTrafficChain}`] });
+  else t.element(SET.noEndpointServices, { key: [clusterIP, proto, port], value: [internalVerdict], comment: sp.key });
+
+  for (const raw of sp.externalIPs) {
+    const ip = ipString(raw);
+    if (hasEndpoints) t.element(SET.serviceIPs, { key: [ip, proto, port], value: [`goto ${externalTrafficChain}`] });
+    if (!hasExternalEndpoints) t.element(SET.noEndpointServices, { key: [ip, proto, port], value: [externalVerdict], comment: sp.key });
+  }
+
+  const usesFWChain = sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  if (usesFWChain) t.chain(names.firewall);
+  for (const raw of sp.loadBalancerVIPs) {
+    const ip = ipString(raw);
+    if (hasEndpoints) t.element(SET.serviceIPs, { key: [ip, proto, port], value: [`goto ${externalTrafficChain}`] });
+    if (usesFWChain) t.element(SET.firewallIPs, { key: [ip, proto, port], value: [`goto ${names.firewall}`] });
+  }
+  if (!hasExternalEndpoints) {
+    for (const raw of sp.loadBalancerVIPs) t.element(SET.noEndpointServices, { key: [ipString(raw), proto, port], value: [externalVerdict], comment: sp.key });
+  }
+
+  if (sp.nodePort !== 0) {
+    const np = String(sp.nodePort);
+    if (hasEndpoints) t.element(SET.serviceNodePorts, { key: [proto, np], value: [`goto ${externalTrafficChain}`] });
+    if (!hasExternalEndpoints) t.element(SET.noEndpointNodePorts, { key: [proto, np], value: [externalVerdict], comment: sp.key });
+  }
+
+  // internal traffic: masquerade what did not come from a local pod (or everything with masqueradeAll)
+  if (hasInternalEndpoints) {
+    const match = ctx.layout.clusterIPMatchesPort ? `${ipX} daddr ${clusterIP} ${proto} dport ${port}` : `${ipX} daddr ${clusterIP}`;
+    if (ctx.masqueradeAll) t.rule(internalTrafficChain, `${match} jump ${CHAIN.markMasq}`);
+    else if (ctx.detector) t.rule(internalTrafficChain, `${match} ${ctx.detector.ifNotLocal} jump ${CHAIN.markMasq}`);
+  }
+
+  if (usesExternalTrafficChain) {
+    if (!sp.externalPolicyLocal) {
+      // endpoints may be on another node: masquerade so replies come back through this one
+      t.rule(externalTrafficChain, `jump ${CHAIN.markMasq}`);
+    } else {
+      if (ctx.detector) t.rule(externalTrafficChain, `${ctx.detector.ifLocal} goto ${names.cluster}`, 'short-circuit pod traffic');
+      t.rule(externalTrafficChain, `fib saddr type local jump ${CHAIN.markMasq}`, 'masquerade local traffic');
+      t.rule(externalTrafficChain, `fib saddr type local goto ${names.cluster}`, 'short-circuit local traffic');
+    }
+    if (hasExternalEndpoints) t.rule(externalTrafficChain, `goto ${externalPolicyChain}`);
+  }
+
+  if (usesFWChain) {
+    const sources = [...sp.loadBalancerSourceRanges.map(cidrString)];
+    const allowFromNode = ctx.nodeIP !== null && sp.loadBalancerSourceRanges.some((c) => cidrContains(c, ctx.nodeIP!));
+    if (allowFromNode) sources.push(...sp.loadBalancerVIPs.map(ipString));
+    t.rule(names.firewall, `${ipX} saddr != { ${sources.join(' , ')} } drop`);
+  }
+
+  if (affinity !== null) {
+    for (const ep of cat.allReachableEndpoints) {
+      t.set({ name: endpointChains(sp, ep).affinitySet, map: false, type: ctx.addrType, flags: ['dynamic', 'timeout'], timeout: affinity });
+    }
+  }
+
+  if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, names.cluster, clusterEndpoints.map((ep) => endpointChains(sp, ep)), affinity !== null);
+  if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, names.local, localEndpoints.map((ep) => endpointChains(sp, ep)), affinity !== null);
+
+  for (const ep of cat.allReachableEndpoints) {
+    const rules = epChain.get(ep)!.rules;
+    rules.push({ rule: `${ipX} saddr ${ep.ip} jump ${CHAIN.markMasq}` });
+    if (affinity !== null) rules.push({ rule: `update @${endpointChains(sp, ep).affinitySet} { ${ipX} saddr }` });
+    rules.push({ rule: `meta l4proto ${proto} dnat to ${ep.endpoint}` });
+  }
+}
+
+function writeServiceToEndpointRules(ctx: ServiceContext, chain: string, endpoints: Array<{ chain: string; affinitySet: string }>, affinity: boolean): void {
+  if (affinity) {
+    for (const n of endpoints) ctx.t.rule(chain, `${ctx.ipX} saddr @${n.affinitySet} goto ${n.chain}`);
+  }
+  const entries = endpoints.map((n, i) => `${i} : goto ${n.chain}`);
+  ctx.t.rule(chain, `numgen random mod ${endpoints.length} vmap { ${entries.join(' , ')} }`);
+}

@@ -1,0 +1,390 @@
+// One new connection through kube-proxy's nftables table: the hooks in the order the kernel runs them,
+// base chains by priority inside a hook, verdict maps and sets looked up, `numgen random mod N` split
+// into its branches with their odds, the DNAT applied before routing picks input or forward, and the
+// masquerade mark read back in postrouting.
+import type { Hop, ModeEvaluator, NodeContext, Packet, TraceEndpoint, TraceResult, Verdict } from '../trace/types.js';
+import { cidrContains, formatIP, parseIPSloppy } from '../net/ip.js';
+import { type Match, type Operand, type ParsedRule, type Selector, type Statement, parseRule } from './rule.js';
+import { splitHostPort } from './names.js';
+import type { NftChain, NftHook, NftSet, NftTable } from './types.js';
+
+interface Indexed {
+  table: NftTable;
+  chains: Map<string, NftChain>;
+  sets: Map<string, NftSet>;
+  parsed: Map<NftChain, ParsedRule[]>;
+}
+
+function index(t: NftTable): Indexed {
+  const chains = new Map(t.chains.map((c) => [c.name, c]));
+  const sets = new Map(t.sets.map((s) => [s.name, s]));
+  const parsed = new Map<NftChain, ParsedRule[]>();
+  for (const c of t.chains) parsed.set(c, c.rules.map((r) => parseRule(r.rule)));
+  return { table: t, chains, sets, parsed };
+}
+
+/** One branch of the packet's fate. */
+interface Branch {
+  p: number;
+  dst: string;
+  dport: number;
+  mark: bigint;
+  dnat?: { ip: string; port: number; via: string };
+  masqueraded: boolean;
+  verdict?: 'accept' | 'drop' | 'reject';
+  affinity?: { set: string; seconds: number };
+}
+
+type Outcome = { b: Branch; end: 'fallthrough' | 'return' | 'terminal' };
+
+const MAX_DEPTH = 32;
+
+class Run {
+  hops: Hop[] = [];
+  qualifications = new Set<string>();
+  constructor(
+    private readonly ix: Indexed,
+    private readonly pkt: Packet & { proto: string; sport: number },
+    private readonly node: NodeContext,
+  ) {}
+
+  isLocal(ip: string): boolean {
+    const b = parseIPSloppy(ip);
+    if (!b) return false;
+    const s = formatIP(b);
+    if (s === '::1' || s.startsWith('127.')) return true;
+    if (this.node.localAddresses === undefined) {
+      this.qualifications.add('the node\'s own addresses are not known: "fib … type local" was taken as not local');
+      return false;
+    }
+    return this.node.localAddresses.some((a) => {
+      const x = parseIPSloppy(a);
+      return x !== null && formatIP(x) === s;
+    });
+  }
+
+  private value(sel: Selector, b: Branch): string | null {
+    switch (sel.kind) {
+      case 'addr':
+        return sel.field === 'saddr' ? this.pkt.src : b.dst;
+      case 'l4proto':
+        return this.pkt.proto;
+      case 'port':
+        if (sel.proto && sel.proto !== this.pkt.proto) return null;
+        return String(sel.field === 'dport' ? b.dport : this.pkt.sport);
+      case 'fib':
+        return this.isLocal(sel.field === 'saddr' ? this.pkt.src : b.dst) ? 'local' : 'unicast';
+      case 'ctstate':
+        return 'new';
+      case 'ctstatus':
+        // by postrouting a DNATed connection has the dnat status bit
+        return b.dnat ? 'dnat' : 'none';
+      case 'iface':
+        // Only the local-traffic detector looks at interfaces: a pod on this node arrives on its bridge/veth.
+        this.qualifications.add('interface names are not known: a pod on this node was taken to arrive on the local-traffic interface');
+        return this.pkt.entry === 'pod-local' ? '*local-pod-interface*' : '*other-interface*';
+      case 'numgen':
+        return null;
+    }
+  }
+
+  private elementMatches(sel: Selector, have: string, want: string): boolean {
+    if (sel.kind === 'addr') return want.includes('/') ? cidrContains(want, have) : normIP(want) === normIP(have);
+    if (sel.kind === 'l4proto') return protoName(want) === have;
+    if (sel.kind === 'port') {
+      const m = /^(\d+)-(\d+)$/.exec(want);
+      return m ? Number(have) >= Number(m[1]) && Number(have) <= Number(m[2]) : Number(want) === Number(have);
+    }
+    if (sel.kind === 'ctstate' || sel.kind === 'ctstatus') return want.split(',').includes(have);
+    if (sel.kind === 'iface') {
+      if (have === '*local-pod-interface*') return true;
+      return false;
+    }
+    return have === want;
+  }
+
+  private keyMatches(sels: Selector[], key: string[], b: Branch): boolean {
+    if (key.length !== sels.length) return false;
+    for (let i = 0; i < sels.length; i++) {
+      const have = this.value(sels[i]!, b);
+      if (have === null || !this.elementMatches(sels[i]!, have, key[i]!)) return false;
+    }
+    return true;
+  }
+
+  private operandMatches(sels: Selector[], op: Operand, b: Branch): boolean {
+    if (op.kind === 'literal') return this.keyMatches(sels, [op.value], b) || this.keyMatches(sels, op.value.split(','), b);
+    if (op.kind === 'anon') return op.elements.some((k) => this.keyMatches(sels, k, b));
+    const set = this.ix.sets.get(op.name);
+    if (!set) {
+      this.qualifications.add(`set @${op.name} is not in the table: lookups in it were taken as not matching`);
+      return false;
+    }
+    // affinity sets start empty for a client's first connection (what a trace models)
+    return set.elements.some((e) => this.keyMatches(sels, e.key, b));
+  }
+
+  private matches(m: Match, b: Branch, ruleText: string): boolean {
+    if (m.kind === 'unknown') {
+      this.qualifications.add(`could not evaluate "${ruleText}" (taken as not matching)`);
+      return false;
+    }
+    if (m.kind === 'mark') {
+      const v = (b.mark & BigInt(m.mask)) === BigInt(m.value);
+      return m.op === '==' ? v : !v;
+    }
+    const ok = this.operandMatches(m.selectors, m.operand, b);
+    return m.negate ? !ok : ok;
+  }
+
+  /** Runs chain `name` from rule `from` on branch b. */
+  runChain(name: string, b: Branch, depth: number, from = 0): Outcome[] {
+    const chain = this.ix.chains.get(name);
+    if (!chain) {
+      this.qualifications.add(`chain ${name} is not in the table`);
+      return [{ b, end: 'fallthrough' }];
+    }
+    if (depth > MAX_DEPTH) {
+      this.qualifications.add(`jumps nest deeper than ${MAX_DEPTH}`);
+      return [{ b, end: 'terminal' }];
+    }
+    const rules = this.ix.parsed.get(chain)!;
+    for (let i = from; i < rules.length; i++) {
+      const r = rules[i]!;
+      const text = chain.rules[i]!.rule;
+      if (!r.matches.every((m) => this.matches(m, b, text))) continue;
+      const res = this.statements(chain, i, r.statements, b, depth, text);
+      if (Array.isArray(res)) return res;
+      b = res;
+    }
+    return [{ b, end: 'fallthrough' }];
+  }
+
+  private hop(chain: string, rule: string, action: string, b: Branch, depth: number): void {
+    const h: Hop = { table: `${this.ix.table.family === 'IPv6' ? 'ip6' : 'ip'} ${this.ix.table.name}`, chain, rule, action, depth };
+    if (b.p < 1) h.share = b.p;
+    this.hops.push(h);
+  }
+
+  /** Runs a matched rule's statements; a Branch back means "go on with the next rule" in that state. */
+  private statements(chain: NftChain, i: number, stmts: Statement[], b: Branch, depth: number, text: string): Outcome[] | Branch {
+    for (let k = 0; k < stmts.length; k++) {
+      const s = stmts[k]!;
+      switch (s.kind) {
+        case 'none':
+          break;
+        case 'mark-set': {
+          const v = BigInt(s.value);
+          b = { ...b, mark: s.op === 'or' ? b.mark | v : s.op === 'xor' ? b.mark ^ v : v };
+          this.hop(chain.name, text, `mark ${s.op} ${s.value}`, b, depth);
+          break;
+        }
+        case 'update': {
+          const set = this.ix.sets.get(s.set);
+          b = { ...b, affinity: { set: s.set, seconds: set?.timeout ?? 0 } };
+          this.hop(chain.name, text, `remember the client in @${s.set}`, b, depth);
+          break;
+        }
+        case 'verdict':
+          this.hop(chain.name, text, s.verdict.toUpperCase(), b, depth);
+          if (s.verdict === 'return') return [{ b, end: 'return' }];
+          return [{ b: { ...b, verdict: s.verdict }, end: 'terminal' }];
+        case 'masquerade':
+          this.hop(chain.name, text, 'masquerade', b, depth);
+          return [{ b: { ...b, masqueraded: true, verdict: 'accept' }, end: 'terminal' }];
+        case 'dnat': {
+          const { ip, port } = splitHostPort(s.to);
+          this.hop(chain.name, text, `DNAT to ${s.to}`, b, depth);
+          return [{ b: { ...b, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' }];
+        }
+        case 'dnat-map': {
+          const out: Outcome[] = [];
+          const n = s.entries.length;
+          for (const e of s.entries) {
+            const nb = { ...b, p: b.p / n };
+            const { ip, port } = splitHostPort(e.to.replace(' . ', ':'));
+            this.hop(chain.name, text, `DNAT to ${e.to}`, nb, depth);
+            out.push({ b: { ...nb, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' });
+          }
+          return out;
+        }
+        case 'jump':
+        case 'goto':
+          return this.transfer(chain, i, s.kind, s.chain, b, depth, text);
+        case 'vmap': {
+          if (s.selectors.length === 1 && s.selectors[0]!.kind === 'numgen' && s.target.kind === 'anon') {
+            const entries = s.target.entries;
+            const out: Outcome[] = [];
+            for (const e of entries) {
+              const nb = { ...b, p: b.p / s.selectors[0]!.mod };
+              out.push(...this.verdictString(chain, i, e.verdict, nb, depth, text));
+            }
+            return out;
+          }
+          let verdict: string | undefined;
+          if (s.target.kind === 'named') {
+            const map = this.ix.sets.get(s.target.name);
+            if (!map) this.qualifications.add(`map @${s.target.name} is not in the table`);
+            verdict = map?.elements.find((e) => this.keyMatches(s.selectors, e.key, b))?.value?.join(' ');
+          } else {
+            verdict = s.target.entries.find((e) => this.keyMatches(s.selectors, e.key, b))?.verdict;
+          }
+          if (verdict === undefined) return b; // no element: the rule does not match
+          return this.verdictString(chain, i, verdict, b, depth, text);
+        }
+      }
+    }
+    return b;
+  }
+
+  private verdictString(chain: NftChain, i: number, v: string, b: Branch, depth: number, text: string): Outcome[] {
+    const [word, target] = v.trim().split(/\s+/);
+    if (word === 'goto' || word === 'jump') return this.transfer(chain, i, word, target!, b, depth, text);
+    if (word === 'drop' || word === 'reject' || word === 'accept' || word === 'return') return this.statements(chain, i, [{ kind: 'verdict', verdict: word }], b, depth, text) as Outcome[];
+    this.qualifications.add(`verdict "${v}" not understood`);
+    return [{ b, end: 'fallthrough' }];
+  }
+
+  private transfer(chain: NftChain, i: number, kind: 'jump' | 'goto', target: string, b: Branch, depth: number, text: string): Outcome[] {
+    this.hop(chain.name, text, `${kind} ${target}`, b, depth);
+    const out: Outcome[] = [];
+    for (const o of this.runChain(target, b, depth + 1)) {
+      if (o.end === 'terminal') out.push(o);
+      else if (kind === 'goto') out.push({ b: o.b, end: 'return' });
+      else out.push(...this.runChain(chain.name, o.b, depth, i + 1));
+    }
+    return out;
+  }
+}
+
+function normIP(s: string): string {
+  const b = parseIPSloppy(s);
+  return b ? formatIP(b) : s;
+}
+
+function protoName(p: string): string {
+  return p === '6' ? 'tcp' : p === '17' ? 'udp' : p === '132' ? 'sctp' : p;
+}
+
+const HOOK_ORDER: Record<'forward' | 'local' | 'output-forward' | 'output-local', NftHook[]> = {
+  forward: ['prerouting', 'forward', 'postrouting'],
+  local: ['prerouting', 'input'],
+  'output-forward': ['output', 'postrouting'],
+  'output-local': ['output', 'input'],
+};
+
+function baseChains(ix: Indexed, hook: NftHook): NftChain[] {
+  return ix.table.chains.filter((c) => c.base?.hook === hook).sort((a, b) => a.base!.priority - b.base!.priority);
+}
+
+/** Runs every base chain of one hook, by priority; returns the branches still alive and those that ended. */
+function runHook(run: Run, ix: Indexed, hook: NftHook, live: Branch[]): { live: Branch[]; dead: Branch[] } {
+  const dead: Branch[] = [];
+  for (const c of baseChains(ix, hook)) {
+    // nat chains see only the first packet of a connection; a trace is of that first packet
+    const next: Branch[] = [];
+    for (const b of live) {
+      for (const o of run.runChain(c.name, b, 0)) {
+        const v = o.b.verdict;
+        if (o.end === 'terminal' && (v === 'drop' || v === 'reject')) dead.push(o.b);
+        else next.push({ ...o.b, verdict: undefined });
+      }
+    }
+    live = next;
+  }
+  return { live, dead };
+}
+
+export function traceTable(table: NftTable, packet: Packet, node: NodeContext): TraceResult {
+  const ix = index(table);
+  const proto = packet.protocol.toLowerCase();
+  const pkt = { ...packet, proto, sport: packet.sport ?? 40000 };
+  const run = new Run(ix, pkt, node);
+  const start: Branch = { p: 1, dst: packet.dst, dport: packet.dport, mark: 0n, masqueraded: false };
+  let live: Branch[] = [start];
+  const dead: Branch[] = [];
+
+  const first: NftHook = packet.entry === 'node' ? 'output' : 'prerouting';
+  let r = runHook(run, ix, first, live);
+  dead.push(...r.dead);
+  // routing decision after DNAT: to this host (input) or onward (forward, then postrouting)
+  const after: Branch[] = [];
+  for (const b of r.live) {
+    const local = run.isLocal(b.dst);
+    const hooks: NftHook[] = packet.entry === 'node' ? (local ? ['input'] : ['postrouting']) : local ? ['input'] : ['forward', 'postrouting'];
+    let cur = [b];
+    for (const h of hooks) {
+      r = runHook(run, ix, h, cur);
+      dead.push(...r.dead);
+      cur = r.live;
+    }
+    after.push(...cur);
+  }
+  live = after;
+  return summarise(run, [...live, ...dead]);
+}
+
+function summarise(run: Run, branches: Branch[]): TraceResult {
+  const byVerdict: Partial<Record<Verdict, number>> = {};
+  const add = (v: Verdict, p: number) => (byVerdict[v] = (byVerdict[v] ?? 0) + p);
+  const endpoints: TraceEndpoint[] = [];
+  let affinity: TraceResult['affinity'];
+  let masqP = 0;
+  for (const b of branches) {
+    if (b.verdict === 'drop') add('dropped', b.p);
+    else if (b.verdict === 'reject') add('rejected', b.p);
+    else if (b.dnat) {
+      add('forwarded', b.p);
+      const ep = endpoints.find((e) => e.ip === b.dnat!.ip && e.port === b.dnat!.port);
+      if (ep) ep.probability += b.p;
+      else endpoints.push({ ip: b.dnat.ip, port: b.dnat.port, probability: b.p, via: b.dnat.via, masquerade: b.masqueraded });
+      if (b.masqueraded) masqP += b.p;
+    } else add('not-matched', b.p);
+    if (b.affinity) affinity = { seconds: b.affinity.seconds, name: b.affinity.set };
+  }
+  let verdict: Verdict = 'not-matched';
+  let best = -1;
+  for (const [v, p] of Object.entries(byVerdict) as Array<[Verdict, number]>) if (p > best) [verdict, best] = [v, p];
+  const others = Object.fromEntries(Object.entries(byVerdict).filter(([v]) => v !== verdict)) as Partial<Record<Verdict, number>>;
+  const masquerade = masqP > 0;
+  const markRule = run.hops.find((h) => h.action.startsWith('mark or'));
+  const result: TraceResult = {
+    mode: 'nftables',
+    verdict,
+    endpoints,
+    masquerade,
+    masqueradeReason: masquerade
+      ? `the packet carries kube-proxy's masquerade mark${markRule ? ` (set via ${markRule.chain})` : ''}, so masquerading rewrites its source in nat-postrouting`
+      : verdict === 'forwarded'
+        ? 'no rule on its path set the masquerade mark, so the source is kept'
+        : 'the packet is not forwarded to an endpoint',
+    hops: run.hops,
+    qualifications: [...run.qualifications],
+  };
+  if (affinity) result.affinity = affinity;
+  if (Object.keys(others).length > 0) result.otherVerdicts = others;
+  return result;
+}
+
+/** The ModeEvaluator over the kube-proxy table of each family. */
+export function nftablesEvaluator(states: readonly NftTable[]): ModeEvaluator {
+  return {
+    mode: 'nftables',
+    trace(packet: Packet, node: NodeContext): TraceResult {
+      const v6 = packet.dst.includes(':');
+      const table = states.find((s) => (s.family === 'IPv6') === v6);
+      if (!table) {
+        return {
+          mode: 'nftables',
+          verdict: 'not-matched',
+          endpoints: [],
+          masquerade: false,
+          masqueradeReason: 'no kube-proxy table of this family',
+          hops: [],
+          qualifications: [`there is no ${v6 ? 'ip6' : 'ip'} kube-proxy table to trace through`],
+        };
+      }
+      return traceTable(table, packet, node);
+    },
+  };
+}
