@@ -1,6 +1,7 @@
 // Every benchmark case, by id; later issues add theirs here.
 import { iptablesPartial, iptablesRender } from './iptables.js';
 import { ipvsRender } from './ipvs.js';
+import { nftablesPartial, nftablesRender, nftablesRender131 } from './nftables.js';
 import { modeGet } from './mode.js';
 import { modelBuild } from './model.js';
 import { traceFirstPacket, traceNextPacket } from './trace.js';
@@ -15,5 +16,8 @@ export const CASES: Record<string, BenchCase> = {
   'trace-first': traceFirstPacket,
   'trace-next': traceNextPacket,
   ipvs: ipvsRender,
+  nftables: nftablesRender,
+  'nftables-1.31': nftablesRender131,
+  'nftables-partial': nftablesPartial,
   mode: modeGet,
 };

@@ -74,9 +74,12 @@ describe('rules on examples/', () => {
   });
 
   it('modes whose engine is not built yet say so (exit 2)', () => {
-    const r = proxymode(['rules', '-f', 'examples/', '--node', 'worker-1', '--mode', 'nftables']);
+    const r = proxymode(['rules', '-f', 'examples/', '--node', 'worker-1', '--mode', 'userspace']);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, 'error: `kubectl proxymode rules` for mode nftables is not implemented yet in this version of kubectl proxymode.\n');
+    assert.match(r.stderr, /^error: `kubectl proxymode rules` for mode userspace is not implemented yet in this version of kubectl proxymode\.\n$/m);
+    const nft = proxymode([...BASE, '--node', 'worker-1', '-o', 'nft']);
+    assert.equal(nft.code, 2);
+    assert.match(nft.stderr, /-o nft is for mode nftables; this is mode iptables: use -o human, -o wide, -o json, -o yaml, -o restore\./);
     const ipvsadm = proxymode([...BASE, '--node', 'worker-1', '-o', 'ipvsadm']);
     assert.equal(ipvsadm.code, 2);
     assert.match(ipvsadm.stderr, /-o ipvsadm is for mode ipvs; this is mode iptables: use -o human, -o wide, -o json, -o yaml, -o restore\./);

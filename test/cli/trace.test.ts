@@ -115,13 +115,17 @@ describe('trace on examples/', () => {
     assert.match(d.stderr, /service "web" not found in namespace default .*it exists as shop\/web/);
   });
 
-  it('mode ipvs (the examples\' configured mode) is traced (test/cli/trace-ipvs.test.ts); nftables is not implemented yet (exit 2)', () => {
+  it('mode ipvs (the examples\' configured mode) is traced (test/cli/trace-ipvs.test.ts); nftables too; userspace is not implemented yet (exit 2)', () => {
     const r = proxymode(['trace', 'shop/web', '-f', 'examples/', '--node', 'worker-1']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /· mode ipvs ·/);
-    const n = proxymode(['trace', 'shop/web', '-f', 'examples/', '--mode', 'nftables']);
+    const nft = proxymode(['trace', 'shop/web', '-f', 'examples/', '--node', 'worker-1', '--mode', 'nftables']);
+    assert.equal(nft.code, 0, nft.stderr);
+    assert.match(nft.stdout, /· mode nftables ·/);
+    assert.match(nft.stdout, /numgen random mod 3 vmap/);
+    const n = proxymode(['trace', 'shop/web', '-f', 'examples/', '--mode', 'userspace']);
     assert.equal(n.code, 2);
-    assert.match(n.stderr, /tracing for mode nftables is not implemented yet/);
+    assert.match(n.stderr, /tracing for mode userspace is not implemented yet/);
   });
 });
 
@@ -138,7 +142,7 @@ describe('trace --rules DUMP (no cluster)', () => {
     assert.match(byName.data.from, /^10\.244\.255\.254 \(a pod on .*cluster CIDR 10\.244\.0\.0\/16\)$/);
   });
 
-  it('ipvsadm dumps are traced; dumps of kinds no mode reads are refused (exit 2)', () => {
+  it('ipvsadm and nft dumps are traced; text no mode reads is refused (exit 2)', () => {
     const ipvs = join(tmp, 'ipvs.txt');
     writeFileSync(ipvs, '-A -t 10.96.0.1:443 -s rr\n-a -t 10.96.0.1:443 -r 192.168.0.2:6443 -m -w 1\n');
     const nft = join(tmp, 'nft.txt');
@@ -149,11 +153,11 @@ describe('trace --rules DUMP (no cluster)', () => {
     assert.equal(a.code, 0, a.stderr);
     assert.match(a.stdout, /ipvs 10\.96\.0\.1:443\/TCP: scheduler rr → to 192\.168\.0\.2:6443 \(100%\)/);
     const b = proxymode(['trace', '10.96.0.1:443', '--rules', nft]);
-    assert.equal(b.code, 2);
-    assert.match(b.stderr, /holds no rules dump this tool reads/);
+    assert.equal(b.code, 1, b.stderr);
+    assert.match(b.stdout, /· mode nftables ·/);
     const c = proxymode(['trace', '10.96.0.1:443', '--rules', junk]);
     assert.equal(c.code, 2);
-    assert.match(c.stderr, /holds no rules dump this tool reads; save the node's rules with one of: ipvsadm -Sn, ipvsadm -Ln, ipset save, ipset list, iptables-save/);
+    assert.match(c.stderr, /holds no rules dump this tool reads; save the node's rules with one of: nft list ruleset, nft -j list ruleset, ipvsadm -Sn, ipvsadm -Ln, ipset save, ipset list, iptables-save/);
   });
 });
 

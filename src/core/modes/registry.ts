@@ -4,6 +4,7 @@ import { PROXY_MODES } from '../config/index.js';
 import { InputError, NotImplementedError } from '../errors.js';
 import { iptablesMode } from '../iptables/mode.js';
 import { ipvsMode } from '../ipvs/mode.js';
+import { nftablesMode } from '../nftables/mode.js';
 import { hasSection, splitDump, unknownDumpError } from './dumps.js';
 import type { Dump, DumpKind, DumpSection, FamilyState, IPFamily, NodeShell, ProxyModeDefinition } from './types.js';
 
@@ -20,6 +21,7 @@ export function registerMode(def: AnyMode, opts: { first?: boolean } = {}): void
   else MODES.push(def);
 }
 
+registerMode(nftablesMode);
 registerMode(ipvsMode);
 registerMode(iptablesMode);
 
