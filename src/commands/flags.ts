@@ -55,3 +55,9 @@ export function pickFamilies<F extends { family: string }>(families: F[], wanted
   if (kept.length === 0) throw new InputError(`node ${node || '<none>'} has no ${wanted} address, so kube-proxy runs no ${wanted} proxier there; its families are ${families.map((f) => f.family).join(', ')}.`);
   return kept;
 }
+
+/** Which kube-proxy release's rules to render (they changed between releases, nftables most of all). */
+export const kubeProxyVersionFlag = Flags.string({
+  helpGroup: 'KUBE-PROXY',
+  description: 'Render the rules of this kube-proxy version (e.g. 1.32.4); default: the newest this tool knows.',
+});

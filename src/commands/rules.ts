@@ -14,7 +14,7 @@ import { colourDiff, unifiedDiff } from '../ui/diff.js';
 import { formatData, OUTPUT_FORMATS, warn, writeOut } from '../ui/print.js';
 import { renderDrift, renderServiceRules } from '../ui/rules-view.js';
 import { ProxymodeCommand } from './base.js';
-import { ipFamilyFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
+import { ipFamilyFlag, kubeProxyVersionFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
 
 const formatHelp = () => [...textFormats()].map(([f, modes]) => `${f} (${modes.join(', ')})`).join(', ');
 
@@ -28,6 +28,7 @@ export default class Rules extends ProxymodeCommand {
     ...proxyConfigFlags,
     output: Flags.string({ char: 'o', default: 'human', description: `Output format: ${OUTPUT_FORMATS.join(', ')}, or the mode's own text: ${formatHelp()}.` }),
     'ip-family': ipFamilyFlag,
+    'kube-proxy-version': kubeProxyVersionFlag,
     actual: Flags.boolean({ description: 'Show the node\'s live rules instead of rendering them.' }),
     diff: Flags.boolean({ description: 'Compare rendered and live rules; exit 1 on drift.' }),
     rules: Flags.string({ description: 'A saved dump to use as the live rules: iptables-save (and ip6tables-save) output; for ipvs, ipvsadm -Sn or -Ln with ipset save or list and iptables-save, in any order in one file.' }),
@@ -56,7 +57,7 @@ export default class Rules extends ProxymodeCommand {
     const color = makeColor({ noColor: flags['no-color'] });
 
     const families = view.families.map((f) => f.family);
-    const expected = def.render(view, config.config);
+    const expected = def.render(view, config.config, { kubeProxyVersion: flags['kube-proxy-version'] });
     const live = dump
       ? { description: dump.source, states: dumpStates(def, dump).filter((s) => !flags['ip-family'] || s.family === flags['ip-family']) }
       : flags.actual || flags.diff

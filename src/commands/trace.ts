@@ -16,7 +16,7 @@ import { makeColor } from '../ui/color.js';
 import { formatData, warn, writeOut } from '../ui/print.js';
 import { renderTrace } from '../ui/trace-view.js';
 import { ProxymodeCommand } from './base.js';
-import { ipFamilyFlag, outputFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
+import { ipFamilyFlag, kubeProxyVersionFlag, outputFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
 import { podNamesByIP, resolveFrom, resolveTarget } from '../core/trace/resolve.js';
 
 const TARGET = /^(svc\/[a-z0-9][-a-z0-9.]*|[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*|\[?[0-9a-fA-F:.]+\]?:\d+)$/;
@@ -35,6 +35,7 @@ export default class Trace extends ProxymodeCommand {
     protocol: Flags.string({ options: ['TCP', 'UDP', 'SCTP', 'tcp', 'udp', 'sctp'], description: 'Protocol of the packet (default: the port\'s, else TCP).' }),
     from: Flags.string({ description: 'Where the packet comes from: IP, pod/NAME, node/NAME or external (default: a pod on the traced node).' }),
     'ip-family': ipFamilyFlag,
+    'kube-proxy-version': kubeProxyVersionFlag,
     actual: Flags.boolean({ description: 'Trace through the node\'s live rules.' }),
     rules: Flags.string({ description: 'Trace through a saved dump: iptables-save, or ipvsadm -Sn (or -Ln --stats) + ipset save + iptables-save concatenated (nft list ruleset dumps are recognised, not yet traced).' }),
   };
@@ -77,7 +78,7 @@ export default class Trace extends ProxymodeCommand {
       states = live.states;
       rulesDescription = `live, ${live.description}`;
     } else {
-      states = def.render(view, config.config);
+      states = def.render(view, config.config, { kubeProxyVersion: flags['kube-proxy-version'] });
       rulesDescription = `rendered from ${source!.description}`;
     }
 
