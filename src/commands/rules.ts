@@ -57,12 +57,22 @@ export default class Rules extends ProxymodeCommand {
     const color = makeColor({ noColor: flags['no-color'] });
 
     const families = view.families.map((f) => f.family);
-    const expected = def.render(view, config.config, { kubeProxyVersion: flags['kube-proxy-version'] });
     const live = dump
       ? { description: dump.source, states: dumpStates(def, dump).filter((s) => !flags['ip-family'] || s.family === flags['ip-family']) }
       : flags.actual || flags.diff
         ? await readNodeStates(def, source, view.nodeName, families)
         : undefined;
+    // Rendered for the version asked (else the newest, said once on stderr when comparing with a dump) and the
+    // host the live rules show (their iptables-save header); both named on the header line.
+    const notes: string[] = [];
+    const expected = def.render(view, config.config, {
+      kubeProxyVersion: flags['kube-proxy-version'],
+      ...(live ? { live: live.states } : {}),
+      note: (kind, text, assumed) => {
+        notes.push(text);
+        if (assumed && kind === 'version' && dump && flags.diff) warn(`no --kube-proxy-version: comparing ${dump.source} with the rules of ${text.replace(/ \(.*$/, '')}, the newest known; pass the node's version.`);
+      },
+    });
     if (live && def.annotate) {
       live.states = live.states.map((s) => {
         const e = expected.find((x) => x.family === s.family);
@@ -70,7 +80,7 @@ export default class Rules extends ProxymodeCommand {
       });
     }
     const narrow = <S extends FamilyState>(ss: S[]) => (prefix ? ss.map((s) => def.narrow(s, prefix)) : ss);
-    const header = `Source: ${source.description} · node ${view.nodeName || '<none>'} · mode ${def.mode} · ${config.source}`;
+    const header = `Source: ${source.description} · node ${view.nodeName || '<none>'} · mode ${def.mode} · ${config.source}${live && notes.length ? ` · ${notes.join(' · ')}` : ''}`;
 
     if (flags.diff) {
       if (!live) throw new InputError('--diff needs live rules: use it with the cluster, --rules FILE, or on this host.');

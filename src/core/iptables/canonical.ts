@@ -89,16 +89,25 @@ function targetWords(name: string, kind: 'jump' | 'goto', args: string[], family
   return [flag, name, ...args];
 }
 
-/** Every rule of kube-proxy's own chains (KUBE-*), canonical, as `-A CHAIN …` lines in ruleset order. */
+// Chains named KUBE-* that kube-proxy does not write with its restore: kubelet's, and the empty canaries.
+const NOT_WRITTEN = new Set(['KUBE-KUBELET-CANARY', 'KUBE-PROXY-CANARY', 'KUBE-IPTABLES-HINT', 'KUBE-MARK-DROP']);
+// Chains whose rule order kube-proxy does not fix (it walks a Go map): sorted, the nodeports tail kept last.
+const UNORDERED = new Set(['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-EXTERNAL-SERVICES', 'KUBE-PROXY-FIREWALL']);
+
+/** Every rule of kube-proxy's own chains (KUBE-*), canonical, as `-A CHAIN …` lines; harmless order left out. */
 export function canonicalKubeRules(rs: Ruleset): string[] {
   const lines: string[] = [];
   for (const t of rs.tables) {
-    const chains = t.chains.filter((c: Chain) => c.name.startsWith('KUBE-'));
+    const chains = t.chains.filter((c: Chain) => c.name.startsWith('KUBE-') && !NOT_WRITTEN.has(c.name));
     if (!chains.length) continue;
     lines.push(`*${t.name}`);
     for (const c of [...chains].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       lines.push(`:${c.name}`);
-      for (const r of c.rules) lines.push(`-A ${c.name} ${canonicalRule(r.words, rs.family)}`);
+      const rules = c.rules.map((r) => `-A ${c.name} ${canonicalRule(r.words, rs.family)}`);
+      if (UNORDERED.has(c.name)) {
+        const tail = rules.filter((l) => l.endsWith(' -j KUBE-NODEPORTS'));
+        lines.push(...rules.filter((l) => !l.endsWith(' -j KUBE-NODEPORTS')).sort(), ...tail);
+      } else lines.push(...rules);
     }
   }
   return lines;

@@ -2,10 +2,24 @@
 // service ports, entries (cluster IP, node port …), balancing chains, endpoints, shares and verdicts,
 // plus kube-proxy chains left behind. Both sides are read through the same summary, so spelling
 // differences between our rendering and iptables-save do not count as drift.
+//
+// Node-wide, the base chains (base.ts) are compared rule by rule in one canonical spelling, comments and
+// counting-only nfacct matches left out and order ignored; each difference names the traffic it affects.
 import { kernelProbability } from './canonical.js';
 import type { Drift, ServicePortSummary } from '../modes/types.js';
+import { baseChainDrift, type RenderedInfo } from './base-drift.js';
 import { summarizeRuleset } from './summary.js';
 import type { Ruleset } from './types.js';
+
+export { expectedJumps } from './base-drift.js';
+
+// What render knew that a Ruleset does not hold: the built-in-chain jumps of the version rendered.
+const RENDERED = new WeakMap<Ruleset, RenderedInfo>();
+
+/** Keeps what the rendering of `rs` assumed, for drift against it. */
+export function rememberRendering(rs: Ruleset, info: RenderedInfo): void {
+  RENDERED.set(rs, info);
+}
 
 export type { Drift } from '../modes/types.js';
 
@@ -26,8 +40,27 @@ export function rulesetDrift(expected: Ruleset, actual: Ruleset): Drift[] {
   const expChains = kubeChains(expected);
   const actChains = kubeChains(actual);
   for (const c of actChains) if (!expChains.has(c) && SERVICE_CHAIN.test(c)) drift.push({ servicePort: '', kind: 'stale object', object: `chain ${c}`, detail: `the node still has chain ${c}` });
-  for (const c of expChains) if (!actChains.has(c)) drift.push({ servicePort: '', kind: 'missing object', object: `chain ${c}`, detail: `no chain ${c} on the node` });
+  for (const c of expChains) if (!actChains.has(c)) drift.push({ servicePort: '', kind: 'missing object', object: `chain ${c}`, detail: missingChainDetail(c, expected.family) });
+  drift.push(...baseChainDrift(expected, actual, RENDERED.get(expected)));
   return drift;
+}
+
+const CHAIN_EFFECT: Record<string, string> = {
+  'nat/KUBE-POSTROUTING': 'no traffic is SNATed',
+  'nat/KUBE-MARK-MASQ': 'no traffic is marked for SNAT, so none is SNATed',
+  'nat/KUBE-NODEPORTS': 'every NodePort is unreachable',
+  'nat/KUBE-SERVICES': 'no service is reachable',
+  'filter/KUBE-FORWARD': 'marked traffic is not forwarded where FORWARD drops, and invalid packets are not dropped',
+  'filter/KUBE-FIREWALL': 'packets from outside to 127.0.0.0/8 are not dropped (route_localnet exposes localhost services)',
+  'filter/KUBE-PROXY-FIREWALL': 'loadBalancerSourceRanges are not enforced',
+  'filter/KUBE-EXTERNAL-SERVICES': 'external traffic to services without endpoints is not rejected',
+  'filter/KUBE-SERVICES': 'traffic to services without endpoints is not rejected',
+  'filter/KUBE-NODEPORTS': 'health check node ports are not accepted where INPUT drops',
+};
+
+function missingChainDetail(chain: string, family: string): string {
+  const effect = CHAIN_EFFECT[chain];
+  return `no chain ${chain} on the node${effect ? ` (${family}): ${effect}` : ''}`;
 }
 
 function servicePortDrift(e: ServicePortSummary, a: ServicePortSummary): Drift[] {

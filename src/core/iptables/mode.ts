@@ -2,7 +2,7 @@
 // rulesets, print them as iptables-restore input, read iptables-save dumps back, describe and compare.
 import type { KubeProxyConfiguration } from '../config/index.js';
 import { sectionText } from '../modes/dumps.js';
-import type { Dump, DumpKind, IPFamily, Plan, PlanOptions, ProxyModeDefinition } from '../modes/types.js';
+import type { Dump, DumpKind, FamilyState, IPFamily, Plan, PlanOptions, ProxyModeDefinition, RenderOptions } from '../modes/types.js';
 import type { ProxyView } from '../proxy-view.js';
 import { iptablesEvaluator } from '../trace/iptables.js';
 import { canonicalKubeRules } from './canonical.js';
@@ -15,6 +15,8 @@ import { renderIptables } from './render/index.js';
 import { serializeRestore } from './serialize.js';
 import { localTrafficCIDR, summarizeRuleset } from './summary.js';
 import type { Ruleset } from './types.js';
+import { capabilitiesOf, capabilitiesOfSaveText, describeCapabilities, iptablesVersion, type HostCapabilities } from './versions.js';
+import { expectedJumps, rememberRendering } from './drift.js';
 
 /** `iptables-save` / `ip6tables-save` output (legacy or nft): `*table` … `COMMIT` blocks. */
 export const IPTABLES_SAVE: DumpKind = {
@@ -31,10 +33,47 @@ export function iptablesSaveText(dump: Dump, family: IPFamily): string {
   return own.join('') + (mixed ? iptablesSaveOfFamily(mixed, family) : '');
 }
 
-export function renderRulesets(view: ProxyView, config: KubeProxyConfiguration): Ruleset[] {
-  return view.families.map((f) =>
-    renderIptables({ state: f.state, config, node: { name: view.nodeName, ips: f.nodeIPs, podCIDRs: f.podCIDRs, labels: view.node?.metadata?.labels } }),
-  );
+// What each parsed ruleset's text showed of its host (iptables-save's header), for rendering to match it.
+const HOST_OF = new WeakMap<object, HostCapabilities>();
+
+/** The host capabilities a parsed state showed, if its text had an iptables-save header. */
+export function hostCapabilitiesOf(state: FamilyState): HostCapabilities | undefined {
+  return HOST_OF.get(state);
+}
+
+function parseDump(dump: Dump, family: IPFamily): Ruleset {
+  const text = iptablesSaveText(dump, family);
+  const rs = parseIptablesSave(text, { family, source: dump.source });
+  // the family's own header, else any iptables-save header in the dump (same host, same iptables)
+  const caps =
+    capabilitiesOfSaveText(text) ??
+    dump.sections.filter((s) => s.kind === IPTABLES_SAVE.name).map((s) => capabilitiesOfSaveText(s.text)).find((c) => c !== undefined);
+  if (caps) HOST_OF.set(rs, caps);
+  return rs;
+}
+
+/**
+ * The rulesets kube-proxy of the given version writes on this host: version features from versions.ts,
+ * host capabilities from the live states' iptables-save header when there is one (else a current host).
+ */
+export function renderRulesets(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): Ruleset[] {
+  const version = iptablesVersion(opts.kubeProxyVersion);
+  const host = (opts.live ?? []).map((s) => HOST_OF.get(s)).find((c) => c !== undefined);
+  const caps = host ?? capabilitiesOf(undefined);
+  opts.note?.('version', `kube-proxy ${version.version}${version.assumed ? ' (newest known, assumed)' : ''}`, version.assumed);
+  if (host) opts.note?.('host', describeCapabilities(host), false);
+  return view.families.map((f) => {
+    const rs = renderIptables({
+      state: f.state,
+      config,
+      node: { name: view.nodeName, ips: f.nodeIPs, podCIDRs: f.podCIDRs, labels: view.node?.metadata?.labels },
+      features: version.features,
+      randomFully: caps.randomFully,
+      ...(caps.nfacct !== undefined ? { nfacct: caps.nfacct } : {}),
+    });
+    rememberRendering(rs, { jumps: expectedJumps(version.features, f.family) });
+    return rs;
+  });
 }
 
 /** What iptables-restore takes; dual stack prints the IPv6 part after a comment line (ip6tables-restore's input). */
@@ -67,7 +106,7 @@ export const iptablesMode: ProxyModeDefinition<Ruleset> = {
   formats: { restore: { description: 'iptables-restore input (ip6tables-restore input after it for dual stack)', write: restoreText } },
   dumps: { primary: [IPTABLES_SAVE] },
   render: renderRulesets,
-  parse: (dump, family) => parseIptablesSave(iptablesSaveText(dump, family), { family, source: dump.source }),
+  parse: parseDump,
   liveCommands: (family) => [{ kind: IPTABLES_SAVE.name, argv: [family === 'IPv4' ? 'iptables-save' : 'ip6tables-save'], family }],
   narrow: narrowRuleset,
   summarize: summarizeRuleset,

@@ -20,6 +20,17 @@ export interface FamilyState {
 export interface RenderOptions {
   /** The kube-proxy version whose rules to write ("1.31.2"); undefined: the newest the mode knows. */
   kubeProxyVersion?: string;
+  /**
+   * The live states the rendering is to be compared with (parsed from a dump or read from the node): a mode
+   * may take the host's capabilities from what they show (iptables-save's header: its version, so
+   * whether MASQUERADE --random-fully works). Absent: a current host.
+   */
+  live?: readonly FamilyState[];
+  /**
+   * Told what the rendering assumed or read, one phrase each: 'version' ("kube-proxy 1.35 (newest known,
+   * assumed)"), 'host' ("iptables 1.8.4 (legacy): --random-fully"). For a header line and a stderr note.
+   */
+  note?: (kind: 'version' | 'host', text: string, assumed: boolean) => void;
 }
 
 // ---- dumps: saved or live text of the tools a node's rules are read with ----

@@ -57,6 +57,7 @@ import { computeProbability } from './probability.js';
 import { cidrContains, isLoopback } from '../../net/ip.js';
 import { nodePortIPs, type ProxyNode } from '../../proxy/index.js';
 import { type ProxierSettings, resolveSettings } from './settings.js';
+import type { IptablesFeature } from '../versions.js';
 
 export { canaryChains, jumpRules, type JumpRule } from './jumps.js';
 export { computeProbability, formatFixedGo } from './probability.js';
@@ -81,6 +82,8 @@ export interface RenderInput {
   nfacct?: boolean;
   /** nf_conntrack_tcp_be_liberal is set (no INVALID drop rule); default conntrack.tcpBeLiberal. */
   conntrackTCPBeLiberal?: boolean;
+  /** The kube-proxy release's features (versions.ts); default: the newest release known. */
+  features?: ReadonlySet<IptablesFeature>;
 }
 
 const MARK_MASQ = KUBE_CHAINS.markMasq.name;
@@ -118,6 +121,7 @@ export function renderIptables(input: RenderInput): Ruleset {
     ...(input.nfacct !== undefined ? { nfacct: input.nfacct } : {}),
     ...(input.randomFully !== undefined ? { randomFully: input.randomFully } : {}),
     ...(input.conntrackTCPBeLiberal !== undefined ? { conntrackTCPBeLiberal: input.conntrackTCPBeLiberal } : {}),
+    ...(input.features !== undefined ? { features: input.features } : {}),
   });
   const largeClusterMode = input.largeClusterMode ?? isLargeCluster(state);
   const nodeLabels = node.labels ?? state.nodeLabels;
@@ -135,8 +139,8 @@ export function renderIptables(input: RenderInput): Ruleset {
   const mark = settings.masqueradeMark;
   writeMasqueradeChains(nat, mark, settings.randomFully);
 
-  if (settings.family === 'IPv4' && settings.localhostNodePorts) {
-    // route_localnet opens 127.0.0.0/8 to martian packets from outside (issue 90259); kubelet keeps an
+  if (settings.kubeFirewall) {
+    // (kube-proxy 1.27+, IPv4 with localhost NodePorts) route_localnet opens 127.0.0.0/8 to martian packets from outside (issue 90259); kubelet keeps an
     // identical rule, kube-proxy writes its own copy
     filter.declare(FIREWALL);
     filter.append(FIREWALL, [

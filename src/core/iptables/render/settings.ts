@@ -6,6 +6,7 @@
 
 import type { KubeProxyConfiguration } from '../../config/index.js';
 import { formatMasqueradeMark, localDetectorFor, nodeIPOfFamily, nodePortAddressesFor, type IPFamily, type LocalDetector, type NodePortAddresses } from '../../proxy/index.js';
+import { iptablesVersion, type IptablesFeature } from '../versions.js';
 
 export { formatMasqueradeMark, localDetectorFor, nodePortAddressesFor, type NodePortAddresses };
 
@@ -35,6 +36,8 @@ export interface ProxierSettings {
   dropInvalid: boolean;
   /** iptables supports MASQUERADE --random-fully (1.6.2 and newer). */
   randomFully: boolean;
+  /** kube-proxy writes its own filter KUBE-FIREWALL localnet DROP (1.27 and newer, IPv4, localhost NodePorts). */
+  kubeFirewall: boolean;
 }
 
 export interface SettingsInput {
@@ -45,6 +48,8 @@ export interface SettingsInput {
   nfacct?: boolean;
   randomFully?: boolean;
   conntrackTCPBeLiberal?: boolean;
+  /** The release features of the kube-proxy version rendered (versions.ts); default: the newest. */
+  features?: ReadonlySet<IptablesFeature>;
 }
 
 /** The detector in iptables words: what matches traffic from local pods, and what matches the rest. */
@@ -67,18 +72,23 @@ export function resolveSettings(input: SettingsInput): ProxierSettings {
   const loopback = family === 'IPv4' ? '127.0.0.1' : '::1';
   const localAddresses = node.localAddresses ?? [loopback, ...node.ips];
   const nfacct = input.nfacct ?? true;
+  const features = input.features ?? iptablesVersion(undefined).features;
+  const localhostNodePorts = family === 'IPv4' && config.iptables.localhostNodePorts && npa.containsIPv4Loopback;
+  // before 1.29 kube-proxy wrote the INVALID drop whatever nf_conntrack_tcp_be_liberal said
+  const liberal = features.has('invalidDropUnlessLiberal') && (input.conntrackTCPBeLiberal ?? config.conntrack.tcpBeLiberal);
   return {
     family,
     masqueradeAll: config.iptables.masqueradeAll,
     masqueradeMark: input.masqueradeMark ?? formatMasqueradeMark(config.iptables.masqueradeBit),
     localDetector: localDetectorWords(localDetectorFor(config, family, node.podCIDRs)),
-    localhostNodePorts: family === 'IPv4' && config.iptables.localhostNodePorts && npa.containsIPv4Loopback,
+    localhostNodePorts,
     nodePortAddresses: npa,
     nodeIP,
     localAddresses,
-    nfacctCTStateInvalid: nfacct,
-    nfacctLocalhostNodePorts: nfacct,
-    dropInvalid: !(input.conntrackTCPBeLiberal ?? config.conntrack.tcpBeLiberal),
+    nfacctCTStateInvalid: nfacct && features.has('nfacctInvalidDropped'),
+    nfacctLocalhostNodePorts: nfacct && features.has('nfacctLocalhostNodePorts'),
+    dropInvalid: !liberal,
     randomFully: input.randomFully ?? true,
+    kubeFirewall: localhostNodePorts && features.has('kubeFirewall'),
   };
 }
