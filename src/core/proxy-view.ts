@@ -20,6 +20,14 @@ export interface ProxyView {
   nodeDefaulted: boolean;
   node?: Node;
   families: FamilyView[];
+  /**
+   * The other family, which kube-proxy runs a proxier for too although the node has no address of it:
+   * upstream starts its dual-stack proxier whenever both iptables and ip6tables work (server_linux.go
+   * platformCheckSupported: dualStackSupported = ipv4Supported && ipv6Supported), and that half writes its
+   * base chains (and the family's services, if any) like the other. Modes programming through iptables
+   * render it; a node whose ip6tables does not work simply has no such rules.
+   */
+  otherFamilies?: FamilyView[];
 }
 
 export function buildProxyView(
@@ -38,16 +46,19 @@ export function buildProxyView(
   const bound = boundIPs(config.bindAddress);
   const families = proxiedFamilies(node, bound, config.clusterCIDR ?? '');
   const labels = node?.metadata?.labels;
+  const familyView = (family: IPFamily): FamilyView => ({
+    family,
+    state: buildProxyState(objects, { ipFamily: family, nodeName, nodeLabels: labels }),
+    nodeIPs: bound.filter((b) => b.family === family).map((b) => b.ip).concat(node && !bound.some((b) => b.family === family) ? nodeIPs(node, family) : []),
+    podCIDRs: node ? podCIDRs(node).filter((c) => parseCIDRSloppy(c)?.family === family) : [],
+  });
+  const others = (['IPv4', 'IPv6'] as const).filter((f) => !families.includes(f));
   return {
     nodeName,
     nodeDefaulted,
     node,
-    families: families.map((family) => ({
-      family,
-      state: buildProxyState(objects, { ipFamily: family, nodeName, nodeLabels: labels }),
-      nodeIPs: bound.filter((b) => b.family === family).map((b) => b.ip).concat(node && !bound.some((b) => b.family === family) ? nodeIPs(node, family) : []),
-      podCIDRs: node ? podCIDRs(node).filter((c) => parseCIDRSloppy(c)?.family === family) : [],
-    })),
+    families: families.map(familyView),
+    ...(others.length ? { otherFamilies: others.map(familyView) } : {}),
   };
 }
 

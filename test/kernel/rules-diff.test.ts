@@ -77,7 +77,8 @@ function cliInNs(ns: string, args: string[]): Promise<{ code: number | null; std
 async function program(topo: Topology, kind: IptablesKind): Promise<IptablesCommandBackend> {
   const run = netnsRunner(topo.node.ns);
   const backend = new IptablesCommandBackend(kind, run);
-  const rendered = await cliInNs(topo.node.ns, ['rules', ...FLAGS, '-o', 'restore']);
+  // the IPv4 half: on this IPv4-only node the IPv6 proxier's base chains follow, for ip6tables-restore
+  const rendered = await cliInNs(topo.node.ns, ['rules', ...FLAGS, '--ip-family', 'IPv4', '-o', 'restore']);
   assert.equal(rendered.code, 0, rendered.stderr);
   await ensureNfacct(run, nfacctNamesIn(rendered.stdout));
   await backend.restore('IPv4', rendered.stdout, { noflush: true });

@@ -179,10 +179,18 @@ const JUMP_EFFECT: Record<string, string> = {
   'filter/OUTPUT/KUBE-SERVICES': 'traffic from the node to services without endpoints is not rejected (it hangs)',
 };
 
-/** kube-proxy's jumps in the built-in chains, checked where the dump has the chain (iptables-save of the whole table). */
+/**
+ * kube-proxy's jumps in the built-in chains, checked where the dump has them: it holds the built-in chain and
+ * some jump from a built-in chain to a KUBE- chain (a node's iptables-save). A dump whose built-in chains hold
+ * no such jump at all was made from restore input alone (kube-proxy's restore never writes them), not read
+ * from a running node, and says nothing of them.
+ */
 function jumpDrift(expected: Ruleset, actual: Ruleset, info: RenderedInfo | undefined): Drift[] {
   const out: Drift[] = [];
   const family = expected.family;
+  const BUILTIN = /^(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)$/;
+  const hasJumps = actual.tables.some((t) => t.chains.some((c) => BUILTIN.test(c.name) && c.rules.some((r) => /^KUBE-/.test(r.words[r.words.length - 1] ?? ''))));
+  if (!hasJumps) return out;
   const jumps = info?.jumps ?? expectedJumps(iptablesVersion(undefined).features, family);
   for (const j of jumps) {
     const builtin = chainOf(actual, j.table, j.chain);

@@ -63,11 +63,20 @@ function missingChainDetail(chain: string, family: string): string {
   return `no chain ${chain} on the node${effect ? ` (${family}): ${effect}` : ''}`;
 }
 
+/**
+ * kube-proxy writes a NodePort rule for 127.0.0.0/8 only as 1.31+'s counting copy (`-m nfacct --nfacct-name
+ * localhost_nps_accepted_pkts`) of the NodePort's own rule, which takes the same packets anyway (the
+ * nodeports jump reaches 127.0.0.0/8 too): it counts, it routes nothing, so its presence is no drift.
+ */
+function carriesTraffic(x: ServicePortSummary['entries'][number]): boolean {
+  return !(x.kind === 'nodePort' && x.address === '127.0.0.0/8');
+}
+
 function servicePortDrift(e: ServicePortSummary, a: ServicePortSummary): Drift[] {
   const out: Drift[] = [];
   const sp = e.servicePort;
   const entryKey = (x: ServicePortSummary['entries'][number]) => `${x.kind} ${x.address}:${x.port ?? '*'}/${x.protocol}`;
-  diffSets(e.entries.map(entryKey), a.entries.map(entryKey), (k) => out.push({ servicePort: sp, kind: 'missing entry', detail: k }), (k) => out.push({ servicePort: sp, kind: 'extra entry', detail: k }));
+  diffSets(e.entries.filter(carriesTraffic).map(entryKey), a.entries.filter(carriesTraffic).map(entryKey), (k) => out.push({ servicePort: sp, kind: 'missing entry', detail: k }), (k) => out.push({ servicePort: sp, kind: 'extra entry', detail: k }));
   for (const ee of e.entries) {
     const ae = a.entries.find((x) => entryKey(x) === entryKey(ee));
     if (ae && ae.masquerade.join(' | ') !== ee.masquerade.join(' | ')) {

@@ -38,9 +38,6 @@ export function summarizeRuleset(rs: Ruleset): ServicePortSummary[] {
   for (const rule of nat.get('KUBE-NODEPORTS')?.rules ?? []) {
     const v = viewRule(rule);
     if (!v.comment || !v.target) continue;
-    // kube-proxy 1.31+'s copy of a NodePort rule for 127.0.0.0/8 with an nfacct match only counts packets the
-    // NodePort's own rule takes anyway (the nodeports jump reaches 127.0.0.0/8 too): not a way in of its own
-    if (v.matches.some((m) => m.kind === 'module' && m.module === 'nfacct')) continue;
     entryRule('nodePort', v.comment.split(' ')[0], v);
   }
   for (const s of byPort.values()) {
