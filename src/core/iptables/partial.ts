@@ -25,7 +25,7 @@
 
 import type { Chain, Rule, Ruleset, Table } from './types.js';
 import { KUBE_CHAINS, SERVICE_CHAIN_PREFIX, isServiceChainName, portProtoHash, serviceChainHash } from './names.js';
-import { chainArrayKept, chainIntact, findEndpointChain, writeOrderOf, writeSequence, type WriteGroup, type WriteOrder } from './render/order.js';
+import { chainArrayKept, chainIntact, findEndpointChain, serviceLayout, writeOrderOf, writeSequence, type WriteGroup, type WriteOrder } from './render/order.js';
 import { RestoreText, TOP_BLOCK, orderLine, pushKeptTableLines, pushRestoreTableLines, restoreRuleText, topBlock, topLines, type LineSink } from './serialize.js';
 
 export interface PartialRestoreOptions {
@@ -165,7 +165,7 @@ function natLines(table: Table, writeChain: (name: string) => boolean, stale: st
 // ---- the fast path: a rendered nat table and the changed service ports named -------------------------
 //
 // A table from renderIptables (order.ts) knows each service port's stretch of declarations and rules
-// (its group), and whether it is laid out as the renderer lays it out (WriteOrder.fits). Then, with
+// (its group), and whether it is laid out as the renderer lays it out (ServiceLayout.fits). Then, with
 // `changed` given, the partial table is the top-level declarations and rules with the changed groups'
 // chains and rules merged in by write order, without grouping or comparing the other services' chains;
 // the top-level lines come in the blocks kept by the last serialization (serialize.ts). Which KUBE-SEP-
@@ -213,7 +213,9 @@ function outsideChains(order: WriteOrder): number[] {
  */
 function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[], out: RestoreText): boolean {
   const order = writeOrderOf(table);
-  if (order === undefined || !order.fits || !chainArrayKept(order, table)) return false;
+  if (order === undefined || !chainArrayKept(order, table)) return false;
+  const layout = serviceLayout(order);
+  if (!layout.fits) return false;
   const { chains, names, chainGroup, groups, ruleChain, rules } = order;
   const outside = outsideChains(order);
   for (const i of outside) if (!chainIntact(order, i)) return false;
@@ -221,7 +223,7 @@ function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[
   const writtenRules: number[] = [];
   const written = new Set<number>();
   for (const hash of hashes) {
-    const g: number | undefined = order.groupByHash.get(hash);
+    const g: number | undefined = layout.groupByHash.get(hash);
     if (g === undefined) continue;
     const group: WriteGroup = groups[g]!;
     for (let i = group.chainStart; i < group.chainEnd; i++) if (!chainIntact(order, i)) return false;
@@ -308,16 +310,18 @@ function staleChains(prevNat: Table, nextNat: Table | undefined, changedGiven: b
 function fastStaleChains(prevNat: Table, nextNat: Table): string[] | undefined {
   const po = writeOrderOf(prevNat);
   const no = writeOrderOf(nextNat);
-  if (po === undefined || no === undefined || !po.fits || !no.fits) return undefined;
-  if (!chainArrayKept(po, prevNat) || !chainArrayKept(no, nextNat)) return undefined;
+  if (po === undefined || no === undefined || !chainArrayKept(po, prevNat) || !chainArrayKept(no, nextNat)) return undefined;
+  const pl = serviceLayout(po);
+  const nl = serviceLayout(no);
+  if (!pl.fits || !nl.fits) return undefined;
   const stale: string[] = [];
   for (const i of outsideChains(po)) staleCheck(po, no, i, i + 1, -1, stale);
-  const pSig = po.groupSig;
-  const nSig = no.groupSig;
-  const pRange = po.groupChains;
-  const nRange = no.groupChains;
-  const pBytes = Buffer.from(po.chainSig.buffer, po.chainSig.byteOffset, po.chainSig.byteLength);
-  const nBytes = Buffer.from(no.chainSig.buffer, no.chainSig.byteOffset, no.chainSig.byteLength);
+  const pSig = pl.groupSig;
+  const nSig = nl.groupSig;
+  const pRange = pl.groupChains;
+  const nRange = nl.groupChains;
+  const pBytes = Buffer.from(pl.chainSig.buffer, pl.chainSig.byteOffset, pl.chainSig.byteLength);
+  const nBytes = Buffer.from(nl.chainSig.buffer, nl.chainSig.byteOffset, nl.chainSig.byteLength);
   const pCount = pRange.length >> 1;
   const nCount = nRange.length >> 1;
   let j = 0;
@@ -355,7 +359,7 @@ function staleCheck(po: WriteOrder, no: WriteOrder, from: number, to: number, ng
     if (!isServiceChainName(name)) continue;
     let found: boolean;
     if (!name.startsWith(SERVICE_CHAIN_PREFIX.endpoint)) {
-      found = no.ids.has(name);
+      found = serviceLayout(no).ids.has(name);
     } else {
       if (inGroup === undefined) {
         inGroup = new Set();
