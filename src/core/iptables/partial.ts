@@ -25,8 +25,9 @@
 
 import type { Chain, Rule, Ruleset, Table } from './types.js';
 import { KUBE_CHAINS, SERVICE_CHAIN_PREFIX, isServiceChainName, portProtoHash, serviceChainHash } from './names.js';
-import { chainArrayKept, chainIntact, findEndpointChain, serviceLayout, writeOrderOf, writeSequence, type WriteGroup, type WriteOrder } from './render/order.js';
-import { RestoreText, TOP_BLOCK, orderLine, pushKeptTableLines, pushRestoreTableLines, restoreRuleText, topBlock, topLines, type LineSink } from './serialize.js';
+import { chainArrayKept, chainIntact, chainListIntact, findEndpointChain, serviceLayout, writeOrderOf, writeSequence, type WriteGroup, type WriteOrder } from './render/order.js';
+import { IptablesPlanWriter } from './operations.js';
+import { TOP_BLOCK, topBlock, topLines } from './serialize.js';
 
 export interface PartialRestoreOptions {
   /** Write every service's chains (a full sync), still deleting stale chains. */
@@ -121,45 +122,70 @@ function isFinalNodePortsJump(chain: Chain, rule: Rule): boolean {
 }
 
 /**
- * The rule lines of a partial nat table: the rules numbered `ks` (write-order indices into `chains`,
- * `chainOf`, `rules`, ascending), with the -X lines of `stale` after every rule but the trailing
- * KUBE-SERVICES -> KUBE-NODEPORTS jump(s). `line(k)` writes rule k.
+ * The rules of a partial nat table: those numbered `ks` (write-order indices into `chains`, `chainOf`,
+ * `rules`, ascending), with the deletions of `stale` after every rule but the trailing KUBE-SERVICES ->
+ * KUBE-NODEPORTS jump(s).
  */
-function pushRuleLines(
-  out: LineSink,
-  ks: readonly number[],
-  chains: readonly Chain[],
-  chainOf: ArrayLike<number>,
-  rules: readonly Rule[],
-  stale: readonly string[],
-  line: (k: number) => string,
-): void {
+function writeRules(out: IptablesPlanWriter, ks: readonly number[], chains: readonly Chain[], chainOf: ArrayLike<number>, rules: readonly Rule[], stale: readonly string[]): void {
   let tail = ks.length;
   while (tail > 0 && isFinalNodePortsJump(chains[chainOf[ks[tail - 1]!]!]!, rules[ks[tail - 1]!]!)) tail--;
   for (let i = 0; i < ks.length; i++) {
-    if (i === tail) for (const name of stale) out.push(`-X ${name}`);
-    out.push(line(ks[i]!));
+    if (i === tail) for (const name of stale) out.deleteChain(name);
+    const k = ks[i]!;
+    out.addRule(chains[chainOf[k]!]!.name, rules[k]!);
   }
-  if (tail === ks.length) for (const name of stale) out.push(`-X ${name}`);
-}
-
-/** A line writer for a table's rules in write order. */
-function lineWriter(chains: readonly Chain[], chainOf: ArrayLike<number>, rules: readonly Rule[]): (k: number) => string {
-  return (k) => `-A ${chains[chainOf[k]!]!.name} ${restoreRuleText(rules[k]!)}`;
+  if (tail === ks.length) for (const name of stale) out.deleteChain(name);
 }
 
 /**
  * The nat (or other) table as a partial sync writes it: `writeChain` decides which service chains are
  * declared and filled; `stale` chains are declared and deleted.
  */
-function natLines(table: Table, writeChain: (name: string) => boolean, stale: string[], out: LineSink): void {
+function writeNat(table: Table, writeChain: (name: string) => boolean, stale: string[], out: IptablesPlanWriter): void {
   const include = table.chains.map((c) => !isServiceChainName(c.name) || writeChain(c.name));
-  for (let i = 0; i < include.length; i++) if (include[i]) out.push(`:${table.chains[i]!.name} - [0:0]`);
-  for (const name of stale) out.push(`:${name} - [0:0]`);
+  for (let i = 0; i < include.length; i++) if (include[i]) out.declareChain(table.chains[i]!.name);
+  for (const name of stale) out.flushChain(name);
   const { chains, chainOf, rules } = writeSequence(table);
   const ks: number[] = [];
   for (let k = 0; k < rules.length; k++) if (include[chainOf[k]!]) ks.push(k);
-  pushRuleLines(out, ks, chains, chainOf, rules, stale, lineWriter(chains, chainOf, rules));
+  writeRules(out, ks, chains, chainOf, rules, stale);
+}
+
+/** A whole table: every chain declared, every rule in write order. */
+function writeTable(table: Table, out: IptablesPlanWriter): void {
+  for (const c of table.chains) out.declareChain(c.name);
+  const { chains, chainOf, rules } = writeSequence(table);
+  for (let k = 0; k < rules.length; k++) out.addRule(chains[chainOf[k]!]!.name, rules[k]!);
+}
+
+/** Top-level block b of a WriteOrder, as kept text with its rules. */
+function writeTopBlock(order: WriteOrder, b: number, out: IptablesPlanWriter): void {
+  const top = topLines(order);
+  out.addKeptRules(topBlock(order, top, b), () => {
+    const list: { chain: string; rule: Rule }[] = new Array(TOP_BLOCK);
+    for (let i = 0; i < TOP_BLOCK; i++) {
+      const k = top.rules[b * TOP_BLOCK + i]!;
+      list[i] = { chain: order.chains[order.ruleChain[k]!]!.name, rule: order.rules[k]! };
+    }
+    return list;
+  });
+}
+
+/**
+ * A rendered table whose chains all are top-level (filter) from its kept blocks, when its chain list
+ * holds the rendered chains and every chain its rendered name and rule objects; false (nothing written)
+ * otherwise.
+ */
+function writeKeptTable(table: Table, out: IptablesPlanWriter): boolean {
+  const order = writeOrderOf(table);
+  if (order === undefined || order.groups.length > 0 || !chainListIntact(order, table)) return false;
+  for (let i = 0; i < order.chains.length; i++) if (!chainIntact(order, i)) return false;
+  for (const name of order.names) out.declareChain(name);
+  const tr = topLines(order).rules;
+  let t = 0;
+  for (; t + TOP_BLOCK <= tr.length; t += TOP_BLOCK) writeTopBlock(order, t / TOP_BLOCK, out);
+  for (; t < tr.length; t++) out.addRule(order.chains[order.ruleChain[tr[t]!]!]!.name, order.rules[tr[t]!]!);
+  return true;
 }
 
 // ---- the fast path: a rendered nat table and the changed service ports named -------------------------
@@ -211,7 +237,7 @@ function outsideChains(order: WriteOrder): number[] {
  * The partial nat lines of a rendered table (see above) into `out`, or false (with `out` as it was) when
  * the fast path does not apply.
  */
-function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[], out: RestoreText): boolean {
+function fastNat(table: Table, hashes: Set<string>, stale: readonly string[], out: IptablesPlanWriter): boolean {
   const order = writeOrderOf(table);
   if (order === undefined || !chainArrayKept(order, table)) return false;
   const layout = serviceLayout(order);
@@ -257,8 +283,8 @@ function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[
   writtenRules.sort((a, b) => a - b);
 
   const declared = mergeAscending(outside, writtenChains);
-  for (let d = 0; d < declared.length; d++) out.push(`:${names[declared[d]!]!} - [0:0]`);
-  for (const name of stale) out.push(`:${name} - [0:0]`);
+  for (let d = 0; d < declared.length; d++) out.declareChain(names[declared[d]!]!);
+  for (const name of stale) out.flushChain(name);
   const top = topLines(order);
   const tr = top.rules;
   const ks = mergeAscending(tr, writtenRules);
@@ -268,24 +294,19 @@ function fastNatLines(table: Table, hashes: Set<string>, stale: readonly string[
   // line (or the -X lines) in between
   let t = 0;
   for (let i = 0; i < ks.length; ) {
-    if (i === tail) for (const name of stale) out.push(`-X ${name}`);
+    if (i === tail) for (const name of stale) out.deleteChain(name);
     const k = ks[i]!;
-    if (t < tr.length && tr[t] === k) {
-      if (t % TOP_BLOCK === 0 && t + TOP_BLOCK <= tr.length && ks[i + TOP_BLOCK - 1] === tr[t + TOP_BLOCK - 1] && (tail <= i || tail >= i + TOP_BLOCK)) {
-        out.pushBlock(topBlock(order, top, t / TOP_BLOCK));
-        i += TOP_BLOCK;
-        t += TOP_BLOCK;
-      } else {
-        out.push(orderLine(order, k));
-        t++;
-        i++;
-      }
+    if (t < tr.length && tr[t] === k && t % TOP_BLOCK === 0 && t + TOP_BLOCK <= tr.length && ks[i + TOP_BLOCK - 1] === tr[t + TOP_BLOCK - 1] && (tail <= i || tail >= i + TOP_BLOCK)) {
+      writeTopBlock(order, t / TOP_BLOCK, out);
+      i += TOP_BLOCK;
+      t += TOP_BLOCK;
       continue;
     }
-    out.push(`-A ${chains[ruleChain[k]!]!.name} ${restoreRuleText(rules[k]!)}`);
+    if (t < tr.length && tr[t] === k) t++;
+    out.addRule(chains[ruleChain[k]!]!.name, rules[k]!);
     i++;
   }
-  if (tail === ks.length) for (const name of stale) out.push(`-X ${name}`);
+  if (tail === ks.length) for (const name of stale) out.deleteChain(name);
   return true;
 }
 
@@ -385,26 +406,28 @@ function anyEndpointChain(order: WriteOrder, name: string): boolean {
   return cache.endpointNames.has(name);
 }
 
-/** kube-proxy's restore input for a sync from `prev` (undefined: nothing known, a full sync) to `next`. */
-export function partialRestore(prev: Ruleset | undefined, next: Ruleset, opts: PartialRestoreOptions = {}): string {
+/** What to write: see planIptables (plan.ts). */
+export interface PartialOptions {
+  full: boolean;
+  /** The portProtoHash of every service port to rewrite, when the caller tracks changes. */
+  hashes: Set<string> | undefined;
+  deleteStale: boolean;
+}
+
+/** kube-proxy's restore input for a sync from `prev` (undefined: nothing known, a full sync) to `next`, into `out`. */
+export function writePartial(prev: Ruleset | undefined, next: Ruleset, opts: PartialOptions, out: IptablesPlanWriter): void {
   const nextNat = next.tables.find((t) => t.name === 'nat');
   const prevNat = prev?.tables.find((t) => t.name === 'nat');
+  const full = prev === undefined || opts.full;
+  const hashes = full ? undefined : opts.hashes;
 
-  let hashes: Set<string> | undefined;
   let writeGroup: (key: string) => boolean;
-  if (prev === undefined || opts.full) {
-    writeGroup = () => true;
-  } else if (opts.changed !== undefined) {
-    const set = new Set<string>();
-    for (const c of opts.changed) set.add(portProtoHash(c.name, c.protocol));
-    hashes = set;
-    writeGroup = (key) => set.has(key);
-  } else {
-    writeGroup = () => false; // replaced below, once the groups are known
-  }
+  if (full) writeGroup = () => true;
+  else if (hashes !== undefined) writeGroup = (key) => hashes.has(key);
+  else writeGroup = () => false; // replaced below, once the groups are known
 
   let stale: string[] = [];
-  if (prevNat && (opts.deleteStale ?? true)) {
+  if (prevNat && opts.deleteStale) {
     stale = staleChains(prevNat, nextNat, hashes !== undefined);
     stale.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
@@ -414,11 +437,11 @@ export function partialRestore(prev: Ruleset | undefined, next: Ruleset, opts: P
   for (const t of next.tables) if (t.name === 'nat') natCount++;
   const fast = hashes !== undefined && natCount === 1;
 
-  let writeChain: ((name: string) => boolean) | undefined = prev === undefined || opts.full ? () => true : undefined;
+  let writeChain: ((name: string) => boolean) | undefined = full ? () => true : undefined;
   const groupsOfNext = () => {
     if (writeChain === undefined) {
       const nextGroups = groupChains(nextNat);
-      if (prev !== undefined && !opts.full && opts.changed === undefined) {
+      if (hashes === undefined) {
         const changed = nextNat ? changedByContent(prevNat, nextNat, nextGroups) : new Set<string>();
         writeGroup = (key) => changed.has(key);
       }
@@ -427,16 +450,26 @@ export function partialRestore(prev: Ruleset | undefined, next: Ruleset, opts: P
     return writeChain;
   };
 
-  const out = new RestoreText();
   for (const table of next.tables) {
-    out.push(`*${table.name}`);
+    out.beginTable(table.name);
     if (table.name !== 'nat') {
-      if (!(hashes !== undefined && pushKeptTableLines(table, out))) pushRestoreTableLines(table, out);
-    } else if (!(fast && fastNatLines(table, hashes!, stale, out))) {
-      // (fastNatLines writes nothing when it declines)
-      natLines(table, groupsOfNext(), stale, out);
+      if (!(hashes !== undefined && writeKeptTable(table, out))) writeTable(table, out);
+    } else if (!(fast && fastNat(table, hashes!, stale, out))) {
+      // (fastNat writes nothing when it declines)
+      writeNat(table, groupsOfNext(), stale, out);
     }
-    out.push('COMMIT');
+    out.commit();
   }
-  return out.finish();
+}
+
+/** kube-proxy's restore input for a sync from `prev` to `next`: the text of planIptables' plan. */
+export function partialRestore(prev: Ruleset | undefined, next: Ruleset, opts: PartialRestoreOptions = {}): string {
+  const out = new IptablesPlanWriter();
+  let hashes: Set<string> | undefined;
+  if (opts.changed !== undefined) {
+    hashes = new Set();
+    for (const c of opts.changed) hashes.add(portProtoHash(c.name, c.protocol));
+  }
+  writePartial(prev, next, { full: opts.full ?? false, hashes, deleteStale: opts.deleteStale ?? true }, out);
+  return out.plan(next.family, prev === undefined || opts.full === true).text();
 }

@@ -363,16 +363,3 @@ export function writeSequence(table: Table): WriteSequence {
   }
   return { chains: cs, chainOf, rules, order: undefined };
 }
-
-export interface OrderedRule {
-  chain: Chain;
-  rule: Rule;
-}
-
-/** A table's rules in the order kube-proxy writes them (see writeSequence). */
-export function rulesInWriteOrder(table: Table): OrderedRule[] {
-  const { chains, chainOf, rules } = writeSequence(table);
-  const out: OrderedRule[] = new Array(rules.length);
-  for (let k = 0; k < rules.length; k++) out[k] = { chain: chains[chainOf[k]!]!, rule: rules[k]! };
-  return out;
-}
