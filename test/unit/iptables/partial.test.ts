@@ -112,7 +112,7 @@ describe('TestSyncProxyRulesRepeated', () => {
     const deleted = ops.filter((o) => o.op === 'delete chain').map((o) => o.object);
     assert.ok(flush.length > 0);
     assert.deepEqual(deleted, flush);
-    const lastDelete = ops.findLastIndex((o) => o.op === 'delete chain');
+    const lastDelete = ops.map((o) => o.op).lastIndexOf('delete chain');
     assert.deepEqual(ops.slice(lastDelete + 1).map((o) => [o.op, o.object]), [
       ['add rule', 'nat/KUBE-SERVICES'],
       ['commit', 'nat'],
@@ -234,7 +234,7 @@ describe('planIptables on a larger rendered ruleset (kept blocks of top-level li
       ports: [{ name: 'p', port: 8080, protocol: i % 7 === 0 ? 'UDP' : 'TCP' }],
     });
   }
-  const base: UpstreamCase = { name: 'many', file: 'generated', upstream: '', config: {}, services, endpointSlices: slices, nodes: [] };
+  const base: UpstreamCase = { file: 'generated', upstream: '', config: {}, services, endpointSlices: slices, nodes: [] };
 
   it('writes the kept lines as operations too, and the same text as comparing the rules', () => {
     const before = renderCase(base);
