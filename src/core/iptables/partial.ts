@@ -1,5 +1,6 @@
-// kube-proxy's partial sync: the restore input that turns the rules of `prev` (what the host holds) into
-// those of `next`, writing only what changed.
+// kube-proxy's partial sync: the operations of the restore input (operations.ts) that turn the rules of
+// `prev` (what the host holds) into those of `next`, writing only what changed. planIptables (plan.ts)
+// gives them as a plan; partialRestore is that plan's text.
 //
 // What syncProxyRules writes when it is not doing a full sync:
 //   *filter  the whole filter table, always (it is small);
@@ -14,11 +15,11 @@
 // A full sync is the same with every service written (and stale chains still deleted).
 //
 // "Changed": upstream rewrites a service when its Service or EndpointSlice objects changed since the
-// last sync (its change trackers). We have no trackers, so by default a service port is rewritten when
-// the chains `next` gives it differ in any way from the ones `prev` has (a chain added, gone, or with
-// other rules). Pass `changed` to use upstream's rule instead: exactly the listed service ports (the
-// caller's change tracking) are rewritten, whether or not their rules differ, as TestSyncProxyRules-
-// LargeClusterMode relies on. Service chains are grouped by their hash: KUBE-SVC-H, KUBE-SVL-H,
+// last sync (its change trackers). Without them, a service port is rewritten when the chains `next`
+// gives it differ in any way from the ones `prev` has (a chain added, gone, or with other rules). Name
+// the changed service ports to use upstream's rule instead: exactly those (the caller's change
+// tracking) are rewritten, whether or not their rules differ, as TestSyncProxyRulesLargeClusterMode
+// relies on. Service chains are grouped by their hash: KUBE-SVC-H, KUBE-SVL-H,
 // KUBE-EXT-H, KUBE-FW-H, plus every KUBE-SEP- chain their rules jump to.
 //
 // Stale chains are listed in chain-name order (upstream walks a set difference, in map order).
@@ -172,9 +173,8 @@ function writeTopBlock(order: WriteOrder, b: number, out: IptablesPlanWriter): v
 }
 
 /**
- * A rendered table whose chains all are top-level (filter) from its kept blocks, when its chain list
- * holds the rendered chains and every chain its rendered name and rule objects; false (nothing written)
- * otherwise.
+ * A table with a write order whose chains all are top-level (filter), from its kept blocks, when its
+ * chain list and every chain are as the WriteOrder was computed from; false (nothing written) otherwise.
  */
 function writeKeptTable(table: Table, out: IptablesPlanWriter): boolean {
   const order = writeOrderOf(table);
@@ -188,26 +188,26 @@ function writeKeptTable(table: Table, out: IptablesPlanWriter): boolean {
   return true;
 }
 
-// ---- the fast path: a rendered nat table and the changed service ports named -------------------------
+// ---- the fast path: a nat table with its write order, and the changed service ports named ------------
 //
-// A table from renderIptables (order.ts) knows each service port's stretch of declarations and rules
-// (its group), and whether it is laid out as the renderer lays it out (ServiceLayout.fits). Then, with
-// `changed` given, the partial table is the top-level declarations and rules with the changed groups'
-// chains and rules merged in by write order, without grouping or comparing the other services' chains;
-// the top-level lines come in the blocks kept by the last serialization (serialize.ts). Which KUBE-SEP-
-// chains a changed service writes is read from its KUBE-SVC-/SVL- rules, as groupChains does. Stale
-// chains are found by comparing the two renders' services as numbers (fastStaleChains).
+// A table with a writeOrder (render sets it; copies keep it) tells each service port's stretch of rules,
+// and so of chains (its group), and whether it is laid out as the renderer lays it out
+// (ServiceLayout.fits, order.ts). Then, with the changed service ports named, the partial table is the
+// top-level declarations and rules with the changed groups' chains and rules merged in by write order,
+// without grouping or comparing the other services' chains; the top-level lines come in the blocks kept
+// by the last serialization (serialize.ts). Which KUBE-SEP- chains a changed service writes is read from
+// its KUBE-SVC-/SVL- rules, as groupChains does. Stale chains are found by comparing the two tables'
+// services as numbers (fastStaleChains).
 //
-// What is checked on each call: table.chains is still the rendered array at its rendered length, and the
-// chains written (top-level and the changed services') have their rendered names and rule objects. The
-// rest is taken as rendered, not visited: that is what keeps the work proportional to the change. So
-// edits made in place to a rendered ruleset are not seen by this path when they touch what it does not
-// visit: a rule added to, removed from or replaced in a chain of a service that is not rewritten, a chain
-// renamed or replaced in table.chains, a top-level rule's words edited after the ruleset was serialized,
-// a rule's words edited so that it jumps to another service's KUBE-SEP- chain. (The comparing path would
-// see them, and would then write the lines chain by chain, not in kube-proxy's order.) Nothing in this
-// program edits a rendered ruleset in place; copies (parsed, narrowed, structuredClone'd) and rulesets
-// given without `changed` take the comparing path.
+// What is checked on each call: table.chains and table.writeOrder are still the arrays the WriteOrder
+// was computed from, at their lengths then, and the chains written (top-level and the changed
+// services') have their names and rule objects of then. The rest is taken as it was, not visited: that
+// is what keeps the work proportional to the change. So edits made in place to a ruleset after it was
+// first serialized or planned are not seen by this path when they touch what it does not visit: a rule
+// added to, removed from or replaced in a chain of a service that is not rewritten, a chain renamed or
+// replaced in table.chains, a top-level rule's words edited, a rule's words edited so that it jumps to
+// another service's KUBE-SEP- chain. (The comparing path would see them.) Nothing in this program edits
+// a ruleset in place; a copy is a new table, read anew.
 
 /** Merges two ascending index lists. */
 function mergeAscending(a: ArrayLike<number>, b: ArrayLike<number>): ArrayLike<number> {
@@ -234,7 +234,7 @@ function outsideChains(order: WriteOrder): number[] {
 }
 
 /**
- * The partial nat lines of a rendered table (see above) into `out`, or false (with `out` as it was) when
+ * The partial nat table (see above) into `out`, or false (with `out` as it was) when
  * the fast path does not apply.
  */
 function fastNat(table: Table, hashes: Set<string>, stale: readonly string[], out: IptablesPlanWriter): boolean {
@@ -321,12 +321,12 @@ function staleChains(prevNat: Table, nextNat: Table | undefined, changedGiven: b
 }
 
 /**
- * Stale chains between two rendered nat tables, service by service: the two renders' services are
+ * Stale chains between two nat tables with write orders, service by service: their services are
  * walked side by side in key order, and a service port whose chains have the same names in both (their
- * encoded names compared, see WriteOrder.chainSig) leaves nothing stale; the other services' chain
- * names, and those outside every service, are looked up among next's. Undefined unless both are
- * rendered, laid out as the renderer lays them out, with their chain lists still holding the rendered
- * chains (names taken as rendered, as in fastNatLines).
+ * encoded names compared, see ServiceLayout.chainSig) leaves nothing stale; the other services' chain
+ * names, and those outside every service, are looked up among next's. Undefined unless both have write
+ * orders, laid out as the renderer lays them out, with their chain lists still those the WriteOrders
+ * were computed from (names taken as they were, as in fastNat).
  */
 function fastStaleChains(prevNat: Table, nextNat: Table): string[] | undefined {
   const po = writeOrderOf(prevNat);
@@ -345,6 +345,23 @@ function fastStaleChains(prevNat: Table, nextNat: Table): string[] | undefined {
   const nBytes = Buffer.from(nl.chainSig.buffer, nl.chainSig.byteOffset, nl.chainSig.byteLength);
   const pCount = pRange.length >> 1;
   const nCount = nRange.length >> 1;
+  // Matched service ports with as many chains in both are compared in stretches of adjoining ones, one
+  // native comparison for many (most often all equal); a stretch that differs is compared port by port.
+  const pend: number[] = []; // pairs (prev group, next group)
+  const settle = () => {
+    const last = pend.length - 2;
+    if (last < 0) return;
+    if (nBytes.compare(pBytes, 12 * pRange[2 * pend[0]!]!, 12 * pRange[2 * pend[last]! + 1]!, 12 * nRange[2 * pend[1]!]!, 12 * nRange[2 * pend[last + 1]! + 1]!) !== 0) {
+      for (let x = 0; x <= last; x += 2) {
+        const pi = pend[x]!;
+        const nj = pend[x + 1]!;
+        const pFrom = pRange[2 * pi]!;
+        const pTo = pRange[2 * pi + 1]!;
+        if (nBytes.compare(pBytes, 12 * pFrom, 12 * pTo, 12 * nRange[2 * nj]!, 12 * nRange[2 * nj + 1]!) !== 0) staleCheck(po, no, pFrom, pTo, nj, stale);
+      }
+    }
+    pend.length = 0;
+  };
   let j = 0;
   for (let i = 0; i < pCount; i++) {
     const a = 3 * i;
@@ -360,11 +377,16 @@ function fastStaleChains(prevNat: Table, nextNat: Table): string[] | undefined {
       const nFrom = nRange[2 * j]!;
       const nTo = nRange[2 * j + 1]!;
       ng = j++;
-      // (a native comparison of the two byte ranges)
-      if (nTo - nFrom === pTo - pFrom && nBytes.compare(pBytes, 12 * pFrom, 12 * pTo, 12 * nFrom, 12 * nTo) === 0) continue;
+      if (nTo - nFrom === pTo - pFrom) {
+        const adjoins = pend.length === 0 || (pRange[2 * pend[pend.length - 2]! + 1] === pFrom && nRange[2 * pend[pend.length - 1]! + 1] === nFrom);
+        if (!adjoins || pend.length === 512) settle();
+        pend.push(i, ng);
+        continue;
+      }
     }
     staleCheck(po, no, pFrom, pTo, ng, stale);
   }
+  settle();
   return stale;
 }
 
@@ -432,7 +454,7 @@ export function writePartial(prev: Ruleset | undefined, next: Ruleset, opts: Par
     stale.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  // the fast path: one rendered nat table, the changed service ports named
+  // the fast path: one nat table, the changed service ports named
   let natCount = 0;
   for (const t of next.tables) if (t.name === 'nat') natCount++;
   const fast = hashes !== undefined && natCount === 1;

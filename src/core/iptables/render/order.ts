@@ -136,7 +136,7 @@ export function findEndpointChain(order: WriteOrder, name: string): number {
 
 const ENDPOINT_SIG = new Int32Array(3);
 
-/** table.chains holds the rendered chain objects, in their order (one pass over one array). */
+/** table.chains holds the chain objects the WriteOrder was computed from, in their order (one pass over one array). */
 export function chainListIntact(order: WriteOrder, table: Table): boolean {
   const cs = table.chains;
   const snap = order.chains;
@@ -147,14 +147,14 @@ export function chainListIntact(order: WriteOrder, table: Table): boolean {
 }
 
 /**
- * table.chains is still the rendered array, at its rendered length (its entries are not visited: see
- * partial.ts for what this is enough for).
+ * table.chains is still the array the WriteOrder was computed from, at its length then (its entries are
+ * not visited: see partial.ts for what this is enough for).
  */
 export function chainArrayKept(order: WriteOrder, table: Table): boolean {
   return table.chains === order.chainArray && table.chains.length === order.chains.length;
 }
 
-/** Chain i (of an intact chain list) has its rendered name and exactly its rendered rule objects. */
+/** Chain i (of an intact chain list) has its name and exactly its rule objects of then. */
 export function chainIntact(order: WriteOrder, i: number): boolean {
   const c = order.chains[i]!;
   const rules = c.rules;
@@ -166,7 +166,7 @@ export function chainIntact(order: WriteOrder, i: number): boolean {
   return true;
 }
 
-/** The table is as rendered: the same chains, names and rule objects, in the same places. */
+/** The table is as it was when the WriteOrder was computed: the same chains, names and rule objects, in the same places. */
 export function tableIntact(order: WriteOrder, table: Table): boolean {
   const cs = table.chains;
   const snap = order.chains;
