@@ -393,23 +393,28 @@ function fastStaleChains(prevNat: Table, nextNat: Table): string[] | undefined {
 /**
  * Adds prev's service chains [from, to) that next does not have to `stale`; `ng` is the group of next
  * for the same service port, or -1. A KUBE-SEP- chain is looked for there first (it is only ever written
- * by its own service port), then among all of next's chains.
+ * by its own service port), then among all of next's chains; the others in the group of their hash.
  */
 function staleCheck(po: WriteOrder, no: WriteOrder, from: number, to: number, ng: number, stale: string[]): void {
-  let inGroup: Set<string> | undefined;
+  const groupNames = new Map<number, Set<string>>();
+  const namesOf = (g: number): Set<string> => {
+    let set = groupNames.get(g);
+    if (set === undefined) {
+      const group = no.groups[g]!;
+      groupNames.set(g, (set = new Set(no.names.slice(group.chainStart, group.chainEnd))));
+    }
+    return set;
+  };
   for (let i = from; i < to; i++) {
     const name = po.names[i]!;
     if (!isServiceChainName(name)) continue;
     let found: boolean;
     if (!name.startsWith(SERVICE_CHAIN_PREFIX.endpoint)) {
-      found = serviceLayout(no).ids.has(name);
+      // a KUBE-SVC-/SVL-/EXT-/FW- chain is only ever in the group of its hash (ServiceLayout.fits)
+      const g = serviceLayout(no).groupByHash.get(serviceChainHash(name)!);
+      found = g !== undefined && namesOf(g).has(name);
     } else {
-      if (inGroup === undefined) {
-        inGroup = new Set();
-        const group = no.groups[ng];
-        if (group !== undefined) for (let c = group.chainStart; c < group.chainEnd; c++) inGroup.add(no.names[c]!);
-      }
-      found = inGroup.has(name) || anyEndpointChain(no, name);
+      found = (ng !== -1 && namesOf(ng).has(name)) || anyEndpointChain(no, name);
     }
     if (!found) stale.push(name);
   }

@@ -16,7 +16,7 @@
 // used only while the table still holds the chain list and runs it was computed from, and for what is
 // written from it, the same rule objects (tableIntact, chainIntact). Dropping it changes no output.
 
-import { SERVICE_CHAIN_PREFIX, isServiceChainName, serviceChainHash } from '../names.js';
+import { SERVICE_CHAIN_PREFIX, isServiceChainName } from '../names.js';
 import type { Chain, Rule, Table, WriteRun } from '../types.js';
 
 const SERVICE_PREFIXES: readonly string[] = [
@@ -27,7 +27,7 @@ const SERVICE_PREFIXES: readonly string[] = [
   SERVICE_CHAIN_PREFIX.endpoint,
 ];
 
-/** One service port's stretch of a table's write order (rendered in one go by writeServicePort). */
+/** One service port's stretch of a table's write order: its runs, consecutive, marked with its key. */
 export interface WriteGroup {
   /** The 16 hash characters of its KUBE-SVC-/SVL-/EXT-/FW- chains (portProtoHash); set by serviceLayout. */
   hash: string;
@@ -86,8 +86,6 @@ export interface ServiceLayout {
   chainSig: Int32Array;
   /** Per group, its [chainStart, chainEnd) again, as two int32s (no object to visit per group). */
   groupChains: Int32Array;
-  /** Chain name -> declaration index, for every chain but the KUBE-SEP- ones (see findEndpointChain). */
-  ids: Map<string, number>;
 }
 
 const orders = new WeakMap<Table, WriteOrder>();
@@ -312,16 +310,30 @@ export function serviceLayout(order: WriteOrder): ServiceLayout {
   const groupByHash = new Map<string, number>();
   for (let g = 0; g < groups.length && fits; g++) {
     const group = groups[g]!;
+    // each chain's name encoded; the KUBE-SVC-/SVL-/EXT-/FW- ones must all end in the group's hash (their
+    // encodings equal but for the kind), which is then the group's own encoding
+    let hashOf = -1;
     for (let i = group.chainStart; i < group.chainEnd && fits; i++) {
       const name = names[i]!;
       let kind = 0;
       while (kind < SERVICE_PREFIXES.length && !name.startsWith(SERVICE_PREFIXES[kind]!)) kind++;
-      if (chainGroup[i] !== g || kind === SERVICE_PREFIXES.length) fits = false;
-      else if (kind !== 4 && group.hash === '') group.hash = serviceChainHash(name)!;
-      else if (kind !== 4 && serviceChainHash(name) !== group.hash) fits = false;
-      if (fits && !encodeName(name, SERVICE_PREFIXES[kind]!.length, kind + 1, chainSig, 3 * i)) fits = false;
+      if (chainGroup[i] !== g || kind === SERVICE_PREFIXES.length || !encodeName(name, SERVICE_PREFIXES[kind]!.length, kind + 1, chainSig, 3 * i)) {
+        fits = false;
+      } else if (kind !== 4) {
+        const x = 3 * i;
+        const w2 = chainSig[x + 2]! - (kind + 1) * (1 << 20);
+        if (hashOf === -1) {
+          hashOf = i;
+          group.hash = name.slice(SERVICE_PREFIXES[kind]!.length);
+          groupSig[3 * g] = chainSig[x]!;
+          groupSig[3 * g + 1] = chainSig[x + 1]!;
+          groupSig[3 * g + 2] = w2;
+        } else if (chainSig[x] !== groupSig[3 * g] || chainSig[x + 1] !== groupSig[3 * g + 1] || w2 !== groupSig[3 * g + 2]) {
+          fits = false;
+        }
+      }
     }
-    if (!fits || group.hash === '' || groupByHash.has(group.hash) || !encodeName(group.hash, 0, 0, groupSig, 3 * g)) fits = false;
+    if (!fits || hashOf === -1 || groupByHash.has(group.hash)) fits = false;
     groupByHash.set(group.hash, g);
     groupChains[2 * g] = group.chainStart;
     groupChains[2 * g + 1] = group.chainEnd;
@@ -332,9 +344,7 @@ export function serviceLayout(order: WriteOrder): ServiceLayout {
     const cg = chainGroup[ruleChain[k]!]!;
     if (cg !== -1 && !(g < groups.length && groups[g]!.ruleStart <= k && cg === g)) fits = false;
   }
-  const ids = new Map<string, number>();
-  if (fits) for (let i = 0; i < n; i++) if (!names[i]!.startsWith(SERVICE_CHAIN_PREFIX.endpoint)) ids.set(names[i]!, i);
-  return (order.layout = { fits, groupByHash, groupSig, chainSig, groupChains, ids });
+  return (order.layout = { fits, groupByHash, groupSig, chainSig, groupChains });
 }
 
 /**
