@@ -19,7 +19,8 @@ import { planIptables, type IptablesPlan } from '../iptables/plan.js';
 import type { JumpRule } from '../iptables/render/jumps.js';
 import { quoteRestoreWord } from '../iptables/serialize.js';
 import { DUMMY_DEVICE } from './names.js';
-import { hostPort, ipsetCreateLine, virtualServerLines } from './serialize.js';
+import { joinHostPort } from '../net/ip.js';
+import { ipsetCreateLine, virtualServerLines } from './serialize.js';
 import type { IPSet, IpvsProtocol, IpvsState, VirtualServer } from './types.js';
 
 /** The stages of an ipvs sync, in the order they run. */
@@ -70,11 +71,11 @@ function step(part: IpvsPart, tool: IpvsTool, command: string, operations: IpvsO
 }
 
 function vsKey(v: VirtualServer): string {
-  return `${v.protocol} ${hostPort(v.address, v.port)}`;
+  return `${v.protocol} ${joinHostPort(v.address, v.port)}`;
 }
 
 function vsObject(v: VirtualServer): string {
-  return `${hostPort(v.address, v.port)}/${v.protocol}`;
+  return `${joinHostPort(v.address, v.port)}/${v.protocol}`;
 }
 
 function prefixLength(address: string): number {
@@ -104,21 +105,21 @@ function ipvsOperations(current: readonly VirtualServer[], wanted: readonly Virt
   const drain: IpvsOperation[] = [];
   const remove: IpvsOperation[] = [];
   for (const v of wanted) {
-    const id = `${PROTO_FLAG[v.protocol]} ${hostPort(v.address, v.port)}`;
+    const id = `${PROTO_FLAG[v.protocol]} ${joinHostPort(v.address, v.port)}`;
     const c = cur.get(vsKey(v));
     const [head, ...rs] = virtualServerLines(v);
     if (!c) {
       upsert.push(op('add virtual server', vsObject(v), head!));
-      v.realServers.forEach((r, i) => upsert.push(op('add real server', `${vsObject(v)} -> ${hostPort(r.address, r.port)}`, rs[i]!)));
+      v.realServers.forEach((r, i) => upsert.push(op('add real server', `${vsObject(v)} -> ${joinHostPort(r.address, r.port)}`, rs[i]!)));
       continue;
     }
     if (c.scheduler !== v.scheduler || c.persistentTimeout !== v.persistentTimeout || c.schedFlags.join(',') !== v.schedFlags.join(',')) {
       upsert.push(op('edit virtual server', vsObject(v), head!.replace(/^-A/, '-E')));
     }
-    const curRs = new Map(c.realServers.map((r) => [hostPort(r.address, r.port), r]));
-    const wantRs = new Set(v.realServers.map((r) => hostPort(r.address, r.port)));
+    const curRs = new Map(c.realServers.map((r) => [joinHostPort(r.address, r.port), r]));
+    const wantRs = new Set(v.realServers.map((r) => joinHostPort(r.address, r.port)));
     for (const r of v.realServers) {
-      const hp = hostPort(r.address, r.port);
+      const hp = joinHostPort(r.address, r.port);
       const had = curRs.get(hp);
       const line = `${id} -r ${hp} -m -w ${r.weight}`;
       if (!had) upsert.push(op('add real server', `${vsObject(v)} -> ${hp}`, `-a ${line}`));
@@ -130,7 +131,7 @@ function ipvsOperations(current: readonly VirtualServer[], wanted: readonly Virt
       remove.push(op('delete real server', `${vsObject(v)} -> ${hp}`, `-d ${id} -r ${hp}`));
     }
   }
-  for (const [k, c] of cur) if (!want.has(k)) remove.push(op('delete virtual server', vsObject(c), `-D ${PROTO_FLAG[c.protocol]} ${hostPort(c.address, c.port)}`));
+  for (const [k, c] of cur) if (!want.has(k)) remove.push(op('delete virtual server', vsObject(c), `-D ${PROTO_FLAG[c.protocol]} ${joinHostPort(c.address, c.port)}`));
   return { upsert: [...upsert, ...drain], remove };
 }
 
