@@ -13,6 +13,7 @@ import { ApiSource, openSource } from '../kube/source.js';
 import { formatData, writeOut } from '../ui/print.js';
 import { Progress } from '../ui/progress.js';
 import { ProxymodeCommand } from './base.js';
+import { checkMode } from './not-built.js';
 import { outputFlag, setModeFlags, sourceFlags } from './flags.js';
 
 export default class SetMode extends ProxymodeCommand {
@@ -57,7 +58,7 @@ export default class SetMode extends ProxymodeCommand {
     }
 
     if (!args.mode) throw new InputError(`set-mode needs a MODE: one of ${PROXY_MODES.join(', ')} (or --rollback).`);
-    if (!(PROXY_MODES as readonly string[]).includes(args.mode)) throw new InputError(`"${args.mode}" is not a proxy mode; use one of ${PROXY_MODES.join(', ')}.`);
+    checkMode(args.mode, 'MODE');
     if (flags.scheduler !== undefined) {
       if (args.mode !== 'ipvs') throw new InputError(`--scheduler is for ipvs mode only; leave it out when switching to ${args.mode}.`);
       if (!(SET_SCHEDULERS as readonly string[]).includes(flags.scheduler)) throw new InputError(`--scheduler "${flags.scheduler}" is not an IPVS scheduler; use one of ${SET_SCHEDULERS.join(', ')}.`);

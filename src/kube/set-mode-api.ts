@@ -120,14 +120,20 @@ export function defaultBackupDir(): string {
 
 /** Writes the backup before anything is changed; returns its path. A backup that cannot be written stops the switch. */
 export function writeBackup(dir: string, backup: Backup): string {
-  const file = join(dir, `${backup.kind.toLowerCase()}-${backup.namespace}-${backup.name}-${backup.takenAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.json`);
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(file, `${JSON.stringify(backup, null, 2)}\n`, { flag: 'wx' });
-  } catch (err) {
-    throw new InputError(`cannot write the backup ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was changed — give a writable --backup-dir.`);
+  const stamp = backup.takenAt.replace(/[-:]/g, '').replace('.', '');
+  const base = join(dir, `${backup.kind.toLowerCase()}-${backup.namespace}-${backup.name}-${stamp}`);
+  for (let n = 0; ; n++) {
+    const file = `${base}${n ? `-${n}` : ''}.json`;
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(file, `${JSON.stringify(backup, null, 2)}\n`, { flag: 'wx' });
+      return file;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && n < 100) continue;
+      throw new InputError(`cannot write the backup ${file} (${code ?? (err as Error).message}); nothing was changed — give a writable --backup-dir.`);
+    }
   }
-  return file;
 }
 
 /** The newest backup taken of this cluster (same API server), or undefined. */
@@ -147,6 +153,6 @@ export function latestBackup(dir: string, server: string): { file: string; backu
       // not ours
     }
   }
-  found.sort((a, b) => (a.backup.takenAt < b.backup.takenAt ? 1 : a.backup.takenAt > b.backup.takenAt ? -1 : 0));
+  found.sort((a, b) => (a.backup.takenAt === b.backup.takenAt ? (a.file < b.file ? 1 : -1) : a.backup.takenAt < b.backup.takenAt ? 1 : -1));
   return found[0];
 }

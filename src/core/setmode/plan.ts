@@ -57,7 +57,8 @@ export function planSetMode(i: PlanInput): SetModePlan {
   const currentMode = i.report.configuration.mode;
   const current = { mode: currentMode, scheduler: i.report.configuration.scheduler, from: i.report.configuration.source };
   const kernels = new Map(i.nodes.map((n) => [n.metadata?.name ?? '', (n.status?.nodeInfo as { kernelVersion?: string } | undefined)?.kernelVersion]));
-  const pre = preflight({ mode: i.mode, scheduler: i.scheduler, rows: i.report.nodes, kernels, config: i.config.config, metallb: i.metallb });
+  const os = new Map(i.nodes.map((n) => [n.metadata?.name ?? '', (n.status?.nodeInfo as { operatingSystem?: string } | undefined)?.operatingSystem]));
+  const pre = preflight({ mode: i.mode, scheduler: i.scheduler, rows: i.report.nodes, kernels, os, config: i.config.config, metallb: i.metallb });
   const currentConfig: KubeProxyConfiguration = { ...i.config.config, mode: (currentMode ?? i.config.effectiveMode) as KubeProxyConfiguration['mode'] };
   const targetConfig: KubeProxyConfiguration = {
     ...i.config.config,

@@ -42,6 +42,8 @@ export interface PreflightInput {
   /** kernelVersion per node (Node status.nodeInfo). */
   kernels: Map<string, string | undefined>;
   config: KubeProxyConfiguration;
+  /** operatingSystem per node (Node status.nodeInfo); kernelspace is Windows's mode, the others Linux's. */
+  os?: Map<string, string | undefined>;
   /** MetalLB's evidence ("namespace metallb-system"), when installed. */
   metallb?: string;
 }
@@ -53,6 +55,8 @@ export function preflight(i: PreflightInput): PreflightReport {
     const v = parseVersion(row.kubeProxyVersion);
     const ver = row.kubeProxyVersion ?? 'unknown';
     if (!v) findings.push({ level: 'warn', text: `kube-proxy's version is not known here (no image tag, no nodeInfo.kubeProxyVersion), so whether it supports ${i.mode} cannot be checked.` });
+    const os = i.os?.get(row.node);
+    if (os && (os === 'windows') !== (i.mode === 'kernelspace')) findings.push({ level: 'fail', text: `kube-proxy on ${os} has no ${i.mode} mode (kernelspace is Windows's only mode; iptables, ipvs and nftables are Linux's).` });
     if (i.mode === 'userspace' && v && v.minor >= 26) findings.push({ level: 'fail', text: `kube-proxy ${ver} has no userspace mode (removed in 1.26).` });
     if (i.mode === 'nftables') {
       if (v && v.minor < 29) findings.push({ level: 'fail', text: `kube-proxy ${ver} has no nftables mode (added in 1.29).` });
