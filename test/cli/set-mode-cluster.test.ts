@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { cleanEnv, proxymodeAsync, ROOT } from './run.js';
+import { spawn } from 'node:child_process';
+import { BIN, cleanEnv, proxymodeAsync, ROOT, type Result } from './run.js';
 
 const FIX = join(ROOT, 'test', 'kube', 'fixtures');
 const fixture = (p: string) => readFileSync(join(FIX, p), 'utf8');
@@ -256,6 +257,35 @@ describe('set-mode against a kubeadm API server', () => {
     assert.equal(back.code, 0, back.stderr);
     assert.equal(cm.data['config.conf'], KUBEADM_CONF);
     assert.match(back.stdout, /^Restored ConfigMap kube-system\/kube-proxy config\.conf from the backup taken .* and restarted kube-proxy; the rollout finished\.$/m);
+  });
+
+  it('Ctrl-C during the rollout says what state the cluster is in and how to finish or roll back (exit 130)', async () => {
+    scenario.stuck = true;
+    backups = mkdtempSync(join(tmpdir(), 'proxymode-backups-'));
+    const r = await new Promise<Result>((resolve, reject) => {
+      const child = spawn(BIN, ['set', 'ipvs', '--yes', '--timeout', '20s', '--kubeconfig', kubeconfig, '--backup-dir', backups], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const deadline = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`timed out; stderr so far: ${stderr}`));
+      }, 25_000);
+      const poll = setInterval(() => {
+        if (seen.includes('PATCH /apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy')) {
+          clearInterval(poll);
+          setTimeout(() => child.kill('SIGINT'), 300);
+        }
+      }, 20);
+      child.on('exit', (code) => {
+        clearTimeout(deadline);
+        setTimeout(() => resolve({ code, stdout, stderr }), 50);
+      });
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /^interrupted during the switch: ConfigMap kube-system\/kube-proxy config\.conf already holds mode ipvs \(backup: .*\.json\) and kube-proxy is restarting, so some nodes may still run iptables; to finish, run kubectl -n kube-system rollout status ds\/kube-proxy and then kubectl proxymode get; to undo, run kubectl proxymode set --rollback --backup-dir .*\.$/m);
+    assert.equal(modeOf(cm.data['config.conf']), 'ipvs', 'nothing is undone behind the user\'s back');
   });
 
   it('an unproven switch without --yes and without a terminal: stops, nothing changed', async (t) => {
