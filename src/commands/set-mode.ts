@@ -21,6 +21,10 @@ export default class SetMode extends ProxymodeCommand {
   static override description =
     'Finds where the mode lives (as `get` does). Where the API cannot change it (EKS, AKS, GKE, k3s/RKE2, kind, a kube-proxy replacement) it changes nothing and prints what to run (exit 1). Otherwise: a pre-flight per node (kube-proxy version, kernel, IPVS), an equivalence report tracing every service port from a pod, the node and outside through both modes\' rendered rules, and the exact edit; then a backup, the edit of kube-proxy\'s ConfigMap config.conf (only mode and ipvs.scheduler; every other byte kept) or of the DaemonSet\'s --proxy-mode flag, a restart as `kubectl rollout restart` does, and a check that every node\'s new kube-proxy pod started the mode, rolling back when one does not. Exit 0 switched and verified (or nothing to do, or a dry run that would go ahead), 1 not switched (refused by pre-flight, differences without --yes, only changeable outside the API, or a node not verified), 2 bad input, 3 cluster unreachable or refused.';
   static override aliases = ['set'];
+  static override usage = [
+    'set MODE [--scheduler NAME] [--dry-run] [-y] [--force] [--timeout DURATION] [--no-rollback] [--backup-dir DIR] [-o human|wide|json|yaml] [-f PATH | --kubeconfig PATH --context NAME]',
+    'set --rollback [--backup-dir DIR] [--timeout DURATION]',
+  ];
   static override args = { mode: Args.string({ required: false, ignoreStdin: true, description: 'iptables, ipvs, nftables or userspace.' }) };
   static override flags = {
     ...sourceFlags,

@@ -55,7 +55,8 @@ const forbidden = (verb: string, resource: string, name: string) =>
 
 /** The DaemonSet controller: a new pod per node, logging what the ConfigMap now says. */
 function rollOut(): void {
-  const mode = modeOf(cm.data['config.conf']);
+  const flag = (ds.spec.template.spec.containers[0].command as string[]).find((a) => a.startsWith('--proxy-mode='));
+  const mode = flag ? flag.slice('--proxy-mode='.length) : modeOf(cm.data['config.conf']);
   pods = pods.map((p) => {
     const name = `kube-proxy-new${serial++}`;
     const bad = scenario.badNodes.includes(p.spec.nodeName);
@@ -93,6 +94,14 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     if (req.method === 'PATCH') {
       if (scenario.forbid.includes('patch daemonsets')) return send(res, 403, forbidden('patch', 'daemonsets', 'kube-proxy'));
       const patch = JSON.parse(body);
+      if (req.headers['content-type'] === 'application/merge-patch+json') {
+        if (patch.metadata?.resourceVersion !== ds.metadata.resourceVersion) return send(res, 409, fixture('errors/409-conflict-configmap.json'));
+        ds.spec.template.spec.containers = patch.spec.template.spec.containers;
+        ds.metadata.generation++;
+        ds.metadata.resourceVersion = String(Number(ds.metadata.resourceVersion) + 1);
+        if (!scenario.stuck) setTimeout(rollOut, 200);
+        return send(res, 200, JSON.stringify(ds));
+      }
       assert.equal(req.headers['content-type'], 'application/strategic-merge-patch+json');
       assert.match(patch.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       ds.spec.template.metadata.annotations = { ...ds.spec.template.metadata.annotations, ...patch.spec.template.metadata.annotations };
@@ -286,6 +295,18 @@ describe('set-mode against a kubeadm API server', () => {
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, /^interrupted during the switch: ConfigMap kube-system\/kube-proxy config\.conf already holds mode ipvs \(backup: .*\.json\) and kube-proxy is restarting, so some nodes may still run iptables; to finish, run kubectl -n kube-system rollout status ds\/kube-proxy and then kubectl proxymode get; to undo, run kubectl proxymode set --rollback --backup-dir .*\.$/m);
     assert.equal(modeOf(cm.data['config.conf']), 'ipvs', 'nothing is undone behind the user\'s back');
+  });
+
+  it('a DaemonSet --proxy-mode flag overrides config.conf: the flag is changed instead, the ConfigMap left alone', async () => {
+    ds.spec.template.spec.containers[0].command = [...ds.spec.template.spec.containers[0].command, '--proxy-mode=iptables'];
+    const r = await run(['ipvs', '--yes', '--timeout', '20s']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /DaemonSet kube-system\/kube-proxy flag --proxy-mode=iptables — the DaemonSet's --proxy-mode flag overrides the mode in kube-proxy's configuration file, so the flag is changed there instead/);
+    assert.deepEqual(ds.spec.template.spec.containers[0].command.slice(-1), ['--proxy-mode=ipvs']);
+    assert.equal(cm.data['config.conf'], KUBEADM_CONF);
+    assert.deepEqual(writes(), ['PATCH /apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy'], 'changing the template rolls the pods by itself: no extra restart');
+    const [file] = readdirSync(backups);
+    assert.deepEqual(JSON.parse(readFileSync(join(backups, file), 'utf8')).containers[0].command.slice(-1), ['--proxy-mode=iptables']);
   });
 
   it('an unproven switch without --yes and without a terminal: stops, nothing changed', async (t) => {
