@@ -24,6 +24,23 @@ describe('set-mode bad input', () => {
     });
   }
 
+  const manual: Array<[string, RegExp]> = [
+    ['eks', /^ {4}aws eks update-addon --cluster-name shop-prod --addon-name kube-proxy --configuration-values '\{"mode":"nftables"\}' --resolve-conflicts OVERWRITE$/m],
+    ['aks', /^ {4}echo '\{"enabled":true,"mode":"NFTABLES"\}' > kube-proxy\.json\n {4}az aks update --resource-group RESOURCE_GROUP --name CLUSTER --kube-proxy-config kube-proxy\.json$/m],
+    ['gke', /GKE runs kube-proxy as a static pod whose mode is not configurable, and Dataplane V2 clusters have no kube-proxy at all/],
+    ['k3s', /^ {4}--kube-proxy-arg=proxy-mode=nftables$/m],
+    ['kind', /^ {4}# {5}kubeProxyMode: "nftables"$/m],
+  ];
+  for (const [dist, says] of manual) {
+    it(`${dist}: nothing changed, what to run printed (exit 1)`, () => {
+      const r = proxymode(['set', 'nftables', '-f', `test/kube/fixtures/${dist}`, '--dry-run']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, says);
+      assert.match(r.stdout, /^ {2}Nothing was changed\. Run this instead:$/m);
+      assert.match(r.stderr, /kube-proxy's mode cannot be changed through the API; nothing was changed — run the commands above\.$/m);
+    });
+  }
+
   it('kernelspace on Linux nodes is refused by the pre-flight (exit 1), offline', () => {
     const r = proxymode(['set', 'kernelspace', '-f', 'examples/', '--dry-run']);
     assert.equal(r.code, 1, r.stderr);

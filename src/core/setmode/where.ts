@@ -72,7 +72,9 @@ export function locateMode(i: WhereInput): ModeLocation {
   }
   if (has('kind://')) {
     return manual('kind', 'kind sets kube-proxy\'s mode when it creates a cluster (networking.kubeProxyMode); a running kind cluster keeps it', [
-      `# in the kind cluster config: networking:\\n  kubeProxyMode: "${mode}"`,
+      '# in the kind cluster config (kind-config.yaml):',
+      `#   networking:`,
+      `#     kubeProxyMode: "${mode}"`,
       'kind delete cluster --name NAME && kind create cluster --name NAME --config kind-config.yaml',
     ]);
   }

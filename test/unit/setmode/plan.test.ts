@@ -37,7 +37,7 @@ describe('locateMode', () => {
     ['eks', /^aws eks update-addon --cluster-name shop-prod --addon-name kube-proxy --configuration-values '\{"mode":"nftables"\}' --resolve-conflicts OVERWRITE$/],
     ['aks', /az aks update .*--kube-proxy-config kube-proxy\.json/],
     ['k3s', /--kube-proxy-arg=proxy-mode=nftables/],
-    ['kind', /kubeProxyMode: "nftables"/],
+    ['kind', /^# {5}kubeProxyMode: "nftables"$/],
     ['gke', /not offer a kube-proxy mode/],
   ];
   for (const [dist, command] of manual) {
