@@ -1,7 +1,21 @@
 // set-mode's bad input: one sentence on stderr, exit 2, nothing read from a cluster.
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { proxymode } from './run.js';
+import { proxymode, ROOT } from './run.js';
+
+/** examples/ with its ConfigMap saying iptables (it says ipvs). */
+function examplesInIptablesMode(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'proxymode-examples-'));
+  cpSync(join(ROOT, 'examples'), dir, { recursive: true });
+  const cm = join(dir, 'kube-proxy-configmap.yaml');
+  const text = readFileSync(cm, 'utf8');
+  assert.match(text, /^ {4}mode: ipvs$/m);
+  writeFileSync(cm, text.replace(/^ {4}mode: ipvs$/m, '    mode: iptables'));
+  return dir;
+}
 
 const cases: Array<[string[], RegExp]> = [
   [['set', 'ipsv'], /^error: MODE "ipsv" is not a proxy mode; use one of iptables, ipvs, nftables, kernelspace, userspace\.\n$/],
@@ -40,6 +54,28 @@ describe('set-mode bad input', () => {
       assert.match(r.stderr, /kube-proxy's mode cannot be changed through the API; nothing was changed — run the commands above\.$/m);
     });
   }
+
+  it('the equivalence report on examples/ for iptables -> ipvs: worker-2 refused by pre-flight, the report and the diff as data', () => {
+    const dir = examplesInIptablesMode();
+    const refused = proxymode(['set', 'ipvs', '-f', dir, '--dry-run']);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stdout, /^ {2}FAIL {2}worker-2 .*\n {8}refused: this node's kube-proxy already could not use IPVS: .*IPVS modules missing/m);
+    const r = proxymode(['set', 'ipvs', '-f', dir, '--dry-run', '--force', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout);
+    assert.equal(plan.current.mode, 'iptables');
+    assert.equal(plan.equivalence.current, 'iptables');
+    assert.equal(plan.equivalence.target, 'ipvs');
+    assert.deepEqual(plan.equivalence.nodes, ['cp-1', 'worker-1', 'worker-2']);
+    assert.ok(plan.equivalence.pathsTraced > 100);
+    const paths = plan.equivalence.groups.flatMap((g: { paths: Array<{ via: string; from: string; aspect: string }> }) => g.paths);
+    assert.equal(paths.length, plan.equivalence.groups.reduce((n: number, g: { paths: unknown[] }) => n + g.paths.length, 0));
+    // A pod reaching a cluster IP is handled alike by both modes' rules in examples/.
+    assert.deepEqual(paths.filter((p: { via: string; from: string; aspect: string }) => p.via === 'cluster IP' && p.from === 'a pod' && p.aspect !== 'odds'), []);
+    assert.match(plan.change.diff, /^-    mode: iptables$|^-mode: iptables$/m);
+    assert.match(plan.change.diff, /^\+mode: ipvs$/m);
+    assert.equal(plan.outcome, 'dry run: nothing written');
+  });
 
   it('kernelspace on Linux nodes is refused by the pre-flight (exit 1), offline', () => {
     const r = proxymode(['set', 'kernelspace', '-f', 'examples/', '--dry-run']);

@@ -69,7 +69,9 @@ export function preflight(i: PreflightInput): PreflightReport {
     }
     if (i.mode === 'ipvs') {
       if (v && v.minor >= 35) findings.push({ level: 'warn', text: `ipvs mode is deprecated since kube-proxy 1.35 (${ver}); nftables is its successor.` });
-      if (row.running !== 'ipvs') {
+      const refused = row.notes.find((n) => /IPVS modules missing|ipset missing|IPVS scheduler's module is missing/.test(n));
+      if (refused) findings.push({ level: 'fail', text: `this node's kube-proxy already could not use IPVS: ${refused.replace(/\.$/, '')}.` });
+      else if (row.running !== 'ipvs') {
         findings.push({ level: 'warn', text: `whether the node has the IPVS kernel modules (ip_vs, ip_vs_${i.scheduler || i.config.ipvs?.scheduler || 'rr'}, nf_conntrack) and ipset can only be proven on the node itself; \`kubectl proxymode get --probe\` shows it after the switch.` });
       }
     }

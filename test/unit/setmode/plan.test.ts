@@ -90,6 +90,10 @@ describe('preflight', () => {
     assert.match(r.cluster[0].text, /strictARP/);
     const old = preflight({ mode: 'ipvs', rows: [row('a', 'v1.23.0')], kernels: new Map(), config });
     assert.match(old.onFailure, /before 1\.25 it falls back to iptables/);
+    const fellBack = { ...row('b', 'v1.23.0'), status: 'Fallback', notes: ['configured ipvs, running iptables: IPVS modules missing on this node (kube-proxy v1.23.0 fell back: …)'] };
+    const proven = preflight({ mode: 'ipvs', rows: [fellBack, row('c', 'v1.31.0', 'ipvs')], kernels: new Map(), config });
+    assert.deepEqual(proven.nodes.map((n) => n.level), ['fail', 'ok'], 'a node that already fell back fails; one running ipvs needs no proof');
+    assert.match(proven.nodes[0].findings[0].text, /already could not use IPVS: configured ipvs, running iptables: IPVS modules missing/);
     assert.equal(preflight({ mode: 'userspace', rows: [row('a', 'v1.26.0')], kernels: new Map(), config }).failed, true);
   });
 });
