@@ -28,6 +28,10 @@ interface Scenario {
   stuck: boolean;
   /** Nodes whose new kube-proxy cannot start the configured mode (crash loop). */
   badNodes: string[];
+  /** The API server serves no SelfSubjectAccessReview: refusals come from the writes themselves. */
+  noAccessReview: boolean;
+  /** MetalLB is installed (its namespace exists). */
+  metallb: boolean;
 }
 
 let scenario: Scenario;
@@ -70,7 +74,8 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
   const url = req.url ?? '';
   const path = url.split('?')[0];
   seen.push(`${req.method} ${path}`);
-  if (req.method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+  if (path === '/api/v1/namespaces/metallb-system' && scenario.metallb) return send(res, 200, JSON.stringify({ kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'metallb-system' } }));
+  if (req.method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && !scenario.noAccessReview) {
     const ra = JSON.parse(body).spec.resourceAttributes;
     return send(res, 201, JSON.stringify({ kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', status: { allowed: !scenario.forbid.includes(`${ra.verb} ${ra.resource}`) } }));
   }
@@ -143,7 +148,7 @@ before(async () => {
 after(() => server.close());
 
 function reset(conf = KUBEADM_CONF): void {
-  scenario = { conf, conflicts: 0, forbid: [], stuck: false, badNodes: [] };
+  scenario = { conf, conflicts: 0, forbid: [], stuck: false, badNodes: [], noAccessReview: false, metallb: false };
   seen.length = 0;
   cm = JSON.parse(fixture('kubeadm/kube-proxy-configmap.json'));
   cm.data['config.conf'] = conf;
@@ -237,6 +242,36 @@ describe('set-mode against a kubeadm API server', () => {
       assert.equal(cm.data['config.conf'], KUBEADM_CONF);
     });
   }
+
+  it('without SelfSubjectAccessReview, a refused PATCH of the ConfigMap names the verb and resource; nothing changed', async () => {
+    scenario.noAccessReview = true;
+    scenario.forbid = ['patch configmaps'];
+    const r = await run(['ipvs', '--yes']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /^error: forbidden: user "jane" may not patch configmaps "kube-proxy" in namespace "kube-system" \(RBAC\); ask a cluster admin to grant "patch" on "configmaps" in namespace "kube-system"\.$/m);
+    assert.equal(cm.data['config.conf'], KUBEADM_CONF);
+    assert.ok(!seen.includes('PATCH /apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy'));
+  });
+
+  it('without SelfSubjectAccessReview, a refused restart puts the ConfigMap back and says so', async () => {
+    scenario.noAccessReview = true;
+    scenario.forbid = ['patch daemonsets'];
+    const r = await run(['ipvs', '--yes']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /^error: forbidden: user "jane" may not patch daemonsets "kube-proxy" in namespace "kube-system" \(RBAC\); ask a cluster admin to grant "patch" on "daemonsets" in namespace "kube-system"; the ConfigMap was restored, so nothing was changed\.$/m);
+    assert.equal(cm.data['config.conf'], KUBEADM_CONF);
+    assert.equal(seen.filter((x) => x === 'PATCH /api/v1/namespaces/kube-system/configmaps/kube-proxy').length, 2, 'written, then restored');
+  });
+
+  it('MetalLB installed and switching to ipvs: strictARP is named', async () => {
+    scenario.metallb = true;
+    const r = await run(['ipvs', '--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}warn {2}MetalLB is installed \(namespace metallb-system\) and needs ipvs\.strictARP: true/m);
+    scenario.metallb = false;
+    const without = await run(['ipvs', '--dry-run']);
+    assert.doesNotMatch(without.stdout, /MetalLB/);
+  });
 
   it('a stuck rollout: rolled back within --timeout, naming the nodes and why', async () => {
     scenario.stuck = true;
