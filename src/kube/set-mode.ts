@@ -4,6 +4,7 @@
 import type { LoadedConfig } from '../core/config/index.js';
 import { ClusterError, ProxymodeError } from '../core/errors.js';
 import { buildModeReport, type ModeEvidence } from '../core/report/mode.js';
+import { KUBE_PROXY_SELECTORS } from '../core/report/objects.js';
 import { configMapChange, type PlanInput, type SetModePlan } from '../core/setmode/plan.js';
 import type { ModeLocation } from '../core/setmode/where.js';
 import type { KubeClient } from './client.js';
@@ -97,9 +98,14 @@ export async function applyPlan(client: KubeClient, plan: SetModePlan, opts: App
   if (where.kind === 'manual') throw new Error('a manual location has nothing to apply');
   const dsName = where.kind === 'daemonset-flag' ? where.name : 'kube-proxy';
   const dsNs = where.namespace;
-  const before = await kubeProxyPods(client).catch(() => []);
+  // The pods running now: each node's new pod is told from them, so a node is verified only by a pod
+  // started after the change. Without them nothing could be verified, so nothing is changed.
+  const before = await kubeProxyPods(client);
   const oldPods = new Set(before.map((p) => p.uid));
   const nodes = [...new Set(before.filter((p) => !p.staticPod).map((p) => p.node))].sort();
+  if (nodes.length === 0) {
+    throw new ClusterError(`no kube-proxy pod of DaemonSet ${dsNs}/${dsName} runs in namespace ${dsNs} (labels ${KUBE_PROXY_SELECTORS.join(' or ')}), so no node could be verified after the switch; nothing was changed.`);
+  }
   const server = client.at.server;
   const context = client.at.context;
 

@@ -273,6 +273,14 @@ describe('set-mode against a kubeadm API server', () => {
     assert.doesNotMatch(without.stdout, /MetalLB/);
   });
 
+  it('no kube-proxy pod to verify with: nothing changed', async () => {
+    pods = [];
+    const r = await run(['ipvs', '--yes']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /^error: no kube-proxy pod of DaemonSet kube-system\/kube-proxy runs in namespace kube-system \(labels k8s-app=kube-proxy or component=kube-proxy\), so no node could be verified after the switch; nothing was changed\.$/m);
+    assert.deepEqual(writes(), []);
+  });
+
   it('a stuck rollout: rolled back within --timeout, naming the nodes and why', async () => {
     scenario.stuck = true;
     const r = await run(['ipvs', '--yes', '--timeout', '3s']);
