@@ -1,8 +1,8 @@
 // Pre-flight: before anything is touched, whether every node's kube-proxy can run the target mode, and what
 // happens on one that cannot. From kubernetes/kubernetes cmd/kube-proxy/app:
 //   - nftables: added in 1.29 behind the NFTablesProxyMode feature gate (alpha, off), on by default from 1.31
-//     (beta), GA in 1.33; server_linux.go refuses kernels older than 5.13 ("kube-proxy in nftables mode
-//     requires kernel 5.13 or later").
+//     (beta), GA in 1.33; kube-proxy refuses kernels older than 5.13 in nftables mode (kubernetes.io
+//     "Virtual IPs and Service Proxies": "requires kernel 5.13 or later").
 //   - ipvs: needs the ip_vs, ip_vs_<scheduler> and nf_conntrack modules and ipset; deprecated from 1.35.
 //   - userspace: removed in 1.26.
 //   - a node that cannot run the mode: since 1.25 kube-proxy exits ("Error running ProxyServer") and its pod
