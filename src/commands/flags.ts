@@ -61,3 +61,15 @@ export const kubeProxyVersionFlag = Flags.string({
   helpGroup: 'KUBE-PROXY',
   description: 'Render the rules of this kube-proxy version (e.g. 1.32.4); default: the newest this tool knows.',
 });
+
+/** set-mode: how far it goes and what it may do. */
+export const setModeFlags = {
+  scheduler: Flags.string({ description: 'IPVS scheduler when switching to ipvs: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq or mh (written to ipvs.scheduler).' }),
+  'dry-run': Flags.boolean({ description: 'Show the pre-flight, the equivalence report and the exact change; write nothing.' }),
+  yes: Flags.boolean({ char: 'y', description: 'Switch even when the equivalence report finds differences (or cannot be made); without it, a terminal asks and anything else stops.' }),
+  force: Flags.boolean({ description: 'Switch even when the pre-flight refuses a node (its kube-proxy would crash-loop there).' }),
+  timeout: Flags.string({ default: '5m', description: 'How long the rollout and the check of every node may take, e.g. 90s or 10m.' }),
+  'no-rollback': Flags.boolean({ description: 'When a node does not come up in the new mode in time, leave the change in place instead of restoring the backup.' }),
+  rollback: Flags.boolean({ description: 'Restore the last backup set-mode took of this cluster, restart kube-proxy and follow the rollout.' }),
+  'backup-dir': Flags.string({ description: 'Where backups are written and --rollback finds them (default ~/.kube/proxymode/backups).' }),
+};

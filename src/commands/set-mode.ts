@@ -1,22 +1,174 @@
+import { createInterface } from 'node:readline/promises';
 import { Args, Flags } from '@oclif/core';
+import { PROXY_MODES } from '../core/config/index.js';
+import { ExitCode, InputError, ProxymodeError } from '../core/errors.js';
+import { planSetMode, type SetModePlan } from '../core/setmode/plan.js';
+import { SET_SCHEDULERS } from '../core/setmode/preflight.js';
+import { renderPlan } from '../core/setmode/render.js';
+import { parseRequestTimeout } from '../kube/duration.js';
+import { loadProxyConfig } from '../kube/proxy-config.js';
+import { applyPlan, checkPermissions, gather, rollBackTo, type ApplyResult } from '../kube/set-mode.js';
+import { defaultBackupDir, latestBackup } from '../kube/set-mode-api.js';
+import { ApiSource, openSource } from '../kube/source.js';
+import { formatData, writeOut } from '../ui/print.js';
+import { Progress } from '../ui/progress.js';
 import { ProxymodeCommand } from './base.js';
-import { sourceFlags } from './flags.js';
-import { checkMode, notBuilt } from './not-built.js';
+import { checkMode } from './not-built.js';
+import { outputFlag, setModeFlags, sourceFlags } from './flags.js';
 
 export default class SetMode extends ProxymodeCommand {
   static override summary = 'Switch the cluster\'s kube-proxy mode safely, and prove it worked.';
+  static override description =
+    'Finds where the mode lives (as `get` does). Where the API cannot change it (EKS, AKS, GKE, k3s/RKE2, kind, a kube-proxy replacement) it changes nothing and prints what to run (exit 1). Otherwise: a pre-flight per node (kube-proxy version, kernel, IPVS), an equivalence report tracing every service port from a pod, the node and outside through both modes\' rendered rules, and the exact edit; then a backup, the edit of kube-proxy\'s ConfigMap config.conf (only mode and ipvs.scheduler; every other byte kept) or of the DaemonSet\'s --proxy-mode flag, a restart as `kubectl rollout restart` does, and a check that every node\'s new kube-proxy pod started the mode, rolling back when one does not. Exit 0 switched and verified (or nothing to do, or a dry run that would go ahead), 1 not switched (refused by pre-flight, differences without --yes, only changeable outside the API, or a node not verified), 2 bad input, 3 cluster unreachable or refused.';
   static override aliases = ['set'];
-  static override args = { mode: Args.string({ required: true, ignoreStdin: true, description: 'iptables, ipvs, nftables or userspace.' }) };
+  static override usage = [
+    'set MODE [--scheduler NAME] [--dry-run] [-y] [--force] [--timeout DURATION] [--no-rollback] [--backup-dir DIR] [-o human|wide|json|yaml] [-f PATH | --kubeconfig PATH --context NAME]',
+    'set --rollback [--backup-dir DIR] [--timeout DURATION]',
+  ];
+  static override args = { mode: Args.string({ required: false, ignoreStdin: true, description: 'iptables, ipvs, nftables or userspace.' }) };
   static override flags = {
     ...sourceFlags,
-    scheduler: Flags.string({ description: 'IPVS scheduler (rr, lc, dh, sh, sed, nq …) when switching to ipvs.' }),
-    'dry-run': Flags.boolean({ description: 'Show the changes without making them.' }),
+    output: outputFlag(),
+    ...setModeFlags,
   };
-  static override examples = ['<%= config.bin %> set ipvs --scheduler rr --dry-run'];
+  static override examples = [
+    '<%= config.bin %> set ipvs --scheduler rr --dry-run',
+    '<%= config.bin %> set ipvs -f examples/ --dry-run -o json',
+    '<%= config.bin %> set nftables --yes --timeout 10m',
+    '<%= config.bin %> set --rollback',
+  ];
 
   async run(): Promise<void> {
-    const { args } = await this.parse(SetMode);
+    const { args, flags } = await this.parse(SetMode);
+    const backupDir = flags['backup-dir'] ?? defaultBackupDir();
+    const timeoutMs = parseTimeout(flags.timeout);
+    const json = flags.output === 'json' || flags.output === 'yaml';
+    const progress = new Progress(process.stderr.isTTY === true);
+    const say = (t: string) => progress.say(t);
+
+    if (flags.rollback) {
+      if (args.mode) throw new InputError('--rollback restores the last backup and takes no MODE; leave MODE out.');
+      if (flags.filename?.length) throw new InputError('--rollback changes the cluster and cannot work on -f files.');
+      const source = openSource(flags) as ApiSource;
+      const found = latestBackup(backupDir, source.kubeClient.at.server);
+      if (!found) throw new InputError(`no backup of the cluster at ${source.kubeClient.at.server} in ${backupDir}; give --backup-dir where set-mode wrote it.`);
+      say(`restoring ${found.file} …`);
+      const r = await rollBackTo(source.kubeClient, found.backup, found.backup.kind === 'DaemonSet' ? found.backup.namespace : 'kube-system', found.backup.kind === 'DaemonSet' ? found.backup.name : 'kube-proxy', { timeoutMs, onProgress: say, backupDir });
+      progress.done();
+      if (json) writeOut(formatData(flags.output as 'json', { rollback: { file: found.file, ...r } }));
+      else writeOut(`${r.text[0].toUpperCase()}${r.text.slice(1)}.`);
+      if (!r.done) process.exitCode = ExitCode.PROBLEM;
+      return;
+    }
+
+    if (!args.mode) throw new InputError(`set-mode needs a MODE: one of ${PROXY_MODES.join(', ')} (or --rollback).`);
     checkMode(args.mode, 'MODE');
-    notBuilt('`kubectl proxymode set-mode`');
+    if (flags.scheduler !== undefined) {
+      if (args.mode !== 'ipvs') throw new InputError(`--scheduler is for ipvs mode only; leave it out when switching to ${args.mode}.`);
+      if (!(SET_SCHEDULERS as readonly string[]).includes(flags.scheduler)) throw new InputError(`--scheduler "${flags.scheduler}" is not an IPVS scheduler; use one of ${SET_SCHEDULERS.join(', ')}.`);
+    }
+    const offline = !!flags.filename?.length;
+    if (offline && !flags['dry-run']) throw new InputError('with -f there is no cluster to change; add --dry-run to see the plan for the saved objects.');
+
+    const source = openSource(flags);
+    progress.update(`reading nodes and kube-proxy's configuration from ${source.description} …`);
+    let plan: SetModePlan;
+    try {
+      const config = await loadProxyConfig(source, undefined, {}, { refuse: false, needs: ['ConfigMap', 'Node', 'Service', 'EndpointSlice'] });
+      const g = await gather(source, config, flags.filename, (t) => progress.update(t));
+      progress.update('tracing every service port through both modes\' rules …');
+      plan = planSetMode({ source: source.description, mode: args.mode, scheduler: flags.scheduler, config, ...g });
+    } finally {
+      progress.done();
+    }
+
+    const show = (result?: ApplyResult | null, outcome?: string) => {
+      if (json) writeOut(formatData(flags.output as 'json', { ...plan, dryRun: !!flags['dry-run'], outcome: outcome ?? null, result: result ?? null }));
+    };
+    if (!json) writeOut(renderPlan(plan, { verbose: flags.output === 'wide' }));
+
+    if (plan.where.kind === 'manual') {
+      show(null, 'not changed: only changeable outside the API');
+      process.stderr.write(`${plan.where.distribution === 'unknown' ? 'kube-proxy\'s mode' : `On ${plan.where.distribution}, kube-proxy's mode`} cannot be changed through the API; nothing was changed — run the commands above.\n`);
+      process.exitCode = ExitCode.PROBLEM;
+      return;
+    }
+    if (plan.already) {
+      show(null, 'nothing to do');
+      process.stderr.write(`kube-proxy is already configured for ${args.mode} and every node that says runs it; nothing to do.\n`);
+      return;
+    }
+    if (plan.preflight.failed && !flags.force) {
+      show(null, 'refused by pre-flight');
+      const failing = plan.preflight.nodes.filter((n) => n.level === 'fail').map((n) => n.node);
+      process.stderr.write(`pre-flight refused ${args.mode} on ${failing.length ? failing.join(', ') : 'the cluster'}; nothing was changed — fix what it names, or add --force to switch anyway.\n`);
+      process.exitCode = ExitCode.PROBLEM;
+      return;
+    }
+    if (flags['dry-run']) {
+      show(null, 'dry run: nothing written');
+      process.stderr.write(`dry run: nothing was written.${!plan.equivalence.equivalent ? ' The switch would need --yes (the modes differ or are unproven).' : ''}\n`);
+      return;
+    }
+    if (!plan.equivalence.equivalent && !flags.yes) {
+      const ok = process.stdin.isTTY === true && process.stderr.isTTY === true && !json ? await confirm(`switch to ${args.mode} although the modes ${plan.equivalence.available ? 'treat some packets differently' : 'could not be compared'}? [y/N] `) : false;
+      if (!ok) {
+        show(null, 'not changed: needs --yes');
+        process.stderr.write(`the switch to ${args.mode} changes how some packets are handled (${plan.equivalence.available ? 'see EQUIVALENCE' : 'unproven'}); nothing was changed — add --yes to switch anyway.\n`);
+        process.exitCode = ExitCode.PROBLEM;
+        return;
+      }
+    }
+
+    const client = (source as ApiSource).kubeClient;
+    await checkPermissions(client, plan.where);
+    let interruptedState: string | null = null;
+    const onSignal = () => {
+      if (interruptedState) process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}interrupted during the switch: ${interruptedState}\n`);
+    };
+    process.prependListener('SIGINT', onSignal);
+    process.prependListener('SIGTERM', onSignal);
+    let result: ApplyResult;
+    try {
+      result = await applyPlan(client, plan, { backupDir, timeoutMs, rollback: !flags['no-rollback'], onProgress: say, onState: (s) => (interruptedState = s) });
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      progress.done();
+    }
+    const failed = result.nodes.filter((n) => !n.ok);
+    if (json) show(result, result.verified ? 'switched and verified' : result.rolledBack?.done ? 'rolled back' : 'not verified');
+    else {
+      const lines = ['', 'VERIFY', `  backup: ${result.backup}`, `  wrote ${result.written}`, `  rollout: ${result.rollout.status}`];
+      for (const n of result.nodes) lines.push(`  ${n.ok ? 'ok  ' : 'FAIL'}  ${n.node}  ${n.ok ? `runs ${plan.mode}` : n.evidence}`);
+      if (result.rolledBack) lines.push(`  rollback: ${result.rolledBack.text}.`);
+      writeOut(lines.join('\n'));
+    }
+    if (result.verified) {
+      process.stderr.write(`switched to ${plan.mode}: ${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'} verified; the previous configuration is in ${result.backup}.\n`);
+      return;
+    }
+    const why = failed.map((n) => `${n.node} (${n.evidence})`).join('; ');
+    const after = result.rolledBack ? (result.rolledBack.done ? 'rolled back to the previous configuration' : result.rolledBack.text) : `left as it is (--no-rollback); undo with kubectl proxymode set --rollback --backup-dir ${backupDir}`;
+    throw new ProxymodeError(`not every node came up in ${plan.mode} within ${flags.timeout}: ${why}; ${after}.`, ExitCode.PROBLEM);
+  }
+}
+
+function parseTimeout(value: string): number {
+  try {
+    const ms = parseRequestTimeout(value);
+    if (ms <= 0) throw new InputError('');
+    return ms;
+  } catch {
+    throw new InputError(`--timeout "${value}" is not a positive duration; use a value like 90s or 5m.`);
+  }
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
   }
 }
