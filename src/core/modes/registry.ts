@@ -4,6 +4,7 @@ import { PROXY_MODES } from '../config/index.js';
 import { InputError, NotImplementedError } from '../errors.js';
 import { iptablesMode } from '../iptables/mode.js';
 import { ipvsMode } from '../ipvs/mode.js';
+import { userspaceMode } from '../userspace/mode.js';
 import { hasSection, splitDump, unknownDumpError } from './dumps.js';
 import type { Dump, DumpKind, DumpSection, FamilyState, IPFamily, NodeShell, ProxyModeDefinition } from './types.js';
 
@@ -21,6 +22,7 @@ export function registerMode(def: AnyMode, opts: { first?: boolean } = {}): void
 }
 
 registerMode(ipvsMode);
+registerMode(userspaceMode); // before iptables: an iptables-save dump declaring KUBE-PORTALS-* is a userspace node's
 registerMode(iptablesMode);
 
 export function registeredModes(): readonly AnyMode[] {
