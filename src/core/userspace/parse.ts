@@ -76,6 +76,8 @@ export function proxiesFromRules(rs: Ruleset): ProxiedServicePort[] {
       }
     }
   }
+  const rank: PortalKind[] = ['cluster IP', 'external IP', 'loadbalancer IP', 'nodePort'];
+  for (const sp of out.values()) sp.portals.sort((a, b) => rank.indexOf(a.kind) - rank.indexOf(b.kind));
   return [...out.values()].sort((a, b) => (a.servicePort < b.servicePort ? -1 : a.servicePort > b.servicePort ? 1 : 0));
 }
 

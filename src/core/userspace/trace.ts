@@ -58,6 +58,7 @@ function traceOne(states: readonly UserspaceState[], p: Packet, node: NodeContex
       hops.push({ table: 'nat', chain: chainName, rule: canonicalRule(r.words, state.family), action: to, depth: 1 });
       return intoProxy(state, pr.servicePort, pr.proxyPort ?? 0, p, hops, qualifications, fromNode);
     }
+    hops.pop(); // nothing matched in this chain: the packet returned to the built-in chain
   }
   return miss();
 }
