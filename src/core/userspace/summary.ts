@@ -16,10 +16,8 @@ export function summarizeUserspace(state: UserspaceState): ServicePortSummary[] 
     return {
       servicePort: p.servicePort,
       entries: p.portals.map((x) => ({ kind: x.kind, protocol: p.protocol, address: x.ip ?? '*', port: x.port, target: via, masquerade: ['always'] })),
-      balancers:
-        p.endpoints === null
-          ? []
-          : [{ name: via, scheduler: 'round robin', endpoints: p.endpoints.map((e) => ({ endpoint: e, via: 'proxy', probability: 1 / n })), affinitySeconds: p.affinitySeconds, fallThrough: 0 }],
+      // from a dump the balancer is known to exist (the rules lead to it) but its endpoints are not
+      balancers: [{ name: via, scheduler: 'round robin', endpoints: (p.endpoints ?? []).map((e) => ({ endpoint: e, via: 'proxy', probability: 1 / n })), affinitySeconds: p.affinitySeconds, fallThrough: 0 }],
       // the proxy accepts a TCP connection and closes it (drops a UDP datagram) when it finds no endpoint
       verdicts: p.endpoints !== null && n === 0 ? ['closed by the proxy: has no endpoints'] : [],
     };

@@ -172,6 +172,24 @@ describe('userspace proxy sockets (proxier_test.go)', () => {
     }
   });
 
+  it('claimNodePort: a node port is held open while its service port is proxied, and freed with it', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const nodePort = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const spec = { ...tcp('ns/np:p', [ep(a)]), portals: [{ kind: 'cluster IP' as const, ip: '10.96.0.1', port: 80 }, { kind: 'nodePort' as const, ip: null, port: nodePort }] };
+    const p = await startUserspaceProxier({ listenIP: '127.0.0.1' }, [spec]);
+    const tryListen = () => new Promise<string>((resolve) => { const s = net.createServer(); s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error')); s.listen(nodePort, '127.0.0.1', () => s.close(() => resolve('free'))); });
+    try {
+      assert.deepEqual([...p.claimedPorts()], [[`:${nodePort}/TCP`, 'ns/np:p']]);
+      assert.equal(await tryListen(), 'EADDRINUSE');
+      await p.sync([]);
+      assert.equal(await tryListen(), 'free');
+    } finally {
+      await p.stop();
+    }
+  });
+
   it('SCTP is not proxied (newProxySocket knows TCP and UDP only)', async () => {
     const logs: string[] = [];
     const p = await startUserspaceProxier({ listenIP: '127.0.0.1', log: (l) => logs.push(l) }, [{ ...tcp('ns/s:p', [ep(a)]), protocol: 'SCTP' }]);

@@ -7,6 +7,7 @@
 //   - endpoints go to the balancer only: established connections are never touched by an endpoint change.
 // Portal rules are not written here: render them from ports() with core/userspace portalRules.
 import { PortRangeAllocator, RoundRobin, type PortRange, type ProxiedServicePort } from '../../userspace/index.js';
+import { localAddresses, PortClaims } from './claims.js';
 import { openTCPProxySocket, type ProxySocket } from './tcp.js';
 import { openUDPProxySocket } from './udp.js';
 
@@ -32,12 +33,15 @@ interface Running {
   socket: ProxySocket;
 }
 
-const configKey = (s: ServicePortToProxy) => JSON.stringify([s.protocol, s.portals, s.affinitySeconds]);
+// sameConfig: protocol, portals and the affinity type; a new affinity timeout alone restarts nothing and, as
+// upstream's NewService keeps an existing entry's timeout, is not applied (faithfully) until the port restarts
+const configKey = (s: ServicePortToProxy) => JSON.stringify([s.protocol, s.portals, s.affinitySeconds !== null]);
 
 export class UserspaceProxier {
   private readonly running = new Map<string, Running>();
   private readonly lb: RoundRobin;
   private readonly ports: PortRangeAllocator;
+  private readonly claims: PortClaims;
   private readonly log: (line: string) => void;
   private syncing: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -45,6 +49,7 @@ export class UserspaceProxier {
   constructor(private readonly opts: UserspaceProxierOptions) {
     this.lb = new RoundRobin(opts.random ? { random: opts.random } : {});
     this.ports = new PortRangeAllocator(opts.portRange ?? { base: 0, size: 0 });
+    this.claims = new PortClaims(opts.listenIP.includes(':') ? '::' : '0.0.0.0');
     this.log = opts.log ?? (() => {});
   }
 
@@ -63,6 +68,11 @@ export class UserspaceProxier {
   /** Open TCP connections and UDP sessions per service port. */
   active(): Map<string, number> {
     return new Map([...this.running].map(([k, r]) => [k, r.socket.active()]));
+  }
+
+  /** Ports held for node ports and local portal addresses: "ip:port/PROTO" -> service port. */
+  claimedPorts(): Map<string, string> {
+    return this.claims.list();
   }
 
   /** The balancer's current order for a service port (shuffled on each change). */
@@ -104,6 +114,7 @@ export class UserspaceProxier {
         this.running.set(name, { spec, socket });
         this.lb.newService(name, spec.affinitySeconds !== null, spec.affinitySeconds ?? 0);
         this.log(`proxying ${name} on ${spec.protocol} port ${socket.port}`);
+        await this.claimPortals(name, spec);
       } catch (e) {
         this.ports.release(port);
         this.log(`${name}: failed to start its proxy: ${(e as Error).message}`);
@@ -114,8 +125,22 @@ export class UserspaceProxier {
     return this.proxyPorts();
   }
 
+  /** openPortal's claims: a node port on every address, a portal address the node owns on that address. */
+  private async claimPortals(name: string, spec: ServicePortToProxy): Promise<void> {
+    const local = localAddresses();
+    for (const p of spec.portals) {
+      if (p.ip !== null && !local.has(p.ip)) continue;
+      try {
+        await this.claims.claim(p.ip, p.port, spec.protocol, name);
+      } catch (e) {
+        this.log(`${name}: ${(e as Error).message}`);
+      }
+    }
+  }
+
   private async stopProxy(name: string, r: Running): Promise<void> {
     this.running.delete(name);
+    await this.claims.releaseAll(name);
     await r.socket.close();
     this.ports.release(r.socket.port);
     this.log(`stopped proxying ${name} (port ${r.socket.port})`);
