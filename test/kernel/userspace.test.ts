@@ -24,6 +24,7 @@ const skip = announceSkip(kernelSkipReason(TOOLS), 'userspace proxy');
 const HERE = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const IP = { web: '10.96.0.20', sticky: '10.96.0.21', dns: '10.96.0.22', hold: '10.96.0.23', flaky: '10.96.0.24', gone: '10.96.0.25' };
 const WEB_NODE_PORT = 30080;
+const WEB_EXTERNAL_IP = '203.0.113.10'; // routed to the node by the client, owned by nobody
 const DEAD_POD = '10.244.1.250'; // on cni0's subnet, nobody answers: a SYN there waits until the dial timeout
 const UDP_IDLE_MS = 300;
 
@@ -65,7 +66,7 @@ class Cluster {
 function specs(topo: Topology, opts: { holdEndpoints?: string[]; withGone?: boolean } = {}): SvcSpec[] {
   const pods = topo.pods.map((p) => p.ipv4);
   const out: SvcSpec[] = [
-    { name: 'web', clusterIP: IP.web, ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: WEB_NODE_PORT }], endpoints: pods },
+    { name: 'web', clusterIP: IP.web, ports: [{ name: 'http', port: 80, targetPort: 8080, nodePort: WEB_NODE_PORT }], endpoints: pods, externalIPs: [WEB_EXTERNAL_IP] },
     { name: 'sticky', clusterIP: IP.sticky, ports: [{ name: 'http', port: 80, targetPort: 8080 }], endpoints: pods, affinitySeconds: 60 },
     { name: 'dns', clusterIP: IP.dns, ports: [{ name: 'dns', port: 53, targetPort: 5353, protocol: 'UDP' }], endpoints: pods.slice(0, 2) },
     { name: 'hold', clusterIP: IP.hold, ports: [{ name: 'echo', port: 80, targetPort: 9000 }], endpoints: opts.holdEndpoints ?? pods.slice(0, 2) },
@@ -117,6 +118,15 @@ test('userspace proxy in namespaces', { skip, timeout: 180_000 }, async (t) => {
         assert.ok(r.ok, `${ns} -> ${ip}:${port}: ${JSON.stringify(r)}`);
         assert.ok(nodeAddresses.includes(parseReply(r.reply).peerIp), r.reply);
       }
+    });
+
+    await t.test('a pod -> ClusterIP (REDIRECT to cni0\'s address), hairpin included; client -> external IP (not bridged in)', async () => {
+      const fromPod = await connectBatch(topo.pods[0]!.ns, IP.web, 80, { count: 3 });
+      assert.deepEqual(Object.keys(fromPod.counts).sort(), ['pod-1', 'pod-2', 'pod-3'], JSON.stringify(fromPod.counts));
+      for (const x of fromPod.results) if (x.ok) assert.ok(nodeAddresses.includes(parseReply(x.reply).peerIp), x.reply);
+      await execOk(topo.client.ns, ['ip', 'route', 'replace', `${WEB_EXTERNAL_IP}/32`, 'via', topo.node.ipv4]);
+      const ext = await connect(topo.client.ns, WEB_EXTERNAL_IP, 80, { timeoutMs: 3000 });
+      assert.ok(ext.ok, JSON.stringify(ext));
     });
 
     await t.test('ClientIP affinity: every connection of the client reaches one pod', async () => {
