@@ -144,6 +144,29 @@ describe('userspace proxy sockets (proxier_test.go)', () => {
     }
   });
 
+  it('ProxyUpdatePortal: a changed portal restarts the proxy; connections to the old socket live on', async () => {
+    const logs: string[] = [];
+    const p = await startUserspaceProxier({ listenIP: '127.0.0.1', log: (l) => logs.push(l) }, [tcp('ns/echo:p', [ep(a)])]);
+    try {
+      const open = await hello(p.proxyPorts().get('ns/echo:p')!, true);
+      const moved = { ...tcp('ns/echo:p', [ep(a)]), portals: [{ kind: 'cluster IP' as const, ip: '10.96.0.2', port: 80 }] };
+      await p.sync([moved]);
+      assert.ok(logs.some((l) => l.startsWith('stopped proxying ns/echo:p')), logs.join('\n'));
+      assert.equal((await hello(p.proxyPorts().get('ns/echo:p')!)).name, 'a');
+      const echoed = await new Promise<string>((r) => {
+        open.sock.once('data', (d) => r(String(d)));
+        open.sock.write('old socket');
+      });
+      assert.equal(echoed, 'old socket');
+      open.sock.destroy();
+      logs.length = 0;
+      await p.sync([{ ...moved, affinitySeconds: null }]);
+      assert.deepEqual(logs, [], 'the same config restarts nothing');
+    } finally {
+      await p.stop();
+    }
+  });
+
   it('no endpoints: the proxy accepts and closes the connection', async () => {
     const p = await startUserspaceProxier({ listenIP: '127.0.0.1' }, [tcp('ns/empty:p', [])]);
     try {

@@ -80,10 +80,11 @@ export class UserspaceProxier {
     return this.lb.endpoints(servicePort);
   }
 
+  /** Closes every proxy socket and ends established connections and sessions. */
   async stop(): Promise<void> {
     await this.syncing;
     this.stopped = true;
-    for (const [name, r] of [...this.running]) await this.stopProxy(name, r);
+    for (const [name, r] of [...this.running]) await this.stopProxy(name, r, { dropConnections: true });
   }
 
   private async syncNow(services: readonly ServicePortToProxy[]): Promise<Map<string, number>> {
@@ -138,10 +139,10 @@ export class UserspaceProxier {
     }
   }
 
-  private async stopProxy(name: string, r: Running): Promise<void> {
+  private async stopProxy(name: string, r: Running, opts: { dropConnections?: boolean } = {}): Promise<void> {
     this.running.delete(name);
     await this.claims.releaseAll(name);
-    await r.socket.close();
+    await r.socket.close(opts);
     this.ports.release(r.socket.port);
     this.log(`stopped proxying ${name} (port ${r.socket.port})`);
   }

@@ -10,7 +10,8 @@ export interface ProxySocket {
   readonly port: number;
   /** Connections (TCP) or client sessions (UDP) open now. */
   active(): number;
-  close(): Promise<void>;
+  /** Stops the socket; `dropConnections` also ends established TCP connections (a proxier going away). */
+  close(opts?: { dropConnections?: boolean }): Promise<void>;
 }
 
 export interface SocketOptions {
@@ -82,6 +83,10 @@ export async function openTCPProxySocket(o: SocketOptions): Promise<ProxySocket>
     protocol: 'TCP',
     port,
     active: () => open.size,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // stop accepting now; established connections end on their own (their end is not awaited) unless dropped
+    close: async (opts = {}) => {
+      server.close();
+      if (opts.dropConnections) for (const c of open) c.destroy();
+    },
   };
 }
