@@ -1,9 +1,10 @@
 // An iptables-save dump -> the userspace state it shows. The rules are all a dump holds: the endpoints
 // and the balancer's order live in kube-proxy's memory, so a parsed state's endpoints are unknown (null).
 //
-// Dump kind: an iptables-save dump is the userspace proxier's when its nat table declares KUBE-PORTALS-*.
-// That declaration starts a section of this kind inside the iptables-save text; reading it, the sections
-// are joined back in line order into the iptables-save text they were cut from.
+// Dump kind: an iptables-save dump is the userspace proxier's when nat PREROUTING or OUTPUT jumps to
+// KUBE-PORTALS-* (iptablesInit's jumps; a node that left userspace mode had them removed with the chains by
+// CleanupLeftovers). That jump starts a section of this kind inside the iptables-save text; reading it, the
+// sections are joined back in line order into the iptables-save text they were cut from.
 import { IPTABLES_SAVE, iptablesMode } from '../iptables/mode.js';
 import type { Chain, Ruleset } from '../iptables/index.js';
 import type { Dump, DumpKind, DumpSection, IPFamily } from '../modes/types.js';
@@ -14,7 +15,7 @@ import type { Portal, PortalKind, ProxiedServicePort, UserspaceState } from './t
 export const USERSPACE_IPTABLES_SAVE: DumpKind = {
   name: 'iptables-save-userspace',
   command: 'iptables-save (a userspace-mode node)',
-  startsSection: (line) => /^:KUBE-PORTALS-(CONTAINER|HOST) /.test(line),
+  startsSection: (line) => /^-A (PREROUTING|OUTPUT) (.* )?-j KUBE-PORTALS-(CONTAINER|HOST)(\s|$)/.test(line),
 };
 
 /** The dump with each userspace section glued back onto the iptables-save section it was cut from. */

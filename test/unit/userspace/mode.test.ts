@@ -42,10 +42,14 @@ const SPECS = [
 ];
 
 describe('userspace mode', () => {
-  it('a dump declaring KUBE-PORTALS-* is claimed by userspace; a plain iptables node\'s dump stays iptables', () => {
+  it('a dump whose PREROUTING/OUTPUT jump to KUBE-PORTALS-* is claimed by userspace; a plain iptables node\'s dump stays iptables', () => {
     assert.equal(modeOfDump(readDump(DOCS, 'docs')).mode, 'userspace');
     const plain = readFileSync('test/unit/iptables/dumps/flannel-kubeadm-1.29.txt', 'utf8');
     assert.equal(modeOfDump(readDump(plain, 'flannel')).mode, 'iptables');
+    // chains left behind without their jumps (a node that switched modes) do not make a userspace node
+    const leftovers = plain.replace(/^(:KUBE-SERVICES - \[0:0\])$/m, '$1\n:KUBE-PORTALS-CONTAINER - [0:0]\n:KUBE-PORTALS-HOST - [0:0]');
+    assert.notEqual(leftovers, plain);
+    assert.equal(modeOfDump(readDump(leftovers, 'leftovers')).mode, 'iptables');
   });
 
   it('parses service ports, portals and proxy ports from the rules; endpoints are unknown', () => {

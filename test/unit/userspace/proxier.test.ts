@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { startUserspaceProxier, type ServicePortToProxy } from '../../../src/core/host/userspace/index.js';
+import { startUserspaceProxier, syncUserspaceFamily, type ServicePortToProxy } from '../../../src/core/host/userspace/index.js';
+import { view } from './fixtures.js';
 
 const keepOrder = () => 0.999999;
 
@@ -208,6 +209,20 @@ describe('userspace proxy sockets (proxier_test.go)', () => {
       assert.equal(await tryListen(), 'EADDRINUSE');
       await p.sync([]);
       assert.equal(await tryListen(), 'free');
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('syncUserspaceFamily: the portal rules name the ports the proxier holds, not the stand-ins', async () => {
+    const { view: v, config } = view([{ name: 'web', clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }], endpoints: ['127.0.0.1'] }], { bindAddress: '127.0.0.1' });
+    const p = await startUserspaceProxier({ listenIP: '127.0.0.1' }, []);
+    try {
+      const st = await syncUserspaceFamily(p, v.families[0]!, config);
+      const port = p.proxyPorts().get('default/web:http')!;
+      assert.equal(st.proxies[0]!.proxyPort, port);
+      const rule = st.rules.tables.find((t) => t.name === 'nat')!.chains[0]!.rules[0]!.words.join(' ');
+      assert.ok(rule.endsWith(`-j DNAT --to-destination 127.0.0.1:${port}`), rule);
     } finally {
       await p.stop();
     }

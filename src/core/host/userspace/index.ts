@@ -3,3 +3,5 @@
 export { startUserspaceProxier, UserspaceProxier, type ServicePortToProxy, type UserspaceProxierOptions } from './proxier.js';
 export { ENDPOINT_DIAL_TIMEOUTS_MS, tryConnect } from './dial.js';
 export type { ProxySocket } from './tcp.js';
+export { syncUserspaceFamily } from './sync.js';
+export { PortClaims } from './claims.js';
