@@ -91,6 +91,23 @@ export function renderUserspaceFamily(f: FamilyView, config: KubeProxyConfigurat
   return { family: f.family, rules: portalRules(f.family, proxies, proxyAddressFor(config, f.family, f.nodeIPs)), proxies, rendered: true };
 }
 
+/**
+ * The one family a userspace proxier serves: it never ran dual-stack (one proxier, one listen address).
+ * bindAddress's family when it names an address, else the node's primary IP's (its first InternalIP,
+ * then ExternalIP), else the first the view has.
+ */
+export function userspaceFamily(view: ProxyView, config: KubeProxyConfiguration): IPFamily | undefined {
+  const bound = normalizeIP((config.bindAddress ?? '').trim());
+  if (bound && bound.ip !== '0.0.0.0' && bound.ip !== '::') return bound.family;
+  const addresses = view.node?.status?.addresses ?? [];
+  for (const type of ['InternalIP', 'ExternalIP']) {
+    const a = addresses.find((x) => x.type === type && normalizeIP(x.address ?? ''));
+    if (a) return normalizeIP(a.address!)!.family;
+  }
+  return view.families[0]?.family;
+}
+
 export function renderUserspace(view: ProxyView, config: KubeProxyConfiguration): UserspaceState[] {
-  return view.families.map((f) => renderUserspaceFamily(f, config));
+  const family = userspaceFamily(view, config);
+  return view.families.filter((f) => f.family === family).map((f) => renderUserspaceFamily(f, config));
 }

@@ -68,6 +68,20 @@ describe('userspace portal rules', () => {
     assert.deepEqual(s.proxies[0]!.endpoints, ['[fd00:10:244::5]:80']);
   });
 
+  it('one family only (the userspace proxier never ran dual-stack): the node\'s primary IP\'s, or bindAddress\'s', () => {
+    const specs = [
+      { name: 'four', clusterIP: '10.96.0.5', ports: [{ name: 'http', port: 80 }] },
+      { name: 'six', clusterIP: 'fd00:10:96::5', ports: [{ name: 'http', port: 80 }] },
+    ];
+    const dual = view(specs, {}, ['192.168.77.2', 'fd00:77::2']);
+    assert.equal(dual.view.families.length, 2);
+    assert.deepEqual(renderUserspace(dual.view, dual.config).map((s) => `${s.family} ${s.proxies.map((p) => p.servicePort)}`), ['IPv4 default/four:http']);
+    const sixFirst = view(specs, {}, ['fd00:77::2', '192.168.77.2']);
+    assert.deepEqual(renderUserspace(sixFirst.view, sixFirst.config).map((s) => s.family), ['IPv6']);
+    const bound = view(specs, { bindAddress: 'fd00:77::2' }, ['192.168.77.2', 'fd00:77::2']);
+    assert.deepEqual(renderUserspace(bound.view, bound.config).map((s) => s.family), ['IPv6']);
+  });
+
   it('endpoints: ready ones only (BuildPortsToEndpointsMap); ClientIP affinity carries its timeout', () => {
     const { view: v, config } = view([{ name: 'cart', clusterIP: '10.96.0.7', ports: [{ name: 'http', port: 80, targetPort: 8080 }], endpoints: ['10.244.0.9', '10.244.0.10'], notReady: ['10.244.0.11'], affinitySeconds: 600 }]);
     const p = renderUserspace(v, config)[0]!.proxies[0]!;
