@@ -4,7 +4,7 @@
 import { canonicalRule } from '../iptables/canonical.js';
 import type { Hop, ModeEvaluator, NodeContext, Packet, TraceResult } from '../trace/types.js';
 import { canonicalIP } from '../trace/addr.js';
-import { CONTAINER_NODEPORT_CHAIN, CONTAINER_PORTAL_CHAIN, HOST_NODEPORT_CHAIN, HOST_PORTAL_CHAIN, NON_LOCAL_NODEPORT_CHAIN } from './names.js';
+import { CONTAINER_NODEPORT_CHAIN, CONTAINER_PORTAL_CHAIN, HOST_NODEPORT_CHAIN, HOST_PORTAL_CHAIN, NON_LOCAL_NODEPORT_CHAIN, portalJumpRules } from './names.js';
 import { readPortalRule } from './read-rules.js';
 import { PROXY_MASQUERADE_REASON } from './summary.js';
 import type { UserspaceState } from './types.js';
@@ -35,7 +35,8 @@ function traceOne(states: readonly UserspaceState[], p: Packet, node: NodeContex
   const proto = p.protocol.toUpperCase();
   for (const chainName of chains) {
     const nodePorts = chainName === HOST_NODEPORT_CHAIN || chainName === CONTAINER_NODEPORT_CHAIN;
-    if (!jumps(state, hook, chainName)) {
+    const jump = jumpRule(state, hook, chainName);
+    if (!jump) {
       qualifications.push(`nat ${hook} has no jump to ${chainName}`);
       continue;
     }
@@ -43,7 +44,7 @@ function traceOne(states: readonly UserspaceState[], p: Packet, node: NodeContex
       if (local === undefined) qualifications.push(`whether ${p.dst} is a local address is unknown; its node-port rules were not evaluated`);
       continue;
     }
-    hops.push({ table: 'nat', chain: hook, rule: `jump ${chainName}`, action: `jump ${chainName}`, depth: 0 });
+    hops.push({ table: 'nat', chain: hook, rule: canonicalRule(jump, state.family), action: `jump ${chainName}`, depth: 0 });
     const chain = state.rules.tables.find((t) => t.name === 'nat')?.chains.find((c) => c.name === chainName);
     for (const r of chain?.rules ?? []) {
       const pr = readPortalRule(chainName, r);
@@ -63,16 +64,18 @@ function traceOne(states: readonly UserspaceState[], p: Packet, node: NodeContex
   return miss();
 }
 
-function jumps(state: UserspaceState, hook: string, chain: string): boolean {
-  if (state.rendered) return true;
+/** The rule jumping from the built-in chain: iptablesInit's when rendered, the dump's own otherwise. */
+function jumpRule(state: UserspaceState, hook: string, chain: string): string[] | undefined {
+  if (state.rendered) return portalJumpRules().find((j) => j.chain === hook && j.target === chain)?.words;
   const c = state.rules.tables.find((t) => t.name === 'nat')?.chains.find((x) => x.name === hook);
-  return (c?.rules ?? []).some((r) => r.words.includes(chain));
+  return c?.rules.find((r) => r.words.includes(chain))?.words;
 }
 
 function intoProxy(state: UserspaceState, servicePort: string, proxyPort: number, p: Packet, hops: Hop[], qualifications: string[], fromNode: boolean): TraceResult {
   const proxy = state.proxies.find((x) => x.servicePort === servicePort);
   const name = `proxy port ${proxyPort}/${p.protocol.toUpperCase()}`;
-  if (!fromNode && hasNonLocalAccept(state, proxyPort)) hops.push({ table: 'filter', chain: NON_LOCAL_NODEPORT_CHAIN, rule: `--dport ${proxyPort} --state NEW`, action: 'ACCEPT', depth: 1 });
+  const accept = fromNode ? undefined : nonLocalAccept(state, proxyPort);
+  if (accept) hops.push({ table: 'filter', chain: NON_LOCAL_NODEPORT_CHAIN, rule: canonicalRule(accept, state.family), action: 'ACCEPT (a new connection to the proxy port)', depth: 1 });
   if (state.rendered) qualifications.push(`proxy port ${proxyPort} is a stand-in: on a node the kernel (or portRange's allocator) picks it`);
   const base = { mode: MODE, masquerade: true as const, masqueradeReason: PROXY_MASQUERADE_REASON, hops, qualifications };
   if (!proxy || proxy.endpoints === null) {
@@ -102,8 +105,8 @@ function intoProxy(state: UserspaceState, servicePort: string, proxyPort: number
   return out;
 }
 
-function hasNonLocalAccept(state: UserspaceState, proxyPort: number): boolean {
+function nonLocalAccept(state: UserspaceState, proxyPort: number): string[] | undefined {
   const c = state.rules.tables.find((t) => t.name === 'filter')?.chains.find((x) => x.name === NON_LOCAL_NODEPORT_CHAIN);
-  return (c?.rules ?? []).some((r) => readPortalRule(NON_LOCAL_NODEPORT_CHAIN, r).proxyPort === proxyPort);
+  return c?.rules.find((r) => readPortalRule(NON_LOCAL_NODEPORT_CHAIN, r).proxyPort === proxyPort)?.words;
 }
 
