@@ -1,6 +1,7 @@
 // The userspace mode's texts: its portal chains as iptables-restore input, the jumps into them as the
 // iptables commands upstream's EnsureRule amounts to, and which proxy port serves which service port.
-import { planRestore, restoreText } from '../iptables/mode.js';
+import { restoreText } from '../iptables/mode.js';
+import { planIptables } from '../iptables/plan.js';
 import type { Ruleset } from '../iptables/index.js';
 import type { Plan, PlanOptions } from '../modes/types.js';
 import { jumpRuleArgv, portalJumpRules, USERSPACE_CHAINS } from './names.js';
@@ -41,6 +42,6 @@ export function proxyTableText(states: readonly UserspaceState[]): string {
 
 /** The portal chains rewritten whole (userspace syncs have no partial form), as a restore plan. */
 export function planUserspace(_previous: UserspaceState | undefined, next: UserspaceState, opts: PlanOptions = {}): Plan {
-  const plan = planRestore(undefined, portalChains(next.rules), { ...opts, full: true });
+  const plan = planIptables(undefined, portalChains(next.rules), { ...opts, full: true });
   return { ...plan, mode: 'userspace' };
 }
