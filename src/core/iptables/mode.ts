@@ -45,7 +45,7 @@ export function restoreText(rulesets: readonly Ruleset[]): string {
 /** The restore script from what the host holds to `next`: full (everything written) or partial (changed services). */
 export function planRestore(previous: Ruleset | undefined, next: Ruleset, opts: PlanOptions = {}): Plan {
   const full = opts.full || !previous;
-  const changed = opts.changed ? [...opts.changed].map((sp) => ({ name: sp.replace(/:[^:/]*$/, ''), protocol: '' })) : undefined;
+  const changed = opts.changed ? [...opts.changed].flatMap((sp) => ['tcp', 'udp', 'sctp'].map((protocol) => ({ name: sp, protocol }))) : undefined;
   const text = previous ? partialRestore(previous, next, { full, ...(changed ? { changed } : {}) }) : serializeRestore(next);
   const operations = text
     .split('\n')
