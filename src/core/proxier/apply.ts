@@ -10,7 +10,7 @@ import { IptablesCommandBackend, iptablesCommand } from '../host/iptables.js';
 import { ensureNfacct, nfacctNamesIn } from '../host/nfacct.js';
 import { NftCommandBackend } from '../host/nft.js';
 import { KUBE_CHAINS, isServiceChainName, jumpRules } from '../iptables/index.js';
-import type { Ruleset } from '../iptables/types.js';
+import { parseIptablesSave } from '../iptables/parse.js';
 import { CHAIN as IPVS_CHAIN, SET as IPVS_SET } from '../ipvs/names.js';
 import type { FamilyState, IPFamily, Plan, ProxyModeDefinition } from '../modes/types.js';
 
@@ -33,7 +33,7 @@ export interface HostTarget {
 export async function modeHost(def: ProxyModeDefinition<FamilyState>, target: HostTarget, config: KubeProxyConfiguration): Promise<ModeHost> {
   if (def.mode === 'iptables') return iptablesHost(def, target, config);
   if (def.mode === 'nftables') return nftablesHost(def, target);
-  throw new NotImplementedError(`\`kubectl proxymode sync\` for mode ${def.mode} (this host adapter cannot apply its plans yet)`);
+  throw new NotImplementedError(`applying mode ${def.mode}'s plans to a host (\`kubectl proxymode sync\`)`);
 }
 
 async function iptablesHost(def: ProxyModeDefinition<FamilyState>, target: HostTarget, config: KubeProxyConfiguration): Promise<ModeHost> {
@@ -107,7 +107,7 @@ export function isKubeProxySet(name: string): boolean {
  * iptables backends and families, the nft `kube-proxy` tables, kube-proxy's ipsets. Resolves what it
  * removed, one phrase each. Tools that are not installed are skipped.
  */
-export async function cleanupHost(target: HostTarget, parse: (text: string, family: IPFamily) => Ruleset): Promise<string[]> {
+export async function cleanupHost(target: HostTarget): Promise<string[]> {
   const { run } = target;
   const removed: string[] = [];
   for (const kind of ['nft', 'legacy'] as const) {
@@ -121,17 +121,18 @@ export async function cleanupHost(target: HostTarget, parse: (text: string, fami
       } catch {
         continue;
       }
-      const rs = parse(save, family);
+      const rs = parseIptablesSave(save, { family, source: target.description });
       const ours = rs.tables.flatMap((t) => t.chains.filter((c) => isKubeProxyChain(c.name)).map((c) => ({ table: t.name, chain: c.name })));
       if (ours.length === 0) continue;
       // jumps into our chains from any chain that is not ours (built-in chains, kube-proxy's ipvs jumps)
+      let jumps = 0;
       for (const t of rs.tables) {
         for (const c of t.chains) {
           if (isKubeProxyChain(c.name)) continue;
           for (const r of c.rules) {
             const target = jumpOf(r.words);
             if (target && isKubeProxyChain(target)) {
-              if (await backend.deleteRule(family, t.name, c.name, r.words)) removed.push(`${kind} ${family} ${t.name} ${c.name} jump to ${target}`);
+              if (await backend.deleteRule(family, t.name, c.name, r.words)) jumps++;
             }
           }
         }
@@ -140,7 +141,8 @@ export async function cleanupHost(target: HostTarget, parse: (text: string, fami
       for (const o of ours) byTable.set(o.table, [...(byTable.get(o.table) ?? []), o.chain]);
       const text = [...byTable].map(([table, chains]) => [`*${table}`, ...chains.map((c) => `:${c} - [0:0]`), ...chains.map((c) => `-X ${c}`), 'COMMIT'].join('\n')).join('\n') + '\n';
       await backend.restore(family, text, { noflush: true });
-      for (const o of ours) removed.push(`${kind} ${family} chain ${o.table}/${o.chain}`);
+      const tables = [...byTable].map(([t, cs]) => `${cs.length} in ${t}`).join(', ');
+      removed.push(`iptables-${kind} ${family}: ${jumps} jump ${jumps === 1 ? 'rule' : 'rules'} from built-in chains, ${ours.length} chains (${tables})`);
     }
   }
   const nft = new NftCommandBackend(run);

@@ -46,8 +46,14 @@ export class ChangeTracker {
   serviceChangesTotal = 0;
   endpointChangesTotal = 0;
 
-  /** `nodeName`: this proxier's node (hostnameOverride); only its labels matter to the rules. */
-  constructor(public nodeName: string) {}
+  /**
+   * `nodeName`: this proxier's node (hostnameOverride); only its labels matter to the rules. `startTime`:
+   * trigger times before it are not counted (as upstream, objects older than the tracker are not latency).
+   */
+  constructor(
+    public nodeName: string,
+    private readonly startTime = 0,
+  ) {}
 
   // ---- events ----
 
@@ -75,7 +81,7 @@ export class ChangeTracker {
     if (old) this.markEndpoints(serviceOfSlice(old));
     this.markEndpoints(serviceOfSlice(slice));
     const trigger = Date.parse(slice.metadata?.annotations?.[LAST_CHANGE_TRIGGER_TIME] ?? '');
-    if (Number.isFinite(trigger)) this.triggerTimes.push(trigger);
+    if (Number.isFinite(trigger) && trigger >= this.startTime) this.triggerTimes.push(trigger);
     return true;
   }
 

@@ -69,7 +69,7 @@ export class Proxier {
     const { syncPeriodMs, minSyncPeriodMs } = syncPeriods(opts.config, opts.def.mode);
     this.syncPeriodMs = syncPeriodMs;
     this.minSyncPeriodMs = minSyncPeriodMs;
-    this.tracker = new ChangeTracker(opts.config.hostnameOverride ?? '');
+    this.tracker = new ChangeTracker(opts.config.hostnameOverride ?? '', opts.clock.now());
     this.health = new ProxyHealth(opts.clock, 2 * syncPeriodMs);
     this.runner = new BoundedFrequencyRunner(() => this.syncProxyRules().then(() => undefined), opts.clock, { minIntervalMs: minSyncPeriodMs, maxIntervalMs: syncPeriodMs });
   }
