@@ -24,6 +24,7 @@ const skip = announceSkip(kernelSkipReason(['iptables-nft', 'iptables-nft-save',
 const NS = 'app';
 const WEB_IP = '10.96.0.10';
 const LB_IP = '10.96.0.11';
+const EXTRA_IP = '10.96.0.12';
 const LB_NODE_PORT = 30180;
 
 before(() => {
@@ -32,7 +33,7 @@ before(() => {
   assert.equal(r.status, 0, r.stderr);
 });
 
-function objects(topo: Topology, web: readonly Host[], hcPort: number) {
+function objects(topo: Topology, web: readonly Host[], hcPort: number, extra = true) {
   const svc = (name: string, ip: string, extra: Record<string, unknown> = {}) => ({
     apiVersion: 'v1',
     kind: 'Service',
@@ -60,6 +61,7 @@ function objects(topo: Topology, web: readonly Host[], hcPort: number) {
     svc('lb', LB_IP, { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: hcPort, ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP', nodePort: LB_NODE_PORT }] }),
     slice('web', web),
     slice('lb', [topo.pods[0]!]),
+    ...(extra ? [svc('extra', EXTRA_IP), slice('extra', [topo.pods[0]!])] : []),
   ];
 }
 
@@ -103,17 +105,24 @@ function ports(offset: number): { healthz: number; metrics: number; hc: number }
   return { healthz: base, metrics: base + 1, hc: 32_000 + ((process.pid + offset) % 700) };
 }
 
-/** A rule the test adds outside kube-proxy's chains that jumps to `chain`, so the kernel refuses to delete it. */
-const HOLD = {
-  iptables: {
-    add: (chain: string) => ['iptables-nft', '-t', 'nat', '-I', 'OUTPUT', '-d', '192.0.2.1/32', '-j', chain],
-    del: (chain: string) => ['iptables-nft', '-t', 'nat', '-D', 'OUTPUT', '-d', '192.0.2.1/32', '-j', chain],
-  },
-  nftables: {
-    add: (chain: string) => ['nft', `add chain ip kube-proxy test-hold; add rule ip kube-proxy test-hold jump ${chain}`],
-    del: () => ['nft', 'delete chain ip kube-proxy test-hold'],
-  },
-} as const;
+/**
+ * A real refusal of the next partial sync, made by touching the host behind the proxier's back, and how to
+ * undo it. iptables: a rule of the test's own in a built-in chain jumps to p3's endpoint chain, so the
+ * kernel refuses to delete that chain (the restore is refused whole) until the rule goes. nftables: the
+ * test deletes the element of Service "extra" from the service-ips map, so the transaction's
+ * `delete element` of it fails (ENOENT) and nothing of it is applied; the full-sync retry rewrites the
+ * table and succeeds by itself.
+ */
+async function breakNextSync(mode: 'iptables' | 'nftables', node: string, p3: Host): Promise<() => Promise<void>> {
+  if (mode === 'iptables') {
+    const chain = await endpointChain(mode, node, p3);
+    const rule = ['-t', 'nat', 'OUTPUT', '-d', '192.0.2.1/32', '-j', chain];
+    await execOk(node, ['iptables-nft', '-t', 'nat', '-I', ...rule.slice(2)]);
+    return async () => void (await execOk(node, ['iptables-nft', '-t', 'nat', '-D', ...rule.slice(2)]));
+  }
+  await execOk(node, ['nft', `delete element ip kube-proxy service-ips { ${EXTRA_IP} . tcp . 80 }`]);
+  return async () => {};
+}
 
 async function endpointChain(mode: 'iptables' | 'nftables', node: string, pod: Host): Promise<string> {
   if (mode === 'iptables') {
@@ -196,20 +205,18 @@ for (const [i, mode] of (['iptables', 'nftables'] as const).entries()) {
       await t.test('a refused apply leaves the old rules and traffic, is counted, and the retry succeeds', async () => {
         // p3 joins, then the test holds p3's endpoint chain with a rule of its own and removes p3 again: the
         // kernel refuses to delete a chain still jumped to, so the whole transaction is refused
-        let count = metric(await metricsText(), 'kubeproxy_sync_proxy_rules_duration_seconds_count');
+        const count = metric(await metricsText(), 'kubeproxy_sync_proxy_rules_duration_seconds_count');
         writeObjects(file, objects(topo, [p1, p3], p.hc));
         await until(async () => metric(await metricsText(), 'kubeproxy_sync_proxy_rules_duration_seconds_count') > count, 15_000, () => `that (stderr: ${stderr})`);
-        const chain = await endpointChain(mode, node, p3);
-        await execOk(node, HOLD[mode].add(chain));
+        const heal = await breakNextSync(mode, node, p3);
         const failuresName = mode === 'iptables' ? 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total' : 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total';
         const failures = metric(await metricsText(), failuresName);
-        writeObjects(file, objects(topo, [p1], p.hc));
+        writeObjects(file, objects(topo, [p1], p.hc, false));
         await until(async () => metric(await metricsText(), failuresName) > failures, 15_000, () => `that (stderr: ${stderr})`);
         assert.match(stderr, /sync failed \(partial\), the previous rules stay in place: .*Retrying in/);
         const during = await landsOn(topo, WEB_IP);
         assert.deepEqual(Object.keys(during).sort(), ['pod-1', 'pod-3'], `old rules still serve: ${JSON.stringify(during)}`);
-        if (mode === 'iptables') await execOk(node, HOLD[mode].del(chain)); // nftables: the full retry flushes the table
-        count = metric(await metricsText(), 'kubeproxy_sync_proxy_rules_duration_seconds_count');
+        await heal();
         await until(async () => /sync succeeded after \d+ failed/.test(stderr), 20_000, () => `that (stderr: ${stderr})`);
         const healed = await landsOn(topo, WEB_IP);
         assert.deepEqual(Object.keys(healed), ['pod-1'], JSON.stringify(healed));
