@@ -9,7 +9,8 @@ import { modeFor } from '../core/modes/registry.js';
 import { buildProxyView } from '../core/proxy-view.js';
 import { Proxier, cleanupHost, modeHost, planAgainstHost, systemClock, type ClusterObjects, type HostTarget } from '../core/proxier/index.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
-import { FileSource, openSource, type ClusterSource } from '../kube/source.js';
+import { ApiSource, FileSource, openSource, type ClusterSource } from '../kube/source.js';
+import { watchIntoProxier, type ProxierWatch } from '../kube/watch-proxier.js';
 import { watchFiles } from '../kube/watch-files.js';
 import { writeOut } from '../ui/print.js';
 import { ProxymodeCommand } from './base.js';
@@ -97,7 +98,7 @@ export default class Sync extends ProxymodeCommand {
   private async loop(
     proxier: Proxier,
     config: { healthzBindAddress: string; metricsBindAddress: string },
-    flags: { 'healthz-bind-address'?: string; 'metrics-bind-address'?: string; filename?: string[] },
+    flags: { 'healthz-bind-address'?: string; 'metrics-bind-address'?: string; filename?: string[]; namespace?: string },
     files: string[],
     getSource: () => ClusterSource,
     setSource: (s: ClusterSource) => void,
@@ -111,10 +112,10 @@ export default class Sync extends ProxymodeCommand {
     const serviceHealth = healthAddr ? new ServiceHealthServers(proxier, healthAddr.host, log) : undefined;
     let stopping = false;
     let watch: { close(): void } | undefined;
-    let relist: ReturnType<typeof setInterval> | undefined;
+    let apiWatch: ProxierWatch | undefined;
     const stop = async () => {
       watch?.close();
-      if (relist) clearInterval(relist);
+      await apiWatch?.stop();
       await proxier.stop();
       await serviceHealth?.close();
       for (const s of served) await s.close();
@@ -143,8 +144,16 @@ export default class Sync extends ProxymodeCommand {
         log(`re-reading failed, the objects read before stay in force: ${(e as Error).message}`);
       }
     };
+    const source = getSource();
     if (files.length) watch = watchFiles(files, 200, () => void reread(), log);
-    else relist = setInterval(() => void reread(), proxier.syncPeriodMs);
+    else if (source instanceof ApiSource) {
+      try {
+        apiWatch = await watchIntoProxier(source.kubeClient.kubeConfig, proxier, { namespace: flags.namespace, log });
+      } catch (e) {
+        await stop();
+        throw new ClusterError(`cannot list and watch ${source.description}: ${(e as Error).message}.`);
+      }
+    }
 
     // our own signal handling: stop the loop and the servers, then exit 0 (the base command's handlers exit at once)
     process.removeAllListeners('SIGINT');

@@ -24,7 +24,8 @@ export interface PendingChanges {
   triggerTimes: number[];
 }
 
-const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+/** namespace/name, the trackers' key. */
+export const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 /** Same object for the proxier: same resourceVersion when both have one, else the same content. */
 function same(a: unknown, b: unknown): boolean {
@@ -132,6 +133,11 @@ export class ChangeTracker {
     for (const k of [...this.slices.keys()]) if (!seen.slices.has(k) && this.deleteSlice(k)) changes++;
     for (const k of [...this.nodes.keys()]) if (!seen.nodes.has(k) && this.deleteNode(k)) changes++;
     return changes;
+  }
+
+  /** One kind re-listed (a watch's list): the others stay as they are. */
+  replaceKind(kind: 'services' | 'endpointSlices' | 'nodes', items: unknown[]): number {
+    return this.replaceAll({ ...this.objects(), [kind]: items });
   }
 
   // ---- what a sync reads ----
