@@ -15,7 +15,10 @@ import { watchFiles } from '../kube/watch-files.js';
 import { writeOut } from '../ui/print.js';
 import { ProxymodeCommand } from './base.js';
 import { kubeProxyVersionFlag, proxyConfigFlags, sourceFlags } from './flags.js';
-import { checkMode, notBuilt } from './not-built.js';
+import { checkMode } from './not-built.js';
+import { VERSION } from '../version.js';
+import { parseDuration, isDuration } from '../core/config/duration.js';
+import { runSyncPod } from '../kube/sync-pod.js';
 
 const WHAT = '`kubectl proxymode sync`';
 
@@ -33,7 +36,9 @@ export default class Sync extends ProxymodeCommand {
     cleanup: Flags.boolean({ description: 'Remove what kube-proxy\'s modes write (iptables KUBE-* chains and the jumps to them, the nft kube-proxy tables, its ipsets) and exit.' }),
     'healthz-bind-address': Flags.string({ description: 'Where /healthz, /livez and the health-check node ports listen (default: healthzBindAddress, 0.0.0.0:10256); "" or "off" serves none.' }),
     'metrics-bind-address': Flags.string({ description: 'Where /metrics and /proxyMode listen (default: metricsBindAddress, 127.0.0.1:10249); "" or "off" serves none.' }),
-    'on-node': Flags.string({ description: 'Run on this node in a privileged debug pod.' }),
+    'on-node': Flags.string({ description: 'Run sync on this node in a privileged hostNetwork pod of --image (kube-proxy\'s service account reads the cluster); the pod is deleted when it ends, fails or on Ctrl-C.' }),
+    image: Flags.string({ description: 'The image for --on-node (this tool\'s Dockerfile).', default: `ghcr.io/kubectl-proxymode/kubectl-proxymode:${VERSION}` }),
+    deadline: Flags.string({ description: 'With --on-node: the pod ends by itself after this long (activeDeadlineSeconds).', default: '1h' }),
   };
   static override examples = [
     '<%= config.bin %> sync -f examples/ --mode iptables --dry-run',
@@ -45,7 +50,7 @@ export default class Sync extends ProxymodeCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Sync);
     checkMode(flags.mode);
-    if (flags['on-node']) notBuilt('`kubectl proxymode sync --on-node` (the node pod)');
+    if (flags['on-node']) return this.onNode(flags['on-node'], flags);
     const exclusive = ['once', 'dry-run', 'cleanup'].filter((f) => flags[f as 'once']);
     if (exclusive.length > 1) throw new InputError(`--${exclusive.join(' and --')} cannot be combined; give one.`);
     const target = await hostTarget(flags.netns);
@@ -93,6 +98,24 @@ export default class Sync extends ProxymodeCommand {
     }
 
     await this.loop(proxier, config, flags, files, () => source, (s) => (source = s), read, log);
+  }
+
+  /** --on-node: the same sync in a pod on that node; its log is printed, its phase is the exit code. */
+  private async onNode(node: string, flags: Record<string, unknown>): Promise<void> {
+    if ((flags.filename as string[] | undefined)?.length) throw new InputError('--on-node reads the cluster from inside the pod; leave out -f.');
+    if (flags.netns) throw new InputError('--on-node programs the node itself; leave out --netns.');
+    const deadline = String(flags.deadline);
+    if (!isDuration(deadline) || parseDuration(deadline) < 1000) throw new InputError(`--deadline "${deadline}" is not a duration of a second or more (e.g. 10m, 1h).`);
+    const source = openSource(flags as never);
+    if (!(source instanceof ApiSource)) throw new InputError('--on-node needs a cluster.');
+    const pass: string[] = [];
+    for (const f of ['mode', 'cluster-cidr', 'node-ip', 'kube-proxy-version', 'healthz-bind-address', 'metrics-bind-address', 'namespace']) {
+      if (typeof flags[f] === 'string') pass.push(`--${f}`, flags[f] as string);
+    }
+    for (const f of ['once', 'dry-run', 'cleanup', 'masquerade-all']) if (flags[f] === true) pass.push(`--${f}`);
+    const r = await runSyncPod(source.kubeClient, node, { image: String(flags.image), args: pass, deadlineSeconds: Math.ceil(parseDuration(deadline) / 1000) });
+    if (r.log) writeOut(r.log.replace(/\n$/, ''));
+    if (r.phase !== 'Succeeded') throw new ProxymodeError(`the sync pod on node ${node} ended ${r.phase}; its log is above and the pod was deleted.`, ExitCode.PROBLEM);
   }
 
   private async loop(

@@ -182,7 +182,7 @@ describe('errors: one sentence, the right exit code, no stack', () => {
   });
 
   it('commands whose engine is not built say so in one sentence and exit 2', () => {
-    for (const args of [['sync', '--on-node', 'worker-1'], ['set', 'ipvs']]) {
+    for (const args of [['set', 'ipvs']]) {
       const r = proxymode(args);
       assert.equal(r.code, 2, args.join(' '));
       assertOneSentence(r.stderr);

@@ -27,6 +27,6 @@ describe('sync: bad input', () => {
   it('an unknown mode, a bad namespace name, --on-node', () => {
     refused(['sync', '-f', 'examples/', '--mode', 'ebpf', '--once'], /--mode "ebpf" is not a proxy mode/);
     refused(['sync', '--cleanup', '--netns', 'a b'], /--netns "a b" is not a network namespace name/);
-    refused(['sync', '--on-node', 'worker-1'], /sync --on-node.* is not implemented yet/);
+    refused(['sync', '--on-node', 'worker-1', '-f', 'examples/'], /--on-node reads the cluster from inside the pod; leave out -f\./);
   });
 });
