@@ -53,6 +53,9 @@ export default class Sync extends ProxymodeCommand {
     if (flags['on-node']) return this.onNode(flags['on-node'], flags);
     const exclusive = ['once', 'dry-run', 'cleanup'].filter((f) => flags[f as 'once']);
     if (exclusive.length > 1) throw new InputError(`--${exclusive.join(' and --')} cannot be combined; give one.`);
+    // bind addresses are checked before anything touches the host
+    if (flags['healthz-bind-address'] !== undefined) bindAddress(flags['healthz-bind-address'], '--healthz-bind-address', 10256);
+    if (flags['metrics-bind-address'] !== undefined) bindAddress(flags['metrics-bind-address'], '--metrics-bind-address', 10249);
     const target = await hostTarget(flags.netns);
     const log = (m: string) => process.stderr.write(`sync: ${m}\n`);
 

@@ -27,6 +27,7 @@ describe('sync: bad input', () => {
   it('an unknown mode, a bad namespace name, --on-node', () => {
     refused(['sync', '-f', 'examples/', '--mode', 'ebpf', '--once'], /--mode "ebpf" is not a proxy mode/);
     refused(['sync', '--cleanup', '--netns', 'a b'], /--netns "a b" is not a network namespace name/);
+    refused(['sync', '-f', 'examples/', '--metrics-bind-address', 'localhost'], /--metrics-bind-address "localhost:10249" is not IP:PORT/);
     refused(['sync', '--on-node', 'worker-1', '-f', 'examples/'], /--on-node reads the cluster from inside the pod; leave out -f\./);
   });
 });

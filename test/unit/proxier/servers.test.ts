@@ -88,5 +88,5 @@ test('bind addresses: HOST:PORT and [IPv6]:PORT; anything else is one sentence',
   assert.deepEqual(splitHostPort('0.0.0.0:10256', 'x'), { host: '0.0.0.0', port: 10256 });
   assert.deepEqual(splitHostPort('[::1]:10249', 'x'), { host: '::1', port: 10249 });
   assert.deepEqual(splitHostPort(':10256', 'x'), { host: '0.0.0.0', port: 10256 });
-  assert.throws(() => splitHostPort('localhost', '--metrics-bind-address'), /--metrics-bind-address "localhost" is not HOST:PORT/);
+  assert.throws(() => splitHostPort('localhost', '--metrics-bind-address'), /--metrics-bind-address "localhost" is not IP:PORT/);
 });

@@ -1,7 +1,7 @@
 // Binding kube-proxy's HTTP servers: "HOST:PORT" as kube-proxy's flags take it ("0.0.0.0:10256",
 // "[::1]:10249", ":10256"), one plain sentence when the address is taken or refused.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { ClusterError, InputError } from '../../errors.js';
 
 export interface Served {
@@ -12,8 +12,9 @@ export interface Served {
 
 export function splitHostPort(addr: string, what: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr.trim());
-  if (!m || Number(m[3]) > 65535) throw new InputError(`${what} "${addr}" is not HOST:PORT (e.g. 127.0.0.1:10249 or [::1]:10249).`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) };
+  const host = m ? (m[1] ?? (m[2] || '0.0.0.0')) : '';
+  if (!m || Number(m[3]) > 65535 || !isIP(host)) throw new InputError(`${what} "${addr}" is not IP:PORT (e.g. 127.0.0.1:10249 or [::1]:10249).`);
+  return { host, port: Number(m[3]) };
 }
 
 export interface Answer {
