@@ -3,15 +3,17 @@
 // Interface (SaveInto, RestoreAll, EnsureChain, EnsureRule, DeleteRule, GetVersion):
 //
 //   save      read what a table holds now (iptables-save text)
-//   restore   apply restore text as ONE change: all of it or nothing (see iptables.ts for how the real
-//             backend keeps that promise across tables)
-//   check     parse and validate restore text without applying it (iptables-restore --test)
+//   apply     carry out a plan (iptables/plan.ts) as ONE change: all of it or nothing (see iptables.ts
+//             for how the real backend keeps that promise across tables)
+//   test      validate a plan as apply would carry it out, changing nothing (iptables-restore --test)
 //   ensure…   the few single-rule operations kube-proxy does outside restore (jump rules, chains)
 //
-// Two implementations: IptablesCommandBackend (iptables.ts) runs the real tools through a CommandRunner,
-// so the same code works on this host, inside `ip netns exec NS` or (later) through exec in a pod;
-// FakeIptablesBackend (fake.ts) keeps the applied rules as data for unit tests.
+// What to change is decided before it gets here: a backend only executes a plan. Two implementations:
+// IptablesCommandBackend (iptables.ts) runs the plan's script with the real tools through a
+// CommandRunner, so the same code works on this host, inside `ip netns exec NS` or through exec in a pod;
+// FakeIptablesBackend (fake.ts) applies the plan's operations to rules kept as data, for unit tests.
 
+import type { IptablesPlan } from '../iptables/plan.js';
 import type { IPFamily, TableName } from '../iptables/types.js';
 
 export type { IPFamily, TableName } from '../iptables/types.js';
@@ -46,12 +48,12 @@ export interface IptablesBackend {
   /** iptables-save text of one table, or of every table the backend holds when `table` is omitted. */
   save(family: IPFamily, table?: TableName): Promise<string>;
   /**
-   * Apply restore text atomically: when it resolves every table in the text is as the text says; when it
-   * throws (a RestoreError naming the refused line), every table is as it was before the call.
+   * Carry out the plan atomically: when it resolves every table of the plan is as its script says; when
+   * it throws (a RestoreError naming the refused line of the script), every table is as it was before.
    */
-  restore(family: IPFamily, text: string, opts: RestoreOptions): Promise<void>;
-  /** Validate restore text as `restore` would parse it, changing nothing; throws the same RestoreError. */
-  check(family: IPFamily, text: string, opts: RestoreOptions): Promise<void>;
+  apply(plan: IptablesPlan): Promise<void>;
+  /** Validate the plan as `apply` would carry it out, changing nothing; throws the same RestoreError. */
+  test(plan: IptablesPlan): Promise<void>;
   /** Create the chain unless it exists; resolves true when it was created. */
   ensureChain(family: IPFamily, table: TableName, chain: string): Promise<boolean>;
   /** Add the rule (words after `-A CHAIN`) unless an identical rule exists; resolves true when it was added. */

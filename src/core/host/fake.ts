@@ -1,21 +1,23 @@
 // An in-memory iptables backend for unit tests (of sync and of anything that applies rules): it keeps the
-// applied rules as data, a Ruleset per family, and interprets restore text line by line the way
-// iptables-restore does, so a test can apply what render produced and read back what a node would hold.
+// applied rules as data, a Ruleset per family, and applies a plan's operations (iptables/plan.ts) to them
+// the way iptables-restore --noflush applies the plan's script, without reading the script:
 //
-//   `*table` … `COMMIT`   one table; with noflush it starts from what the table holds, without it from the
-//                         table's built-in chains only (user chains deleted, every chain flushed)
-//   `:NAME POLICY [p:b]`  a user chain is created, or flushed when it exists; a built-in chain gets the policy
-//   `-A/-I/-D/-R/-N/-X/-F/-P/-Z`  as iptables does; -X refuses a built-in, missing, non-empty or still
-//                         referenced chain
-//   at COMMIT             every jump (-j/-g) must name a chain of the table or a known target
-// Like the real backend (iptables.ts) a restore is all or nothing over the whole text, and a refusal is a
-// RestoreError naming the line. Rules are compared word for word (the real `-C` compares parsed rules).
-// save() prints iptables-save's layout: built-in chains first, then user chains sorted, rules chain by chain;
-// comment strings quoted as iptables-save quotes them; no `# Generated` lines.
+//   begin table     the table as it is (built-in chains added when missing)
+//   declare chain   the chain is created, or emptied when it exists (a built-in one too); so is a flushed one
+//   add rule        appended to its chain, which must exist
+//   delete chain    refused for a built-in, missing or non-empty chain
+//   commit          every jump (-j/-g) must name a chain of the table or a known target; a chain deleted
+//                   while still jumped to is refused there, at its deletion
+// Like the real backend (iptables.ts) a plan is applied all or nothing, and a refusal is a RestoreError
+// naming the operation's line of the script. Rules are compared word for word (the real `-C` compares
+// parsed rules). save() prints iptables-save's layout: built-in chains first, then user chains sorted,
+// rules chain by chain; comment strings quoted as iptables-save quotes them; no `# Generated` lines.
+// Tests that start from text parse it with the real parser (iptables/parse.ts) and plan it.
 
-import { BUILTIN_CHAINS, tokenizeLine } from '../iptables/parse.js';
+import { BUILTIN_CHAINS } from '../iptables/parse.js';
+import type { IptablesOperation, IptablesPlan } from '../iptables/plan.js';
 import type { Chain, IPFamily, Rule, Ruleset, Table, TableName } from '../iptables/types.js';
-import type { IptablesBackend, RestoreOptions, RulePosition } from './backend.js';
+import type { IptablesBackend, RulePosition } from './backend.js';
 import { HostCommandError, RestoreError, nfacctNamesInLine, restoreError } from './errors.js';
 
 /** Targets that are not chains (standard verdicts and the extension targets kube-proxy and CNIs use). */
@@ -37,11 +39,9 @@ export interface FakeIptablesOptions {
   nfacctCounters?: Set<string>;
 }
 
-/** A restore the fake was asked to do, for assertions. */
-export interface FakeRestoreCall {
-  family: IPFamily;
-  text: string;
-  opts: RestoreOptions;
+/** A plan the fake was asked to apply, for assertions. */
+export interface FakeApplyCall {
+  plan: IptablesPlan;
   ok: boolean;
 }
 
@@ -49,6 +49,7 @@ type State = Map<TableName, Table>;
 
 class Refusal extends Error {
   constructor(
+    /** 1-based line of the script (the operation's index + 1) */
     readonly line: number,
     readonly reason: string,
   ) {
@@ -58,7 +59,7 @@ class Refusal extends Error {
 
 export class FakeIptablesBackend implements IptablesBackend {
   readonly kind = 'fake' as const;
-  readonly restores: FakeRestoreCall[] = [];
+  readonly applied: FakeApplyCall[] = [];
   nfacctCounters: Set<string> | undefined;
   private readonly state = new Map<IPFamily, State>([
     ['IPv4', new Map()],
@@ -86,15 +87,15 @@ export class FakeIptablesBackend implements IptablesBackend {
     return tables.map(formatTable).join('');
   }
 
-  async restore(family: IPFamily, text: string, opts: RestoreOptions): Promise<void> {
-    const call: FakeRestoreCall = { family, text, opts, ok: false };
-    this.restores.push(call);
-    this.state.set(family, this.apply(family, text, opts, false));
+  async apply(plan: IptablesPlan): Promise<void> {
+    const call: FakeApplyCall = { plan, ok: false };
+    this.applied.push(call);
+    this.state.set(plan.family, this.run(plan, false));
     call.ok = true;
   }
 
-  async check(family: IPFamily, text: string, opts: RestoreOptions): Promise<void> {
-    this.apply(family, text, opts, true);
+  async test(plan: IptablesPlan): Promise<void> {
+    this.run(plan, true);
   }
 
   async ensureChain(family: IPFamily, table: TableName, chain: string): Promise<boolean> {
@@ -143,16 +144,16 @@ export class FakeIptablesBackend implements IptablesBackend {
     throw new HostCommandError(`\`${argv.join(' ')}\` failed (exit 1: iptables: No chain/target/match by that name).`, argv, 1, stderr);
   }
 
-  /** Interpret restore text against a copy of the family's state; the new state, or a RestoreError. */
-  private apply(family: IPFamily, text: string, opts: RestoreOptions, test: boolean): State {
-    const lines = text.split('\n');
+  /** Apply the plan to a copy of the family's state; the new state, or a RestoreError. */
+  private run(plan: IptablesPlan, test: boolean): State {
+    const ops = plan.operations;
     try {
-      return interpret(this.state.get(family)!, lines, opts, this.nfacctCounters);
+      return applyOperations(this.state.get(plan.family)!, ops, this.nfacctCounters);
     } catch (e) {
       if (!(e instanceof Refusal)) throw e;
+      const family = plan.family;
       const tool = `${family === 'IPv6' ? 'ip6tables' : 'iptables'}-restore`;
-      const lineText = lines[e.line - 1];
-      const at = lineText === undefined ? undefined : { line: e.line, text: lineText };
+      const at = { line: e.line, text: ops[e.line - 1]?.text ?? '' }; // (past the end: where COMMIT was due)
       return throwing(restoreError({ tool, family, at, reason: e.reason, status: e.reason.startsWith('COMMIT') ? 1 : 2, stderr: `${tool}: line ${e.line}: ${e.reason}\n`, test }));
     }
   }
@@ -162,141 +163,50 @@ function throwing(e: RestoreError): never {
   throw e;
 }
 
-function interpret(current: State, lines: string[], opts: RestoreOptions, nfacct: Set<string> | undefined): State {
+function applyOperations(current: State, ops: readonly IptablesOperation[], nfacct: Set<string> | undefined): State {
   const work: State = new Map([...current].map(([k, v]) => [k, cloneTable(v)]));
   let cur: { table: Table; added: Map<Rule, number>; deleted: Map<string, number> } | undefined;
-  let lastLine = 0;
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = 0; i < ops.length; i++) {
     const n = i + 1;
-    const line = (lines[i] ?? '').trim();
-    if (!line || line.startsWith('#')) continue;
-    lastLine = n;
-    if (line.startsWith('*')) {
+    const o = ops[i]!;
+    if (o.op === 'begin table') {
       if (cur) throw new Refusal(n, `COMMIT expected at line ${n}`);
-      const name = line.slice(1).trim();
-      if (!(name in BUILTIN_CHAINS)) throw new Refusal(n, `table name '${name}' invalid`);
-      const existing = work.get(name as TableName);
-      const table = opts.noflush
-        ? cloneTable(existing ?? emptyTable(name as TableName))
-        : flushedTable(name as TableName, existing);
-      cur = { table, added: new Map(), deleted: new Map() };
+      cur = { table: normalizeTable(cloneTable(work.get(o.table) ?? emptyTable(o.table))), added: new Map(), deleted: new Map() };
       continue;
     }
-    if (!cur) throw new Refusal(n, 'no table given (a line before any *table)');
+    if (!cur || cur.table.name !== o.table) throw new Refusal(n, 'no table given (an operation before its table is begun)');
     const t = cur.table;
-    if (line === 'COMMIT') {
-      commitChecks(cur.table, cur.added, cur.deleted, n);
-      work.set(t.name, normalizeTable(t));
-      cur = undefined;
-      continue;
-    }
-    if (line.startsWith(':')) {
-      const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?\s*$/.exec(line);
-      if (!m) throw new Refusal(n, 'bad chain line');
-      const [, name, policy, p, b] = m as unknown as [string, string, string, string?, string?];
-      const builtin = BUILTIN_CHAINS[t.name].includes(name);
-      let c = t.chains.find((x) => x.name === name);
-      if (builtin) {
-        if (policy !== '-') c!.policy = policy;
-        if (opts.counters && p !== undefined) c!.counters = { packets: BigInt(p), bytes: BigInt(b!) };
-      } else {
-        if (policy !== '-') throw new Refusal(n, `Can't set policy \`${policy}' on user-defined chain \`${name}'`);
-        if (c) c.rules = [];
-        else t.chains.push((c = { name, policy: '-', rules: [] }));
-        cur.deleted.delete(name);
-      }
-      continue;
-    }
-    let body = line;
-    let counters: Rule['counters'];
-    const cm = /^\[(\d+):(\d+)\]\s+/.exec(body);
-    if (cm) {
-      body = body.slice(cm[0].length);
-      if (opts.counters) counters = { packets: BigInt(cm[1]!), bytes: BigInt(cm[2]!) };
-    }
-    const words = tokenizeLine(body);
-    if (words === null) throw new Refusal(n, 'unterminated quoted string');
-    const [cmd = '', chainName, ...rest] = words;
-    const chain = chainName === undefined ? undefined : t.chains.find((x) => x.name === chainName);
-    const need = (): Chain => {
-      if (!chain) throw new Refusal(n, `Chain '${chainName ?? ''}' does not exist`);
-      return chain;
-    };
-    switch (cmd) {
-      case '-A':
-      case '--append':
-      case '-I':
-      case '--insert': {
-        const c = need();
-        let pos = cmd === '-A' || cmd === '--append' ? c.rules.length : 0;
-        let ruleWords = rest;
-        if ((cmd === '-I' || cmd === '--insert') && /^\d+$/.test(rest[0] ?? '')) {
-          pos = Number(rest[0]) - 1;
-          ruleWords = rest.slice(1);
-          if (pos < 0 || pos > c.rules.length) throw new Refusal(n, 'Index of insertion too big');
-        }
-        checkNfacct(ruleWords, nfacct, n);
-        const rule: Rule = counters ? { words: ruleWords, counters } : { words: ruleWords };
-        c.rules.splice(pos, 0, rule);
+    const chain = o.chain === undefined ? undefined : t.chains.find((x) => x.name === o.chain);
+    switch (o.op) {
+      case 'commit':
+        commitChecks(t, cur.added, cur.deleted, n);
+        work.set(t.name, normalizeTable(t));
+        cur = undefined;
+        break;
+      case 'declare chain':
+      case 'flush chain':
+        if (chain) chain.rules = [];
+        else t.chains.push({ name: o.chain!, policy: '-', rules: [] });
+        cur.deleted.delete(o.chain!);
+        break;
+      case 'add rule': {
+        if (!chain) throw new Refusal(n, `Chain '${o.chain}' does not exist`);
+        checkNfacct(o.rule!.words, nfacct, n);
+        const rule: Rule = { words: [...o.rule!.words] };
+        chain.rules.push(rule);
         cur.added.set(rule, n);
         break;
       }
-      case '-D':
-      case '--delete': {
-        const c = need();
-        const i = /^\d+$/.test(rest[0] ?? '') && rest.length === 1 ? Number(rest[0]) - 1 : c.rules.findIndex((r) => sameWords(r.words, rest));
-        if (i < 0 || i >= c.rules.length) throw new Refusal(n, 'Bad rule (does a matching rule exist in that chain?)');
-        c.rules.splice(i, 1);
+      case 'delete chain':
+        if (BUILTIN_CHAINS[t.name].includes(o.chain!)) throw new Refusal(n, `Cannot delete built-in chain ${o.chain}`);
+        if (!chain) throw new Refusal(n, `Chain '${o.chain}' does not exist`);
+        if (chain.rules.length > 0) throw new Refusal(n, `Directory not empty: chain ${chain.name} still has rules`);
+        t.chains.splice(t.chains.indexOf(chain), 1);
+        cur.deleted.set(chain.name, n);
         break;
-      }
-      case '-R':
-      case '--replace': {
-        const c = need();
-        const i = Number(rest[0]) - 1;
-        if (!(i >= 0 && i < c.rules.length)) throw new Refusal(n, 'Index of replacement too big');
-        const rule: Rule = { words: rest.slice(1) };
-        c.rules[i] = rule;
-        cur.added.set(rule, n);
-        break;
-      }
-      case '-N':
-      case '--new-chain':
-        if (!chainName) throw new Refusal(n, '-N needs a chain name');
-        if (chain) throw new Refusal(n, 'Chain already exists');
-        t.chains.push({ name: chainName, policy: '-', rules: [] });
-        cur.deleted.delete(chainName);
-        break;
-      case '-X':
-      case '--delete-chain': {
-        const targets = chainName === undefined ? t.chains.filter((c) => !BUILTIN_CHAINS[t.name].includes(c.name)) : [need()];
-        for (const c of targets) {
-          if (BUILTIN_CHAINS[t.name].includes(c.name)) throw new Refusal(n, `Cannot delete built-in chain ${c.name}`);
-          if (c.rules.length > 0) throw new Refusal(n, `Directory not empty: chain ${c.name} still has rules`);
-          t.chains.splice(t.chains.indexOf(c), 1);
-          cur.deleted.set(c.name, n);
-        }
-        break;
-      }
-      case '-F':
-      case '--flush':
-        for (const c of chainName === undefined ? t.chains : [need()]) c.rules = [];
-        break;
-      case '-Z':
-      case '--zero':
-        for (const c of chainName === undefined ? t.chains : [need()]) for (const r of c.rules) if (r.counters) r.counters = { packets: 0n, bytes: 0n };
-        break;
-      case '-P':
-      case '--policy': {
-        const c = need();
-        if (!BUILTIN_CHAINS[t.name].includes(c.name)) throw new Refusal(n, `Can't set policy on user-defined chain ${c.name}`);
-        c.policy = rest[0] ?? c.policy;
-        break;
-      }
-      default:
-        throw new Refusal(n, `unknown command ${JSON.stringify(cmd)}`);
     }
   }
-  if (cur) throw new Refusal(lastLine + 1, `COMMIT expected at line ${lastLine + 1}`);
+  if (cur) throw new Refusal(ops.length + 1, `COMMIT expected at line ${ops.length + 1}`);
   return work;
 }
 
@@ -353,13 +263,6 @@ function formatTable(t: Table): string {
 
 function emptyTable(name: TableName): Table {
   return { name, chains: BUILTIN_CHAINS[name].map((c) => ({ name: c, policy: 'ACCEPT', rules: [] })) };
-}
-
-/** Without --noflush: built-in chains keep their policies, everything else goes. */
-function flushedTable(name: TableName, existing: Table | undefined): Table {
-  const t = emptyTable(name);
-  for (const c of t.chains) c.policy = existing?.chains.find((x) => x.name === c.name)?.policy ?? c.policy;
-  return t;
 }
 
 /** Built-in chains first in iptables' order (added when missing), then user chains sorted, as iptables-save lists them. */

@@ -23,7 +23,7 @@ export {
 export { IptablesCommandBackend, iptablesCommand, type IptablesCommandBackendOptions, type IptablesKind } from './iptables.js';
 export { countKubeChains, countRules, detectIptablesKind, hasKubeletChains, type BackendEvidence, type Detection } from './detect.js';
 export { KUBE_PROXY_NFACCT_COUNTERS, ensureNfacct, listNfacct, nfacctNamesIn, parseNfacctList } from './nfacct.js';
-export { FakeIptablesBackend, formatWords, jumpTarget, type FakeIptablesOptions, type FakeRestoreCall } from './fake.js';
+export { FakeIptablesBackend, formatWords, jumpTarget, type FakeApplyCall, type FakeIptablesOptions } from './fake.js';
 export { DEFAULT_COMMAND_TIMEOUT_MS, NOT_STARTED, TIMED_OUT, localRunner, netnsRunner, type RunnerOptions } from './runner.js';
-export { IpsetCommandBackend, ipsetAddScript, ipsetDeleteScript } from './ipset.js';
-export { IpvsApplyError, IpvsCommandBackend, PROBE_VIRTUAL_SERVER, applyIpvsState, ipvsChanges, probeIpvsSupport, type IpvsApplyOptions, type IpvsApplyPart } from './ipvs.js';
+export { IpsetCommandBackend } from './ipset.js';
+export { IpvsApplyError, IpvsCommandBackend, PROBE_VIRTUAL_SERVER, applyIpvsPlan, applyIpvsState, probeIpvsSupport, readIpvsState, type IpvsApplyOptions, type IpvsApplyPart } from './ipvs.js';

@@ -1,9 +1,7 @@
-// ipset on a host, through a CommandRunner: read every set (`ipset save`), and bring kube-proxy's sets to a
-// wanted state the way its syncIPSetEntries does — create missing sets (-exist), add missing members, and
-// only afterwards (a separate call, so callers can order it after the rules that stop using them) delete
-// members no longer wanted. No set is ever flushed, so no packet meets an emptied set.
+// ipset on a host, through a CommandRunner: read every set (`ipset save`), and run the `ipset restore`
+// scripts of an ipvs plan (ipvs/plan.ts decides them: sets created and members added first, stale members
+// deleted only after the rules stop using them; no set is ever flushed).
 import type { IPSet } from '../ipvs/types.js';
-import { ipsetCreateLine, serializeIpsetSave } from '../ipvs/serialize.js';
 import { parseIpsetSave } from '../ipvs/parse.js';
 import type { CommandRunner } from './backend.js';
 import { commandFailure } from './errors.js';
@@ -36,42 +34,7 @@ export class IpsetCommandBackend {
     if (r.code !== 0) throw commandFailure(argv, r.code, r.stderr, 'the ipsets could not be written');
   }
 
-  /** Creates missing sets and adds missing members; returns the members to delete later, per set. */
-  async addMissing(wanted: readonly IPSet[]): Promise<{ stale: Map<string, string[]> }> {
-    const current = new Map((await this.list()).map((s) => [s.name, s]));
-    const { script, stale } = ipsetAddScript(wanted, current);
-    await this.restore(script);
-    return { stale };
-  }
-
-  async deleteMembers(stale: Map<string, string[]>): Promise<void> {
-    await this.restore(ipsetDeleteScript(stale));
-  }
-
   async destroy(names: readonly string[]): Promise<void> {
     for (const n of names) await this.run(['ipset', 'destroy', n]);
   }
 }
-
-/** The `ipset restore` script that creates the sets and adds what they miss, and what would then be stale. */
-export function ipsetAddScript(wanted: readonly IPSet[], current: Map<string, IPSet>): { script: string; stale: Map<string, string[]> } {
-  let script = '';
-  const stale = new Map<string, string[]>();
-  for (const set of wanted) {
-    const have = new Set(current.get(set.name)?.members ?? []);
-    script += ipsetCreateLine(set) + '\n';
-    for (const m of set.members) if (!have.has(m)) script += `add ${set.name} ${m}\n`;
-    const want = new Set(set.members);
-    const gone = [...have].filter((m) => !want.has(m));
-    if (gone.length) stale.set(set.name, gone);
-  }
-  return { script, stale };
-}
-
-export function ipsetDeleteScript(stale: Map<string, string[]>): string {
-  let script = '';
-  for (const [name, members] of stale) for (const m of members) script += `del ${name} ${m}\n`;
-  return script;
-}
-
-export { serializeIpsetSave };

@@ -1,7 +1,10 @@
 // The real iptables backend: iptables-{nft,legacy}-{save,restore} and ip6tables-* through a CommandRunner,
 // run the way kube-proxy runs them (pkg/util/iptables): `iptables-restore -w 5 -W 100000 --noflush
 // [--counters]` with the text on stdin, `iptables-save -t TABLE`, `iptables -w 5 -W 100000 -C/-A/-I/-D/-N
-// CHAIN -t TABLE …` for single rules and chains.
+// CHAIN -t TABLE …` for single rules and chains. A plan is run as its script, always with --noflush, as
+// kube-proxy runs every sync, full or partial: a full plan declares only kube-proxy's chains, and a
+// flushing restore would take the rest of each table (other software's rules, the jumps from the
+// built-in chains) with it.
 //
 // Atomicity. iptables-restore commits table by table: each `*table … COMMIT` block is applied in one
 // kernel transaction (legacy: one table blob; nft: one netlink batch), so a block is all or nothing, but
@@ -10,6 +13,7 @@
 // whole text: before a restore of more than one table it saves those tables (with counters), and when the
 // restore fails it puts back every table whose rules changed. A single-table restore needs no snapshot.
 
+import type { IptablesPlan } from '../iptables/plan.js';
 import type { IPFamily, TableName } from '../iptables/types.js';
 import {
   type CommandRunner,
@@ -55,6 +59,15 @@ export class IptablesCommandBackend implements IptablesBackend {
     return this.saveTable(family, table, false);
   }
 
+  async apply(plan: IptablesPlan): Promise<void> {
+    await this.restore(plan.family, plan.text(), { noflush: true });
+  }
+
+  async test(plan: IptablesPlan): Promise<void> {
+    await this.check(plan.family, plan.text(), { noflush: true });
+  }
+
+  /** Restore text as one change (see the top of this file): what apply runs a plan's script with. */
   async restore(family: IPFamily, text: string, opts: RestoreOptions): Promise<void> {
     const tables = [...new Set(restoreBlocks(text).map((b) => b.table))];
     const snapshot = new Map<string, string>();
@@ -68,6 +81,7 @@ export class IptablesCommandBackend implements IptablesBackend {
     throw await this.restoreError(family, argv, text, r.code, r.stderr, rollback);
   }
 
+  /** `iptables-restore --test` of restore text. */
   async check(family: IPFamily, text: string, opts: RestoreOptions): Promise<void> {
     const argv = this.restoreArgv(family, opts, true);
     const r = await this.run(argv, text);

@@ -1,41 +1,35 @@
-// IPVS on a host: probe support as kube-proxy does, read the table (ipvsadm -Sn / -Ln --stats / --rate), and
-// apply an ipvs-mode state in an order that never black-holes traffic:
-//
-//   1. ipsets     create sets, add new members (nothing removed yet)
-//   2. IPVS       add/edit virtual servers and real servers (`ipvsadm -R` of the changes only)
-//   3. iptables   the companion rules (iptables-restore --noflush) and the jump rules
-//   4. addresses  bind new service IPs to kube-ipvs0
-//   then clean-up: stale real servers (weight 0 first, as graceful termination) and virtual servers,
-//   stale addresses, stale ipset members.
-//
-// A VIP is only bound (and so only attracts traffic) once its virtual server and the rules that accept it
-// exist; nothing is removed before its replacement is in place. A failure stops the apply and says which
-// part failed (IpvsApplyError.part); the parts before it stay applied, which is safe by the order above.
+// IPVS on a host: probe support as kube-proxy does, read the table (ipvsadm -Sn / -Ln --stats / --rate) and
+// what else the node holds of ours, and run an ipvs plan (ipvs/plan.ts: what to change, and in which order
+// so that no traffic is black-holed, is decided there). A failure stops the run and says which part failed
+// (IpvsApplyError.part); the parts before it stay applied, which is safe by the plan's order.
 import { ClusterError } from '../errors.js';
 import type { IptablesBackend } from './backend.js';
 import type { CommandRunner } from './backend.js';
 import { commandFailure } from './errors.js';
 import { IpsetCommandBackend } from './ipset.js';
-import { serializeRestore } from '../iptables/serialize.js';
 import type { IpvsProbe } from '../ipvs/fallback.js';
 import { requiredModules } from '../ipvs/fallback.js';
 import { DUMMY_DEVICE } from '../ipvs/names.js';
-import { parseIpvsadmSave, parseIpvsadmList, mergeIpvsLists } from '../ipvs/parse.js';
-import { hostPort, virtualServerLines } from '../ipvs/serialize.js';
+import { isKubeIpset, parseIpvsadmSave, parseIpvsadmList, mergeIpvsLists } from '../ipvs/parse.js';
+import { IPVS_PARTS, planIpvs, type IpvsPart, type IpvsPlan } from '../ipvs/plan.js';
 import type { IpvsState, VirtualServer } from '../ipvs/types.js';
 
-export type IpvsApplyPart = 'ipsets' | 'ipvs' | 'iptables' | 'addresses' | 'cleanup';
+/** A part of the plan (ipvs/plan.ts), or reading what the node holds before it. */
+export type IpvsApplyPart = IpvsPart | 'read';
 
 export class IpvsApplyError extends ClusterError {
   constructor(
     readonly part: IpvsApplyPart,
     override readonly cause: unknown,
   ) {
-    super(`applying the ipvs rules failed at step "${part}" (${cause instanceof Error ? cause.message.replace(/\.$/, '') : String(cause)}); the steps before it are applied and traffic keeps flowing through them — fix the cause and sync again.`);
+    const why = cause instanceof Error ? cause.message.replace(/\.$/, '') : String(cause);
+    super(
+      part === 'read'
+        ? `reading the node's ipvs state failed (${why}); nothing was changed — fix the cause and sync again.`
+        : `applying the ipvs rules failed at step "${part}" (${why}); the steps before it are applied and traffic keeps flowing through them — fix the cause and sync again.`,
+    );
   }
 }
-
-const PROTO_FLAG = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' } as const;
 
 /** The dummy virtual server kube-proxy's CanUseIPVSProxier creates (TEST-NET-2). */
 export const PROBE_VIRTUAL_SERVER = '198.51.100.0:20000';
@@ -126,105 +120,82 @@ export class IpvsCommandBackend {
   }
 }
 
-/** Which IPVS changes bring `current` to `wanted` (wanted's families only), as ipvsadm-restore lines. */
-export function ipvsChanges(current: readonly VirtualServer[], wanted: readonly VirtualServer[]): { upsert: string; drain: string; remove: string } {
-  const key = (v: VirtualServer) => `${v.protocol} ${hostPort(v.address, v.port)}`;
-  const cur = new Map(current.map((v) => [key(v), v]));
-  const want = new Set(wanted.map(key));
-  let upsert = '';
-  let drain = '';
-  let remove = '';
-  for (const v of wanted) {
-    const id = `${PROTO_FLAG[v.protocol]} ${hostPort(v.address, v.port)}`;
-    const c = cur.get(key(v));
-    const [head, ...rs] = virtualServerLines(v);
-    if (!c) {
-      upsert += [head, ...rs].join('\n') + '\n';
-      continue;
-    }
-    if (c.scheduler !== v.scheduler || c.persistentTimeout !== v.persistentTimeout || c.schedFlags.join(',') !== v.schedFlags.join(',')) upsert += head!.replace(/^-A/, '-E') + '\n';
-    const curRs = new Map(c.realServers.map((r) => [hostPort(r.address, r.port), r]));
-    const wantRs = new Set(v.realServers.map((r) => hostPort(r.address, r.port)));
-    for (const r of v.realServers) {
-      const had = curRs.get(hostPort(r.address, r.port));
-      const line = `${id} -r ${hostPort(r.address, r.port)} -m -w ${r.weight}`;
-      if (!had) upsert += `-a ${line}\n`;
-      else if (had.weight !== r.weight) upsert += `-e ${line}\n`;
-    }
-    for (const [hp] of curRs) if (!wantRs.has(hp)) {
-      drain += `-e ${id} -r ${hp} -m -w 0\n`;
-      remove += `-d ${id} -r ${hp}\n`;
-    }
-  }
-  for (const [k, c] of cur) if (!want.has(k)) remove += `-D ${PROTO_FLAG[c.protocol]} ${hostPort(c.address, c.port)}\n`;
-  return { upsert, drain, remove };
-}
-
 export interface IpvsApplyOptions {
   ipvs: IpvsCommandBackend;
   iptables: IptablesBackend;
   /** Create kube-ipvs0 when it is missing (`ip link add kube-ipvs0 type dummy`); default true. */
   ensureDevice?: boolean;
-  /** Skip the IPVS step (e.g. a kernel without IP_VS where only the other parts are checked). */
+  /** Skip the IPVS steps (e.g. a kernel without IP_VS where only the other parts are checked). */
   skipIpvs?: boolean;
-  /** Skip binding addresses (no kube-ipvs0 possible). */
+  /** Skip binding and unbinding addresses (no kube-ipvs0 possible). */
   skipAddresses?: boolean;
 }
 
-/** Applies one family's state in the safe order; throws IpvsApplyError naming the part that failed. */
-export async function applyIpvsState(state: IpvsState, run: CommandRunner, opts: IpvsApplyOptions): Promise<{ steps: IpvsApplyPart[] }> {
-  const steps: IpvsApplyPart[] = [];
-  const step = async (part: IpvsApplyPart, fn: () => Promise<void>) => {
+/**
+ * What the node holds of `next`'s family, as the state a plan starts from: its virtual servers, the
+ * addresses on kube-ipvs0 (null: no such device) and kube-proxy's ipsets; the companion rules are not
+ * read (the plan rewrites them whole, as kube-proxy does).
+ */
+export async function readIpvsState(family: IpvsState['family'], run: CommandRunner, opts: IpvsApplyOptions): Promise<{ state: IpvsState; device: boolean }> {
+  const v6 = family === 'IPv6';
+  const ipsets = (await opts.ipvs.ipset.list()).filter((s) => isKubeIpset(s.name, family));
+  const virtualServers = opts.skipIpvs ? [] : parseIpvsadmSave(await opts.ipvs.save()).filter((v) => v.address.includes(':') === v6);
+  const bound = opts.skipAddresses ? [] : await opts.ipvs.boundAddresses();
+  const addresses = (bound ?? []).filter((a) => a.includes(':') === v6);
+  const state: IpvsState = { family, virtualServers, addresses, ipsets, iptables: { family, tables: [] }, jumps: [], timeouts: null };
+  return { state, device: opts.skipAddresses === true || bound !== null };
+}
+
+/** Runs a plan's steps in order, part by part; resolves the parts walked (those skipped left out). */
+export async function applyIpvsPlan(plan: IpvsPlan, run: CommandRunner, opts: IpvsApplyOptions): Promise<{ steps: IpvsApplyPart[] }> {
+  const done: IpvsApplyPart[] = [];
+  for (const part of IPVS_PARTS) {
+    if ((part === 'ipvs' && opts.skipIpvs) || (part === 'addresses' && opts.skipAddresses)) continue;
     try {
-      await fn();
-      steps.push(part);
+      for (const s of plan.steps) {
+        if (s.part !== part || (s.tool === 'ipvsadm' && opts.skipIpvs) || (s.tool === 'ip' && opts.skipAddresses)) continue;
+        switch (s.tool) {
+          case 'ipset':
+            await opts.ipvs.ipset.restore(s.text());
+            break;
+          case 'ipvsadm':
+            await opts.ipvs.restore(s.text());
+            break;
+          case 'iptables-restore':
+            await opts.iptables.apply(plan.iptables);
+            break;
+          case 'iptables':
+            for (const o of s.operations) {
+              const j = o.jump!;
+              if (o.op === 'ensure chain') await opts.iptables.ensureChain(plan.family, j.table, j.target);
+              else await opts.iptables.ensureRule(plan.family, j.table, j.chain, j.words, j.position);
+            }
+            break;
+          case 'ip': {
+            const argv = ['ip', '-batch', '-'];
+            const r = await run(argv, s.text());
+            if (r.code !== 0) throw commandFailure(argv, r.code, r.stderr, part === 'addresses' ? 'service addresses could not be bound' : 'stale service addresses could not be unbound');
+            break;
+          }
+        }
+      }
     } catch (e) {
       throw new IpvsApplyError(part, e);
     }
-  };
-  let stale = new Map<string, string[]>();
-  let changes = { upsert: '', drain: '', remove: '' };
-  await step('ipsets', async () => {
-    stale = (await opts.ipvs.ipset.addMissing(state.ipsets)).stale;
-  });
-  if (!opts.skipIpvs) {
-    await step('ipvs', async () => {
-      const current = parseIpvsadmSave(await opts.ipvs.save()).filter((v) => v.address.includes(':') === (state.family === 'IPv6'));
-      changes = ipvsChanges(current, state.virtualServers);
-      if (changes.upsert) await opts.ipvs.restore(changes.upsert);
-      if (changes.drain) await opts.ipvs.restore(changes.drain);
-    });
+    done.push(part);
   }
-  await step('iptables', async () => {
-    await opts.iptables.restore(state.family, serializeRestore(state.iptables), { noflush: true });
-    for (const j of state.jumps) {
-      await opts.iptables.ensureChain(state.family, j.table, j.target);
-      await opts.iptables.ensureRule(state.family, j.table, j.chain, j.words, j.position);
-    }
-  });
-  let unbind: string[] = [];
-  if (!opts.skipAddresses) {
-    await step('addresses', async () => {
-      let have = await opts.ipvs.boundAddresses();
-      if (have === null) {
-        if (opts.ensureDevice === false) throw new Error(`${DUMMY_DEVICE} does not exist`);
-        const r = await run(['ip', 'link', 'add', DUMMY_DEVICE, 'type', 'dummy']);
-        if (r.code !== 0) throw commandFailure(['ip', 'link', 'add', DUMMY_DEVICE, 'type', 'dummy'], r.code, r.stderr, `${DUMMY_DEVICE} could not be created`);
-        have = [];
-      }
-      const want = new Set(state.addresses);
-      const batch = state.addresses.filter((a) => !have!.includes(a)).map((a) => `addr add ${a}/${a.includes(':') ? 128 : 32} dev ${DUMMY_DEVICE}\n`).join('');
-      if (batch) {
-        const r = await run(['ip', '-batch', '-'], batch);
-        if (r.code !== 0) throw commandFailure(['ip', '-batch', '-'], r.code, r.stderr, 'service addresses could not be bound');
-      }
-      unbind = have.filter((a) => !want.has(a) && a.includes(':') === (state.family === 'IPv6'));
-    });
+  return { steps: done };
+}
+
+/** Reads what the node holds, plans the change to `state` and runs it (see applyIpvsPlan). */
+export async function applyIpvsState(state: IpvsState, run: CommandRunner, opts: IpvsApplyOptions): Promise<{ steps: IpvsApplyPart[]; plan: IpvsPlan }> {
+  let current: Awaited<ReturnType<typeof readIpvsState>>;
+  try {
+    current = await readIpvsState(state.family, run, opts);
+  } catch (e) {
+    throw new IpvsApplyError('read', e);
   }
-  await step('cleanup', async () => {
-    if (changes.remove) await opts.ipvs.restore(changes.remove);
-    if (unbind.length) await run(['ip', '-batch', '-'], unbind.map((a) => `addr del ${a}/${a.includes(':') ? 128 : 32} dev ${DUMMY_DEVICE}\n`).join(''));
-    await opts.ipvs.ipset.deleteMembers(stale);
-  });
-  return { steps };
+  if (!current.device && opts.ensureDevice === false) throw new IpvsApplyError('read', new Error(`${DUMMY_DEVICE} does not exist`));
+  const plan = planIpvs(current.state, state, { deviceExists: current.device });
+  return { ...(await applyIpvsPlan(plan, run, opts)), plan };
 }

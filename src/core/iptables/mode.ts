@@ -1,8 +1,7 @@
 // The iptables mode's faces (see core/modes/types.ts): render a node's view as kube-proxy's iptables
 // rulesets, print them as iptables-restore input, read iptables-save dumps back, describe and compare.
 import type { KubeProxyConfiguration } from '../config/index.js';
-import { sectionText } from '../modes/dumps.js';
-import type { Dump, DumpKind, IPFamily, Plan, PlanOptions, ProxyModeDefinition } from '../modes/types.js';
+import type { Dump, DumpKind, IPFamily, ProxyModeDefinition } from '../modes/types.js';
 import type { ProxyView } from '../proxy-view.js';
 import { iptablesEvaluator } from '../trace/iptables.js';
 import { canonicalKubeRules } from './canonical.js';
@@ -10,7 +9,7 @@ import { rulesetDrift } from './drift.js';
 import { familyOfIptablesSave, iptablesSaveOfFamily } from './dump-family.js';
 import { narrowRuleset } from './narrow.js';
 import { parseIptablesSave } from './parse.js';
-import { partialRestore } from './partial.js';
+import { planIptables } from './plan.js';
 import { renderIptables } from './render/index.js';
 import { serializeRestore } from './serialize.js';
 import { localTrafficCIDR, summarizeRuleset } from './summary.js';
@@ -42,26 +41,6 @@ export function restoreText(rulesets: readonly Ruleset[]): string {
   return rulesets.map((rs, i) => (i > 0 || rulesets.length > 1 ? `# ${rs.family === 'IPv4' ? 'iptables-restore' : 'ip6tables-restore'} input\n` : '') + serializeRestore(rs)).join('');
 }
 
-/** The restore script from what the host holds to `next`: full (everything written) or partial (changed services). */
-export function planRestore(previous: Ruleset | undefined, next: Ruleset, opts: PlanOptions = {}): Plan {
-  const full = opts.full || !previous;
-  const changed = opts.changed ? [...opts.changed].flatMap((sp) => ['tcp', 'udp', 'sctp'].map((protocol) => ({ name: sp, protocol }))) : undefined;
-  const text = previous ? partialRestore(previous, next, { full, ...(changed ? { changed } : {}) }) : serializeRestore(next);
-  const operations = text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => ({ op: restoreOp(line), object: line.split(' ')[0]!.replace(/^[:*]/, '') || line, text: line }));
-  return { mode: 'iptables', family: next.family, full, operations, text: () => text };
-}
-
-function restoreOp(line: string): string {
-  if (line.startsWith('*')) return 'table';
-  if (line.startsWith(':')) return 'declare chain';
-  if (line.startsWith('-A')) return 'add rule';
-  if (line.startsWith('-X')) return 'delete chain';
-  return line === 'COMMIT' ? 'commit' : 'comment';
-}
-
 export const iptablesMode: ProxyModeDefinition<Ruleset> = {
   mode: 'iptables',
   formats: { restore: { description: 'iptables-restore input (ip6tables-restore input after it for dual stack)', write: restoreText } },
@@ -75,5 +54,5 @@ export const iptablesMode: ProxyModeDefinition<Ruleset> = {
   canonicalLines: canonicalKubeRules,
   tracer: (states, opts) => iptablesEvaluator([...states], { rendered: opts.rendered }),
   localTrafficCIDR,
-  plan: planRestore,
+  plan: planIptables,
 };

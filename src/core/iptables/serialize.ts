@@ -8,8 +8,8 @@
 // (`--comment ns1/svc1:p80`). So here a word is quoted exactly when it holds a blank.
 //
 // The restore text is built in chunks of a few hundred lines (RestoreText) and returned as their
-// concatenation; a rendered table's lines come in kube-proxy's write order straight from its WriteOrder
-// (render/order.ts), and the lines of its top-level chains are kept for partial restores (below).
+// concatenation; a rendered table's lines come in kube-proxy's write order (Table.writeOrder, read
+// through render/order.ts), and the lines of its top-level chains are kept for partial restores (below).
 //
 // serializeSave writes iptables-save's layout instead, with its own quoting: the value of a --comment is
 // printed bare only when it is made of [A-Za-z0-9_-] alone, otherwise double-quoted with \ before
@@ -21,7 +21,7 @@
 // written in.
 
 import type { Rule, Ruleset, Table } from './types.js';
-import { chainIntact, chainListIntact, writeOrderOf, writeSequence, type WriteOrder } from './render/order.js';
+import { writeSequence, type WriteOrder } from './render/order.js';
 
 /** A word as kube-proxy writes it into restore input. */
 export function quoteRestoreWord(word: string): string {
@@ -56,8 +56,8 @@ function userChainLine(name: string): string {
 // while the service chains it writes are few. So the lines of the rules in chains declared outside any
 // service port's stretch (order.ts: chainGroup -1), in write order, are kept on their table's WriteOrder
 // as texts of TOP_BLOCK lines each: serializeRestore (re)builds them from the lines it writes anyway, and
-// a partial restore builds those it lacks. A partial restore writes a kept block as it is (see
-// partial.ts for what is checked then); serializeRestore always writes every line anew.
+// a partial restore builds those it lacks. A partial plan takes a kept block as it is (see partial.ts
+// for what is checked then); serializeRestore always writes every line anew.
 
 interface TopLines {
   /** Write-order indices of the rules in chains declared outside the groups, ascending. */
@@ -85,7 +85,7 @@ export function topLines(order: WriteOrder): TopLines {
 }
 
 /** The restore line of the k-th rule written to a WriteOrder's table, from its words as they are now. */
-export function orderLine(order: WriteOrder, k: number): string {
+function orderLine(order: WriteOrder, k: number): string {
   return '-A ' + order.chains[order.ruleChain[k]!]!.name + ' ' + restoreWordsText(order.rules[k]!.words);
 }
 
@@ -102,18 +102,13 @@ export function topBlock(order: WriteOrder, top: TopLines, b: number): string {
   return text;
 }
 
-/** Where lines go: an array, or a RestoreText. */
-export interface LineSink {
-  push(line: string): unknown;
-}
-
 /**
  * Restore text built line by line: the pieces of every 512 lines are joined into one chunk (tens of
  * kilobytes, an ordinary heap string), and the chunks are concatenated at the end. No array of all the
  * lines of a 30 MB text is held at once, and no single huge string is laid out here; whoever writes the
  * text out reads it chunk by chunk (or flattens it once), as with any concatenated string.
  */
-export class RestoreText implements LineSink {
+export class RestoreText {
   private readonly parts: string[] = [];
   private lines = 0;
   private readonly chunks: string[] = [];
@@ -151,10 +146,9 @@ export class RestoreText implements LineSink {
 }
 
 /** Appends a table's chain lines and `-A` lines, in kube-proxy's order, to `out`. */
-export function pushRestoreTableLines(table: Table, out: LineSink): void {
+function pushRestoreTableLines(table: Table, out: RestoreText): void {
   for (const c of table.chains) out.push(userChainLine(c.name));
   const { chains, chainOf, rules, order } = writeSequence(table);
-  const text = out instanceof RestoreText ? out : undefined;
   // for an intact rendered table, the top-level lines are also gathered into the kept blocks
   const top = order !== undefined ? topLines(order) : undefined;
   const topRules = top?.rules;
@@ -173,37 +167,10 @@ export function pushRestoreTableLines(table: Table, out: LineSink): void {
         top!.blocks[t / TOP_BLOCK - 1] = block.join('\n');
         block.length = 0;
       }
-    } else if (text !== undefined) {
-      text.pushRule(chain, words);
     } else {
-      out.push('-A ' + chain + ' ' + words);
+      out.pushRule(chain, words);
     }
   }
-}
-
-/**
- * A rendered table whose chains all are top-level (filter): its lines from the kept blocks, when its chain
- * list holds the rendered chains and every chain has its rendered name and rule objects. False (nothing
- * written) otherwise.
- */
-export function pushKeptTableLines(table: Table, out: RestoreText): boolean {
-  const order = writeOrderOf(table);
-  if (order === undefined || order.groups.length > 0 || !chainListIntact(order, table)) return false;
-  for (let i = 0; i < order.chains.length; i++) if (!chainIntact(order, i)) return false;
-  for (const name of order.names) out.push(userChainLine(name));
-  const top = topLines(order);
-  const n = top.rules.length;
-  let t = 0;
-  for (; t + TOP_BLOCK <= n; t += TOP_BLOCK) out.pushBlock(topBlock(order, top, t / TOP_BLOCK));
-  for (; t < n; t++) out.push(orderLine(order, top.rules[t]!));
-  return true;
-}
-
-/** The body of one table as kube-proxy writes it (without the `*table` and `COMMIT` lines). */
-export function restoreTableLines(table: Table): string[] {
-  const lines: string[] = [];
-  pushRestoreTableLines(table, lines);
-  return lines;
 }
 
 /** The iptables-restore input kube-proxy writes for this ruleset on a full sync (no stale chains to delete). */

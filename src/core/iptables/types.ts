@@ -33,6 +33,21 @@ export interface Table {
   name: TableName;
   /** Chains in the order their `:NAME` lines appear. */
   chains: Chain[];
+  /**
+   * The order kube-proxy writes the `-A` lines in, when it is not chain by chain: it interleaves the lines
+   * of different chains (a service's KUBE-SERVICES rule, its KUBE-NODEPORTS rules, then its own chains …).
+   * Render sets it; a dump cannot know it. Each run takes the next `rules` rules of its chain; the runs
+   * account for every rule of every chain, or the table is written chain by chain (render/order.ts).
+   */
+  writeOrder?: WriteRun[];
+}
+
+/** `rules` consecutive `-A` lines of one chain in kube-proxy's write order. */
+export interface WriteRun {
+  chain: string;
+  rules: number;
+  /** The service port ("ns/name:port") kube-proxy was writing; its runs are consecutive. */
+  servicePort?: string;
 }
 
 export interface Ruleset {

@@ -5,7 +5,6 @@ export type { IPSet, IPSetType, IpvsProtocol, IpvsState, IpvsStats, IpvsTimeouts
 export { renderIpvs, ipvsJumpRules, type IpvsNode, type IpvsRenderInput } from './render.js';
 export {
   addressBatch,
-  hostPort,
   ipsetCreateLine,
   serializeAddresses,
   serializeCompanionRestore,

@@ -1,10 +1,11 @@
 // The ipvs mode's faces (see core/modes/types.ts): virtual and real servers, ipsets and kube-ipvs0 addresses,
 // plus the companion iptables rules, read from `ipvsadm -Sn` or `-Ln`, `ipset save` or `ipset list`, and
 // iptables-save output, in any order.
-import { IPTABLES_SAVE, iptablesSaveText, planRestore, restoreText } from '../iptables/mode.js';
+import { IPTABLES_SAVE, iptablesSaveText, restoreText } from '../iptables/mode.js';
 import { localTrafficCIDR } from '../iptables/summary.js';
 import { sectionText } from '../modes/dumps.js';
-import type { Dump, DumpKind, IPFamily, Plan, PlanOptions, ProxyModeDefinition } from '../modes/types.js';
+import type { Dump, DumpKind, IPFamily, ProxyModeDefinition } from '../modes/types.js';
+import { planIpvs } from './plan.js';
 import { ipvsEvaluator } from '../trace/ipvs.js';
 import { ipsetListToSave, stateFromText } from './parse.js';
 import { renderIpvs } from './render.js';
@@ -27,17 +28,6 @@ function ipvsState(dump: Dump, family: IPFamily): IpvsState {
   const ipvsadm = sectionText(dump, IPVSADM_SAVE.name) || sectionText(dump, IPVSADM_LIST.name);
   const ipset = sectionText(dump, IPSET_SAVE.name) + ipsetListToSave(sectionText(dump, IPSET_LIST.name));
   return stateFromText({ ipvsadm, ipset, iptables: iptablesSaveText(dump, family) }, family, dump.source);
-}
-
-/** The ipset/ipvsadm script, then the companion iptables restore: the order kube-proxy applies them. */
-function planIpvs(previous: IpvsState | undefined, next: IpvsState, opts: PlanOptions = {}): Plan {
-  const ipvs = serializeIpvsOutput([next]);
-  const companion = planRestore(previous?.iptables.tables.length ? previous.iptables : undefined, next.iptables, opts);
-  const operations = [
-    ...ipvs.split('\n').filter(Boolean).map((line) => ({ op: line.startsWith('create') || line.startsWith('add') ? 'ipset' : 'ipvs', object: line.split(' ').slice(0, 3).join(' '), text: line })),
-    ...companion.operations,
-  ];
-  return { mode: 'ipvs', family: next.family, full: true, operations, text: () => `${ipvs}${companion.text()}` };
 }
 
 export const ipvsMode: ProxyModeDefinition<IpvsState> = {

@@ -80,5 +80,3 @@ export function addressBatch(addresses: readonly string[], verb: 'add' | 'del' =
   return addresses.map((a) => `addr ${verb} ${a}/${a.includes(':') ? 128 : 32} dev ${DUMMY_DEVICE}\n`).join('');
 }
 
-/** ipvsadm -n prints addresses as net.JoinHostPort does. */
-export { joinHostPort as hostPort } from '../net/ip.js';

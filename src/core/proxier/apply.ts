@@ -11,6 +11,7 @@ import { ensureNfacct, nfacctNamesIn } from '../host/nfacct.js';
 import { NftCommandBackend } from '../host/nft.js';
 import { KUBE_CHAINS, isServiceChainName, jumpRules } from '../iptables/index.js';
 import { parseIptablesSave } from '../iptables/parse.js';
+import type { IptablesPlan } from '../iptables/plan.js';
 import { CHAIN as IPVS_CHAIN, SET as IPVS_SET } from '../ipvs/names.js';
 import type { FamilyState, IPFamily, Plan, ProxyModeDefinition } from '../modes/types.js';
 
@@ -47,9 +48,9 @@ async function iptablesHost(def: ProxyModeDefinition<FamilyState>, target: HostT
       return def.parse({ source: target.description, sections: [{ kind: 'iptables-save', text, family, line: 1 }] }, family);
     },
     async apply(plan) {
-      const text = plan.text();
-      await ensureNfacct(run, nfacctNamesIn(text));
-      await backend.restore(plan.family, text, { noflush: true });
+      await ensureNfacct(run, nfacctNamesIn(plan.text()));
+      // the iptables mode's plans are IptablesPlans (iptables/plan.ts), which the backend executes
+      await backend.apply(plan as IptablesPlan);
       // kube-proxy's jumps from the built-in chains, outside its restore input (EnsureChain, EnsureRule)
       if (plan.full) {
         for (const j of jumpRules(config, plan.family)) {

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HostCommandError, IptablesCommandBackend, RestoreError } from '../../../src/core/host/index.js';
+import { parseIptablesSave } from '../../../src/core/iptables/parse.js';
+import { planIptables } from '../../../src/core/iptables/plan.js';
 import { scripted } from './scripted.js';
 
 const W = ['-w', '5', '-W', '100000'];
@@ -54,6 +56,24 @@ describe('IptablesCommandBackend', () => {
     await new IptablesCommandBackend('nft', s.run).restore('IPv4', FILTER_ONLY, { noflush: true });
     await new IptablesCommandBackend('legacy', s.run).restore('IPv6', FILTER_ONLY, { noflush: true, counters: true });
     await new IptablesCommandBackend('legacy', s.run, { waitSeconds: 10, waitIntervalMicros: null }).restore('IPv4', FILTER_ONLY, { noflush: false });
+    s.done();
+  });
+
+  it('runs a plan as its script, with --noflush whether the plan is full or partial, and tests it with --test', async () => {
+    const rs = parseIptablesSave(FILTER_ONLY, { family: 'IPv6' });
+    const full = planIptables(undefined, rs);
+    const partial = planIptables(rs, rs, { changed: [] });
+    assert.equal(full.full, true);
+    assert.equal(partial.full, false);
+    const s = scripted([
+      { argv: ['ip6tables-nft-restore', ...W, '--noflush'], stdin: FILTER_ONLY },
+      { argv: ['ip6tables-nft-restore', ...W, '--noflush'], stdin: partial.text() },
+      { argv: ['ip6tables-nft-restore', ...W, '--noflush', '--test'], stdin: FILTER_ONLY },
+    ]);
+    const backend = new IptablesCommandBackend('nft', s.run);
+    await backend.apply(full);
+    await backend.apply(partial);
+    await backend.test(full);
     s.done();
   });
 

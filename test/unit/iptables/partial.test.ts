@@ -12,6 +12,7 @@ import {
   sortRestoreLikeUpstream,
   type Ruleset,
 } from '../../../src/core/iptables/index.js';
+import { planIptables } from '../../../src/core/iptables/plan.js';
 import { loadCase, readRules, renderCase, type UpstreamCase } from './upstream/harness.js';
 
 interface Step {
@@ -84,6 +85,49 @@ describe('TestSyncProxyRulesRepeated', () => {
     assert.ok(x > 0);
     assert.match(nat[x + 1]!, /^-A KUBE-SERVICES .*-j KUBE-NODEPORTS$/);
     assert.equal(nat[x + 2], 'COMMIT');
+  });
+
+  it('a plan is the same script as data: a full one is the full restore input, one operation a line', () => {
+    const next = renderCase(stepCase(c, steps[0]!.objects));
+    const plan = planIptables(undefined, next);
+    assert.equal(plan.full, true);
+    assert.equal(plan.text(), serializeRestore(next));
+    assert.equal(plan.operations.map((o) => o.text + '\n').join(''), plan.text());
+    assert.deepEqual(plan.operations.slice(0, 2).map((o) => JSON.parse(JSON.stringify(o))), [
+      { op: 'begin table', object: 'filter', text: '*filter' },
+      { op: 'declare chain', object: 'filter/KUBE-SERVICES', text: ':KUBE-SERVICES - [0:0]' },
+    ]);
+    assert.equal(plan.operations.at(-1)!.op, 'commit');
+  });
+
+  it('a partial plan flushes and deletes stale chains, in the order of the restore input', () => {
+    const before = renderCase(stepCase(c, steps[4]!.objects));
+    const after = renderCase(stepCase(c, steps[5]!.objects));
+    const plan = planIptables(before, after);
+    assert.equal(plan.full, false);
+    assert.equal(plan.text(), partialRestore(before, after));
+    const ops = plan.operations;
+    assert.equal(ops.map((o) => o.text + '\n').join(''), plan.text());
+    const flush = ops.filter((o) => o.op === 'flush chain').map((o) => o.object);
+    const deleted = ops.filter((o) => o.op === 'delete chain').map((o) => o.object);
+    assert.ok(flush.length > 0);
+    assert.deepEqual(deleted, flush);
+    const lastDelete = ops.map((o) => o.op).lastIndexOf('delete chain');
+    assert.deepEqual(ops.slice(lastDelete + 1).map((o) => [o.op, o.object]), [
+      ['add rule', 'nat/KUBE-SERVICES'],
+      ['commit', 'nat'],
+    ]);
+    const rule = ops.find((o) => o.op === 'add rule' && o.chain!.startsWith('KUBE-SEP-'))!;
+    assert.equal(rule.text, `-A ${rule.chain} ${rule.rule!.words.map((w) => (w.includes(' ') ? `"${w}"` : w)).join(' ')}`);
+  });
+
+  it('changed service ports named as upstream names them ("ns/name:port") give the same plan as with their protocol', () => {
+    for (let i = 1; i < steps.length; i++) {
+      if (!steps[i]!.changed) continue;
+      const before = renderCase(stepCase(c, steps[i - 1]!.objects));
+      const after = renderCase(stepCase(c, steps[i]!.objects));
+      assert.equal(planIptables(before, after, { changed: steps[i]!.changed }).text(), partialRestore(before, after, { changed: changedList(steps[i]!.changed!) }), steps[i]!.name);
+    }
   });
 
   it('deleteStale: false leaves stale chains alone (upstream, in large clusters between cleanups)', () => {
@@ -173,5 +217,38 @@ describe('TestSyncProxyRulesLargeClusterMode, partial syncs', () => {
     assert.deepEqual(sepDNATs(cleanup), []);
     assert.ok(cleanup.includes('-X KUBE-SVC-EBDQOQU5SJFXRIL3\n'));
     assert.ok(cleanup.includes('-X KUBE-SEP-SU5STNODRYEWJAUF\n'));
+  });
+});
+
+describe('planIptables on a larger rendered ruleset (kept blocks of top-level lines)', () => {
+  const services: Service[] = [];
+  const slices: EndpointSlice[] = [];
+  for (let i = 0; i < 300; i++) {
+    services.push({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'ns', name: `s${i}` }, spec: { type: 'NodePort', clusterIP: `172.30.${i >> 8}.${i & 255}`, ports: [{ name: 'p', port: 80, nodePort: 30000 + i, protocol: i % 7 === 0 ? 'UDP' : 'TCP' }] } });
+    slices.push({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { namespace: 'ns', name: `s${i}-1`, labels: { 'kubernetes.io/service-name': `s${i}` } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [`10.2.${i >> 8}.${i & 255}`] }],
+      ports: [{ name: 'p', port: 8080, protocol: i % 7 === 0 ? 'UDP' : 'TCP' }],
+    });
+  }
+  const base: UpstreamCase = { file: 'generated', upstream: '', config: {}, services, endpointSlices: slices, nodes: [] };
+
+  it('writes the kept lines as operations too, and the same text as comparing the rules', () => {
+    const before = renderCase(base);
+    serializeRestore(before);
+    const moved = slices.map((s, i) => (i === 7 || i === 100 ? { ...s, endpoints: [{ addresses: [`10.3.0.${i & 255}`] }] } : s));
+    const after = renderCase({ ...base, endpointSlices: moved });
+    serializeRestore(after);
+    const plan = planIptables(before, after, { changed: ['ns/s7:p', 'ns/s100:p'] });
+    const text = plan.text();
+    assert.equal(text, planIptables(before, after).text(), 'the fast path writes what comparing the rules writes');
+    assert.equal(plan.operations.map((o) => o.text + '\n').join(''), text);
+    const sep = plan.operations.filter((o) => o.op === 'declare chain' && o.chain!.startsWith('KUBE-SEP-'));
+    assert.equal(sep.length, 2);
+    assert.equal(plan.operations.filter((o) => o.op === 'delete chain').length, 2);
+    assert.ok(plan.operations.filter((o) => o.op === 'add rule' && o.chain === 'KUBE-NODEPORTS').length >= 300);
   });
 });

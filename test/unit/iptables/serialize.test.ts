@@ -345,11 +345,32 @@ describe('serializeRestore', () => {
     assert.equal(nat.at(-2), 'COMMIT');
   });
 
-  it('writes a Ruleset that did not come from the renderer chain by chain, which normalises the same', () => {
-    const copy = structuredClone(rs) as Ruleset;
-    const grouped = serializeRestore(copy);
+  it('keeps the write order as data: a copy writes the same text', () => {
+    const nat = rs.tables.find((t) => t.name === 'nat')!;
+    assert.deepEqual(nat.writeOrder!.slice(0, 3), [
+      { chain: 'KUBE-POSTROUTING', rules: 3 },
+      { chain: 'KUBE-MARK-MASQ', rules: 1 },
+      { chain: 'KUBE-SERVICES', rules: 1, servicePort: 'ns1/svc1:p80' },
+    ]);
+    assert.equal(serializeRestore(structuredClone(rs)), text);
+    assert.equal(serializeRestore(JSON.parse(JSON.stringify(rs)) as Ruleset), text);
+  });
+
+  it('writes a Ruleset without a write order, or with one that does not fit its rules, chain by chain, which normalises the same', () => {
+    const bare: Ruleset = { family: rs.family, tables: rs.tables.map(({ name, chains }) => ({ name, chains })) };
+    const grouped = serializeRestore(bare);
     assert.notEqual(grouped, text);
     assert.equal(sortRestoreLikeUpstream(grouped), readRules('TestOverallIPTablesRules.rules'));
+    const edited = structuredClone(rs);
+    edited.tables[1]!.chains.find((c) => c.name.startsWith('KUBE-SEP-'))!.rules.pop();
+    const text2 = serializeRestore(edited);
+    const natBare = structuredClone(edited);
+    delete natBare.tables[1]!.writeOrder;
+    assert.equal(text2, serializeRestore(natBare));
+    const inPlace = structuredClone(rs);
+    serializeRestore(inPlace);
+    inPlace.tables[1]!.chains.find((c) => c.name.startsWith('KUBE-SEP-'))!.rules.pop();
+    assert.equal(serializeRestore(inPlace), text2, 'an edit after a first serialization is seen');
   });
 });
 

@@ -1,7 +1,7 @@
 // The fallback decision (pure) and the host side (probe, apply order, failure reporting) through a scripted runner.
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { IpvsApplyError, IpvsCommandBackend, applyIpvsState, ipvsChanges, probeIpvsSupport, type CommandRunner, type IptablesBackend } from '../../../src/core/host/index.js';
+import { IpvsApplyError, IpvsCommandBackend, applyIpvsState, probeIpvsSupport, type CommandRunner, type IptablesBackend } from '../../../src/core/host/index.js';
 import { decideIpvs, missingModules, parseIpvsadmSave, type IpvsProbe } from '../../../src/core/ipvs/index.js';
 import { fakeSync, makeTestEndpointSlice, makeTestService } from './helpers.js';
 
@@ -69,27 +69,17 @@ test('probe with IPVS: tries a dummy TEST-NET-2 virtual server with the schedule
   assert.ok(h.calls.includes('ipvsadm -D -t 198.51.100.0:20000'));
 });
 
-test('ipvsChanges: new virtual servers and real servers first, stale real servers drained to weight 0, removals last', () => {
-  const cur = parseIpvsadmSave('-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.1.0.1:80 -m -w 1\n-a -t 10.0.0.1:80 -r 10.1.0.9:80 -m -w 1\n-A -t 10.0.0.9:80 -s rr\n');
-  const want = parseIpvsadmSave('-A -t 10.0.0.1:80 -s wrr\n-a -t 10.0.0.1:80 -r 10.1.0.1:80 -m -w 1\n-a -t 10.0.0.1:80 -r 10.1.0.2:80 -m -w 1\n-A -t 10.0.0.2:80 -s rr\n');
-  assert.deepEqual(ipvsChanges(cur, want), {
-    upsert: '-E -t 10.0.0.1:80 -s wrr\n-a -t 10.0.0.1:80 -r 10.1.0.2:80 -m -w 1\n-A -t 10.0.0.2:80 -s rr\n',
-    drain: '-e -t 10.0.0.1:80 -r 10.1.0.9:80 -m -w 0\n',
-    remove: '-d -t 10.0.0.1:80 -r 10.1.0.9:80\n-D -t 10.0.0.9:80\n',
-  });
-});
-
 function fakeIptables(fail = false): IptablesBackend & { log: string[] } {
   const log: string[] = [];
   return {
     kind: 'fake',
     log,
     save: async () => '',
-    restore: async (_f, text) => {
-      log.push(`restore ${text.split('\n').length}`);
+    apply: async (plan) => {
+      log.push(`apply ${plan.operations.length}`);
       if (fail) throw new Error('iptables-restore: line 3 failed');
     },
-    check: async () => {},
+    test: async () => {},
     ensureChain: async (_f, t, c) => (log.push(`chain ${t} ${c}`), true),
     ensureRule: async (_f, t, c) => (log.push(`rule ${t} ${c}`), true),
     deleteRule: async () => true,
@@ -104,15 +94,32 @@ const st = () =>
     nodeIPs: [],
   });
 
-test('apply order: ipsets, IPVS, iptables, addresses, then clean-up', async () => {
-  const h = fakeHost([['ipset save', { stdout: 'create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536\nadd KUBE-CLUSTER-IP 10.9.9.9,tcp:80\n' }], ['ip -o addr show dev kube-ipvs0', { stdout: '5: kube-ipvs0    inet 10.9.9.9/32 scope global kube-ipvs0\n' }]]);
+test('apply: reads what the node holds, then runs the plan: ipsets, IPVS, iptables, addresses, then clean-up', async () => {
+  const h = fakeHost([
+    ['ipset save', { stdout: 'create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536\nadd KUBE-CLUSTER-IP 10.9.9.9,tcp:80\n' }],
+    ['ipvsadm -Sn', { stdout: '-A -t 10.9.9.9:80 -s rr\n-a -t 10.9.9.9:80 -r 10.180.0.9:80 -m -w 1\n' }],
+    ['ip -o addr show dev kube-ipvs0', { stdout: '5: kube-ipvs0    inet 10.9.9.9/32 scope global kube-ipvs0\n' }],
+  ]);
   const ipt = fakeIptables();
   const r = await applyIpvsState(st(), h.run, { ipvs: new IpvsCommandBackend(h.run), iptables: ipt });
   assert.deepEqual(r.steps, ['ipsets', 'ipvs', 'iptables', 'addresses', 'cleanup']);
-  const order = h.calls.map((c) => c.split(' <<')[0]);
-  assert.deepEqual(order, ['ipset save', 'ipset restore -exist', 'ipvsadm -Sn', 'ipvsadm -R', 'ip -o addr show dev kube-ipvs0', 'ip -batch -', 'ip -batch -', 'ipset restore -exist']);
-  assert.equal(ipt.log[0], 'restore 35');
+  assert.deepEqual(h.calls, [
+    'ipset save',
+    'ipvsadm -Sn',
+    'ip -o addr show dev kube-ipvs0',
+    `ipset restore -exist <<${r.plan.steps[0]!.operations.length} lines`,
+    'ipvsadm -R <<2 lines',
+    'ip -batch - <<1 lines',
+    'ipvsadm -R <<1 lines',
+    'ip -batch - <<1 lines',
+    'ipset restore -exist <<1 lines',
+  ]);
+  assert.equal(ipt.log[0], `apply ${r.plan.iptables.operations.length}`);
   assert.equal(ipt.log.filter((l) => l.startsWith('rule')).length, 9);
+  assert.deepEqual(
+    r.plan.steps.filter((s) => s.part === 'cleanup').map((s) => s.text()),
+    ['-D -t 10.9.9.9:80\n', 'addr del 10.9.9.9/32 dev kube-ipvs0\n', 'del KUBE-CLUSTER-IP 10.9.9.9,tcp:80\n'],
+  );
 });
 
 test('a failure names its step; nothing after it runs', async () => {
@@ -125,5 +132,6 @@ test('a failure names its step; nothing after it runs', async () => {
   });
   assert.ok(!h.calls.some((c) => c.startsWith('ip -batch')));
   const h2 = fakeHost([['ipvsadm -Sn', { code: 2, stderr: "Can't initialize ipvs: Protocol not available" }]]);
-  await assert.rejects(applyIpvsState(st(), h2.run, { ipvs: new IpvsCommandBackend(h2.run), iptables: fakeIptables() }), /step "ipvs" \(`ipvsadm -Sn` failed \(exit 2: .*Protocol not available/);
+  await assert.rejects(applyIpvsState(st(), h2.run, { ipvs: new IpvsCommandBackend(h2.run), iptables: fakeIptables() }), /^IpvsApplyError: reading the node's ipvs state failed \(`ipvsadm -Sn` failed \(exit 2: .*Protocol not available.*\); nothing was changed/);
+  assert.ok(!h2.calls.some((c) => c.startsWith('ipset restore')));
 });

@@ -2,6 +2,7 @@
 // unit tests: the iptables mode over the in-memory iptables backend, whose restores are all or nothing.
 import { applyPlatformDefaults, setDefaults, type KubeProxyConfiguration } from '../../../src/core/config/index.js';
 import { FakeIptablesBackend } from '../../../src/core/host/fake.js';
+import type { IptablesPlan } from '../../../src/core/iptables/plan.js';
 import { modeFor } from '../../../src/core/modes/registry.js';
 import type { FamilyState, Plan } from '../../../src/core/modes/types.js';
 import type { EndpointSlice, Node, Service } from '../../../src/core/objects/types.js';
@@ -58,7 +59,7 @@ export class FakeHost implements ModeHost {
   }
   async apply(plan: Plan): Promise<void> {
     this.plans.push(plan);
-    await this.backend.restore(plan.family, plan.text(), { noflush: true });
+    await this.backend.apply(plan as IptablesPlan);
   }
   /** Refuse every rule naming an nfacct counter (none exist), as the kernel does. */
   breakNfacct(broken: boolean): void {

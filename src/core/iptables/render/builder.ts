@@ -1,22 +1,20 @@
 // Writes one table the way kube-proxy fills its LineBuffers: chain declarations (`:NAME - [0:0]`) in the
-// order they are written, and rules numbered in the order they are written (see order.ts). A rule may be
+// order they are written, and the order the rules are written in as the table's writeOrder. A rule may be
 // written to a chain before the chain's declaration (kube-proxy writes a service's masquerade rule before
 // its KUBE-SVC- line); the chain takes its place among the declarations when it is declared.
 //
 // Chains are addressed by name or, in the renderer's hot paths, by the id chainId() hands out (saving a
 // map lookup per rule). beginGroup/endGroup mark one service port's stretch of the write order.
 
-import type { Chain, Rule, Table, TableName } from '../types.js';
-import { SERVICE_CHAIN_PREFIX, isServiceChainName, serviceChainHash } from '../names.js';
-import { encodeName, newNumberedRule, registerWriteOrder, type WriteGroup } from './order.js';
+import type { Chain, Rule, Table, TableName, WriteRun } from '../types.js';
+import { SERVICE_CHAIN_PREFIX } from '../names.js';
 
-const SERVICE_PREFIXES: readonly string[] = [
-  SERVICE_CHAIN_PREFIX.clusterPolicy,
-  SERVICE_CHAIN_PREFIX.localPolicy,
-  SERVICE_CHAIN_PREFIX.external,
-  SERVICE_CHAIN_PREFIX.firewall,
-  SERVICE_CHAIN_PREFIX.endpoint,
-];
+/** One service port's stretch of the rules written. */
+interface WriteGroup {
+  key: string;
+  ruleStart: number;
+  ruleEnd: number;
+}
 
 /** Every chain's rules until finish() gives it its own array. */
 const NO_RULES: Rule[] = [];
@@ -90,25 +88,17 @@ export class TableWriter {
   /** Per id: the chain, and its declaration index (-1 while undeclared). */
   private readonly byId: RefBuffer<Chain>;
   private readonly declOf: Int32Buffer;
-  /** Per declaration index: the group being written when it was declared, or -1. */
-  private readonly chainGroup: Int32Buffer;
   /** Per rule written: its chain's id, and the rule. */
   private readonly ruleId: Int32Buffer;
   private readonly rules: RefBuffer<Rule>;
   private readonly groups: WriteGroup[] = [];
   private group = -1;
-  /** Still laid out as WriteOrder.fits describes. */
-  private fits = true;
-  private readonly groupSig = new Int32Buffer();
-  private readonly chainSig: Int32Buffer;
 
   /** `expect`: about how many chains and rules the table will have (sizes the bookkeeping). */
   constructor(name: TableName, expect: { chains: number; rules: number } = { chains: 64, rules: 256 }) {
     this.table = { name, chains: [] };
     this.byId = new RefBuffer(expect.chains);
     this.declOf = new Int32Buffer(expect.chains);
-    this.chainGroup = new Int32Buffer(expect.chains);
-    this.chainSig = new Int32Buffer(3 * expect.chains);
     this.ruleId = new Int32Buffer(expect.rules);
     this.rules = new RefBuffer(expect.rules);
   }
@@ -138,24 +128,6 @@ export class TableWriter {
     const chain = this.byId.data[id]!;
     declOf[id] = this.table.chains.length;
     this.table.chains.push(chain);
-    this.chainGroup.push(this.group);
-    const at = this.chainSig.reserve(3);
-    if (this.fits) {
-      const name = chain.name;
-      if (this.group === -1) {
-        if (isServiceChainName(name)) this.fits = false;
-      } else {
-        let kind = 0;
-        while (kind < SERVICE_PREFIXES.length && !name.startsWith(SERVICE_PREFIXES[kind]!)) kind++;
-        if (
-          kind === SERVICE_PREFIXES.length ||
-          (kind !== 4 && serviceChainHash(name) !== this.groups[this.group]!.hash) ||
-          !encodeName(name, SERVICE_PREFIXES[kind]!.length, kind + 1, this.chainSig.data, at)
-        ) {
-          this.fits = false;
-        }
-      }
-    }
   }
 
   isDeclared(name: string): boolean {
@@ -171,17 +143,15 @@ export class TableWriter {
   appendId(id: number, words: string[]): void {
     // the chains' rule arrays are filled in finish(), each at its exact length
     this.ruleId.push(id);
-    this.rules.push(newNumberedRule(words, this.rules.length));
+    this.rules.push({ words });
   }
 
   /** Starts the rules of the service port `key` (its chains' names end in `hash`); groups come in key order. */
-  beginGroup(hash: string, key: string): void {
-    if (this.group !== -1) this.fits = false;
+  beginGroup(_hash: string, key: string): void {
+    if (this.group !== -1) throw new Error(`internal error: service port ${key} begun inside another`);
     this.group = this.groups.length;
     this.groupIds = new Map();
-    this.groups.push({ hash, key, chainStart: this.table.chains.length, chainEnd: -1, ruleStart: this.rules.length, ruleEnd: -1 });
-    const at = this.groupSig.reserve(3);
-    if (!encodeName(hash, 0, 0, this.groupSig.data, at)) this.fits = false;
+    this.groups.push({ key, ruleStart: this.rules.length, ruleEnd: -1 });
   }
 
   endGroup(): void {
@@ -189,9 +159,7 @@ export class TableWriter {
       if (this.declOf.data[id] === -1) throw new Error(`internal error: rules written to undeclared chain ${name}`);
     }
     this.groupIds = undefined;
-    const g = this.groups[this.group]!;
-    g.chainEnd = this.table.chains.length;
-    g.ruleEnd = this.rules.length;
+    this.groups[this.group]!.ruleEnd = this.rules.length;
     this.group = -1;
   }
 
@@ -200,69 +168,35 @@ export class TableWriter {
     for (const [name, id] of this.ids) {
       if (declOf[id] === -1) throw new Error(`internal error: rules written to undeclared chain ${name}`);
     }
-    const chains = this.table.chains.slice();
+    const chains = this.table.chains;
     const n = chains.length;
     const rules = this.rules.finish();
     const total = rules.length;
-    // rule k's chain as its declaration index, and the rules chain by chain (a counting sort: each
-    // chain's rules keep their write order)
-    const ruleChain = new Int32Array(total);
-    const offsets = new Int32Array(n + 1);
     const ruleId = this.ruleId.data;
-    for (let k = 0; k < total; k++) {
-      const ci = declOf[ruleId[k]!]!;
-      ruleChain[k] = ci;
-      offsets[ci + 1]!++;
-    }
+    // the rules chain by chain (a counting sort: each chain's rules keep their write order)
+    const offsets = new Int32Array(n + 1);
+    for (let k = 0; k < total; k++) offsets[declOf[ruleId[k]!]! + 1]!++;
     for (let i = 0; i < n; i++) offsets[i + 1]! += offsets[i]!;
     const byChain: Rule[] = new Array(total);
     const fill = offsets.slice(0, n);
-    for (let k = 0; k < total; k++) byChain[fill[ruleChain[k]!]!++] = rules[k]!;
-    const names: string[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = chains[i]!;
-      names[i] = c.name;
-      c.rules = byChain.slice(offsets[i]!, offsets[i + 1]!);
-    }
-    // the layout check of every rule's chain against the group it was written in
+    for (let k = 0; k < total; k++) byChain[fill[declOf[ruleId[k]!]!]!++] = rules[k]!;
+    for (let i = 0; i < n; i++) chains[i]!.rules = byChain.slice(offsets[i]!, offsets[i + 1]!);
+    // the write order: runs of consecutive rules to one chain, cut where a service port's stretch starts or ends
+    const runs: WriteRun[] = [];
     const { groups } = this;
-    const chainGroup = this.chainGroup.finish();
-    let fits = this.fits;
     let g = 0;
-    for (let k = 0; k < total && fits; k++) {
+    for (let k = 0; k < total; ) {
       while (g < groups.length && groups[g]!.ruleEnd <= k) g++;
-      const cg = chainGroup[ruleChain[k]!]!;
-      if (cg !== -1 && !(g < groups.length && groups[g]!.ruleStart <= k && cg === g)) fits = false;
+      const group = g < groups.length && groups[g]!.ruleStart <= k ? groups[g] : undefined;
+      const end = group !== undefined ? group.ruleEnd : g < groups.length ? groups[g]!.ruleStart : total;
+      const id = ruleId[k]!;
+      let j = k + 1;
+      while (j < end && ruleId[j] === id) j++;
+      const chain = this.byId.data[id]!.name;
+      runs.push(group !== undefined ? { chain, rules: j - k, servicePort: group.key } : { chain, rules: j - k });
+      k = j;
     }
-    const groupByHash = new Map<string, number>();
-    const groupChains = new Int32Array(2 * groups.length);
-    for (let i = 0; i < groups.length; i++) {
-      const group = groups[i]!;
-      groupByHash.set(group.hash, i);
-      groupChains[2 * i] = group.chainStart;
-      groupChains[2 * i + 1] = group.chainEnd;
-    }
-    if (groupByHash.size !== groups.length || this.group !== -1) fits = false;
-    registerWriteOrder({
-      table: this.table,
-      chains,
-      chainArray: this.table.chains,
-      names,
-      offsets,
-      byChain,
-      ruleChain,
-      rules,
-      chainGroup,
-      groups,
-      groupByHash,
-      groupSig: this.groupSig.finish(),
-      chainSig: this.chainSig.finish(),
-      groupChains,
-      fits,
-      ids: this.ids,
-      declOf,
-      cache: {},
-    });
+    this.table.writeOrder = runs;
     return this.table;
   }
 }

@@ -1,80 +1,37 @@
-// The order in which kube-proxy writes its `-A` lines.
+// The order in which kube-proxy writes its `-A` lines, read from a table's writeOrder.
 //
 // A Ruleset keeps each chain's rules together, which is all iptables-restore cares about: every `-A`
 // appends to its own chain, so only the order within a chain matters. kube-proxy's text, though, writes
 // the lines of different chains interleaved (a service's KUBE-SERVICES rule, then its KUBE-NODEPORTS
-// rules, then its own chains …). To reproduce that text exactly, the renderer numbers every rule it
-// writes, per table, in kube-proxy's write order, and keeps the numbers beside the data rather than in
-// it: the Ruleset stays plain (deep-equal to a parsed one), and a Ruleset that did not come from the
-// renderer (parsed, copied, edited) is written chain by chain instead, which iptables-restore loads
-// identically.
+// rules, then its own chains …). The renderer records that order as plain data on each table
+// (Table.writeOrder: runs of one chain's next rules, each service port's runs marked with its key), so it
+// is seen by whoever reads the table and travels with every copy of it. A table without one (parsed,
+// narrowed, built by hand), or whose runs do not account for its rules exactly, is written chain by
+// chain, which iptables-restore loads identically.
 //
-// Two records, both invisible to the Ruleset's users:
-//   - each rule carries its number in a private field (stamped onto the plain object: no own property,
-//     nothing for deepEqual, JSON, structuredClone, spread or util.inspect to see, and, unlike a WeakMap
-//     entry per rule, no work for the garbage collector). A table whose rules all carry numbers but which
-//     is not the rendered table as it was (narrowed, copied, edited) is written sorted by them, as before;
-//   - each rendered table has a WriteOrder (one WeakMap entry per table): its rules in write order with
-//     their chains, as flat arrays, and the service ports' stretches of it (groups). While the table is
-//     as the renderer left it (same chains, names and rule objects, checked in one pass without
-//     allocating) that is its write order, without a sort. The groups, with the chain names encoded as
-//     numbers, let a partial restore write the changed services and find stale chains without visiting
-//     the other services (partial.ts); the top-level lines are kept there by serialize.ts.
+// serialize.ts and partial.ts read the runs through a WriteOrder: the same order as flat arrays, the
+// service ports' stretches of it (groups) and their chain names encoded as numbers, so that a partial
+// restore writes the changed services and finds stale chains without visiting the other services. It is
+// computed from the table's data on first use and kept, as a cache, beside the table (a WeakMap); it is
+// used only while the table still holds the chain list and runs it was computed from, and for what is
+// written from it, the same rule objects (tableIntact, chainIntact). Dropping it changes no output.
 
-import type { Chain, Rule, Table } from '../types.js';
+import { SERVICE_CHAIN_PREFIX, isServiceChainName } from '../names.js';
+import type { Chain, Rule, Table, WriteRun } from '../types.js';
 
-class ReturnsArgument {
-  constructor(o: object) {
-    return o;
-  }
-}
+const SERVICE_PREFIXES: readonly string[] = [
+  SERVICE_CHAIN_PREFIX.clusterPolicy,
+  SERVICE_CHAIN_PREFIX.localPolicy,
+  SERVICE_CHAIN_PREFIX.external,
+  SERVICE_CHAIN_PREFIX.firewall,
+  SERVICE_CHAIN_PREFIX.endpoint,
+];
 
-/** Stamps a private field onto an existing object (the base constructor returns that object). */
-class SequenceStamp extends ReturnsArgument {
-  #seq: number;
-  constructor(rule: Rule, seq: number) {
-    super(rule);
-    this.#seq = seq;
-  }
-  static set(rule: Rule, seq: number): void {
-    if (#seq in rule) (rule as unknown as SequenceStamp).#seq = seq;
-    else new SequenceStamp(rule, seq);
-  }
-  static of(rule: Rule): number | undefined {
-    return #seq in rule ? (rule as unknown as SequenceStamp).#seq : undefined;
-  }
-}
-
-export function setWriteSequence(rule: Rule, seq: number): void {
-  SequenceStamp.set(rule, seq);
-}
-
-/**
- * A plain rule object ({words}, prototype Object.prototype, deep-equal to a literal) made by a constructor,
- * so that V8 gives its instances room for the stamp in the object itself.
- */
-const PlainRule = function PlainRule(this: Rule, words: string[]) {
-  this.words = words;
-} as unknown as { new (words: string[]): Rule; prototype: object };
-PlainRule.prototype = Object.prototype;
-
-/** A new rule `{ words }` carrying write sequence number `seq`. */
-export function newNumberedRule(words: string[], seq: number): Rule {
-  const rule = new PlainRule(words);
-  new SequenceStamp(rule, seq);
-  return rule;
-}
-
-/** The renderer's number for `rule`, or undefined for a rule it did not write. */
-export function writeSequenceOf(rule: Rule): number | undefined {
-  return SequenceStamp.of(rule);
-}
-
-/** One service port's stretch of a table's write order (rendered in one go by writeServicePort). */
+/** One service port's stretch of a table's write order: its runs, consecutive, marked with its key. */
 export interface WriteGroup {
-  /** The 16 hash characters of its KUBE-SVC-/SVL-/EXT-/FW- chains (portProtoHash). */
+  /** The 16 hash characters of its KUBE-SVC-/SVL-/EXT-/FW- chains (portProtoHash); set by serviceLayout. */
   hash: string;
-  /** Declaration indices [chainStart, chainEnd) of the chains declared while it was written. */
+  /** Declaration indices [chainStart, chainEnd) of its chains (those its runs wrote to first). */
   chainStart: number;
   chainEnd: number;
   /** Write-order indices [ruleStart, ruleEnd) of the rules written meanwhile (to any chain). */
@@ -84,13 +41,15 @@ export interface WriteGroup {
   key: string;
 }
 
-/** A rendered table's write order, as the renderer left the table. */
+/** A table's writeOrder as arrays, computed from the table (see the top of this file). */
 export interface WriteOrder {
   table: Table;
-  /** table.chains at the end of rendering (a copy), and each chain's name then. */
+  /** table.chains when it was computed (a copy), and each chain's name then. */
   chains: Chain[];
-  /** The table.chains array object itself. */
+  /** The table.chains array object itself, and the table.writeOrder array object and its length. */
   chainArray: Chain[];
+  runs: WriteRun[];
+  runCount: number;
   names: string[];
   /** Chain i's rules are byChain[offsets[i] .. offsets[i + 1]): every rule, chain by chain. */
   offsets: Int32Array;
@@ -98,9 +57,24 @@ export interface WriteOrder {
   /** The k-th rule written: the declaration index of its chain, and the rule. */
   ruleChain: Int32Array;
   rules: Rule[];
-  /** Per declaration index: the group whose writing declared it, or -1. */
+  /** Per declaration index: the group whose runs first wrote to it (a service chain), or -1. */
   chainGroup: Int32Array;
   groups: WriteGroup[];
+  /** What partial.ts needs besides, computed on first use (serviceLayout). */
+  layout: ServiceLayout | undefined;
+  /** Lazily derived data, kept for later calls (see partial.ts, serialize.ts). */
+  cache: Record<string, unknown>;
+}
+
+/** How the service ports' chains lie in a WriteOrder, for partial restores. */
+export interface ServiceLayout {
+  /**
+   * The table is laid out as the renderer writes it: the chains outside every group are top-level ones
+   * (not service chains); a group's chains are declared together, and are service chains only, the
+   * KUBE-SVC-/SVL-/EXT-/FW- ones with its hash; every rule written during a group goes to a top-level
+   * chain or to one of the group's own; groups come in ascending key order, no two share a hash.
+   */
+  fits: boolean;
   /** Group hash -> group index. */
   groupByHash: Map<string, number>;
   /**
@@ -112,21 +86,6 @@ export interface WriteOrder {
   chainSig: Int32Array;
   /** Per group, its [chainStart, chainEnd) again, as two int32s (no object to visit per group). */
   groupChains: Int32Array;
-  /**
-   * The table is laid out as writeServicePort writes it: the chains declared outside every group are
-   * top-level ones (not service chains); a group declares only service chains, the KUBE-SVC-/SVL-/EXT-/
-   * FW- ones with its hash; every rule written during a group goes to a top-level chain or to one of the
-   * group's own; no two groups share a hash.
-   */
-  fits: boolean;
-  /**
-   * Chain name -> the writer's id for it, for every chain but the KUBE-SEP- ones (declared in groups
-   * only; see findEndpointChain); declOf[id] is its declaration index.
-   */
-  ids: Map<string, number>;
-  declOf: Int32Array;
-  /** Lazily derived data, kept for later calls (see partial.ts, serialize.ts). */
-  cache: Record<string, unknown>;
 }
 
 const orders = new WeakMap<Table, WriteOrder>();
@@ -158,18 +117,14 @@ export function encodeName(name: string, prefixLength: number, kind: number, out
   return true;
 }
 
-export function registerWriteOrder(order: WriteOrder): void {
-  orders.set(order.table, order);
-}
-
 /**
  * The declaration index of the KUBE-SEP- chain `name`, found by its encoded name (one pass over
- * chainSig, no strings visited); -1 when the table has none. Needs order.fits.
+ * chainSig, no strings visited); -1 when the table has none. Needs serviceLayout(order).fits.
  */
 export function findEndpointChain(order: WriteOrder, name: string): number {
   const sig = ENDPOINT_SIG;
   if (!encodeName(name, 9, 5, sig, 0)) return -1;
-  const cs = order.chainSig;
+  const cs = serviceLayout(order).chainSig;
   const s0 = sig[0]!;
   const s1 = sig[1]!;
   const s2 = sig[2]!;
@@ -179,7 +134,7 @@ export function findEndpointChain(order: WriteOrder, name: string): number {
 
 const ENDPOINT_SIG = new Int32Array(3);
 
-/** table.chains holds the rendered chain objects, in their order (one pass over one array). */
+/** table.chains holds the chain objects the WriteOrder was computed from, in their order (one pass over one array). */
 export function chainListIntact(order: WriteOrder, table: Table): boolean {
   const cs = table.chains;
   const snap = order.chains;
@@ -190,14 +145,14 @@ export function chainListIntact(order: WriteOrder, table: Table): boolean {
 }
 
 /**
- * table.chains is still the rendered array, at its rendered length (its entries are not visited: see
- * partial.ts for what this is enough for).
+ * table.chains is still the array the WriteOrder was computed from, at its length then (its entries are
+ * not visited: see partial.ts for what this is enough for).
  */
 export function chainArrayKept(order: WriteOrder, table: Table): boolean {
   return table.chains === order.chainArray && table.chains.length === order.chains.length;
 }
 
-/** Chain i (of an intact chain list) has its rendered name and exactly its rendered rule objects. */
+/** Chain i (of an intact chain list) has its name and exactly its rule objects of then. */
 export function chainIntact(order: WriteOrder, i: number): boolean {
   const c = order.chains[i]!;
   const rules = c.rules;
@@ -209,7 +164,7 @@ export function chainIntact(order: WriteOrder, i: number): boolean {
   return true;
 }
 
-/** The table is as rendered: the same chains, names and rule objects, in the same places. */
+/** The table is as it was when the WriteOrder was computed: the same chains, names and rule objects, in the same places. */
 export function tableIntact(order: WriteOrder, table: Table): boolean {
   const cs = table.chains;
   const snap = order.chains;
@@ -227,20 +182,174 @@ export function tableIntact(order: WriteOrder, table: Table): boolean {
   return true;
 }
 
-/** The table's WriteOrder when the table is still as rendered (checked now), else undefined. */
+/** The table's WriteOrder when it has one and still holds the rule objects it was computed with (checked now). */
 export function intactWriteOrder(table: Table): WriteOrder | undefined {
-  const order = orders.get(table);
-  return order !== undefined && tableIntact(order, table) ? order : undefined;
+  let order = writeOrderOf(table);
+  if (order !== undefined && !tableIntact(order, table)) {
+    order = computeWriteOrder(table); // the rules changed since: read the runs again
+    if (order === undefined) orders.delete(table);
+    else orders.set(table, order);
+  }
+  return order;
 }
 
-/** The table's WriteOrder, unchecked: callers check what they rely on. */
+/**
+ * The table's WriteOrder, checked only for the same chain list and runs (callers check the chains and
+ * rules they write); undefined when the table has no writeOrder or its runs do not fit its rules.
+ */
 export function writeOrderOf(table: Table): WriteOrder | undefined {
-  return orders.get(table);
+  const runs = table.writeOrder;
+  if (runs === undefined) return undefined;
+  const kept = orders.get(table);
+  if (kept !== undefined && kept.chainArray === table.chains && kept.chains.length === table.chains.length && kept.runs === runs && kept.runCount === runs.length) return kept;
+  const order = computeWriteOrder(table);
+  if (order === undefined) orders.delete(table);
+  else orders.set(table, order);
+  return order;
+}
+
+/** Reads table.writeOrder into a WriteOrder; undefined when its runs do not account for the rules exactly. */
+function computeWriteOrder(table: Table): WriteOrder | undefined {
+  const runs = table.writeOrder;
+  if (runs === undefined) return undefined;
+  const chains = table.chains.slice();
+  const n = chains.length;
+  const names: string[] = new Array(n);
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const c = chains[i]!;
+    names[i] = c.name;
+    offsets[i + 1] = offsets[i]! + c.rules.length;
+  }
+  const total = offsets[n]!;
+  const byChain: Rule[] = new Array(total);
+  for (let i = 0; i < n; i++) {
+    const rules = chains[i]!.rules;
+    const from = offsets[i]!;
+    for (let r = 0; r < rules.length; r++) byChain[from + r] = rules[r]!;
+  }
+  // A run's chain is found by name, without a map of every name: most often it is the next chain declared
+  // (the renderer declares a chain, then writes to it); the others are looked up among those met before.
+  // A KUBE-SEP- chain is written by its own service port only, so those are kept for the current one.
+  const met = new Map<string, number>();
+  const endpointChains = new Map<string, number>();
+  let cursor = 0;
+  const remember = (i: number): number => {
+    const name = names[i]!;
+    if (name.startsWith(SERVICE_CHAIN_PREFIX.endpoint)) endpointChains.set(name, i);
+    else met.set(name, i);
+    return i;
+  };
+  const chainOf = (name: string): number => {
+    if (cursor < n && names[cursor] === name) return remember(cursor++);
+    const ci = met.get(name) ?? endpointChains.get(name);
+    if (ci !== undefined) return ci;
+    while (cursor < n) {
+      const i = cursor++;
+      remember(i);
+      if (names[i] === name) return i;
+    }
+    return -1;
+  };
+  const ruleChain = new Int32Array(total);
+  const rules: Rule[] = new Array(total);
+  const taken = offsets.slice(0, n);
+  const groups: WriteGroup[] = [];
+  /** Per chain: the group of its first rule written, -1 outside every group, -2 while it has none. */
+  const firstGroup = new Int32Array(n).fill(-2);
+  let k = 0;
+  let last: string | undefined;
+  for (let r = 0; r < runs.length; r++) {
+    const run = runs[r]!;
+    const count = run.rules;
+    const key = run.servicePort;
+    if (key !== last && endpointChains.size > 0) endpointChains.clear();
+    let ci = chainOf(run.chain);
+    if (ci !== -1 && taken[ci]! + count > offsets[ci + 1]!) ci = -1;
+    if (ci === -1 || !(count > 0)) return undefined;
+    let g = -1;
+    if (key !== undefined) {
+      if (key !== last) groups.push({ hash: '', key, chainStart: n, chainEnd: 0, ruleStart: k, ruleEnd: k });
+      g = groups.length - 1;
+      groups[g]!.ruleEnd = k + count;
+    }
+    last = key;
+    if (firstGroup[ci] === -2) firstGroup[ci] = g;
+    for (let x = 0; x < count; x++, k++) {
+      ruleChain[k] = ci;
+      rules[k] = byChain[taken[ci]!++]!;
+    }
+  }
+  if (k !== total) return undefined;
+  const chainGroup = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = firstGroup[i]!;
+    if (g < 0 || !isServiceChainName(names[i]!)) {
+      chainGroup[i] = -1;
+      continue;
+    }
+    chainGroup[i] = g;
+    const group = groups[g]!;
+    if (i < group.chainStart) group.chainStart = i;
+    if (i + 1 > group.chainEnd) group.chainEnd = i + 1;
+  }
+  return { table, chains, chainArray: table.chains, runs, runCount: runs.length, names, offsets, byChain, ruleChain, rules, chainGroup, groups, layout: undefined, cache: {} };
+}
+
+/** The order's ServiceLayout (computed once). */
+export function serviceLayout(order: WriteOrder): ServiceLayout {
+  if (order.layout !== undefined) return order.layout;
+  const { names, groups, chainGroup, ruleChain } = order;
+  const n = names.length;
+  let fits = true;
+  for (let g = 1; g < groups.length && fits; g++) if (!(groups[g - 1]!.key < groups[g]!.key)) fits = false;
+  for (let i = 0; i < n && fits; i++) if (chainGroup[i] === -1 && isServiceChainName(names[i]!)) fits = false;
+  const chainSig = new Int32Array(3 * n);
+  const groupSig = new Int32Array(3 * groups.length);
+  const groupChains = new Int32Array(2 * groups.length);
+  const groupByHash = new Map<string, number>();
+  for (let g = 0; g < groups.length && fits; g++) {
+    const group = groups[g]!;
+    // each chain's name encoded; the KUBE-SVC-/SVL-/EXT-/FW- ones must all end in the group's hash (their
+    // encodings equal but for the kind), which is then the group's own encoding
+    let hashOf = -1;
+    for (let i = group.chainStart; i < group.chainEnd && fits; i++) {
+      const name = names[i]!;
+      let kind = 0;
+      while (kind < SERVICE_PREFIXES.length && !name.startsWith(SERVICE_PREFIXES[kind]!)) kind++;
+      if (chainGroup[i] !== g || kind === SERVICE_PREFIXES.length || !encodeName(name, SERVICE_PREFIXES[kind]!.length, kind + 1, chainSig, 3 * i)) {
+        fits = false;
+      } else if (kind !== 4) {
+        const x = 3 * i;
+        const w2 = chainSig[x + 2]! - (kind + 1) * (1 << 20);
+        if (hashOf === -1) {
+          hashOf = i;
+          group.hash = name.slice(SERVICE_PREFIXES[kind]!.length);
+          groupSig[3 * g] = chainSig[x]!;
+          groupSig[3 * g + 1] = chainSig[x + 1]!;
+          groupSig[3 * g + 2] = w2;
+        } else if (chainSig[x] !== groupSig[3 * g] || chainSig[x + 1] !== groupSig[3 * g + 1] || w2 !== groupSig[3 * g + 2]) {
+          fits = false;
+        }
+      }
+    }
+    if (!fits || hashOf === -1 || groupByHash.has(group.hash)) fits = false;
+    groupByHash.set(group.hash, g);
+    groupChains[2 * g] = group.chainStart;
+    groupChains[2 * g + 1] = group.chainEnd;
+  }
+  // every rule written during a group goes to a top-level chain or to one of the group's own
+  for (let g = 0, k = 0; k < ruleChain.length && fits; k++) {
+    while (g < groups.length && groups[g]!.ruleEnd <= k) g++;
+    const cg = chainGroup[ruleChain[k]!]!;
+    if (cg !== -1 && !(g < groups.length && groups[g]!.ruleStart <= k && cg === g)) fits = false;
+  }
+  return (order.layout = { fits, groupByHash, groupSig, chainSig, groupChains });
 }
 
 /**
  * A table's rules in write order as parallel arrays: the k-th rule is `rules[k]`, in chain
- * `chains[chainOf[k]]` (`chains` is table.chains). `order` is set when they come from an intact WriteOrder.
+ * `chains[chainOf[k]]` (`chains` is table.chains). `order` is set when they come from its WriteOrder.
  */
 export interface WriteSequence {
   chains: readonly Chain[];
@@ -249,47 +358,18 @@ export interface WriteSequence {
   order: WriteOrder | undefined;
 }
 
-/**
- * The rules in the order kube-proxy writes them when every rule carries the renderer's sequence number
- * (sorted by it); otherwise chain by chain, in chain order.
- */
+/** The rules in the order kube-proxy writes them when the table has a writeOrder; otherwise chain by chain. */
 export function writeSequence(table: Table): WriteSequence {
   const order = intactWriteOrder(table);
   if (order !== undefined) return { chains: order.chains, chainOf: order.ruleChain, rules: order.rules, order };
   const chainOf: number[] = [];
   const rules: Rule[] = [];
-  const seqs: number[] = [];
-  let numbered = true;
   const cs = table.chains;
   for (let i = 0; i < cs.length; i++) {
     for (const rule of cs[i]!.rules) {
       chainOf.push(i);
       rules.push(rule);
-      if (numbered) {
-        const s = SequenceStamp.of(rule);
-        if (s === undefined) numbered = false;
-        else seqs.push(s);
-      }
     }
   }
-  if (!numbered) return { chains: cs, chainOf, rules, order: undefined };
-  const idx = Array.from(rules, (_, k) => k);
-  idx.sort((a, b) => seqs[a]! - seqs[b]!); // stable: equal numbers (from different renders) keep chain order
-  return { chains: cs, chainOf: idx.map((k) => chainOf[k]!), rules: idx.map((k) => rules[k]!), order: undefined };
-}
-
-export interface OrderedRule {
-  chain: Chain;
-  rule: Rule;
-}
-
-/**
- * A table's rules in the order kube-proxy writes them when every rule carries the renderer's sequence
- * number; otherwise chain by chain, in chain order.
- */
-export function rulesInWriteOrder(table: Table): OrderedRule[] {
-  const { chains, chainOf, rules } = writeSequence(table);
-  const out: OrderedRule[] = new Array(rules.length);
-  for (let k = 0; k < rules.length; k++) out[k] = { chain: chains[chainOf[k]!]!, rule: rules[k]! };
-  return out;
+  return { chains: cs, chainOf, rules, order: undefined };
 }
