@@ -181,16 +181,6 @@ describe('errors: one sentence, the right exit code, no stack', () => {
     assert.match(r.stderr, /\n\s+at /);
   });
 
-  it('commands whose engine is not built say so in one sentence and exit 2', () => {
-    for (const args of [['sync', '--dry-run']]) {
-      const r = proxymode(args);
-      assert.equal(r.code, 2, args.join(' '));
-      assertOneSentence(r.stderr);
-      assert.match(r.stderr, /is not implemented yet/);
-      assert.equal(r.stdout, '');
-    }
-  });
-
   it('trace refuses a malformed target before anything else', () => {
     const r = proxymode(['trace', 'web:port', '-f', 'examples/']);
     assert.equal(r.code, 2);
