@@ -11,7 +11,7 @@ import { normalizeIP, parseCIDRSloppy } from '../core/model/index.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
 import { NO_OBJECTS } from '../kube/no-objects.js';
 import { readDumpFile, readNodeStates } from '../kube/node-rules.js';
-import { openSource, type ClusterSource } from '../kube/source.js';
+import { defaultNamespace, openSource, type ClusterSource } from '../kube/source.js';
 import { makeColor } from '../ui/color.js';
 import { formatData, warn, writeOut } from '../ui/print.js';
 import { renderTrace } from '../ui/trace-view.js';
@@ -48,6 +48,9 @@ export default class Trace extends ProxymodeCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Trace);
+    // A bare NAME is a Service (with -n, as the help says); names resolve in the context's namespace as kubectl's do.
+    if (/^[a-z0-9][-a-z0-9.]*$/.test(args.target) && !/^[0-9.]+$/.test(args.target)) args.target = `svc/${args.target}`;
+    const namespace = args.target.startsWith('svc/') ? defaultNamespace(flags) : flags.namespace;
     if (!TARGET.test(args.target)) {
       throw new InputError(`target "${args.target}" is not svc/NAME, NAMESPACE/NAME or IP:PORT; name the Service or its address.`);
     }
@@ -88,13 +91,13 @@ export default class Trace extends ProxymodeCommand {
     }
     if (!ADDRESS_TARGET.test(args.target)) {
       const bare = args.target.replace(/^svc\//, '');
-      const [namespace, name] = bare.includes('/') ? bare.split('/') : [flags.namespace ?? 'default', bare];
-      const ignored = ignoredServiceSentence(objects.services, namespace!, name!);
+      const [ns, name] = bare.includes('/') ? bare.split('/') : [namespace ?? 'default', bare];
+      const ignored = ignoredServiceSentence(objects.services, ns!, name!);
       if (ignored) throw new ProxymodeError(ignored, ExitCode.PROBLEM);
     }
     if (flags['ip-family']) pickFamilies([{ family: 'IPv4' }, { family: 'IPv6' }], flags['ip-family'], view.nodeName);
     const familyTargets = flags['ip-family'] ? targets.filter((t) => t.ip.includes(':') === (flags['ip-family'] === 'IPv6')) : targets;
-    const { dst, dport, protocol, label } = resolveTarget(args.target, flags, protocolFlag, familyTargets, source?.description ?? dump!.source);
+    const { dst, dport, protocol, label } = resolveTarget(args.target, { ...flags, namespace }, protocolFlag, familyTargets, source?.description ?? dump!.source);
     const family = dst.includes(':') ? 'IPv6' : 'IPv4';
     const fam = view.families.find((f) => f.family === family);
     const nodeIPList = [...(fam?.nodeIPs ?? []), ...(fam || !flags['node-ip'] ? [] : flags['node-ip'].split(',').map((s) => s.trim()).filter((s) => normalizeIP(s)?.family === family))];

@@ -10,7 +10,7 @@ import { readLocated } from './files.js';
 import { CONFIG_MAP_NAMES } from '../core/config/index.js';
 import type { NodeShell } from '../core/modes/types.js';
 import { PodShell } from './live-rules.js';
-import { loadKubeConfig, type KubeConfigOptions } from './kubeconfig.js';
+import { contextNamespace, loadKubeConfig, type KubeConfigOptions } from './kubeconfig.js';
 import { parseRequestTimeout } from './duration.js';
 
 export interface ClusterSource {
@@ -127,6 +127,16 @@ export class ApiSource implements ClusterSource {
 export function openSource(flags: { filename?: string[]; kubeconfig?: string; context?: string; 'request-timeout': string }): ClusterSource {
   if (flags.filename?.length) return new FileSource(flags.filename);
   return new ApiSource({ kubeconfig: flags.kubeconfig, context: flags.context, requestTimeout: flags['request-timeout'] });
+}
+
+/**
+ * The namespace a bare name is looked up in, as kubectl: -n, else the current context's namespace (not with -f,
+ * which reads no kubeconfig), else "default".
+ */
+export function defaultNamespace(flags: { namespace?: string; filename?: string[]; kubeconfig?: string; context?: string }): string {
+  if (flags.namespace) return flags.namespace;
+  if (flags.filename?.length) return 'default';
+  return contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }) ?? 'default';
 }
 
 function inNamespace<T extends KubeObject>(objs: T[], namespace?: string): T[] {
