@@ -11,7 +11,7 @@ import { normalizeIP, parseCIDRSloppy } from '../core/model/index.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
 import { NO_OBJECTS } from '../kube/no-objects.js';
 import { readDumpFile, readNodeStates } from '../kube/node-rules.js';
-import { defaultNamespace, openSource, type ClusterSource } from '../kube/source.js';
+import { checkNamespace, defaultNamespace, openSource, type ClusterSource } from '../kube/source.js';
 import { makeColor } from '../ui/color.js';
 import { formatData, warn, writeOut } from '../ui/print.js';
 import { renderTrace } from '../ui/trace-view.js';
@@ -66,6 +66,7 @@ export default class Trace extends ProxymodeCommand {
     const objects = source
       ? await Promise.all([source.services(), source.endpointSlices(), source.nodes()]).then(([services, endpointSlices, nodes]) => ({ services, endpointSlices, nodes }))
       : { services: [], endpointSlices: [], nodes: [] as Node[] };
+    if (source) checkNamespace(objects.services, flags.namespace, source.description);
     const view: ProxyView = buildProxyView(objects, config.config, source?.description ?? 'no objects');
     if (source && view.nodeDefaulted && objects.nodes.length > 1) warn(`no --node given: tracing on node ${view.nodeName} (node-local policies differ per node).`);
 

@@ -5,6 +5,7 @@ import { classifyObjects, type LocatedObject } from '../core/objects/decode.js';
 import { checkObjects } from '../core/objects/check.js';
 import type { InputKind } from '../core/objects/inputs.js';
 import { InputError } from '../core/errors.js';
+import { closeNames } from '../core/suggest.js';
 import { KubeClient } from './client.js';
 import { readLocated } from './files.js';
 import { CONFIG_MAP_NAMES } from '../core/config/index.js';
@@ -137,6 +138,15 @@ export function defaultNamespace(flags: { namespace?: string; filename?: string[
   if (flags.namespace) return flags.namespace;
   if (flags.filename?.length) return 'default';
   return contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }) ?? 'default';
+}
+
+/** -n naming a namespace no Service is in: one sentence (an unknown or empty namespace), with the close names. */
+export function checkNamespace(services: Service[], namespace: string | undefined, where: string): void {
+  if (!namespace || services.length === 0) return;
+  const known = new Set(services.map((s) => s.metadata?.namespace ?? 'default'));
+  if (known.has(namespace)) return;
+  const close = closeNames(namespace, known);
+  throw new InputError(`namespace "${namespace}" has no Services in ${where} (it is empty or does not exist)${close.length ? `; did you mean ${close.join(', ')}?` : `; the namespaces with Services are ${[...known].sort().slice(0, 8).join(', ')}.`}`);
 }
 
 function inNamespace<T extends KubeObject>(objs: T[], namespace?: string): T[] {
