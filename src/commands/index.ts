@@ -6,6 +6,7 @@ import Sync from './sync.js';
 import Trace from './trace.js';
 import Version from './version.js';
 import Completion, { Complete } from './completion.js';
+import Dump from './dump.js';
 
 export const COMMANDS = {
   mode: Mode,
@@ -15,6 +16,7 @@ export const COMMANDS = {
   sync: Sync,
   version: Version,
   completion: Completion,
+  dump: Dump,
   __complete: Complete,
 };
 
