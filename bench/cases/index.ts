@@ -5,6 +5,7 @@ import { modeGet } from './mode.js';
 import { modelBuild } from './model.js';
 import { traceFirstPacket, traceNextPacket } from './trace.js';
 import { startupHelp } from './startup.js';
+import { yamlInput } from './yaml.js';
 import type { BenchCase } from '../types.js';
 
 export const CASES: Record<string, BenchCase> = {
@@ -16,4 +17,5 @@ export const CASES: Record<string, BenchCase> = {
   'trace-next': traceNextPacket,
   ipvs: ipvsRender,
   mode: modeGet,
+  yaml: yamlInput,
 };

@@ -28,6 +28,9 @@ export async function fetchURLs(paths: string[], timeoutMs = 30_000): Promise<vo
   }
 }
 
+/** Inputs larger than this get progress lines on stderr. */
+const PROGRESS_BYTES = 4 * 1024 * 1024;
+
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 export function readManifests(paths: string[]): KubeObject[] {
@@ -42,7 +45,15 @@ export function readLocated(paths: string[]): { objects: LocatedObject[]; empty:
     const files = expand(path);
     const before = objects.length;
     for (const file of files) {
-      for (const obj of decodeLocated(readText(file), file === '-' ? '<stdin>' : file)) objects.push(obj);
+      const text = readText(file);
+      const name = file === '-' ? '<stdin>' : file;
+      // A big input takes a moment: say so on stderr, and how long it took.
+      const big = text.length > PROGRESS_BYTES;
+      const t0 = Date.now();
+      if (big) process.stderr.write(`reading ${name} (${(text.length / 1e6).toFixed(0)} MB) …\n`);
+      const had = objects.length;
+      for (const obj of decodeLocated(text, name)) objects.push(obj);
+      if (big) process.stderr.write(`read ${objects.length - had} objects from ${name} in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
     }
     if (objects.length === before) {
       const name = path === '-' ? 'standard input' : path;
