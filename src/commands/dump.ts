@@ -23,8 +23,7 @@ export default class Dump extends ProxymodeCommand {
   static override examples = [
     '<%= config.bin %> dump --output-dir ./bundle',
     '<%= config.bin %> dump --archive',
-    '<%= config.bin %> get -f ./bundle',
-    '<%= config.bin %> rules -f ./bundle --node worker-1 --diff --rules ./bundle/node-rules/worker-1.rules',
+    '<%= config.bin %> dump worker-1 --no-exec',
   ];
 
   async run(): Promise<void> {

@@ -40,7 +40,7 @@ export default class Trace extends ProxymodeCommand {
   };
   static override examples = [
     '<%= config.bin %> trace svc/web -n shop -f examples/ --mode iptables --node worker-1',
-    '<%= config.bin %> trace kube-system/kube-dns --port dns -f examples/ --mode iptables --from pod/web-7d9c6b5f4-2x8kq',
+    '<%= config.bin %> trace kube-system/kube-dns --port dns -f examples/ --mode iptables --from pod/web-5d9c8b7f4-l7k9q',
     '<%= config.bin %> trace 10.96.0.10:53 --protocol UDP --rules node1.iptables-save',
     '<%= config.bin %> trace svc/web -n shop -f examples/ --mode ipvs --from 10.244.2.9',
     '<%= config.bin %> trace 10.96.0.10:53 --protocol UDP --rules node1.ipvs-dump   # ipvsadm -Sn; ipset save; iptables-save',
