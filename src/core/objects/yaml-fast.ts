@@ -64,22 +64,22 @@ class Reader {
     const t = this.text;
     while (this.pos < t.length) {
       const end = t.indexOf('\n', this.pos);
-      const stop = end < 0 ? t.length : end;
+      let stop = end < 0 ? t.length : end;
+      const from = this.pos;
       this.line++;
-      let raw = t.slice(this.pos, stop);
       this.pos = stop + 1;
-      if (raw.endsWith('\r')) raw = raw.slice(0, -1);
-      let i = 0;
-      while (raw.charCodeAt(i) === 32) i++;
-      if (i === raw.length) continue;
-      const c = raw.charCodeAt(i);
+      if (stop > from && t.charCodeAt(stop - 1) === 13) stop--;
+      let i = from;
+      while (i < stop && t.charCodeAt(i) === 32) i++;
+      if (i === stop) continue;
+      const c = t.charCodeAt(i);
       if (c === 35) {
         this.commentSkipped = true; // a full-line comment
         continue;
       }
       if (c === 9) giveUp(); // a tab where indentation goes on
-      this.indent = i;
-      this.body = raw.slice(i);
+      this.indent = i - from;
+      this.body = t.slice(i, stop);
       return;
     }
     this.indent = -1;
@@ -132,7 +132,7 @@ class Reader {
       if (end < 0) giveUp();
       const key = readKey(b.slice(0, end));
       if (Object.prototype.hasOwnProperty.call(out, key) || key === '__proto__') giveUp();
-      const rest = b.slice(end + 1).trimStart();
+      const rest = end + 1 === b.length ? '' : b.charCodeAt(end + 2) === 32 ? b.slice(end + 2).trimStart() : b.slice(end + 2);
       const keyLine = this.line;
       if (rest === '') {
         this.next();
