@@ -192,7 +192,7 @@ describe('shell completion', () => {
 
   it('__complete answers in Cobra\'s format', () => {
     assert.equal(proxymode(['__complete', 'tr']).stdout, 'trace\n:4\n');
-    assert.match(proxymode(['__complete', '']).stdout, /^completion\nget\nhelp\nmode\n/);
+    assert.match(proxymode(['__complete', '']).stdout, /^completion\ndump\nget\nhelp\nmode\n/);
     assert.equal(proxymode(['__complete', 'rules', '--ip-f']).stdout, '--ip-family\n:4\n');
     assert.match(proxymode(['__complete', 'trace', '--mode', 'ipv']).stdout, /^ipvs\n:4\n$/);
     assert.equal(proxymode(['__complete', 'get', '-f', '']).stdout, ':0\n');
