@@ -247,7 +247,9 @@ function hostTarget() {
 function smoke(target, exe, pkgVersion) {
   let cmd = [exe];
   if (target !== hostTarget()) {
-    if (target === 'linux-arm64' && hostPlatform() === 'linux' && which('qemu-aarch64') && existsSync('/usr/aarch64-linux-gnu')) cmd = ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu', exe];
+    // The full path: the executable runs with no PATH, so that no node on it can stand in.
+    const qemu = spawnSync('which', ['qemu-aarch64'], { encoding: 'utf8' }).stdout.trim();
+    if (target === 'linux-arm64' && hostPlatform() === 'linux' && qemu && existsSync('/usr/aarch64-linux-gnu')) cmd = [qemu, '-L', '/usr/aarch64-linux-gnu', exe];
     else return 'not run on this host';
   }
   const env = { PATH: '/nonexistent', HOME: tmpdir() };

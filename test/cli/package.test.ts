@@ -145,9 +145,9 @@ const arm64Skip =
   typeof amd64 === 'string'
     ? amd64
     : !qemu
-      ? 'qemu-aarch64 is not installed (Debian: qemu-user plus the arm64 libc in /usr/aarch64-linux-gnu)'
-      : !existsSync('/usr/aarch64-linux-gnu')
-        ? 'no arm64 libc in /usr/aarch64-linux-gnu for qemu-aarch64 -L'
+      ? 'qemu-aarch64 is not installed (Debian: qemu-user, libc6-arm64-cross and libstdc++6-arm64-cross)'
+      : !existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6')
+        ? 'no arm64 libc and libstdc++ in /usr/aarch64-linux-gnu for qemu-aarch64 -L (Debian: libc6-arm64-cross, libstdc++6-arm64-cross)'
         : false;
 
 describe('linux-arm64 single executable under qemu-aarch64', { skip: arm64Skip }, () => {
