@@ -23,7 +23,7 @@ export default class Dump extends ProxymodeCommand {
   static override examples = [
     '<%= config.bin %> dump --output-dir ./bundle',
     '<%= config.bin %> dump --archive',
-    '<%= config.bin %> dump worker-1 --no-exec',
+    '<%= config.bin %> dump worker-1 worker-2 --output-dir ./bundle   # only these nodes\' rules',
   ];
 
   async run(): Promise<void> {
