@@ -7,6 +7,7 @@ import { modelBuild } from './model.js';
 import { traceFirstPacket, traceNextPacket } from './trace.js';
 import { startupHelp } from './startup.js';
 import { userspaceProxy } from './userspace.js';
+import { yamlInput } from './yaml.js';
 import type { BenchCase } from '../types.js';
 
 export const CASES: Record<string, BenchCase> = {
@@ -22,4 +23,5 @@ export const CASES: Record<string, BenchCase> = {
   'nftables-partial': nftablesPartial,
   mode: modeGet,
   userspace: userspaceProxy,
+  yaml: yamlInput,
 };
