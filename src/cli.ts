@@ -2,7 +2,8 @@
 // package.json or node_modules beside it; the explicit command strategy makes oclif load COMMANDS
 // from this very file (the bundle answers oclif's require of itself from Node's module cache).
 import { execute } from '@oclif/core';
-import { COMMANDS } from './commands/index.js';
+import { commandWords, COMMANDS } from './commands/index.js';
+import { prepareArgv } from './commands/argv.js';
 import { VERSION } from './version.js';
 
 export { COMMANDS };
@@ -16,7 +17,7 @@ const PJSON = {
     dirname: 'kubectl-proxymode',
     topicSeparator: ' ',
     commands: { strategy: 'explicit', target: './kubectl-proxymode.cjs', identifier: 'COMMANDS' },
-    helpOptions: { hideAliasesFromRoot: true },
+    helpOptions: { hideAliasesFromRoot: false },
   },
 };
 
@@ -29,5 +30,11 @@ export async function run(argv: string[], bundleDir: string): Promise<void> {
       process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
     });
   }
-  await execute({ args: argv, loadOptions: { root: bundleDir, pjson: PJSON as never } });
+  const prepared = prepareArgv(argv, commandWords());
+  if ('error' in prepared) {
+    process.stderr.write(`error: ${prepared.error}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  await execute({ args: prepared.argv, loadOptions: { root: bundleDir, pjson: PJSON as never } });
 }

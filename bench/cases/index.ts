@@ -6,6 +6,8 @@ import { modeGet } from './mode.js';
 import { modelBuild } from './model.js';
 import { traceFirstPacket, traceNextPacket } from './trace.js';
 import { startupHelp } from './startup.js';
+import { userspaceProxy } from './userspace.js';
+import { yamlInput } from './yaml.js';
 import type { BenchCase } from '../types.js';
 
 export const CASES: Record<string, BenchCase> = {
@@ -20,4 +22,6 @@ export const CASES: Record<string, BenchCase> = {
   'nftables-1.31': nftablesRender131,
   'nftables-partial': nftablesPartial,
   mode: modeGet,
+  userspace: userspaceProxy,
+  yaml: yamlInput,
 };

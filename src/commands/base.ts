@@ -1,9 +1,16 @@
 // Every command ends the same way on failure: one plain sentence on stderr and the exit code of
 // the README; the stack only with --debug or DEBUG.
-import { Command } from '@oclif/core';
+import { Command, type Interfaces } from '@oclif/core';
+import { fetchURLs, isURL } from '../kube/files.js';
+
+type FlagOutput = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- oclif's own types
+type ArgOutput = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Input<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput> = Interfaces.Input<F, B, A>;
+type ParserOutput<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput> = Interfaces.ParserOutput<F, B, A>;
 import { ExitCode, ProxymodeError } from '../core/errors.js';
 import { installInterruptHandlers } from '../kube/cleanup.js';
 import { globalFlags } from './flags.js';
+import { typedCommand } from './argv.js';
 
 export abstract class ProxymodeCommand extends Command {
   static override baseFlags = globalFlags;
@@ -12,6 +19,14 @@ export abstract class ProxymodeCommand extends Command {
   override async init(): Promise<void> {
     installInterruptHandlers();
     await super.init();
+  }
+
+  // -f URL: fetched here, once, so every reader of -f paths stays synchronous.
+  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(options?: Input<F, B, A>, argv?: string[]): Promise<ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv);
+    const files = (parsed.flags as { filename?: unknown }).filename;
+    if (Array.isArray(files) && files.some((f) => typeof f === 'string' && isURL(f))) await fetchURLs(files as string[]);
+    return parsed;
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<void> {
@@ -25,7 +40,7 @@ export abstract class ProxymodeCommand extends Command {
       // oclif's own usage errors (unknown flag, missing argument, bad option value).
       if (err.oclif.exit === 0) return;
       code = ExitCode.USAGE;
-      message = `${err.message.split('\n')[0]}; see 'kubectl proxymode ${this.id ?? ''} --help'.`.replace('  ', ' ');
+      message = `${err.message.split('\n')[0]}; see 'kubectl proxymode ${typedCommand() || this.id || ''} --help'.`.replace('  ', ' ');
     } else {
       code = ExitCode.USAGE;
       message = `unexpected failure: ${err.message.split('\n')[0]}; rerun with --debug and report it.`;

@@ -7,12 +7,16 @@ export const sourceFlags = {
   filename: Flags.string({
     char: 'f',
     multiple: true,
+    // kubectl's -f: repeatable, comma-separated, and never the positional argument after it.
+    multipleNonGreedy: true,
+    delimiter: ',',
     helpGroup: 'SOURCE',
-    description: 'Read objects from a file, a folder or - (stdin) instead of the cluster: Services, EndpointSlices, Nodes, the kube-proxy ConfigMap, as YAML or JSON.',
+    description: 'Read objects from a file, a folder, an http(s) URL or - (stdin) instead of the cluster (repeat -f or separate with commas): Services, EndpointSlices, Nodes, the kube-proxy ConfigMap, as YAML or JSON.',
   }),
   kubeconfig: Flags.string({ helpGroup: 'SOURCE', description: 'Path to the kubeconfig file to use (default: KUBECONFIG, then ~/.kube/config).' }),
   context: Flags.string({ helpGroup: 'SOURCE', description: 'The kubeconfig context to use.' }),
-  namespace: Flags.string({ char: 'n', helpGroup: 'SOURCE', description: 'Only Services of this namespace (default: all namespaces).' }),
+  namespace: Flags.string({ char: 'n', helpGroup: 'SOURCE', description: 'Only Services of this namespace; a bare Service NAME is looked up here (default: the context\'s namespace, else "default").' }),
+  'all-namespaces': Flags.boolean({ char: 'A', helpGroup: 'SOURCE', exclusive: ['namespace'], description: 'Services of every namespace (the default where a command lists Services), as kubectl\'s -A.' }),
   'request-timeout': Flags.string({
     helpGroup: 'SOURCE',
     default: '0',
@@ -34,6 +38,17 @@ export const globalFlags = {
   'no-color': Flags.boolean({ helpGroup: 'GLOBAL', description: 'Never colour output (also NO_COLOR).' }),
   debug: Flags.boolean({ helpGroup: 'GLOBAL', description: 'Show stack traces and API details on errors (also DEBUG).' }),
 };
+
+/** -o for commands that print objects (get): kubectl's name, jsonpath=… and custom-columns=… too. */
+export function objectOutputFlag() {
+  return Flags.string({
+    char: 'o',
+    default: 'human',
+    description: 'Output format: human, wide, json, yaml, name, jsonpath=TEMPLATE (over -o json\'s object) or custom-columns=NAME:.path,… (one row per node).',
+  });
+}
+
+export const noHeadersFlag = Flags.boolean({ description: 'Print table rows without the headers (human, wide and custom-columns), as kubectl.' });
 
 export function outputFlag(extra: string[] = []) {
   const options = ['human', 'wide', 'json', 'yaml', ...extra];

@@ -5,6 +5,8 @@ import SetMode from './set-mode.js';
 import Sync from './sync.js';
 import Trace from './trace.js';
 import Version from './version.js';
+import Completion, { Complete } from './completion.js';
+import Dump from './dump.js';
 
 export const COMMANDS = {
   mode: Mode,
@@ -13,4 +15,14 @@ export const COMMANDS = {
   'set-mode': SetMode,
   sync: Sync,
   version: Version,
+  completion: Completion,
+  dump: Dump,
+  __complete: Complete,
 };
+
+/** Command ids and their aliases (get → mode), for the argv layer and completion. */
+export function commandWords(): { ids: string[]; aliases: Record<string, string> } {
+  const aliases: Record<string, string> = {};
+  for (const [id, cmd] of Object.entries(COMMANDS)) for (const a of (cmd as { aliases?: string[] }).aliases ?? []) aliases[a] = id;
+  return { ids: [...Object.keys(COMMANDS), 'help'], aliases };
+}

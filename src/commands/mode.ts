@@ -8,9 +8,10 @@ import { ApiSource, openSource } from '../kube/source.js';
 import { makeColor } from '../ui/color.js';
 import { modeStderrLines, renderModeReport } from '../ui/mode-view.js';
 import { Progress } from '../ui/progress.js';
-import { formatData, writeOut } from '../ui/print.js';
+import { writeOut } from '../ui/print.js';
 import { ProxymodeCommand } from './base.js';
-import { outputFlag, proxyConfigFlags, sourceFlags } from './flags.js';
+import { noHeadersFlag, objectOutputFlag, proxyConfigFlags, sourceFlags } from './flags.js';
+import { formatObjects, parseObjectOutput } from '../ui/objects-output.js';
 
 export default class Mode extends ProxymodeCommand {
   static override summary = 'Show which proxy mode every node runs, beside what is configured.';
@@ -22,7 +23,8 @@ export default class Mode extends ProxymodeCommand {
   static override flags = {
     ...sourceFlags,
     ...proxyConfigFlags,
-    output: outputFlag(),
+    output: objectOutputFlag(),
+    'no-headers': noHeadersFlag,
     check: Flags.boolean({ description: 'Exit 1 when any node runs another mode than configured (fallback, crash loop or mismatch), when a node\'s running or configured mode could not be read, or when kube-proxy would refuse its configuration; one summary line on stderr says what was checked.' }),
     probe: Flags.boolean({
       description:
@@ -36,11 +38,14 @@ export default class Mode extends ProxymodeCommand {
     '<%= config.bin %> get -f examples/',
     '<%= config.bin %> get worker-1 -o json',
     '<%= config.bin %> get --check',
+    '<%= config.bin %> get -f examples/ -o custom-columns=NODE:.node,RUNNING:.running --no-headers',
+    '<%= config.bin %> get -f examples/ -o jsonpath=\'{range .nodes[*]}{.node}{"\\t"}{.running}{"\\n"}{end}\'',
   ];
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Mode);
     const only = argv as string[];
+    const output = parseObjectOutput(flags.output);
     const offline = !!flags.filename?.length;
     const source = openSource(flags);
     // Files read in an instant; only the cluster is worth a progress line.
@@ -72,8 +77,10 @@ export default class Mode extends ProxymodeCommand {
       }
       progress.done();
       const report = buildModeReport({ source: source.description, nodes, config, only, evidence, runningEvidence, modeOverridden: !!flags.mode, configLookedIn: offline ? 'among the files' : 'in the cluster' });
-      if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output, report));
-      else writeOut(renderModeReport(report, { wide: flags.output === 'wide', color: makeColor({ noColor: flags['no-color'] }) }));
+      const items = report.nodes.map((n) => ({ kind: 'node', name: n.node, value: n }));
+      const machine = formatObjects(output, report, items, flags['no-headers']);
+      if (machine !== undefined) writeOut(machine);
+      else writeOut(renderModeReport(report, { wide: flags.output === 'wide', color: makeColor({ noColor: flags['no-color'] }), noHeaders: flags['no-headers'] }));
       for (const line of modeStderrLines(report, { check: flags.check })) process.stderr.write(`${line}\n`);
       if (flags.check && !checkPasses(report)) process.exitCode = 1;
     } finally {

@@ -8,7 +8,7 @@ import { buildProxyView } from '../core/proxy-view.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
 import { NO_OBJECTS } from '../kube/no-objects.js';
 import { readDumpFile, readNodeStates } from '../kube/node-rules.js';
-import { openSource } from '../kube/source.js';
+import { checkNamespace, defaultNamespace, openSource } from '../kube/source.js';
 import { makeColor } from '../ui/color.js';
 import { colourDiff, unifiedDiff } from '../ui/diff.js';
 import { formatData, OUTPUT_FORMATS, warn, writeOut } from '../ui/print.js';
@@ -50,6 +50,7 @@ export default class Rules extends ProxymodeCommand {
     checkOutput(flags.output, def);
 
     const [services, endpointSlices, nodes] = await Promise.all([source.services(), source.endpointSlices(), source.nodes()]);
+    checkNamespace(services, flags.namespace, source.description);
     const whole = buildProxyView({ services, endpointSlices, nodes }, config.config, source.description);
     const view = {
       ...whole,
@@ -58,7 +59,7 @@ export default class Rules extends ProxymodeCommand {
       otherFamilies: whole.otherFamilies?.filter((f) => !flags['ip-family'] || f.family === flags['ip-family']),
     };
     if (view.nodeDefaulted && nodes.length > 1) warn(`no --node given: showing node ${view.nodeName}'s view (node-local policies differ per node).`);
-    const prefix = args.service ? servicePrefix(args.service, flags.namespace) : flags.namespace;
+    const prefix = args.service ? servicePrefix(args.service, defaultNamespace(flags)) : flags.namespace;
     const color = makeColor({ noColor: flags['no-color'] });
 
     const families = view.families.map((f) => f.family);

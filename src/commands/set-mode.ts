@@ -13,7 +13,7 @@ import { ApiSource, openSource } from '../kube/source.js';
 import { formatData, writeOut } from '../ui/print.js';
 import { Progress } from '../ui/progress.js';
 import { ProxymodeCommand } from './base.js';
-import { checkMode } from './not-built.js';
+import { checkMode } from './check-mode.js';
 import { outputFlag, setModeFlags, sourceFlags } from './flags.js';
 
 export default class SetMode extends ProxymodeCommand {

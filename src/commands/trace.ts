@@ -11,7 +11,7 @@ import { normalizeIP, parseCIDRSloppy } from '../core/model/index.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
 import { NO_OBJECTS } from '../kube/no-objects.js';
 import { readDumpFile, readNodeStates } from '../kube/node-rules.js';
-import { openSource, type ClusterSource } from '../kube/source.js';
+import { checkNamespace, defaultNamespace, openSource, type ClusterSource } from '../kube/source.js';
 import { makeColor } from '../ui/color.js';
 import { formatData, warn, writeOut } from '../ui/print.js';
 import { renderTrace } from '../ui/trace-view.js';
@@ -41,7 +41,7 @@ export default class Trace extends ProxymodeCommand {
   };
   static override examples = [
     '<%= config.bin %> trace svc/web -n shop -f examples/ --mode iptables --node worker-1',
-    '<%= config.bin %> trace kube-system/kube-dns --port dns -f examples/ --mode iptables --from pod/web-7d9c6b5f4-2x8kq',
+    '<%= config.bin %> trace kube-system/kube-dns --port dns -f examples/ --mode iptables --from pod/web-5d9c8b7f4-l7k9q',
     '<%= config.bin %> trace 10.96.0.10:53 --protocol UDP --rules node1.iptables-save',
     '<%= config.bin %> trace svc/web -n shop -f examples/ --mode ipvs --from 10.244.2.9',
     '<%= config.bin %> trace 10.96.0.10:53 --protocol UDP --rules node1.ipvs-dump   # ipvsadm -Sn; ipset save; iptables-save',
@@ -49,6 +49,9 @@ export default class Trace extends ProxymodeCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Trace);
+    // A bare NAME is a Service (with -n, as the help says); names resolve in the context's namespace as kubectl's do.
+    if (/^[a-z0-9][-a-z0-9.]*$/.test(args.target) && !/^[0-9.]+$/.test(args.target)) args.target = `svc/${args.target}`;
+    const namespace = args.target.startsWith('svc/') ? defaultNamespace(flags) : flags.namespace;
     if (!TARGET.test(args.target)) {
       throw new InputError(`target "${args.target}" is not svc/NAME, NAMESPACE/NAME or IP:PORT; name the Service or its address.`);
     }
@@ -64,6 +67,7 @@ export default class Trace extends ProxymodeCommand {
     const objects = source
       ? await Promise.all([source.services(), source.endpointSlices(), source.nodes()]).then(([services, endpointSlices, nodes]) => ({ services, endpointSlices, nodes }))
       : { services: [], endpointSlices: [], nodes: [] as Node[] };
+    if (source) checkNamespace(objects.services, flags.namespace, source.description);
     const view: ProxyView = buildProxyView(objects, config.config, source?.description ?? 'no objects');
     if (source && view.nodeDefaulted && objects.nodes.length > 1) warn(`no --node given: tracing on node ${view.nodeName} (node-local policies differ per node).`);
 
@@ -89,13 +93,13 @@ export default class Trace extends ProxymodeCommand {
     }
     if (!ADDRESS_TARGET.test(args.target)) {
       const bare = args.target.replace(/^svc\//, '');
-      const [namespace, name] = bare.includes('/') ? bare.split('/') : [flags.namespace ?? 'default', bare];
-      const ignored = ignoredServiceSentence(objects.services, namespace!, name!);
+      const [ns, name] = bare.includes('/') ? bare.split('/') : [namespace ?? 'default', bare];
+      const ignored = ignoredServiceSentence(objects.services, ns!, name!);
       if (ignored) throw new ProxymodeError(ignored, ExitCode.PROBLEM);
     }
     if (flags['ip-family']) pickFamilies([{ family: 'IPv4' }, { family: 'IPv6' }], flags['ip-family'], view.nodeName);
     const familyTargets = flags['ip-family'] ? targets.filter((t) => t.ip.includes(':') === (flags['ip-family'] === 'IPv6')) : targets;
-    const { dst, dport, protocol, label } = resolveTarget(args.target, flags, protocolFlag, familyTargets, source?.description ?? dump!.source);
+    const { dst, dport, protocol, label } = resolveTarget(args.target, { ...flags, namespace }, protocolFlag, familyTargets, source?.description ?? dump!.source);
     const family = dst.includes(':') ? 'IPv6' : 'IPv4';
     const fam = view.families.find((f) => f.family === family);
     const nodeIPList = [...(fam?.nodeIPs ?? []), ...(fam || !flags['node-ip'] ? [] : flags['node-ip'].split(',').map((s) => s.trim()).filter((s) => normalizeIP(s)?.family === family))];

@@ -5,7 +5,13 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import fetch, { type RequestInit } from 'node-fetch';
 import { ClusterError, ProxymodeError } from '../core/errors.js';
 import { httpError, networkError, parseStatus, type Endpoint } from './errors.js';
-import type { RequestIntent } from './request.js';
+import { describeIntent, type RequestIntent } from './request.js';
+
+/**
+ * With --request-timeout 0, how long to wait for a server that accepted the connection to start answering:
+ * kubectl's TLS handshake timeout. A server that never answers then fails in bounded time, as with kubectl.
+ */
+export const ANSWER_TIMEOUT_MS = 10_000;
 
 /** Page size for list calls: kubectl's default chunk size. */
 export const LIST_PAGE_SIZE = 500;
@@ -88,12 +94,21 @@ export class KubeClient {
       const why = said || (plugin ? `the credential plugin ${plugin} failed without a message` : 'no reason given');
       throw new ClusterError(`getting credentials for context "${this.at.context}" failed: ${why}; check the kubeconfig user's auth settings.`, { cause: err });
     }
+    // --request-timeout bounds the whole request; without it, the wait for the answer to start is bounded.
+    const silent = this.timeoutMs === 0 ? new AbortController() : undefined;
+    const timer = silent && setTimeout(() => silent.abort(), ANSWER_TIMEOUT_MS);
     try {
-      const res = await fetch(url.toString(), { ...init, method, timeout: this.timeoutMs, ...(body === undefined ? {} : { body }) });
+      const res = await fetch(url.toString(), { ...init, method, timeout: this.timeoutMs, ...(silent ? { signal: silent.signal as RequestInit['signal'] } : {}), ...(body === undefined ? {} : { body }) });
+      clearTimeout(timer);
       return { status: res.status, body: await res.text() };
     } catch (err) {
       if (err instanceof ProxymodeError) throw err;
+      if (silent?.signal.aborted) {
+        throw new ClusterError(`the API server at ${this.at.server} accepted the connection but did not answer within ${ANSWER_TIMEOUT_MS / 1000}s to ${describeIntent(intent)}; check that context "${this.at.context}" points at a Kubernetes API server, or set --request-timeout.`, { cause: err });
+      }
       throw networkError(err, intent, this.at, this.timeoutMs);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

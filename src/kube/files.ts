@@ -1,10 +1,35 @@
 // Reads -f/--filename paths as kubectl does: a file, a folder (its .yaml/.yml/.json files, not
-// recursive), or "-" for standard input.
+// recursive), an http(s) URL (fetched before reading, see fetchURLs), or "-" for standard input.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { decodeLocated, type LocatedObject } from '../core/objects/decode.js';
 import type { KubeObject } from '../core/objects/types.js';
+
+/** Bodies of the http(s) -f arguments, fetched by fetchURLs before the synchronous readers run. */
+const fetched = new Map<string, string>();
+
+export const isURL = (p: string) => /^https?:\/\//i.test(p);
+
+/** Fetches every http(s) path once, as kubectl's -f URL does; one sentence when one cannot be read. */
+export async function fetchURLs(paths: string[], timeoutMs = 30_000): Promise<void> {
+  for (const url of paths.filter(isURL)) {
+    if (fetched.has(url)) continue;
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000}s` : cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new InputError(`cannot fetch ${url}: ${why}; check the URL given to -f.`, { cause: err });
+    }
+    if (!res.ok) throw new InputError(`cannot fetch ${url}: the server answered ${res.status} ${res.statusText}; check the URL given to -f.`);
+    fetched.set(url, await res.text());
+  }
+}
+
+/** Inputs larger than this get progress lines on stderr. */
+const PROGRESS_BYTES = 4 * 1024 * 1024;
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -20,7 +45,15 @@ export function readLocated(paths: string[]): { objects: LocatedObject[]; empty:
     const files = expand(path);
     const before = objects.length;
     for (const file of files) {
-      for (const obj of decodeLocated(readText(file), file === '-' ? '<stdin>' : file)) objects.push(obj);
+      const text = readText(file);
+      const name = file === '-' ? '<stdin>' : file;
+      // A big input takes a moment: say so on stderr, and how long it took.
+      const big = text.length > PROGRESS_BYTES;
+      const t0 = Date.now();
+      if (big) process.stderr.write(`reading ${name} (${(text.length / 1e6).toFixed(0)} MB) …\n`);
+      const had = objects.length;
+      for (const obj of decodeLocated(text, name)) objects.push(obj);
+      if (big) process.stderr.write(`read ${objects.length - had} objects from ${name} in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
     }
     if (objects.length === before) {
       const name = path === '-' ? 'standard input' : path;
@@ -33,6 +66,7 @@ export function readLocated(paths: string[]): { objects: LocatedObject[]; empty:
 
 function expand(path: string): string[] {
   if (path === '-') return ['-'];
+  if (fetched.has(path)) return [path];
   let stat;
   try {
     stat = statSync(path);
@@ -47,6 +81,8 @@ function expand(path: string): string[] {
 }
 
 export function readText(file: string): string {
+  const body = fetched.get(file);
+  if (body !== undefined) return body;
   try {
     return readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {

@@ -5,12 +5,13 @@ import { classifyObjects, type LocatedObject } from '../core/objects/decode.js';
 import { checkObjects } from '../core/objects/check.js';
 import type { InputKind } from '../core/objects/inputs.js';
 import { InputError } from '../core/errors.js';
+import { closeNames } from '../core/suggest.js';
 import { KubeClient } from './client.js';
 import { readLocated } from './files.js';
 import { CONFIG_MAP_NAMES } from '../core/config/index.js';
 import type { NodeShell } from '../core/modes/types.js';
 import { PodShell } from './live-rules.js';
-import { loadKubeConfig, type KubeConfigOptions } from './kubeconfig.js';
+import { contextNamespace, loadKubeConfig, type KubeConfigOptions } from './kubeconfig.js';
 import { parseRequestTimeout } from './duration.js';
 
 export interface ClusterSource {
@@ -127,6 +128,25 @@ export class ApiSource implements ClusterSource {
 export function openSource(flags: { filename?: string[]; kubeconfig?: string; context?: string; 'request-timeout': string }): ClusterSource {
   if (flags.filename?.length) return new FileSource(flags.filename);
   return new ApiSource({ kubeconfig: flags.kubeconfig, context: flags.context, requestTimeout: flags['request-timeout'] });
+}
+
+/**
+ * The namespace a bare name is looked up in, as kubectl: -n, else the current context's namespace (not with -f,
+ * which reads no kubeconfig), else "default".
+ */
+export function defaultNamespace(flags: { namespace?: string; filename?: string[]; kubeconfig?: string; context?: string }): string {
+  if (flags.namespace) return flags.namespace;
+  if (flags.filename?.length) return 'default';
+  return contextNamespace({ kubeconfig: flags.kubeconfig, context: flags.context }) ?? 'default';
+}
+
+/** -n naming a namespace no Service is in: one sentence (an unknown or empty namespace), with the close names. */
+export function checkNamespace(services: Service[], namespace: string | undefined, where: string): void {
+  if (!namespace || services.length === 0) return;
+  const known = new Set(services.map((s) => s.metadata?.namespace ?? 'default'));
+  if (known.has(namespace)) return;
+  const close = closeNames(namespace, known);
+  throw new InputError(`namespace "${namespace}" has no Services in ${where} (it is empty or does not exist)${close.length ? `; did you mean ${close.join(', ')}?` : `; the namespaces with Services are ${[...known].sort().slice(0, 8).join(', ')}.`}`);
 }
 
 function inNamespace<T extends KubeObject>(objs: T[], namespace?: string): T[] {

@@ -9,7 +9,7 @@ import { renderTable } from './table.js';
 const MAX_NOTES = 20;
 const HEALTHY = new Set(['Running', 'Replaced', 'Embedded']);
 
-export function renderModeReport(report: ModeReport, opts: { wide: boolean; color: ChalkInstance }): string {
+export function renderModeReport(report: ModeReport, opts: { wide: boolean; color: ChalkInstance; noHeaders?: boolean }): string {
   const { color } = opts;
   const cfg = report.configuration;
   const lines = [
@@ -38,6 +38,8 @@ export function renderModeReport(report: ModeReport, opts: { wide: boolean; colo
     if (opts.wide) row.push(r.pod ?? '-', r.restarts === null ? '-' : String(r.restarts), r.runningFrom ?? '-', r.notes.join('; ') || '-');
     return row;
   });
+  // --no-headers: the table's rows alone, as kubectl prints them.
+  if (opts.noHeaders) return renderTable(headers, rows).split('\n').slice(1).join('\n');
   if (rows.length === 0) {
     lines.push('No nodes found; the configured mode applies to every node that joins.');
   } else {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WebSocketServer } from 'ws';
+import { serveExec } from './fake-exec.js';
 import { cleanEnv, hasKubectl, proxymodeAsync, ROOT } from './run.js';
 
 const FIX = join(ROOT, 'test', 'kube', 'fixtures');
@@ -52,19 +52,7 @@ before(async () => {
     res.writeHead(code, { 'Content-Type': body.startsWith('{') ? 'application/json' : 'text/plain' });
     res.end(body);
   });
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
-  server.on('upgrade', (req, socket, head) => {
-    seen.push(`UPGRADE ${req.url}`);
-    if (mode === 'exec-forbidden') {
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(liveDump)]));
-      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: 'Success' }))]));
-      ws.close();
-    });
-  });
+  serveExec(server, { stdout: () => liveDump, forbidden: () => mode === 'exec-forbidden', seen });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   kubeconfig = join(mkdtempSync(join(tmpdir(), 'proxymode-cluster-')), 'config');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -101,11 +101,15 @@ function assertKrewManifest(m: Record<string, any>) {
     assert.match(p.uri, /^https:\/\/.+\.(tar\.gz|zip)$/);
     const exe = p.selector.matchLabels.os === 'windows' ? 'kubectl-proxymode.exe' : 'kubectl-proxymode';
     assert.equal(p.bin, exe);
-    assert.deepEqual(p.files, [
-      { from: exe, to: '.' },
-      { from: 'LICENSE', to: '.' },
-    ]);
+    // macOS: the launcher runs the JS bundle beside it with the Node.js on PATH, as the caveats say.
+    const bundle = p.selector.matchLabels.os === 'darwin' ? [{ from: 'kubectl-proxymode.cjs', to: '.' }] : [];
+    assert.deepEqual(p.files, [{ from: exe, to: '.' }, ...bundle, { from: 'LICENSE', to: '.' }]);
+    assert.match(p.uri, new RegExp(`/kubectl-proxymode-${p.selector.matchLabels.os}-${p.selector.matchLabels.arch}\\.(tar\\.gz|zip)$`));
   }
+  // krew: one entry per os/arch, and a darwin entry means the caveats say what it needs.
+  const keys = m.spec.platforms.map((p: { selector: { matchLabels: { os: string; arch: string } } }) => `${p.selector.matchLabels.os}-${p.selector.matchLabels.arch}`);
+  assert.equal(new Set(keys).size, keys.length, `duplicate platform: ${keys.join(', ')}`);
+  if (keys.some((k: string) => k.startsWith('darwin-'))) assert.match(m.spec.caveats, /On macOS .* Node\.js on your\s+PATH, which must be 22 or newer/);
 }
 
 const host = `${platform()}-${arch()}`;
@@ -141,9 +145,9 @@ const arm64Skip =
   typeof amd64 === 'string'
     ? amd64
     : !qemu
-      ? 'qemu-aarch64 is not installed (Debian: qemu-user plus the arm64 libc in /usr/aarch64-linux-gnu)'
-      : !existsSync('/usr/aarch64-linux-gnu')
-        ? 'no arm64 libc in /usr/aarch64-linux-gnu for qemu-aarch64 -L'
+      ? 'qemu-aarch64 is not installed (Debian: qemu-user, libc6-arm64-cross and libstdc++6-arm64-cross)'
+      : !existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6')
+        ? 'no arm64 libc and libstdc++ in /usr/aarch64-linux-gnu for qemu-aarch64 -L (Debian: libc6-arm64-cross, libstdc++6-arm64-cross)'
         : false;
 
 describe('linux-arm64 single executable under qemu-aarch64', { skip: arm64Skip }, () => {
@@ -161,11 +165,50 @@ describe('the committed krew-manifest.yaml', () => {
     assertKrewManifest(parse(readFileSync(join(ROOT, 'krew-manifest.yaml'), 'utf8')));
   });
 
-  it('lists linux amd64/arm64 and windows amd64', () => {
+  it('lists linux amd64/arm64, windows amd64 and darwin amd64/arm64', () => {
     const m = parse(readFileSync(join(ROOT, 'krew-manifest.yaml'), 'utf8'));
     assert.deepEqual(
       m.spec.platforms.map((p: { selector: { matchLabels: { os: string; arch: string } } }) => `${p.selector.matchLabels.os}-${p.selector.matchLabels.arch}`),
-      ['linux-amd64', 'linux-arm64', 'windows-amd64'],
+      ['linux-amd64', 'linux-arm64', 'windows-amd64', 'darwin-amd64', 'darwin-arm64'],
     );
+  });
+
+  const release = join(ROOT, 'release');
+  const present = existsSync(release) ? parse(readFileSync(join(ROOT, 'krew-manifest.yaml'), 'utf8')).spec.platforms.filter((p: { uri: string }) => existsSync(join(release, p.uri.split('/').pop()!))) : [];
+  it('every sha256 is its archive\'s, for the archives in release/', { skip: present.length ? false : 'no release archives in release/ (npm run package writes them)' }, () => {
+    for (const p of present) {
+      const file = join(release, p.uri.split('/').pop()!);
+      assert.equal(p.sha256, createHash('sha256').update(readFileSync(file)).digest('hex'), file);
+    }
+  });
+});
+
+describe('darwin archives: the JS bundle and a launcher that needs Node.js on PATH', () => {
+  const built = build('darwin-arm64');
+  if (typeof built === 'string') throw new Error(built);
+  const dir = join(built.exe, '..');
+
+  it('hold the launcher, the bundle and LICENSE, and the manifest names them', () => {
+    const r = spawnSync('tar', ['-tzf', built.archive], { encoding: 'utf8' });
+    assert.deepEqual(r.stdout.trim().split('\n'), ['LICENSE', 'kubectl-proxymode', 'kubectl-proxymode.cjs']);
+    assertKrewManifest(built.manifest);
+    assert.deepEqual(built.manifest.spec.platforms[0].selector, { matchLabels: { os: 'darwin', arch: 'arm64' } });
+    assert.equal(built.manifest.spec.platforms[0].sha256, createHash('sha256').update(readFileSync(built.archive)).digest('hex'));
+  });
+
+  it('run with the node on PATH, from any folder (krew links the launcher)', () => {
+    const link = join(tmp, 'krew-bin');
+    mkdirSync(link, { recursive: true });
+    symlinkSync(built.exe, join(link, 'kubectl-proxymode'));
+    const r = spawnSync(join(link, 'kubectl-proxymode'), ['get', '-f', join(ROOT, 'examples') + '/', '-o', 'name'], { cwd: tmp, env: { PATH: join(process.execPath, '..'), HOME: tmp, KUBECONFIG: join(tmp, 'none') }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'node/cp-1\nnode/worker-1\nnode/worker-2\n');
+    assert.equal(r.stderr, '');
+    assert.ok(existsSync(join(dir, 'kubectl-proxymode.cjs')));
+  });
+
+  it('need a node on PATH: without one the launcher cannot start', () => {
+    const r = spawnSync(built.exe, ['version'], { cwd: tmp, env: { PATH: '/nonexistent' }, encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
   });
 });

@@ -74,9 +74,9 @@ describe('rules on examples/', () => {
   });
 
   it('modes whose engine is not built yet say so (exit 2)', () => {
-    const r = proxymode(['rules', '-f', 'examples/', '--node', 'worker-1', '--mode', 'userspace']);
+    const r = proxymode(['rules', '-f', 'examples/', '--node', 'worker-1', '--mode', 'kernelspace']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^error: `kubectl proxymode rules` for mode userspace is not implemented yet in this version of kubectl proxymode\.\n$/m);
+    assert.match(r.stderr, /^error: `kubectl proxymode rules` for mode kernelspace is not implemented yet in this version of kubectl proxymode\.\n$/m);
     const nft = proxymode([...BASE, '--node', 'worker-1', '-o', 'nft']);
     assert.equal(nft.code, 2);
     assert.match(nft.stderr, /-o nft is for mode nftables; this is mode iptables: use -o human, -o wide, -o json, -o yaml, -o restore\./);

@@ -115,7 +115,7 @@ describe('trace on examples/', () => {
     assert.match(d.stderr, /service "web" not found in namespace default .*it exists as shop\/web/);
   });
 
-  it('mode ipvs (the examples\' configured mode) is traced (test/cli/trace-ipvs.test.ts); nftables too; userspace is not implemented yet (exit 2)', () => {
+  it('mode ipvs (the examples\' configured mode) is traced (test/cli/trace-ipvs.test.ts); nftables too; kernelspace (Windows) is not (exit 2)', () => {
     const r = proxymode(['trace', 'shop/web', '-f', 'examples/', '--node', 'worker-1']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /· mode ipvs ·/);
@@ -123,9 +123,9 @@ describe('trace on examples/', () => {
     assert.equal(nft.code, 0, nft.stderr);
     assert.match(nft.stdout, /· mode nftables ·/);
     assert.match(nft.stdout, /numgen random mod 3 vmap/);
-    const n = proxymode(['trace', 'shop/web', '-f', 'examples/', '--mode', 'userspace']);
+    const n = proxymode(['trace', 'shop/web', '-f', 'examples/', '--mode', 'kernelspace']);
     assert.equal(n.code, 2);
-    assert.match(n.stderr, /tracing for mode userspace is not implemented yet/);
+    assert.match(n.stderr, /tracing for mode kernelspace is not implemented yet/);
   });
 });
 

@@ -5,6 +5,7 @@ import { InputError, NotImplementedError } from '../errors.js';
 import { iptablesMode } from '../iptables/mode.js';
 import { ipvsMode } from '../ipvs/mode.js';
 import { nftablesMode } from '../nftables/mode.js';
+import { userspaceMode } from '../userspace/mode.js';
 import { hasSection, splitDump, unknownDumpError } from './dumps.js';
 import type { Dump, DumpKind, DumpSection, FamilyState, IPFamily, NodeShell, ProxyModeDefinition } from './types.js';
 
@@ -23,6 +24,7 @@ export function registerMode(def: AnyMode, opts: { first?: boolean } = {}): void
 
 registerMode(nftablesMode);
 registerMode(ipvsMode);
+registerMode(userspaceMode); // before iptables: an iptables-save dump declaring KUBE-PORTALS-* is a userspace node's
 registerMode(iptablesMode);
 
 export function registeredModes(): readonly AnyMode[] {

@@ -5,6 +5,7 @@
 // one mapping is an error in both (two `-o yaml` outputs appended without `---` collide this way).
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type YAMLMap } from 'yaml';
 import { InputError } from '../errors.js';
+import { parseFastStream } from './yaml-fast.js';
 import { emptyClusterObjects, type ClusterObjects, type KubeObject } from './types.js';
 
 /** An object and where it was read: "file:line" (the line of its document, or of its item in a List). */
@@ -22,7 +23,7 @@ export function decodeManifests(text: string, source: string): KubeObject[] {
 
 export function decodeLocated(text: string, source: string): LocatedObject[] {
   const first = text.trimStart()[0];
-  const values = first === '{' || first === '[' ? parseJSONStream(text, source) : parseYAMLStream(text, source);
+  const values = first === '{' || first === '[' ? parseJSONStream(text, source) : (fastYAMLStream(text) ?? parseYAMLStream(text, source));
   const out: LocatedObject[] = [];
   for (const p of values) flatten(p.value, source, p.line, out, p);
   return out;
@@ -143,6 +144,25 @@ function lineOfOffset(text: string): (offset: number) => number {
     }
     return lo + 1;
   };
+}
+
+// The shape `kubectl get -o yaml` prints, read by the fast reader; undefined sends the whole text to the
+// general parser (comments, anchors, flow style, a duplicate key or an error: it reports those with their line).
+function fastYAMLStream(text: string): Parsed[] | undefined {
+  const docs = parseFastStream(text);
+  if (!docs) return undefined;
+  return docs.map((d) => {
+    const v = d.value as { kind?: unknown; items?: unknown } | null;
+    const blocks = (o: unknown) => (o && typeof o === 'object' && (o as { kind?: unknown }).kind === 'ConfigMap' ? d.blockLines.get(o) : undefined);
+    const items = v && typeof v === 'object' && Array.isArray(v.items) ? (v.items as unknown[]) : undefined;
+    return {
+      value: d.value,
+      line: d.line,
+      itemLines: d.itemLines,
+      blockLines: blocks(v),
+      itemBlockLines: items?.map(blocks),
+    };
+  });
 }
 
 function parseYAMLStream(text: string, source: string): Parsed[] {

@@ -21,6 +21,12 @@
 // pod bridge when the destination is in this node's pod CIDR; `lo` carries packets to local addresses.
 // Names of no class are not guessed: such a rule is reported as not evaluated.
 //
+// Bridge model (-m physdev, br_netfilter on): a pod on this node is a port of the pod bridge, so its packet
+// arrives bridged in (its veth is the physdev-in; --physdev-is-in matches) and, being sent to a Service IP,
+// is routed on, never bridged out (no physdev-out: --physdev-is-out and --physdev-is-bridged do not match).
+// A packet from another node or from outside, and the node's own, never crossed a bridge port: as the kernel's
+// xt_physdev, only the negated options match it. A --physdev-in/out name is compared by its class as -i/-o are.
+//
 // A rule the evaluator cannot evaluate is treated as not matching, shown as a hop that says so, and
 // listed in the result's qualifications; an unknown non-terminating target is passed over the same way.
 import { BUILTIN_CHAINS } from '../iptables/parse.js';
@@ -420,6 +426,10 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     case 'icmpv6':
       conds.push((b) => (b.proto === 'icmp' || b.proto === 'ipv6-icmp' ? `cannot evaluate ${m.words.join(' ')}` : false));
       return;
+    case 'physdev':
+      if (!m.physdev) return unknown() as unknown as void;
+      compilePhysdev(m.physdev, conds);
+      return;
     case 'pkttype':
       // A packet to a unicast address.
       conds.push(() => (m.options.some((o) => o.args[0] === 'unicast') ? !m.options[0]!.negated : m.options[0]?.negated ?? false));
@@ -427,6 +437,27 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     default:
       unknown();
   }
+}
+
+/** -m physdev under the bridge model above (the kernel's xt_physdev logic, with port names by class). */
+function compilePhysdev(p: NonNullable<ModuleMatch['physdev']>, conds: CompiledRule['conds']): void {
+  conds.push((b) => {
+    const bridgedIn = b.entry === 'pod-local';
+    if (!bridgedIn) {
+      // Not a bridged packet: a match only when every option given is negated.
+      return [p.in, p.out, p.isIn, p.isOut, p.isBridged].every((o) => o === undefined || o.negated);
+    }
+    if (p.isBridged && !p.isBridged.negated) return false;
+    if (p.isIn && p.isIn.negated) return false;
+    if (p.isOut && !p.isOut.negated) return false;
+    if (p.out && !p.out.negated) return false;
+    if (p.in) {
+      const cls = ifaceClass(p.in.value);
+      if (cls === null) return `--physdev-in ${p.in.value}: bridge port not in the tracer's model (pod veth on the pod bridge)`;
+      if ((cls === 'pod') === p.in.negated) return false;
+    }
+    return true;
+  });
 }
 
 function isLocal(ip: IPBytes, e: Env): boolean | null {

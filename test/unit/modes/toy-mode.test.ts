@@ -1,7 +1,7 @@
 // Proof that a proxy mode costs one folder and one registry line: a toy mode, defined here with its own
 // state, text format, dump kind, summary, drift, tracer and plan, is registered with one line and then
 // works through `rules` (human, -o json, -o toy, --rules, --diff) and `trace --rules`, with no edit
-// anywhere else. It registers under "userspace", a mode kube-proxy knows and this build has not yet.
+// anywhere else. It registers under "kernelspace" (the Windows mode), which this build has no definition of.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-const BASE = ['-f', 'examples/', '--mode', 'userspace', '--node', 'worker-1'];
+const BASE = ['-f', 'examples/', '--mode', 'kernelspace', '--node', 'worker-1'];
 
 describe('a toy mode registered with one line', () => {
   let tmp: string;
@@ -31,10 +31,10 @@ describe('a toy mode registered with one line', () => {
   it('rules: the human view from its summary, -o json of its state, -o toy in its own format', async () => {
     const human = await run(['rules', ...BASE]);
     assert.equal(human.code, 0, human.stderr);
-    assert.match(human.stdout, /mode userspace/);
+    assert.match(human.stdout, /mode kernelspace/);
     assert.match(human.stdout, /^shop\/web\s+http 80\/TCP\s+toy 10\.103\.81\.20 \(even\)\s+10\.244\.0\.5:8080 33\.3%, 10\.244\.1\.7:8080 33\.3%, 10\.244\.2\.4:8080 33\.3%/m);
     const json = JSON.parse((await run(['rules', ...BASE, '-o', 'json'])).stdout);
-    assert.equal(json.mode, 'userspace');
+    assert.equal(json.mode, 'kernelspace');
     assert.ok(json.rulesets[0].services.some((s: ToyService) => s.servicePort === 'shop/web:http'));
     const text = await run(['rules', 'shop/web', ...BASE, '-o', 'toy']);
     assert.equal(text.stdout, '# toy proxier\nSVC shop/web:http 10.103.81.20:80/TCP -> 10.244.0.5:8080 10.244.1.7:8080 10.244.2.4:8080\n');
@@ -56,7 +56,7 @@ describe('a toy mode registered with one line', () => {
     assert.ok(kinds.includes('shop/cart:http missing service'), kinds.join('\n'));
     const shown = await run(['rules', '--rules', broken]);
     assert.equal(shown.code, 0, shown.stderr);
-    assert.match(shown.stdout, /mode userspace/);
+    assert.match(shown.stdout, /mode kernelspace/);
   });
 
   it('trace --rules finds the dump\'s mode and traces through its tracer', async () => {
@@ -65,7 +65,7 @@ describe('a toy mode registered with one line', () => {
     const r = await run(['trace', 'shop/web', '--rules', dump, '-o', 'json']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const out = JSON.parse(r.stdout);
-    assert.equal(out.mode, 'userspace');
+    assert.equal(out.mode, 'kernelspace');
     assert.equal(out.verdict, 'forwarded');
     assert.deepEqual(out.endpoints.map((e: { ip: string }) => e.ip).sort(), ['10.244.0.5', '10.244.1.7', '10.244.2.4']);
     assert.equal(out.hops[0].table, 'toy');

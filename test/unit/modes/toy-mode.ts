@@ -1,5 +1,5 @@
 // A toy proxy mode, to prove a mode costs one definition and one registry line (see toy-mode.test.ts):
-// its own state, text format, dump kind, summary, drift, tracer and plan. It takes the name "userspace",
+// its own state, text format, dump kind, summary, drift, tracer and plan. It takes the name "kernelspace",
 // a mode kube-proxy knows and this build has not implemented yet.
 import { sectionText } from '../../../src/core/modes/dumps.js';
 import type { Drift, DumpKind, ProxyModeDefinition, ServicePortSummary } from '../../../src/core/modes/types.js';
@@ -23,7 +23,7 @@ const TOY_DUMP: DumpKind = { name: 'toy-dump', command: 'toy-save', startsSectio
 const toText = (s: ToyState) => ['# toy proxier', ...s.services.map((v) => `SVC ${v.servicePort} ${v.ip}:${v.port}/${v.protocol} -> ${v.endpoints.join(' ')}`)].join('\n') + '\n';
 
 export const toy: ProxyModeDefinition<ToyState> = {
-  mode: 'userspace',
+  mode: 'kernelspace',
   formats: { toy: { description: 'one line per service port', write: (states) => states.map(toText).join('') } },
   dumps: { primary: [TOY_DUMP] },
   render: (view) =>
@@ -66,17 +66,17 @@ export const toy: ProxyModeDefinition<ToyState> = {
     }),
   canonicalLines: (s) => toText(s).split('\n').filter(Boolean),
   tracer: (states): ModeEvaluator => ({
-    mode: 'userspace',
+    mode: 'kernelspace',
     trace: (p) => {
       const v = states.flatMap((s) => s.services).find((x) => x.ip === p.dst && x.port === p.dport);
       const endpoints = (v?.endpoints ?? []).map((e) => ({ ip: e.slice(0, e.lastIndexOf(':')), port: Number(e.slice(e.lastIndexOf(':') + 1)), probability: 1 / v!.endpoints.length, masquerade: false }));
       const verdict = !v ? 'not-matched' : endpoints.length ? 'forwarded' : 'rejected';
-      return { mode: 'userspace', verdict, endpoints, masquerade: false, masqueradeReason: 'the toy never masquerades', hops: [{ table: 'toy', chain: 'services', rule: v ? `SVC ${v.servicePort}` : 'none', action: verdict }], qualifications: [] };
+      return { mode: 'kernelspace', verdict, endpoints, masquerade: false, masqueradeReason: 'the toy never masquerades', hops: [{ table: 'toy', chain: 'services', rule: v ? `SVC ${v.servicePort}` : 'none', action: verdict }], qualifications: [] };
     },
   }),
   plan: (_prev, next) => {
     const lines = toText(next).split('\n').filter(Boolean);
-    return { mode: 'userspace', family: next.family, full: true, operations: lines.map((l) => ({ op: 'write', object: l.split(' ')[1] ?? '', text: l })), text: () => lines.join('\n') + '\n' };
+    return { mode: 'kernelspace', family: next.family, full: true, operations: lines.map((l) => ({ op: 'write', object: l.split(' ')[1] ?? '', text: l })), text: () => lines.join('\n') + '\n' };
   },
 };
 

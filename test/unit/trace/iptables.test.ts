@@ -236,10 +236,10 @@ describe('matches and targets', () => {
     assert.equal(iptablesEvaluator(dropping).trace(pkt(), ctx).verdict, 'dropped');
   });
 
-  it('the registry: iptables and ipvs trace; a mode with no definition is not implemented yet', () => {
+  it('the registry: iptables and ipvs trace; a mode with no definition (kernelspace, Windows only) is not implemented', () => {
     assert.equal(modeFor('iptables', 'tracing').tracer([], { rendered: false }).mode, 'iptables');
     assert.equal(modeFor('ipvs', 'tracing').tracer([], { rendered: false }).mode, 'ipvs');
-    assert.throws(() => modeFor('userspace', 'tracing'), /tracing for mode userspace is not implemented yet/);
+    assert.throws(() => modeFor('kernelspace', 'tracing'), /tracing for mode kernelspace is not implemented yet/);
   });
 
   it('dump kinds: each recognised by its own shape; anything else is one sentence', () => {

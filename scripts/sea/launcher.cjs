@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+'use strict';
+// kubectl-proxymode for macOS: the CommonJS bundle beside this file, run by the Node.js on PATH (22 or newer,
+// as the krew caveats say). macOS refuses a Node single executable whose signature the injected bundle breaks,
+// so these archives ship the bundle and this launcher instead.
+const path = require('node:path');
+const fs = require('node:fs');
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 20) {
+  process.stderr.write(`error: kubectl proxymode needs Node.js 22 or newer on PATH, and this is ${process.version}; install a newer Node.js (e.g. brew install node).\n`);
+  process.exit(2);
+}
+process.env.OCLIF_DISABLE_ENGINE_WARNING = process.env.OCLIF_DISABLE_ENGINE_WARNING || '1';
+const dir = path.dirname(fs.realpathSync(__filename));
+require(path.join(dir, 'kubectl-proxymode.cjs'))
+  .run(process.argv.slice(2), dir)
+  .catch((err) => {
+    process.stderr.write(`error: ${String((err && err.message) || err).split('\n')[0]}\n`);
+    process.exitCode = 2;
+  });

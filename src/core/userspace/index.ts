@@ -1,0 +1,9 @@
+// core/userspace: kube-proxy's userspace mode (Kubernetes 1.0-1.25): its portal rules as data and text,
+// its round-robin balancer as pure logic, and its mode definition. The proxy process is in core/host/userspace.
+export type { Portal, PortalKind, ProxiedServicePort, UserspaceState } from './types.js';
+export { portalJumpRules, jumpRuleArgv, USERSPACE_CHAINS, type PortalJumpRule } from './names.js';
+export { DEFAULT_AFFINITY_SECONDS, MissingEndpointsError, MissingServiceEntryError, RoundRobin, shuffle, type RoundRobinOptions } from './roundrobin.js';
+export { PortRangeAllocator, renderedProxyPorts, type PortRange } from './ports.js';
+export { PROXIED_PROTOCOLS, portalRules, proxyAddressFor, renderUserspace, renderUserspaceFamily } from './render.js';
+export { portalChains, portalRestoreText, proxyTableText } from './text.js';
+export { userspaceMode } from './mode.js';
