@@ -74,6 +74,7 @@ export default class Rules extends ProxymodeCommand {
     let assumedVersion: string | undefined;
     const expected = def.render(view, config.config, {
       kubeProxyVersion: flags['kube-proxy-version'],
+      otherFamilies: true,
       ...(live ? { live: live.states } : {}),
       note: (kind, text, assumed) => {
         notes.push(text);

@@ -68,7 +68,7 @@ export function renderRulesets(view: ProxyView, config: KubeProxyConfiguration, 
   opts.note?.('version', `kube-proxy ${version.version}${version.assumed ? ' (newest known, assumed)' : ''}`, version.assumed);
   if (host) opts.note?.('host', describeCapabilities(host), false);
   // the node's families, then the other one kube-proxy's dual-stack proxier also writes (base chains at least)
-  return [...view.families, ...(view.otherFamilies ?? [])].map((f) => {
+  return [...view.families, ...(opts.otherFamilies ? (view.otherFamilies ?? []) : [])].map((f) => {
     const rs = renderIptables({
       state: f.state,
       config,

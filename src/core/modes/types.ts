@@ -27,6 +27,12 @@ export interface RenderOptions {
    */
   live?: readonly FamilyState[];
   /**
+   * Also render view.otherFamilies: the family the node has no address of, whose proxier kube-proxy runs
+   * where both iptables work (its base chains). For showing and comparing a node's rules; a caller that
+   * programs a host decides itself whether that host's ip6tables works.
+   */
+  otherFamilies?: boolean;
+  /**
    * Told what the rendering assumed or read, one phrase each: 'version' ("kube-proxy 1.35 (newest known,
    * assumed)"), 'host' ("iptables 1.8.4 (legacy): --random-fully"). For a header line and a stderr note.
    */

@@ -27,7 +27,7 @@ async function driftOf(text: string, opts: { version?: string; config?: (c: Kube
   const [services, endpointSlices, nodes] = await Promise.all([source.services(), source.endpointSlices(), source.nodes()]);
   const view = buildProxyView({ services, endpointSlices, nodes }, config, 'fixture');
   const live = dumpStates(iptablesMode, readDump(text, 'dump'));
-  const expected = iptablesMode.render(view, config, { kubeProxyVersion: opts.version ?? '1.29', live });
+  const expected = iptablesMode.render(view, config, { kubeProxyVersion: opts.version ?? '1.29', live, otherFamilies: true });
   return expected.flatMap((e) => {
     const a = live.find((l) => l.family === e.family);
     return a ? iptablesMode.drift(e, a as Ruleset) : [];
@@ -189,5 +189,17 @@ describe('both families: the IPv6 proxier of a node with only an IPv4 address', 
     const ip6 = ip6Dump().replace(' ! -d ::1/128 -j KUBE-NODEPORTS', ' -j KUBE-NODEPORTS');
     const d = only(await driftOf(DUMP + ip6));
     assert.match(d.detail, /\(IPv6\): NodePorts are reached on other addresses than kube-proxy opens$/);
+  });
+});
+
+describe('the other family is rendered when asked', () => {
+  it('only with otherFamilies: a caller that programs a host decides for itself', async () => {
+    const source = new FileSource([join(DIR, 'flannel-kubeadm-1.29.objects')]);
+    const loaded = await loadProxyConfig(source, undefined, { mode: 'iptables', hostnameOverride: 'master' }, { warn: () => {} });
+    const [services, endpointSlices, nodes] = await Promise.all([source.services(), source.endpointSlices(), source.nodes()]);
+    const view = buildProxyView({ services, endpointSlices, nodes }, loaded.config, 'fixture');
+    assert.deepEqual(view.otherFamilies?.map((f) => f.family), ['IPv6']);
+    assert.deepEqual(iptablesMode.render(view, loaded.config).map((r) => r.family), ['IPv4']);
+    assert.deepEqual(iptablesMode.render(view, loaded.config, { otherFamilies: true }).map((r) => r.family), ['IPv4', 'IPv6']);
   });
 });
