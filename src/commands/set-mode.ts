@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { PROXY_MODES } from '../core/config/index.js';
 import { ExitCode, InputError, ProxymodeError } from '../core/errors.js';
 import { planSetMode, type SetModePlan } from '../core/setmode/plan.js';
-import { SET_SCHEDULERS } from '../core/setmode/preflight.js';
+import { schedulerProblem } from '../core/setmode/preflight.js';
 import { renderPlan } from '../core/setmode/render.js';
 import { parseRequestTimeout } from '../kube/duration.js';
 import { loadProxyConfig } from '../kube/proxy-config.js';
@@ -63,10 +63,8 @@ export default class SetMode extends ProxymodeCommand {
 
     if (!args.mode) throw new InputError(`set-mode needs a MODE: one of ${PROXY_MODES.join(', ')} (or --rollback).`);
     checkMode(args.mode, 'MODE');
-    if (flags.scheduler !== undefined) {
-      if (args.mode !== 'ipvs') throw new InputError(`--scheduler is for ipvs mode only; leave it out when switching to ${args.mode}.`);
-      if (!(SET_SCHEDULERS as readonly string[]).includes(flags.scheduler)) throw new InputError(`--scheduler "${flags.scheduler}" is not an IPVS scheduler; use one of ${SET_SCHEDULERS.join(', ')}.`);
-    }
+    const schedulerWrong = flags.scheduler === undefined ? undefined : schedulerProblem(args.mode, flags.scheduler);
+    if (schedulerWrong) throw new InputError(schedulerWrong);
     const offline = !!flags.filename?.length;
     if (offline && !flags['dry-run']) throw new InputError('with -f there is no cluster to change; add --dry-run to see the plan for the saved objects.');
 

@@ -14,6 +14,13 @@ import type { NodeModeRow } from '../report/mode.js';
 /** Schedulers `--scheduler` accepts (IPVS's, as ipvsadm names them). */
 export const SET_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh'] as const;
 
+/** Why `--scheduler` cannot go with this switch, or undefined: only ipvs mode reads ipvs.scheduler. */
+export function schedulerProblem(mode: string, scheduler: string): string | undefined {
+  if (mode !== 'ipvs') return `--scheduler is for ipvs mode only; leave it out when switching to ${mode}.`;
+  if (!(SET_SCHEDULERS as readonly string[]).includes(scheduler)) return `--scheduler "${scheduler}" is not an IPVS scheduler; use one of ${SET_SCHEDULERS.join(', ')}.`;
+  return undefined;
+}
+
 export type CheckLevel = 'ok' | 'warn' | 'fail';
 
 export interface NodeCheck {
