@@ -31,6 +31,9 @@ import {
   type Host,
   type Proto,
   type Topology,
+  TEST_NAMESPACE,
+  service,
+  slice,
 } from './harness/index.js';
 
 // The render engine is written in parallel: skip (saying why) only while it does not export renderIptables.
@@ -44,7 +47,7 @@ const renderMissing =
 const TOOLS = ['iptables-nft', 'iptables-legacy', 'iptables-nft-restore', 'iptables-legacy-restore', 'iptables-nft-save', 'iptables-legacy-save', 'nft', 'nfacct', 'conntrack'];
 const skip = announceSkip(kernelSkipReason(TOOLS) ?? renderMissing, 'iptables engine');
 
-const NS = 'pm';
+const NS = TEST_NAMESPACE;
 const CLUSTER_CIDR = '10.244.0.0/16';
 const EXTERNAL_NET = '203.0.113.0/24';
 const IP = { web: '10.96.0.10', local: '10.96.0.11', empty: '10.96.0.12', sticky: '10.96.0.13', hairpin: '10.96.0.14' };
@@ -54,32 +57,6 @@ const LOCAL_LB_IP = '203.0.113.21';
 const NODE_PORT = { webTCP: 30080, webUDP: 30081, local: 30090 };
 /** chi-square, 2 degrees of freedom, p = 0.001: a fair 3-way split exceeds it once in a thousand runs. */
 const CHI2_DF2_P001 = 13.816;
-
-function service(name: string, spec: NonNullable<Service['spec']>, lbIP?: string): Service {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace: NS },
-    spec: { ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', clusterIPs: spec.clusterIP ? [spec.clusterIP] : undefined, ...spec },
-    ...(lbIP ? { status: { loadBalancer: { ingress: [{ ip: lbIP, ipMode: 'VIP' as const }] } } } : {}),
-  };
-}
-
-function slice(svc: string, eps: Array<{ host: Host; node: string }>, ports: Array<{ name: string; protocol: 'TCP' | 'UDP' }>): EndpointSlice {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { name: `${svc}-abcde`, namespace: NS, labels: { 'kubernetes.io/service-name': svc, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
-    addressType: 'IPv4',
-    endpoints: eps.map(({ host, node }) => ({
-      addresses: [host.ipv4],
-      conditions: { ready: true, serving: true, terminating: false },
-      nodeName: node,
-      targetRef: { kind: 'Pod', namespace: NS, name: host.name },
-    })),
-    ports: ports.map((p) => ({ ...p, port: 80 })),
-  };
-}
 
 /** The cluster's objects, with `web` served by `webPods`. */
 function objects(topo: Topology, webPods: readonly Host[]): { services: Service[]; endpointSlices: EndpointSlice[] } {

@@ -26,11 +26,11 @@ import { traceTable } from '../../src/core/nftables/tracer.js';
 import type { NftTable } from '../../src/core/nftables/types.js';
 import type { EndpointSlice, Service } from '../../src/core/objects/types.js';
 import type { PacketEntry } from '../../src/core/trace/types.js';
-import { announceSkip, connect, connectBatch, countReplies, execOk, kernelSkipReason, parseReply, withTopology, SERVICE_CIDR, type ConnectResult, type Host, type Proto, type Topology } from './harness/index.js';
+import { announceSkip, connect, connectBatch, countReplies, execOk, kernelSkipReason, parseReply, withTopology, SERVICE_CIDR, type ConnectResult, type Host, type Proto, type Topology, TEST_NAMESPACE, service, slice } from './harness/index.js';
 
 const skip = announceSkip(kernelSkipReason(['nft', 'conntrack']), 'nftables mode');
 
-const NS = 'pm';
+const NS = TEST_NAMESPACE;
 const CLUSTER_CIDR = '10.244.0.0/16';
 const EXTERNAL_NET = '203.0.113.0/24';
 const IP = { web: '10.96.0.10', local: '10.96.0.11', empty: '10.96.0.12', sticky: '10.96.0.13', hairpin: '10.96.0.14', fenced: '10.96.0.15' };
@@ -41,27 +41,6 @@ const LOCAL_LB_IP = '203.0.113.21';
 const NODE_PORT = { webTCP: 30080, webUDP: 30081, local: 30090, fenced: 30100 };
 /** chi-square, 2 degrees of freedom, p = 0.001. */
 const CHI2_DF2_P001 = 13.816;
-
-function service(name: string, spec: NonNullable<Service['spec']>, lbIP?: string): Service {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace: NS },
-    spec: { ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', clusterIPs: spec.clusterIP ? [spec.clusterIP] : undefined, ...spec },
-    ...(lbIP ? { status: { loadBalancer: { ingress: [{ ip: lbIP, ipMode: 'VIP' as const }] } } } : {}),
-  };
-}
-
-function slice(svc: string, eps: Array<{ host: Host; node: string }>, ports: Array<{ name: string; protocol: 'TCP' | 'UDP' }>): EndpointSlice {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { name: `${svc}-abcde`, namespace: NS, labels: { 'kubernetes.io/service-name': svc } },
-    addressType: 'IPv4',
-    endpoints: eps.map(({ host, node }) => ({ addresses: [host.ipv4], conditions: { ready: true, serving: true, terminating: false }, nodeName: node })),
-    ports: ports.map((p) => ({ ...p, port: 80 })),
-  };
-}
 
 function objects(topo: Topology, webPods: readonly Host[]): { services: Service[]; endpointSlices: EndpointSlice[] } {
   const [p1, p2, p3] = topo.pods;

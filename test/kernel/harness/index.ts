@@ -9,3 +9,4 @@ export { listNamespaces, netnsPids, pidAlive, sweepStale, waitFor } from './clea
 export { HARNESS_PREFIX } from './names.js';
 export { announceSkip, hasTool, kernelSkip, kernelSkipReason, skipUnlessKernel } from './skip.js';
 export { SERVICE_CIDR, SERVICE_CIDR6 } from './addresses.js';
+export { TEST_NAMESPACE, service, slice } from './objects.js';
