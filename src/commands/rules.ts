@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { InputError, ProxymodeError, ExitCode } from '../core/errors.js';
+import { compareStates } from '../core/modes/compare.js';
 import { dumpStates, modeFor, modeOfDump, textFormats } from '../core/modes/registry.js';
 import type { Dump, FamilyState, IPFamily, ProxyModeDefinition } from '../core/modes/types.js';
 import { ignoredServiceSentence } from '../core/model/skip.js';
@@ -92,17 +93,12 @@ export default class Rules extends ProxymodeCommand {
 
     if (flags.diff) {
       if (!live) throw new InputError('--diff needs live rules: use it with the cluster, --rules FILE, or on this host.');
-      const act = narrow(live.states);
-      const pairs = narrow(expected).flatMap((e) => {
-        const a = act.find((x) => x.family === e.family);
-        // a family the node has no address of is only said when the dump has it (kube-proxy may lack ip6tables there)
-        if (!a && families.includes(e.family)) warn(`${live.description} holds no ${e.family} rules: ${e.family} was not compared.`);
-        return a ? [{ e, a }] : [];
-      });
-      for (const a of act) if (!expected.some((e) => e.family === a.family)) warn(`${live.description} holds ${a.family} rules, but node ${view.nodeName || '<none>'} has no ${a.family} address: ${a.family} was not compared.`);
-      const drift = pairs.flatMap(({ e, a }) => def.drift(e, a).map((d) => ({ family: e.family, ...d })));
-      const diffText = pairs
-        .map(({ e, a }) => unifiedDiff(def.canonicalLines(e), def.canonicalLines(a), [`expected (${e.family})`, `${live.description} (${e.family})`]))
+      const cmp = compareStates(def, narrow(expected), narrow(live.states), families);
+      for (const f of cmp.missingLive) warn(`${live.description} holds no ${f} rules: ${f} was not compared.`);
+      for (const f of cmp.unexpectedLive) warn(`${live.description} holds ${f} rules, but node ${view.nodeName || '<none>'} has no ${f} address: ${f} was not compared.`);
+      const drift = cmp.drift;
+      const diffText = cmp.pairs
+        .map((p) => unifiedDiff(p.expected, p.live, [`expected (${p.family})`, `${live.description} (${p.family})`]))
         .filter((d) => d.includes('@@'))
         .join('\n');
       if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output, { source: source.description, node: view.nodeName, mode: def.mode, live: live.description, inSync: drift.length === 0, drift, diff: diffText }));
