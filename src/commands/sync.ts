@@ -19,6 +19,7 @@ import { checkMode } from './check-mode.js';
 import { VERSION } from '../version.js';
 import { parseDuration, isDuration } from '../core/config/duration.js';
 import { runSyncPod } from '../kube/sync-pod.js';
+import { serveProxierChild } from '../core/host/userspace/index.js';
 
 const WHAT = '`kubectl proxymode sync`';
 
@@ -39,6 +40,7 @@ export default class Sync extends ProxymodeCommand {
     'on-node': Flags.string({ description: 'Run sync on this node in a privileged hostNetwork pod of --image (kube-proxy\'s service account reads the cluster); the pod is deleted when it ends, fails or on Ctrl-C.' }),
     image: Flags.string({ description: 'The image for --on-node (this tool\'s Dockerfile).', default: `ghcr.io/kubectl-proxymode/kubectl-proxymode:${VERSION}` }),
     deadline: Flags.string({ description: 'With --on-node: the pod ends by itself after this long (activeDeadlineSeconds).', default: '1h' }),
+    'userspace-proxy-child': Flags.string({ hidden: true, description: 'Internal: serve the userspace proxy inside --netns for a parent sync (JSON options).' }),
   };
   static override examples = [
     '<%= config.bin %> sync -f examples/ --mode iptables --dry-run',
@@ -49,6 +51,8 @@ export default class Sync extends ProxymodeCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Sync);
+    const child = flags['userspace-proxy-child'];
+    if (child !== undefined) return serveProxierChild(child, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
     checkMode(flags.mode);
     if (flags['on-node']) return this.onNode(flags['on-node'], flags);
     const exclusive = ['once', 'dry-run', 'cleanup'].filter((f) => flags[f as 'once']);
@@ -56,8 +60,8 @@ export default class Sync extends ProxymodeCommand {
     // bind addresses are checked before anything touches the host
     if (flags['healthz-bind-address'] !== undefined) bindAddress(flags['healthz-bind-address'], '--healthz-bind-address', 10256);
     if (flags['metrics-bind-address'] !== undefined) bindAddress(flags['metrics-bind-address'], '--metrics-bind-address', 10249);
-    const target = await hostTarget(flags.netns);
     const log = (m: string) => process.stderr.write(`sync: ${m}\n`);
+    const target: HostTarget = { ...(await hostTarget(flags.netns)), log };
 
     if (flags.cleanup) {
       const removed = await cleanupHost(target);
@@ -94,13 +98,13 @@ export default class Sync extends ProxymodeCommand {
     if (!proxier.tracker.nodeName) proxier.tracker.nodeName = buildProxyView(objects, config, source.description).nodeName;
 
     if (flags.once) {
-      const outcome = await proxier.syncProxyRules();
+      const outcome = await proxier.syncProxyRules().finally(() => host.close?.());
       if (!outcome.ok) throw new ProxymodeError(`the sync of node ${proxier.tracker.nodeName || '<none>'} on ${host.description} failed and its rules were left as they were: ${outcome.error}`, ExitCode.PROBLEM);
-      writeOut(`synced node ${proxier.tracker.nodeName || '<none>'} on ${host.description}: mode ${def.mode}, full, ${outcome.operations} operations.`);
+      writeOut(`synced node ${proxier.tracker.nodeName || '<none>'} on ${host.description}: mode ${def.mode}, full, ${outcome.operations} operations.${host.close ? ' What lives only while sync runs (the userspace proxy and its portal rules) is gone again.' : ''}`);
       return;
     }
 
-    await this.loop(proxier, config, flags, files, () => source, (s) => (source = s), read, log);
+    await this.loop(proxier, config, flags, files, () => source, (s) => (source = s), read, log, host.close?.bind(host));
   }
 
   /** --on-node: the same sync in a pod on that node; its log is printed, its phase is the exit code. */
@@ -130,6 +134,7 @@ export default class Sync extends ProxymodeCommand {
     setSource: (s: ClusterSource) => void,
     read: (s: ClusterSource) => Promise<ClusterObjects>,
     log: (m: string) => void,
+    closeHost?: () => Promise<void>,
   ): Promise<void> {
     const served: Served[] = [];
     const counters: HealthCounters = { healthz: {}, livez: {} };
@@ -143,6 +148,7 @@ export default class Sync extends ProxymodeCommand {
       watch?.close();
       await apiWatch?.stop();
       await proxier.stop();
+      await closeHost?.().catch((e: Error) => log(`stopping: ${e.message}`));
       await serviceHealth?.close();
       for (const s of served) await s.close();
     };
@@ -188,7 +194,7 @@ export default class Sync extends ProxymodeCommand {
       const onSignal = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        log(`${signal}: stopping (the rules stay as the last sync wrote them)`);
+        log(`${signal}: stopping (${closeHost ? 'removing what lives only while sync runs' : 'the rules stay as the last sync wrote them'})`);
         void stop().then(resolve, resolve);
       };
       process.on('SIGINT', () => onSignal('SIGINT'));
@@ -219,5 +225,5 @@ async function hostTarget(netns: string | undefined): Promise<HostTarget> {
       throw new ClusterError(`cannot run commands in network namespace ${netns}: ${why || `exit ${r.code}`}; run as root.`);
     }
   }
-  return { run, description };
+  return { run, description, ...(netns ? { netns } : {}) };
 }

@@ -13,6 +13,8 @@ import { KUBE_CHAINS, isServiceChainName, jumpRules } from '../iptables/index.js
 import { parseIptablesSave } from '../iptables/parse.js';
 import type { IptablesPlan } from '../iptables/plan.js';
 import { CHAIN as IPVS_CHAIN, SET as IPVS_SET } from '../ipvs/names.js';
+import { USERSPACE_CHAINS } from '../userspace/names.js';
+import { userspaceHost } from './apply-userspace.js';
 import type { FamilyState, IPFamily, Plan, ProxyModeDefinition } from '../modes/types.js';
 
 /** A mode's rules on one host, as the proxier needs them. */
@@ -23,17 +25,24 @@ export interface ModeHost {
   read(family: IPFamily): Promise<FamilyState | undefined>;
   /** Applies the plan as one change: all of it, or (throwing one sentence) none of it. */
   apply(plan: Plan): Promise<void>;
+  /** When sync stops: release what only lives while it runs (the userspace proxy's sockets and the rules to them). */
+  close?(): Promise<void>;
 }
 
 export interface HostTarget {
   run: CommandRunner;
   description: string;
+  /** The network namespace `run` enters, if any (a process that must live there is started in it). */
+  netns?: string;
+  /** One line per event a host side says on its own (a port it could not claim). */
+  log?: (line: string) => void;
 }
 
 /** The host side of `def`: one sentence (NotImplementedError) when this adapter cannot apply that mode yet. */
 export async function modeHost(def: ProxyModeDefinition<FamilyState>, target: HostTarget, config: KubeProxyConfiguration): Promise<ModeHost> {
   if (def.mode === 'iptables') return iptablesHost(def, target, config);
   if (def.mode === 'nftables') return nftablesHost(def, target);
+  if (def.mode === 'userspace') return userspaceHost(def, target, config);
   throw new NotImplementedError(`applying mode ${def.mode}'s plans to a host (\`kubectl proxymode sync\`)`);
 }
 
@@ -90,6 +99,7 @@ const PROXY_CHAINS = new Set<string>([
   ...Object.values(IPVS_CHAIN),
   'KUBE-PROXY-CANARY',
   'KUBE-SOURCE-RANGES-FIREWALL',
+  ...USERSPACE_CHAINS.map((c) => c.chain),
 ]);
 
 /** A chain kube-proxy (any mode) creates and CleanupLeftovers removes; kubelet's own chains are not. */

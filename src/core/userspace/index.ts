@@ -4,6 +4,7 @@ export type { Portal, PortalKind, ProxiedServicePort, UserspaceState } from './t
 export { portalJumpRules, jumpRuleArgv, USERSPACE_CHAINS, type PortalJumpRule } from './names.js';
 export { DEFAULT_AFFINITY_SECONDS, MissingEndpointsError, MissingServiceEntryError, RoundRobin, shuffle, type RoundRobinOptions } from './roundrobin.js';
 export { PortRangeAllocator, renderedProxyPorts, type PortRange } from './ports.js';
-export { PROXIED_PROTOCOLS, portalRules, proxyAddressFor, renderUserspace, renderUserspaceFamily } from './render.js';
-export { portalChains, portalRestoreText, proxyTableText } from './text.js';
+export { PROXIED_PROTOCOLS, portalRules, proxyAddressFor, renderUserspace, renderUserspaceFamily, servedProxies } from './render.js';
+export { planUserspace, portalChains, portalRemovalText, portalRestoreText, proxyTableText, type UserspacePlan } from './text.js';
+export type { ProxyAddress } from './portals.js';
 export { userspaceMode } from './mode.js';

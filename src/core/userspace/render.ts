@@ -88,7 +88,8 @@ export function renderUserspaceFamily(f: FamilyView, config: KubeProxyConfigurat
   const standIns = renderedProxyPorts(count, parsePortRange(config.portRange ?? ''));
   const keys = [...f.state.serviceMap.values()].filter((sp) => sp.clusterIP && sp.clusterIP !== 'None' && PROXIED_PROTOCOLS.includes(sp.protocol)).map((sp) => sp.key);
   const proxies = proxiedServicePorts(f, (i) => proxyPorts?.get(keys[i]!) ?? standIns[i]!);
-  return { family: f.family, rules: portalRules(f.family, proxies, proxyAddressFor(config, f.family, f.nodeIPs)), proxies, rendered: true };
+  const address = proxyAddressFor(config, f.family, f.nodeIPs);
+  return { family: f.family, rules: portalRules(f.family, proxies, address), proxies, rendered: true, address };
 }
 
 /**
@@ -110,4 +111,13 @@ export function userspaceFamily(view: ProxyView, config: KubeProxyConfiguration)
 export function renderUserspace(view: ProxyView, config: KubeProxyConfiguration): UserspaceState[] {
   const family = userspaceFamily(view, config);
   return view.families.filter((f) => f.family === family).map((f) => renderUserspaceFamily(f, config));
+}
+
+/**
+ * The service ports as a running proxier serves them: only those with a socket, each with the port it
+ * really got, and only the portals it could claim (a prefix: openPortal stops at the first failure, so a
+ * node port that cannot be claimed gets no rules).
+ */
+export function servedProxies(proxies: readonly ProxiedServicePort[], ports: ReadonlyMap<string, number>, open: ReadonlyMap<string, number>): ProxiedServicePort[] {
+  return proxies.filter((p) => ports.has(p.servicePort)).map((p) => ({ ...p, proxyPort: ports.get(p.servicePort)!, portals: p.portals.slice(0, open.get(p.servicePort) ?? p.portals.length) }));
 }

@@ -5,7 +5,8 @@ import { planIptables } from '../iptables/plan.js';
 import type { Ruleset } from '../iptables/index.js';
 import type { Plan, PlanOptions } from '../modes/types.js';
 import { jumpRuleArgv, portalJumpRules, USERSPACE_CHAINS } from './names.js';
-import type { UserspaceState } from './types.js';
+import type { ProxyAddress } from './portals.js';
+import type { ProxiedServicePort, UserspaceState } from './types.js';
 
 const OURS = new Set(USERSPACE_CHAINS.map((c) => c.chain));
 
@@ -40,8 +41,25 @@ export function proxyTableText(states: readonly UserspaceState[]): string {
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
+/**
+ * A userspace plan is a restore plan of the portal chains plus what the proxy process must serve: its
+ * text carries the stand-in proxy ports; `sync` opens the sockets first and writes the rules with the
+ * ports they really got (core/proxier/apply-userspace.ts).
+ */
+export interface UserspacePlan extends Plan {
+  proxies: readonly ProxiedServicePort[];
+  /** Undefined for a state read from a dump (nothing to serve). */
+  address: ProxyAddress | undefined;
+}
+
 /** The portal chains rewritten whole (userspace syncs have no partial form), as a restore plan. */
-export function planUserspace(_previous: UserspaceState | undefined, next: UserspaceState, opts: PlanOptions = {}): Plan {
+export function planUserspace(_previous: UserspaceState | undefined, next: UserspaceState, opts: PlanOptions = {}): UserspacePlan {
   const plan = planIptables(undefined, portalChains(next.rules), { ...opts, full: true });
-  return { ...plan, mode: 'userspace' };
+  return { ...plan, mode: 'userspace', proxies: next.proxies, address: next.address };
+}
+
+/** The script that takes the portal chains away (CleanupLeftovers after the jumps are deleted): flush, then delete. */
+export function portalRemovalText(): string {
+  const tables = ['filter', 'nat'].map((t) => USERSPACE_CHAINS.filter((c) => c.table === t).map((c) => c.chain));
+  return ['filter', 'nat'].map((t, i) => [`*${t}`, ...tables[i]!.map((c) => `:${c} - [0:0]`), ...tables[i]!.map((c) => `-X ${c}`), 'COMMIT'].join('\n')).join('\n') + '\n';
 }

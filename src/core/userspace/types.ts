@@ -6,6 +6,7 @@
 // 051f8e4e3ad819d0631878c309fcf2e6a8521ff1, port_allocator.go at 04791b4906602ffda5ccf9bc4c84d3329f1d7080.
 import type { Ruleset } from '../iptables/index.js';
 import type { IPFamily } from '../objects/types.js';
+import type { ProxyAddress } from './portals.js';
 
 export type PortalKind = 'cluster IP' | 'external IP' | 'loadbalancer IP' | 'nodePort';
 
@@ -46,4 +47,6 @@ export interface UserspaceState {
    * built-in chains are implied (portalJumpRules). False: read from a node, jumps as found.
    */
   rendered: boolean;
+  /** Where the proxy listens and the node IP host rules DNAT to (rendered states; a dump does not say). */
+  address?: ProxyAddress;
 }

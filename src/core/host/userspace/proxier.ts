@@ -31,6 +31,8 @@ export type ServicePortToProxy = Pick<ProxiedServicePort, 'servicePort' | 'proto
 interface Running {
   spec: ServicePortToProxy;
   socket: ProxySocket;
+  /** How many of spec.portals (a prefix) may have rules: openPortal stops at the first port it cannot claim. */
+  open: number;
 }
 
 // sameConfig: protocol, portals and the affinity type; a new affinity timeout alone restarts nothing and, as
@@ -63,6 +65,11 @@ export class UserspaceProxier {
   /** The proxy port serving each service port. */
   proxyPorts(): Map<string, number> {
     return new Map([...this.running].map(([k, r]) => [k, r.socket.port]));
+  }
+
+  /** Per service port, how many of its portals (in order) may get portal rules; the rest could not be claimed. */
+  openPortals(): Map<string, number> {
+    return new Map([...this.running].map(([k, r]) => [k, r.open]));
   }
 
   /** Open TCP connections and UDP sessions per service port. */
@@ -112,31 +119,38 @@ export class UserspaceProxier {
       const common = { servicePort: name, listenIP: this.opts.listenIP, port, lb: this.lb, log: this.log, ...(this.opts.dialTimeoutsMs ? { dialTimeoutsMs: this.opts.dialTimeoutsMs } : {}) };
       try {
         const socket = spec.protocol === 'TCP' ? await openTCPProxySocket(common) : await openUDPProxySocket({ ...common, idleTimeoutMs: this.opts.udpIdleTimeoutMs ?? 250 });
-        this.running.set(name, { spec, socket });
+        this.running.set(name, { spec, socket, open: 0 });
         this.lb.newService(name, spec.affinitySeconds !== null, spec.affinitySeconds ?? 0);
         this.log(`proxying ${name} on ${spec.protocol} port ${socket.port}`);
-        await this.claimPortals(name, spec);
       } catch (e) {
         this.ports.release(port);
         this.log(`${name}: failed to start its proxy: ${(e as Error).message}`);
       }
     }
+    // ensurePortals: every sync, so a port freed since, or an address that became local, gets its claim
+    const local = localAddresses();
+    for (const [name, r] of this.running) r.open = await this.claimPortals(name, r.spec, local);
     this.lb.update(new Map([...wanted].map(([k, s]) => [k, s.endpoints ?? []])));
     for (const name of this.running.keys()) this.lb.cleanupStaleStickySessions(name);
     return this.proxyPorts();
   }
 
-  /** openPortal's claims: a node port on every address, a portal address the node owns on that address. */
-  private async claimPortals(name: string, spec: ServicePortToProxy): Promise<void> {
-    const local = localAddresses();
-    for (const p of spec.portals) {
+  /**
+   * openPortal's claims: a node port on every address, a portal address the node owns on that address.
+   * Resolves how many portals are open: upstream returns at the first claim that fails, so that portal
+   * and the ones after it get no rules (the error is logged; the next sync tries again).
+   */
+  private async claimPortals(name: string, spec: ServicePortToProxy, local: ReadonlySet<string>): Promise<number> {
+    for (const [i, p] of spec.portals.entries()) {
       if (p.ip !== null && !local.has(p.ip)) continue;
       try {
         await this.claims.claim(p.ip, p.port, spec.protocol, name);
       } catch (e) {
-        this.log(`${name}: ${(e as Error).message}`);
+        this.log(`${name}: failed to open portal: ${(e as Error).message}`);
+        return i;
       }
     }
+    return spec.portals.length;
   }
 
   private async stopProxy(name: string, r: Running, opts: { dropConnections?: boolean } = {}): Promise<void> {

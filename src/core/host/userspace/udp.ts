@@ -1,9 +1,16 @@
 // The UDP proxy socket (proxysocket.go udpProxySocket): one session per client address, each with its own
 // socket connected to the endpoint the balancer gave that client; replies go back from the proxy socket.
 // A session ends after udpIdleTimeout without traffic either way. Closing the socket ends every session.
+// Upstream reads each datagram, both ways, into a 4 KiB buffer: a longer one is cut to its first 4096
+// bytes (the kernel drops the rest), and so is it here.
 import dgram from 'node:dgram';
 import { splitEndpoint, tryConnect } from './dial.js';
 import type { ProxySocket, SocketOptions } from './tcp.js';
+
+/** proxysocket.go's `var buffer [4096]byte` in ProxyLoop and proxyClient. */
+export const UDP_BUFFER_BYTES = 4096;
+
+const cut = (b: Buffer) => (b.length > UDP_BUFFER_BYTES ? b.subarray(0, UDP_BUFFER_BYTES) : b);
 
 interface Session {
   backend: dgram.Socket;
@@ -49,7 +56,7 @@ export async function openUDPProxySocket(o: SocketOptions & { idleTimeoutMs: num
         const s: Session = { backend, timer: setTimeout(() => {}, 0) };
         backend.on('message', (reply) => {
           touch(key, s);
-          sock.send(reply, port, address);
+          sock.send(cut(reply), port, address);
         });
         backend.on('error', () => end(key, s));
         sessions.set(key, s);
@@ -70,7 +77,7 @@ export async function openUDPProxySocket(o: SocketOptions & { idleTimeoutMs: num
     const key = `${address}:${rinfo.port}`;
     void Promise.resolve(session(key, address, rinfo.port)).then((s) => {
       if (!s) return;
-      s.backend.send(msg);
+      s.backend.send(cut(msg));
       touch(key, s);
     });
   });
