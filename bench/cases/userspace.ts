@@ -1,22 +1,34 @@
-// The userspace proxy against the kernel's DNAT, in network namespaces (root): one pod behind two
-// ClusterIPs, one through our userspace proxier (portal REDIRECT into the proxy process on the node), one
-// through a plain nat DNAT rule (what the iptables mode does). Measured from the client namespace: a 64 MiB
-// transfer (median of 5; the case's time), and new connections per second (500 connections, 16 at a time).
-// Without root or namespaces the case says why and measures nothing.
+// The userspace proxy against the kernel's DNAT, in network namespaces (root), through what users run:
+// the built CLI's `sync --mode userspace --netns NODE` (the proxy in a child process inside the node
+// namespace, portal rules written by the sync). One pod behind two ClusterIPs, one served by the proxy,
+// one by a plain nat DNAT rule (what the iptables mode does). Measured from the client namespace:
+//   - a 64 MiB transfer each way (median of 5; the case's time) and the proxy's share of DNAT's rate;
+//   - new connections per second (20,000, 64 at a time: connect, read the pod's greeting, close);
+//   - 100,000 connections through the proxy: its process's open descriptors and RSS before and after.
+// The client and node namespaces get a wide ephemeral port range and tcp_tw_reuse, so the load generator
+// and the proxy's own outgoing connections do not run out of ports. The load average is recorded with
+// the figures: other work on the machine slows every path. Without root or namespaces the case says why.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderUserspaceFamily, portalJumpRules, jumpRuleArgv, portalRestoreText } from '../../src/core/userspace/index.js';
-import { view } from '../../test/unit/userspace/fixtures.js';
-import { connectBatch, createTopology, execOk, iptablesRestore, kernelSkipReason, run, type Topology } from '../../test/kernel/harness/index.js';
+import { stringify } from 'yaml';
+import { createTopology, execOk, exec, kernelSkipReason, netnsPids, run, type Topology } from '../../test/kernel/harness/index.js';
 import { spawnInNs } from '../../test/kernel/userspace/process.js';
 import { median } from '../measure.js';
 import type { BenchCase, BenchResult } from '../types.js';
 
 const HERE = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const BIN = HERE('../../bin/kubectl-proxymode');
 const BULK = HERE('../../test/kernel/userspace/bulk.mjs');
-const PROXY_CHILD = HERE('../../test/kernel/userspace/proxy-child.ts');
+const CONNS = HERE('../../test/kernel/userspace/conns.mjs');
 const MB = 64;
 const VIA_PROXY = '10.96.0.30';
 const VIA_DNAT = '10.96.0.31';
+const RATE_CONNECTIONS = 20_000;
+const LEAK_CONNECTIONS = 100_000;
+const CONCURRENCY = 64;
 
 async function transferMs(topo: Topology, ip: string): Promise<number> {
   const r = await run('ip', ['netns', 'exec', topo.client.ns, process.execPath, BULK, JSON.stringify({ ip, port: 80 })], { timeoutMs: 60_000 });
@@ -26,45 +38,86 @@ async function transferMs(topo: Topology, ip: string): Promise<number> {
   return out.ms;
 }
 
-async function connsPerSecond(topo: Topology, ip: string): Promise<number> {
-  const t0 = Date.now();
-  const r = await connectBatch(topo.client.ns, ip, 8080, { count: 500, concurrency: 16, timeoutMs: 3000 });
-  const ms = Date.now() - t0;
-  const ok = r.results.filter((x) => x.ok).length;
-  return (ok / ms) * 1000;
+interface ConnsResult {
+  ok: number;
+  failed: number;
+  ms: number;
+  errors: Record<string, number>;
+}
+
+async function connections(topo: Topology, ip: string, count: number): Promise<ConnsResult> {
+  const r = await run('ip', ['netns', 'exec', topo.client.ns, process.execPath, CONNS, JSON.stringify({ ip, port: 8080, count, concurrency: CONCURRENCY })], { timeoutMs: 600_000 });
+  if (r.code !== 0) throw new Error(`connections to ${ip} failed: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout) as ConnsResult;
+}
+
+/** Open descriptors and resident memory (MB) of a process. */
+function usage(pid: number): { fds: number; rssMB: number } {
+  const rss = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { fds: readdirSync(`/proc/${pid}/fd`).length, rssMB: rss ? Number(rss[1]) / 1024 : Number.NaN };
+}
+
+function objects(topo: Topology, pod: string): string {
+  const docs = [
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node' }, status: { addresses: [{ type: 'InternalIP', address: topo.node.ipv4 }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'bulk', namespace: 'bench' },
+      spec: { clusterIP: VIA_PROXY, clusterIPs: [VIA_PROXY], ipFamilies: ['IPv4'], ports: [{ name: 'bulk', port: 80, targetPort: 9100, protocol: 'TCP' }, { name: 'hello', port: 8080, targetPort: 8080, protocol: 'TCP' }] },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'bulk-1', namespace: 'bench', labels: { 'kubernetes.io/service-name': 'bulk' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [pod], conditions: { ready: true } }],
+      ports: [{ name: 'bulk', port: 9100, protocol: 'TCP' }, { name: 'hello', port: 8080, protocol: 'TCP' }],
+    },
+  ];
+  return docs.map((d) => stringify(d)).join('---\n');
+}
+
+async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export const userspaceProxy: BenchCase = {
-  name: `userspace proxy vs DNAT in namespaces: ${MB} MiB transfer, new connections/s`,
+  name: `userspace proxy (sync --mode userspace --netns) vs DNAT: ${MB} MiB transfer, new connections/s, ${LEAK_CONNECTIONS.toLocaleString('en')} connections`,
   async run(): Promise<BenchResult> {
-    const skip = kernelSkipReason(['iptables-nft', 'iptables-nft-restore']);
+    const skip = kernelSkipReason(['iptables-nft', 'iptables-nft-restore', 'iptables-nft-save']);
     if (skip) return { samplesMs: [], medianMs: Number.NaN, maxRssMB: Number.NaN, detail: `not measured: ${skip}` };
+    const load0 = loadavg();
     const topo = await createTopology({ pods: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'pm-bench-us-'));
     const children = [];
+    let sync: ReturnType<typeof spawn> | undefined;
     try {
       const pod = topo.pods[0]!;
+      for (const ns of [topo.client.ns, topo.node.ns]) {
+        await execOk(ns, ['sysctl', '-qw', 'net.ipv4.ip_local_port_range=1024 65535', 'net.ipv4.tcp_tw_reuse=1']);
+      }
       await topo.serve([pod], { tcp: [8080] });
       const bulk = spawnInNs(pod.ns, [process.execPath, BULK, JSON.stringify({ serve: 9100, mb: MB })]);
       children.push(bulk);
       await bulk.next();
-      const proxy = spawnInNs(topo.node.ns, [process.execPath, '--import', 'tsx', PROXY_CHILD, JSON.stringify({ listenIP: '0.0.0.0' })]);
-      children.push(proxy);
-      await proxy.next(30_000);
-      const { view: v, config } = view(
-        [
-          { name: 'bulk', clusterIP: VIA_PROXY, ports: [{ name: 'bulk', port: 80, targetPort: 9100 }, { name: 'hello', port: 8080 }], endpoints: [pod.ipv4] },
-        ],
-        {},
-        [topo.node.ipv4],
-      );
-      const family = v.families[0]!;
-      proxy.send(JSON.stringify({ op: 'sync', services: renderUserspaceFamily(family, config).proxies }));
-      const ports = (JSON.parse(await proxy.next()) as { ports: Record<string, number> }).ports;
-      await iptablesRestore(topo.node.ns, portalRestoreText([renderUserspaceFamily(family, config, new Map(Object.entries(ports)))]), { backend: 'nft', noflush: true });
-      for (const j of portalJumpRules()) await execOk(topo.node.ns, ['iptables-nft', ...jumpRuleArgv(j)]);
+      const file = join(dir, 'cluster.yaml');
+      writeFileSync(file, objects(topo, pod.ipv4));
+      let stderr = '';
+      sync = spawn(BIN, ['sync', '-f', file, '--mode', 'userspace', '--node', 'node', '--netns', topo.node.ns, '--healthz-bind-address', 'off', '--metrics-bind-address', 'off'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      sync.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+      const syncExit = new Promise<number | null>((r) => sync!.once('exit', (code) => r(code)));
+      await until(async () => ((await exec(topo.node.ns, ['iptables-nft-save', '-t', 'nat'])).stdout.match(/^-A KUBE-PORTALS-CONTAINER /gm) ?? []).length === 2, 60_000, `the sync's portal rules (${stderr.trim()})`);
+      const [proxyPid] = netnsPids(topo.node.ns);
+      if (!proxyPid) throw new Error('no proxy process in the node namespace');
       for (const [port, target] of [[80, 9100], [8080, 8080]] as const) {
         await execOk(topo.node.ns, ['iptables-nft', '-t', 'nat', '-A', 'PREROUTING', '-d', `${VIA_DNAT}/32`, '-p', 'tcp', '--dport', String(port), '-j', 'DNAT', '--to-destination', `${pod.ipv4}:${target}`]);
       }
+
       const viaProxy: number[] = [];
       const viaDnat: number[] = [];
       await transferMs(topo, VIA_PROXY); // warm-up
@@ -72,17 +125,45 @@ export const userspaceProxy: BenchCase = {
         viaProxy.push(await transferMs(topo, VIA_PROXY));
         viaDnat.push(await transferMs(topo, VIA_DNAT));
       }
-      const mbps = (ms: number) => ((MB / ms) * 1000).toFixed(0);
-      const cps = [await connsPerSecond(topo, VIA_PROXY), await connsPerSecond(topo, VIA_DNAT)];
+      const rate = (ms: number) => (MB / ms) * 1000;
+      const share = rate(median(viaProxy)) / rate(median(viaDnat));
+
+      await connections(topo, VIA_PROXY, 2_000); // warm-up
+      const cp = await connections(topo, VIA_PROXY, RATE_CONNECTIONS);
+      const cd = await connections(topo, VIA_DNAT, RATE_CONNECTIONS);
+      const cps = (c: ConnsResult) => (c.ok / c.ms) * 1000;
+
+      await new Promise((r) => setTimeout(r, 1_000));
+      const before = usage(proxyPid);
+      const leak = await connections(topo, VIA_PROXY, LEAK_CONNECTIONS);
+      await new Promise((r) => setTimeout(r, 2_000)); // closes in flight settle
+      const after = usage(proxyPid);
+      const load1 = loadavg();
+
+      sync.kill('SIGTERM');
+      const code = await syncExit;
+      sync = undefined;
+      const errs = (c: ConnsResult) => (c.failed ? ` (${c.failed} failed: ${JSON.stringify(c.errors)})` : '');
+      const verdicts = [
+        `throughput ${share >= 0.5 ? 'met' : 'MISSED'}`,
+        `connections/s ${cps(cp) >= 5000 ? 'met' : 'MISSED'}`,
+        `leak ${after.fds <= before.fds && after.rssMB - before.rssMB < 20 && leak.failed === 0 ? 'none' : 'SEEN'}`,
+      ];
       return {
         samplesMs: viaProxy,
         medianMs: median(viaProxy),
         maxRssMB: process.resourceUsage().maxRSS / 1024,
-        detail: `proxy ${mbps(median(viaProxy))} MiB/s vs DNAT ${mbps(median(viaDnat))} MiB/s; new connections proxy ${cps[0]!.toFixed(0)}/s vs DNAT ${cps[1]!.toFixed(0)}/s (client process start-up included)`,
+        detail:
+          `proxy ${rate(median(viaProxy)).toFixed(0)} MiB/s vs DNAT ${rate(median(viaDnat)).toFixed(0)} MiB/s (${(share * 100).toFixed(0)}%); ` +
+          `new connections proxy ${cps(cp).toFixed(0)}/s${errs(cp)} vs DNAT ${cps(cd).toFixed(0)}/s${errs(cd)}; ` +
+          `${LEAK_CONNECTIONS.toLocaleString('en')} connections (${leak.ok} ok${errs(leak)}): proxy fds ${before.fds} -> ${after.fds}, RSS ${before.rssMB.toFixed(0)} -> ${after.rssMB.toFixed(0)} MB; ` +
+          `sync exit ${code}; load average ${load0.map((l) => l.toFixed(1)).join(' ')} before, ${load1.map((l) => l.toFixed(1)).join(' ')} after; ${verdicts.join(', ')}`,
       };
     } finally {
+      if (sync && sync.exitCode === null) sync.kill('SIGKILL');
       for (const c of children) await c.stop();
       await topo.destroy();
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 };

@@ -33,7 +33,7 @@ export default class Sync extends ProxymodeCommand {
     'kube-proxy-version': kubeProxyVersionFlag,
     once: Flags.boolean({ description: 'Sync once (in full) and exit.' }),
     'dry-run': Flags.boolean({ description: 'Print the script a full sync would run against the host\'s current rules; change nothing.' }),
-    netns: Flags.string({ description: 'Program this network namespace (ip netns exec NAME) instead of the host\'s own. The health and metrics servers still listen on this host\'s side (Node cannot enter a namespace): point them at loopback with --healthz-bind-address and --metrics-bind-address.' }),
+    netns: Flags.string({ description: 'Program this network namespace (ip netns exec NAME) instead of the host\'s own. The health and metrics servers still listen on this host\'s side (Node cannot enter a namespace): point them at loopback with --healthz-bind-address and --metrics-bind-address. In userspace mode the proxy itself runs in a child process inside the namespace.' }),
     cleanup: Flags.boolean({ description: 'Remove what kube-proxy\'s modes write (iptables KUBE-* chains and the jumps to them, the nft kube-proxy tables, its ipsets) and exit.' }),
     'healthz-bind-address': Flags.string({ description: 'Where /healthz, /livez and the health-check node ports listen (default: healthzBindAddress, 0.0.0.0:10256); "" or "off" serves none.' }),
     'metrics-bind-address': Flags.string({ description: 'Where /metrics and /proxyMode listen (default: metricsBindAddress, 127.0.0.1:10249); "" or "off" serves none.' }),

@@ -1,6 +1,6 @@
 // The TCP proxy socket (proxysocket.go tcpProxySocket): accept, dial an endpoint (dial.ts), copy bytes both
-// ways; when either side ends, both are closed, as upstream's copy loop does. Closing the listener stops
-// new connections and leaves established ones alone.
+// ways; when either side ends, the other is ended once the bytes are through and both are closed, as
+// upstream's copy loop does. Closing the listener stops new connections and leaves established ones alone.
 import net from 'node:net';
 import type { RoundRobin } from '../../userspace/index.js';
 import { splitEndpoint, tryConnect } from './dial.js';
@@ -53,13 +53,22 @@ export async function openTCPProxySocket(o: SocketOptions): Promise<ProxySocket>
     const clientIP = (inConn.remoteAddress ?? '').replace(/^::ffff:/, '');
     tryConnect(o.lb, o.servicePort, clientIP, dialTCP, o.dialTimeoutsMs, o.log).then(
       ({ conn: out }) => {
+        // Go's TCP connections (upstream's) send small writes at once; Node's wait for Nagle unless told
+        out.setNoDelay(true);
+        inConn.setNoDelay(true);
         const closeBoth = () => {
           inConn.destroy();
           out.destroy();
         };
-        out.on('close', closeBoth);
-        out.on('error', closeBoth);
-        inConn.on('close', closeBoth);
+        // copyBytes: when one side's stream ends, pipe ends the other once every byte is written to it,
+        // then both close; an error or an abrupt close of either closes both at once
+        for (const [a, b] of [[inConn, out], [out, inConn]] as const) {
+          a.on('error', closeBoth);
+          a.on('close', () => {
+            if (!a.readableEnded) closeBoth();
+          });
+          b.on('finish', closeBoth);
+        }
         inConn.pipe(out);
         out.pipe(inConn);
         inConn.resume();
