@@ -17,7 +17,10 @@ export function editConfigMap(cm: ConfigMap, edit: Extract<Edit, { kind: 'set' }
   const before: unknown = doc.getIn(edit.path);
   if (edit.value === null) doc.deleteIn(edit.path);
   else doc.setIn(edit.path, edit.value);
-  const text = doc.toString();
+  const original = cm.data![key]!;
+  const printed = doc.toString();
+  // the block literal as written: a trailing newline only when it had one
+  const text = original.endsWith('\n') ? printed : printed.replace(/\n$/, '');
   const copy: ConfigMap = { ...cm, data: { ...cm.data, [key]: text } };
 
   const source = `ConfigMap ${name}`;

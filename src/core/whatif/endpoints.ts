@@ -87,26 +87,28 @@ function nextAddress(ep: SliceEndpoint, family: 'IPv4' | 'IPv6', nodes: Node[], 
 }
 
 /**
- * --drain node/NAME: as `kubectl drain` evicts its pods, their endpoints become terminating: the
- * EndpointSlice controller then writes ready=false, terminating=true and serving as the pod's readiness
- * (a ready pod stays serving until it stops). The Node is cordoned (spec.unschedulable), which kube-proxy
- * does not read.
+ * --drain node/NAME: as `kubectl drain` evicts its pods, their endpoints become terminating. The EndpointSlice
+ * controller (podToEndpoint in k8s.io/endpointslice, utils.go) writes serving = the pod's readiness,
+ * terminating = true, ready = serving && !terminating, so false, unless the Service publishes not-ready
+ * addresses (then ready stays true). The Node is cordoned (spec.unschedulable), which kube-proxy does not read.
  */
-export function drainNode(objects: Objects, node: Node): { node: Node; endpointSlices: EndpointSlice[]; change: string } {
+export function drainNode(objects: Objects & { services: Service[] }, node: Node): { node: Node; endpointSlices: EndpointSlice[]; change: string } {
   const name = node.metadata?.name;
+  const publishes = new Set(objects.services.filter((s) => s.spec?.publishNotReadyAddresses === true).map((s) => `${s.metadata?.namespace ?? 'default'}/${s.metadata?.name}`));
   let count = 0;
   const endpointSlices = objects.endpointSlices.map((s) => {
     if (!(s.endpoints ?? []).some((ep) => ep.nodeName === name && !ep.conditions?.terminating)) return s;
+    const ready = publishes.has(`${s.metadata?.namespace ?? 'default'}/${s.metadata?.labels?.[LabelServiceName]}`);
     return {
       ...s,
       endpoints: s.endpoints!.map((ep) => {
         if (ep.nodeName !== name || ep.conditions?.terminating) return ep;
         count++;
         const serving = ep.conditions?.serving ?? ep.conditions?.ready ?? true;
-        return { ...ep, conditions: { ready: false, serving, terminating: true } };
+        return { ...ep, conditions: { ready, serving, terminating: true } };
       }),
     };
   });
   const cordoned: Node = { ...node, spec: { ...node.spec, unschedulable: true } };
-  return { node: cordoned, endpointSlices, change: `drained: ${count} endpoint${count === 1 ? '' : 's'} on it now terminating (ready=false, serving kept, terminating=true); cordoned (spec.unschedulable=true)` };
+  return { node: cordoned, endpointSlices, change: `drained: ${count} endpoint${count === 1 ? '' : 's'} on it now terminating (ready=false unless the Service publishes not-ready addresses, serving as the pod's readiness, terminating=true); cordoned (spec.unschedulable=true)` };
 }
