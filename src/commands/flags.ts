@@ -112,4 +112,4 @@ export const whatIfFlags = {
 };
 
 /** trace --compare: the trace before and after the what-if edits. */
-export const compareFlag = Flags.boolean({ helpGroup: 'WHAT IF', description: 'Trace before and after the what-if edits, side by side, with what changed.' });
+export const compareFlag = Flags.boolean({ helpGroup: 'WHAT IF', description: 'Trace before and after the what-if edits (one block each, -o json: {edits, before, after, changes}), then what changed: verdict, endpoints and their odds, masquerade.' });

@@ -41,6 +41,7 @@ export default class Rules extends ProxymodeCommand {
     '<%= config.bin %> rules shop/web -f examples/ --mode iptables -o restore',
     '<%= config.bin %> rules --diff --node worker-1',
     '<%= config.bin %> rules -f examples/ --mode ipvs --node worker-1 -o ipvsadm',
+    '<%= config.bin %> rules shop/web -f examples/ --mode iptables --set svc/web:spec.sessionAffinity=ClientIP -o restore   # what if',
   ];
 
   async run(): Promise<void> {

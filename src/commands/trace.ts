@@ -50,6 +50,7 @@ export default class Trace extends ProxymodeCommand {
     '<%= config.bin %> trace 10.96.0.10:53 --protocol UDP --rules node1.iptables-save',
     '<%= config.bin %> trace svc/web -n shop -f examples/ --mode ipvs --from 10.244.2.9',
     '<%= config.bin %> trace 10.96.0.10:53 --protocol UDP --rules node1.ipvs-dump   # ipvsadm -Sn; ipset save; iptables-save',
+    '<%= config.bin %> trace svc/web -n shop -f examples/ --mode iptables --node worker-1 --drain node/worker-2 --compare   # what if',
   ];
 
   async run(): Promise<void> {
