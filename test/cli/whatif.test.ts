@@ -2,8 +2,13 @@
 // trace --compare (human blocks and {edits, before, after, changes}), rules and rules --diff on edited
 // objects, and bad edits as one sentence with exit 2.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { proxymode } from './run.js';
+import { proxymode, proxymodeAsync, ROOT } from './run.js';
 
 const BASE = ['-f', 'examples/', '--mode', 'iptables', '--node', 'worker-1'];
 const errorLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('error:'));
@@ -100,5 +105,39 @@ describe('what if (CLI)', () => {
     const r = proxymode(['trace', '10.96.0.10:53', '--protocol', 'UDP', '--rules', 'examples/node1.iptables-save', '-f', 'examples/', '--set', 'svc/kube-dns:spec.sessionAffinity=ClientIP']);
     assert.equal(r.code, 2);
     assert.match(errorLine(r.stderr)[0]!, /^error: --set svc\/kube-dns:spec\.sessionAffinity=ClientIP: what-if edits change the objects rules are rendered from, and --rules examples\/node1\.iptables-save traces rules already written; leave out --rules\.$/);
+  });
+});
+
+describe('what if against a live API server', () => {
+  it('edits what was read and writes nothing: only GETs reach the server', async () => {
+    const fixture = (p: string) => readFileSync(join(ROOT, 'test', 'kube', 'fixtures', p), 'utf8');
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const url = req.url ?? '';
+      const cm = /^\/api\/v1\/namespaces\/kube-system\/configmaps\/([^?]+)$/.exec(url);
+      const item = cm && JSON.parse(fixture('kind/kube-system-configmaps.json')).items.find((i: { metadata: { name: string } }) => i.metadata.name === cm[1]);
+      const body = url.startsWith('/api/v1/nodes?') ? fixture('kind/nodes.json')
+        : url.startsWith('/api/v1/services?') ? fixture('kind/services.json')
+        : url.startsWith('/apis/discovery.k8s.io/v1/endpointslices?') ? fixture('kind/endpointslices.json')
+        : item ? JSON.stringify({ kind: 'ConfigMap', apiVersion: 'v1', ...item }) : undefined;
+      res.writeHead(body ? 200 : 404, { 'Content-Type': 'application/json' });
+      res.end(body ?? fixture('errors/404-configmap-kube-proxy-config-not-found.json'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const kubeconfig = join(mkdtempSync(join(tmpdir(), 'proxymode-whatif-')), 'config');
+      writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: kind\n  cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}\nusers:\n- name: admin\n  user: {token: t}\ncontexts:\n- name: kind-kind\n  context: {cluster: kind, user: admin}\ncurrent-context: kind-kind\n`);
+      const r = await proxymodeAsync(['trace', 'svc/echo', '-n', 'default', '--kubeconfig', kubeconfig, '--node', 'kind-worker', '--set', 'cm/kube-proxy:mode=nftables', '--drain', 'node/kind-worker2', '-o', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      const d = JSON.parse(r.stdout);
+      assert.equal(d.mode, 'nftables');
+      assert.deepEqual(d.endpoints.map((e: { ip: string }) => e.ip), ['10.244.1.3']);
+      assert.deepEqual(d.edits.map((e: { object: string }) => e.object), ['ConfigMap kube-system/kube-proxy', 'Node kind-worker2']);
+      assert.ok(seen.length > 0 && seen.every((s) => s.startsWith('GET ')), seen.join('\n'));
+    } finally {
+      server.close();
+    }
   });
 });

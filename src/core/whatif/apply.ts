@@ -48,24 +48,24 @@ export function applyEdits(input: WhatIfObjects, edits: readonly Edit[], opts: A
       const i = findIndex(objects.configMaps, edit, opts, (cm) => ['kube-proxy', 'kube-proxy-config'].includes(cm.metadata?.name ?? ''));
       const { configMap, change } = editConfigMap(objects.configMaps[i]!, edit);
       objects.configMaps[i] = configMap;
-      applied.push({ flag: edit.flag, object: describe(configMap), change });
+      applied.push({ flag: edit.flag, object: describe(configMap, 'ConfigMap'), change });
     } else if (edit.kind === 'set') {
       const list = listOf(objects, edit.ref.kind as Exclude<ObjectRef['kind'], 'ConfigMap'>);
       const i = findIndex(list, edit, opts);
       const { object, change } = setField(list[i]!, edit);
       list[i] = object;
-      applied.push({ flag: edit.flag, object: describe(object), change });
+      applied.push({ flag: edit.flag, object: describe(object, edit.ref.kind), change });
     } else if (edit.kind === 'scale') {
       const svc = objects.services[findIndex(objects.services, edit, opts)]!;
       const r = scaleEndpoints(objects, svc, edit.replicas, edit.flag);
       objects.endpointSlices = r.endpointSlices;
-      applied.push({ flag: edit.flag, object: describe(svc), change: r.change });
+      applied.push({ flag: edit.flag, object: describe(svc, 'Service'), change: r.change });
     } else {
       const i = findIndex(objects.nodes, edit, opts);
       const r = drainNode(objects, objects.nodes[i]!);
       objects.nodes[i] = r.node;
       objects.endpointSlices = r.endpointSlices;
-      applied.push({ flag: edit.flag, object: describe(r.node), change: r.change });
+      applied.push({ flag: edit.flag, object: describe(r.node, 'Node'), change: r.change });
     }
   }
   return { objects, applied };
@@ -108,10 +108,12 @@ function setField<T extends KubeObject>(obj: T, edit: Extract<Edit, { kind: 'set
   const copy = structuredClone(obj);
   const before = setIn(copy as Record<string, unknown>, edit.path, fit.value, edit.flag);
   // the model's own check: what kube-proxy would skip in the edited object is refused here
-  const checked = checkObjects([{ object: copy, where: edit.flag }]);
+  // (API list items carry no kind or apiVersion: the check is told them)
+  const probe = { apiVersion: edit.ref.kind === 'EndpointSlice' ? 'discovery.k8s.io/v1' : 'v1', kind: edit.ref.kind, ...copy };
+  const checked = checkObjects([{ object: probe, where: edit.flag }]);
   if (checked.warnings.length) throw new InputError(`${edit.flag}: ${checked.warnings[0]!.replace(/\.$/, '')}.`);
   const show = (v: unknown) => (v === undefined ? '(unset)' : v === null ? '(removed)' : typeof v === 'string' ? v : JSON.stringify(v));
-  return { object: (checked.objects[0] ?? copy) as T, change: `${pathString(edit.path)}: ${show(before)} → ${show(fit.value)}` };
+  return { object: copy, change: `${pathString(edit.path)}: ${show(before)} → ${show(fit.value)}` };
 }
 
 /** Sets (or, for null, removes) the value at a path, creating maps on the way; returns the old value. */
@@ -146,7 +148,8 @@ function checkIndex(list: unknown[], index: number, path: readonly PathStep[], a
   throw new InputError(`${flag}: ${pathString(path.slice(0, at))} has ${list.length} item${list.length === 1 ? '' : 's'}, so [${index}] is past its end (use [${list.length}] to add one).`);
 }
 
-export function describe(o: KubeObject): string {
-  const ns = o.kind === 'Node' ? '' : `${o.metadata?.namespace ?? 'default'}/`;
-  return `${o.kind ?? 'object'} ${ns}${o.metadata?.name ?? ''}`;
+/** "Service shop/web", "Node worker-2": the kind from the edit, since API list items carry none. */
+export function describe(o: KubeObject, kind: ObjectRef['kind']): string {
+  const ns = kind === 'Node' ? '' : `${o.metadata?.namespace ?? 'default'}/`;
+  return `${kind} ${ns}${o.metadata?.name ?? ''}`;
 }
