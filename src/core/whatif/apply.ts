@@ -110,8 +110,8 @@ function setField<T extends KubeObject>(obj: T, edit: Extract<Edit, { kind: 'set
   // the model's own check: what kube-proxy would skip in the edited object is refused here
   // (API list items carry no kind or apiVersion: the check is told them)
   const probe = { apiVersion: edit.ref.kind === 'EndpointSlice' ? 'discovery.k8s.io/v1' : 'v1', kind: edit.ref.kind, ...copy };
-  const checked = checkObjects([{ object: probe, where: edit.flag }]);
-  if (checked.warnings.length) throw new InputError(`${edit.flag}: ${checked.warnings[0]!.replace(/\.$/, '')}.`);
+  const checked = checkObjects([{ object: probe, where: 'as edited' }]);
+  if (checked.warnings.length) throw new InputError(`${edit.flag}: ${checked.warnings[0]!.replace(/; kube-proxy skips (it|these).*$/, '; kube-proxy would skip $1, so the edit is refused.')}`);
   const show = (v: unknown) => (v === undefined ? '(unset)' : v === null ? '(removed)' : typeof v === 'string' ? v : JSON.stringify(v));
   return { object: copy, change: `${pathString(edit.path)}: ${show(before)} → ${show(fit.value)}` };
 }

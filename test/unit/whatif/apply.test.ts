@@ -99,3 +99,13 @@ describe('applying what-if edits', () => {
     await refused({ set: ['cm/kube-proxy:ipvs.syncPeriod=abc'] }, /ipvs\.syncPeriod "abc" is not a duration/);
   });
 });
+
+describe('the model\'s own check on an edited object', () => {
+  it('refuses an EndpointSlice port kube-proxy would skip (no name)', async () => {
+    const input = await load();
+    assert.throws(
+      () => applyEdits(input, parseEdits({ set: ['endpointslice/web-fn8j6:ports[1].port=81'] }), OPTS),
+      { message: '--set endpointslice/web-fn8j6:ports[1].port=81: EndpointSlice shop/web-fn8j6 (as edited): ports[1].name missing (a port with no name); kube-proxy would skip it, so the edit is refused.' },
+    );
+  });
+});
