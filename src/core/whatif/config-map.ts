@@ -10,7 +10,7 @@ import { pathString, type Edit } from './spec.js';
 export function editConfigMap(cm: ConfigMap, edit: Extract<Edit, { kind: 'set' }>): { configMap: ConfigMap; change: string } {
   const key = configMapKey(cm);
   const name = `${cm.metadata?.namespace ?? 'default'}/${cm.metadata?.name}`;
-  if (!key) throw new InputError(`${edit.flag}: ConfigMap ${name} holds no KubeProxyConfiguration to edit.`);
+  if (!key) throw new InputError(`${edit.flag}: ConfigMap ${name} holds no KubeProxyConfiguration to edit${cm.metadata?.name === 'kube-proxy' ? ' (on EKS it is in cm/kube-proxy-config)' : ''}.`);
   const field = pathString(edit.path);
   if (['apiVersion', 'kind'].includes(String(edit.path[0]))) throw new InputError(`${edit.flag}: ${field} names the document, not a setting; set a KubeProxyConfiguration field such as mode.`);
   const doc = parseDocument(cm.data![key]!);
