@@ -88,7 +88,7 @@ function findIndex<T extends KubeObject>(list: T[], edit: Edit, opts: ApplyOptio
   // without -n, a name that exists in one namespace only is that object
   if (hit.length === 0 && namespaced && !ref.namespace && !opts.namespaceExplicit && named.length === 1) hit = named;
   if (hit.length === 1) return hit[0]![1];
-  const kind = ref.kind === 'ConfigMap' ? "kube-proxy's ConfigMap" : ref.kind;
+  const kind = ref.kind;
   const where = namespaced && ns !== undefined ? ` in namespace ${ns}` : '';
   if (hit.length > 1) throw new InputError(`${edit.flag}: ${named.length} ${kind}s are named ${ref.name} (in ${hit.map(([o]) => o.metadata?.namespace).join(', ')}); name one as ${ref.text.split('/')[0]}/NAMESPACE/NAME.`);
   const others = named.map(([o]) => o.metadata?.namespace ?? 'default');

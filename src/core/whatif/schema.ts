@@ -126,8 +126,9 @@ export function fitValue(field: Field, value: unknown, text: string, name: strin
         return typeof v === 'string' && parseCIDRSloppy(v) ? { value: v } : { error: `${name} must be a CIDR such as 10.0.0.0/8` };
       case 'map':
       case 'object':
+        return { error: `${name} is not a single value; set one of its fields (${name}.FIELD=VALUE)` };
       case 'array':
-        return { error: `${name} is not a single value; set one of its fields` };
+        return { error: `${name} is a list of objects; set a field of one item (${name}[N].FIELD=VALUE)` };
       case 'list':
         return { error: `${name} is a list` };
     }

@@ -109,3 +109,15 @@ describe('the model\'s own check on an edited object', () => {
     );
   });
 });
+
+describe('edits that name no single value or no ConfigMap', () => {
+  it('says what to write instead', async () => {
+    const input = await load();
+    const apply = (flags: EditFlags, objs = input) => () => applyEdits(objs, parseEdits(flags), OPTS);
+    assert.throws(apply({ set: ['svc/web:spec.ports=3'] }), { message: '--set svc/web:spec.ports=3: ports is a list of objects; set a field of one item (ports[N].FIELD=VALUE).' });
+    assert.throws(apply({ set: ['svc/web:metadata.labels=3'] }), { message: '--set svc/web:metadata.labels=3: labels is not a single value; set one of its fields (labels.FIELD=VALUE).' });
+    assert.throws(apply({ set: ['cm/kube-proxy:mode=nftables'] }, { ...input, configMaps: [] }), {
+      message: '--set cm/kube-proxy:mode=nftables: there is no ConfigMap kube-proxy in files examples/; give its ConfigMap with -f, or use --mode/--config instead.',
+    });
+  });
+});
