@@ -71,8 +71,8 @@ export default class Trace extends ProxymodeCommand {
     const whatIf = await withWhatIf(read, flags, { namespace: namespace ?? defaultNamespace(flags), namespaceExplicit: Boolean(flags.namespace), configFile: flags.config });
     if (whatIf && (dump || flags.actual)) throw new InputError(`${whatIf.applied[0]!.flag}: what-if edits change the objects rules are rendered from, and ${dump ? `--rules ${flags.rules}` : '--actual'} traces rules already written; leave out ${dump ? '--rules' : '--actual'}.`);
     if (flags.compare && !whatIf) throw new InputError('--compare shows what edits change: add --set, --scale-endpoints or --drain.');
-    const after = await traceOnce(args.target, flags, namespace, protocolFlag, dump, whatIf?.source ?? read);
-    const before = flags.compare ? await traceOnce(args.target, flags, namespace, protocolFlag, dump, read, true) : undefined;
+    const after = await this.traceOnce(args.target, flags, namespace, protocolFlag, dump, whatIf?.source ?? read);
+    const before = flags.compare ? await this.traceOnce(args.target, flags, namespace, protocolFlag, dump, read, true) : undefined;
     const { result, label, from, view, protocol, rulesDescription, podNames } = after;
     const edits = whatIf?.applied;
     if (before) {
@@ -108,13 +108,9 @@ export default class Trace extends ProxymodeCommand {
     }
     if (!['forwarded', 'accepted'].includes(result.verdict)) process.exitCode = 1;
   }
-}
 
-type TraceFlags = Interfaces.InferredFlags<typeof Trace.flags>;
-type Traced = Awaited<ReturnType<typeof traceOnce>>;
-
-/** One trace: the rules (rendered from `source`, live, or a dump), the target and source resolved, the packet walked. */
-async function traceOnce(target: string, flags: TraceFlags, namespace: string | undefined, protocolFlag: string | undefined, dump: Dump | undefined, source: ClusterSource | undefined, quiet = false) {
+  /** One trace: the rules (rendered from `source`, live, or a dump), the target and source resolved, the packet walked. */
+  private async traceOnce(target: string, flags: TraceFlags, namespace: string | undefined, protocolFlag: string | undefined, dump: Dump | undefined, source: ClusterSource | undefined, quiet = false) {
     const args = { target };
     const config: LoadedConfig = await loadProxyConfig(source ?? NO_OBJECTS, flags.config, overridesFromFlags(flags), quiet ? { warn: () => {} } : {});
     const def = dump ? dumpMode(dump, flags.mode) : modeFor(config.effectiveMode, 'tracing');
@@ -172,7 +168,11 @@ async function traceOnce(target: string, flags: TraceFlags, namespace: string | 
 
     const podNames = podNamesByIP(objects.endpointSlices);
     return { result, label, from, view, protocol, rulesDescription, podNames };
+  }
 }
+
+type TraceFlags = Interfaces.InferredFlags<typeof Trace.flags>;
+type Traced = Awaited<ReturnType<Trace['traceOnce']>>;
 
 /** The mode of a dump; --mode, when given, must agree with it. */
 function dumpMode(dump: Dump, flagMode: string | undefined): ProxyModeDefinition<FamilyState> {
