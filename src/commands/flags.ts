@@ -88,3 +88,28 @@ export const setModeFlags = {
   rollback: Flags.boolean({ description: 'Restore the last backup set-mode took of this cluster, restart kube-proxy and follow the rollout.' }),
   'backup-dir': Flags.string({ description: 'Where backups are written and --rollback finds them (default ~/.kube/proxymode/backups).' }),
 };
+
+/** What if: edits to the objects read, in memory before rendering (trace, rules, rules --diff); never written. */
+export const whatIfFlags = {
+  set: Flags.string({
+    multiple: true,
+    multipleNonGreedy: true,
+    helpGroup: 'WHAT IF',
+    description: 'Edit an object before rendering, repeatable: KIND/NAME:PATH=VALUE on svc, node, endpointslice or cm/kube-proxy (its config.conf fields), e.g. svc/web:spec.externalTrafficPolicy=Local, cm/kube-proxy:mode=nftables, node/worker-1:metadata.labels.topology\\.kubernetes\\.io/zone=b; values as YAML scalars, [a,b] for lists, null removes.',
+  }),
+  'scale-endpoints': Flags.string({
+    multiple: true,
+    multipleNonGreedy: true,
+    helpGroup: 'WHAT IF',
+    description: 'svc/NAME=N: keep N ready endpoints per address family (down: the last ones go; up: ready ones are cloned on their node with free addresses of its pod CIDR; 0: none ready).',
+  }),
+  drain: Flags.string({
+    multiple: true,
+    multipleNonGreedy: true,
+    helpGroup: 'WHAT IF',
+    description: 'node/NAME: its endpoints become terminating (ready=false, serving kept, terminating=true) as after kubectl drain. Applied after --set and --scale-endpoints.',
+  }),
+};
+
+/** trace --compare: the trace before and after the what-if edits. */
+export const compareFlag = Flags.boolean({ helpGroup: 'WHAT IF', description: 'Trace before and after the what-if edits (one block each, -o json: {edits, before, after, changes}), then what changed: verdict, endpoints and their odds, masquerade.' });

@@ -10,12 +10,13 @@ import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
 import { NO_OBJECTS } from '../kube/no-objects.js';
 import { readDumpFile, readNodeStates } from '../kube/node-rules.js';
 import { checkNamespace, defaultNamespace, openSource } from '../kube/source.js';
+import { withWhatIf } from '../kube/whatif-source.js';
 import { makeColor } from '../ui/color.js';
 import { colourDiff, unifiedDiff } from '../ui/diff.js';
 import { formatData, OUTPUT_FORMATS, warn, writeOut } from '../ui/print.js';
 import { renderDrift, renderServiceRules } from '../ui/rules-view.js';
 import { ProxymodeCommand } from './base.js';
-import { ipFamilyFlag, kubeProxyVersionFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
+import { ipFamilyFlag, kubeProxyVersionFlag, pickFamilies, proxyConfigFlags, sourceFlags, whatIfFlags } from './flags.js';
 
 const formatHelp = () => [...textFormats()].map(([f, modes]) => `${f} (${modes.join(', ')})`).join(', ');
 
@@ -27,6 +28,7 @@ export default class Rules extends ProxymodeCommand {
   static override flags = {
     ...sourceFlags,
     ...proxyConfigFlags,
+    ...whatIfFlags,
     output: Flags.string({ char: 'o', default: 'human', description: `Output format: ${OUTPUT_FORMATS.join(', ')}, or the mode's own text: ${formatHelp()}.` }),
     'ip-family': ipFamilyFlag,
     'kube-proxy-version': kubeProxyVersionFlag,
@@ -39,13 +41,19 @@ export default class Rules extends ProxymodeCommand {
     '<%= config.bin %> rules shop/web -f examples/ --mode iptables -o restore',
     '<%= config.bin %> rules --diff --node worker-1',
     '<%= config.bin %> rules -f examples/ --mode ipvs --node worker-1 -o ipvsadm',
+    '<%= config.bin %> rules shop/web -f examples/ --mode iptables --set svc/web:spec.sessionAffinity=ClientIP -o restore   # what if',
   ];
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Rules);
     const dump = flags.rules ? readDumpFile(flags.rules) : undefined;
     // A dump on its own is shown without reading anything else; comparing it needs the objects.
-    const source = dump && !flags.filename?.length && !flags.diff ? NO_OBJECTS : openSource(flags);
+    const read = dump && !flags.filename?.length && !flags.diff ? NO_OBJECTS : openSource(flags);
+    // What if: rules rendered from the edited objects (compared with the live ones by --diff).
+    const whatIf = await withWhatIf(read === NO_OBJECTS ? undefined : read, flags, { namespace: defaultNamespace(flags), namespaceExplicit: Boolean(flags.namespace), configFile: flags.config });
+    if (whatIf && (flags.actual || dump) && !flags.diff) throw new InputError(`${whatIf.applied[0]!.flag}: what-if edits change the rules rendered from objects, and ${dump ? `--rules ${flags.rules}` : '--actual'} shows rules already written; add --diff to compare them with the edited rendering.`);
+    const source = whatIf?.source ?? read;
+    const edits = whatIf ? { edits: whatIf.applied } : {};
     const config = await loadProxyConfig(source, flags.config, overridesFromFlags(flags));
     const def = pickMode(dump, flags.mode, config.effectiveMode, flags.diff, config.source);
     checkOutput(flags.output, def);
@@ -101,7 +109,7 @@ export default class Rules extends ProxymodeCommand {
         .map((p) => unifiedDiff(p.expected, p.live, [`expected (${p.family})`, `${live.description} (${p.family})`]))
         .filter((d) => d.includes('@@'))
         .join('\n');
-      if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output, { source: source.description, node: view.nodeName, mode: def.mode, live: live.description, inSync: drift.length === 0, drift, diff: diffText }));
+      if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output, { source: source.description, node: view.nodeName, mode: def.mode, live: live.description, inSync: drift.length === 0, drift, diff: diffText, ...edits }));
       else writeOut([`${header}\nLive: ${live.description}`, '', renderDrift(drift, color), ...(diffText ? ['', colourDiff(diffText, color)] : [])].join('\n'));
       // drift found against a dump with no version given: the version taken may be why, said once
       if (drift.length && dump && assumedVersion) warn(`no --kube-proxy-version: compared ${dump.source} with the rules of ${assumedVersion}, the newest known; pass the node's version if it is older.`);
@@ -126,7 +134,7 @@ export default class Rules extends ProxymodeCommand {
     const format = def.formats[flags.output];
     if (format) writeOut(format.write(shown));
     else if (flags.output === 'json' || flags.output === 'yaml') {
-      writeOut(formatData(flags.output, { source: live ? live.description : source.description, node: view.nodeName, mode: def.mode, rulesets: shown }));
+      writeOut(formatData(flags.output, { source: live ? live.description : source.description, node: view.nodeName, mode: def.mode, rulesets: shown, ...edits }));
     } else {
       const parts = [live ? `${header}\nLive: ${live.description}` : header];
       for (const s of shown) {

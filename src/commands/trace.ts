@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Flags, type Interfaces } from '@oclif/core';
 import type { LoadedConfig } from '../core/config/index.js';
 import { ExitCode, InputError, ProxymodeError } from '../core/errors.js';
 import { ignoredServiceSentence } from '../core/model/skip.js';
@@ -15,8 +15,11 @@ import { checkNamespace, defaultNamespace, openSource, type ClusterSource } from
 import { makeColor } from '../ui/color.js';
 import { formatData, warn, writeOut } from '../ui/print.js';
 import { renderTrace } from '../ui/trace-view.js';
+import { renderTraceCompare } from '../ui/trace-compare.js';
+import { compareTraces } from '../core/whatif/index.js';
+import { withWhatIf } from '../kube/whatif-source.js';
 import { ProxymodeCommand } from './base.js';
-import { ipFamilyFlag, kubeProxyVersionFlag, outputFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
+import { compareFlag, ipFamilyFlag, kubeProxyVersionFlag, outputFlag, pickFamilies, proxyConfigFlags, sourceFlags, whatIfFlags } from './flags.js';
 import { podNamesByIP, resolveFrom, resolveTarget } from '../core/trace/resolve.js';
 
 const TARGET = /^(svc\/[a-z0-9][-a-z0-9.]*|[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*|\[?[0-9a-fA-F:.]+\]?:\d+)$/;
@@ -30,6 +33,8 @@ export default class Trace extends ProxymodeCommand {
   static override flags = {
     ...sourceFlags,
     ...proxyConfigFlags,
+    ...whatIfFlags,
+    compare: compareFlag,
     output: outputFlag(),
     port: Flags.string({ description: 'Service port name or number (needed when the Service has several).' }),
     protocol: Flags.string({ options: ['TCP', 'UDP', 'SCTP', 'tcp', 'udp', 'sctp'], description: 'Protocol of the packet (default: the port\'s, else TCP).' }),
@@ -45,6 +50,7 @@ export default class Trace extends ProxymodeCommand {
     '<%= config.bin %> trace 10.96.0.10:53 --protocol UDP --rules node1.iptables-save',
     '<%= config.bin %> trace svc/web -n shop -f examples/ --mode ipvs --from 10.244.2.9',
     '<%= config.bin %> trace 10.96.0.10:53 --protocol UDP --rules node1.ipvs-dump   # ipvsadm -Sn; ipset save; iptables-save',
+    '<%= config.bin %> trace svc/web -n shop -f examples/ --mode iptables --node worker-1 --drain node/worker-2 --compare   # what if',
   ];
 
   async run(): Promise<void> {
@@ -60,8 +66,53 @@ export default class Trace extends ProxymodeCommand {
 
     // A dump needs no cluster: objects only when -f names them.
     const dump = flags.rules ? readDumpFile(flags.rules) : undefined;
-    const source: ClusterSource | undefined = dump && !flags.filename?.length ? undefined : openSource(flags);
-    const config: LoadedConfig = await loadProxyConfig(source ?? NO_OBJECTS, flags.config, overridesFromFlags(flags));
+    const read: ClusterSource | undefined = dump && !flags.filename?.length ? undefined : openSource(flags);
+    // What if: the same trace through the edited objects (and, with --compare, through the objects as read too).
+    const whatIf = await withWhatIf(read, flags, { namespace: namespace ?? defaultNamespace(flags), namespaceExplicit: Boolean(flags.namespace), configFile: flags.config });
+    if (whatIf && (dump || flags.actual)) throw new InputError(`${whatIf.applied[0]!.flag}: what-if edits change the objects rules are rendered from, and ${dump ? `--rules ${flags.rules}` : '--actual'} traces rules already written; leave out ${dump ? '--rules' : '--actual'}.`);
+    if (flags.compare && !whatIf) throw new InputError('--compare shows what edits change: add --set, --scale-endpoints or --drain.');
+    const after = await this.traceOnce(args.target, flags, namespace, protocolFlag, dump, whatIf?.source ?? read);
+    const before = flags.compare ? await this.traceOnce(args.target, flags, namespace, protocolFlag, dump, read, true) : undefined;
+    const { result, label, from, view, protocol, rulesDescription, podNames } = after;
+    const edits = whatIf?.applied;
+    if (before) {
+      const changes = compareTraces(before.result, result);
+      if (flags.output === 'json' || flags.output === 'yaml') {
+        writeOut(formatData(flags.output, { edits, before: traceJson(before.label, before.from.text, before.result), after: traceJson(label, from.text, result), changes }));
+      } else {
+        const header = (t: Traced) => ({ packet: t.protocol, from: t.from.text, target: t.label, node: t.view.nodeName || '<unnamed>', rules: t.rulesDescription });
+        const opts = (t: Traced) => ({ wide: flags.output === 'wide', color: makeColor({ noColor: flags['no-color'] }), podNames: t.podNames });
+        writeOut(renderTraceCompare({ text: renderTrace(before.result, header(before), opts(before)), result: before.result }, { text: renderTrace(result, header(after), opts(after)), result }, changes, { color: makeColor({ noColor: flags['no-color'] }) }));
+      }
+      if (!['forwarded', 'accepted'].includes(result.verdict)) process.exitCode = 1;
+      return;
+    }
+
+    if (flags.output === 'json' || flags.output === 'yaml') {
+      writeOut(formatData(flags.output, { ...traceJson(label, from.text, result), ...(edits ? { edits } : {}) }));
+    } else {
+      const color = makeColor({ noColor: flags['no-color'] });
+      writeOut(
+        renderTrace(
+          result,
+          {
+            packet: protocol,
+            from: from.text,
+            target: label,
+            node: view.nodeName || '<unnamed>',
+            rules: rulesDescription,
+          },
+          { wide: flags.output === 'wide', color, podNames },
+        ),
+      );
+    }
+    if (!['forwarded', 'accepted'].includes(result.verdict)) process.exitCode = 1;
+  }
+
+  /** One trace: the rules (rendered from `source`, live, or a dump), the target and source resolved, the packet walked. */
+  private async traceOnce(target: string, flags: TraceFlags, namespace: string | undefined, protocolFlag: string | undefined, dump: Dump | undefined, source: ClusterSource | undefined, quiet = false) {
+    const args = { target };
+    const config: LoadedConfig = await loadProxyConfig(source ?? NO_OBJECTS, flags.config, overridesFromFlags(flags), quiet ? { warn: () => {} } : {});
     const def = dump ? dumpMode(dump, flags.mode) : modeFor(config.effectiveMode, 'tracing');
 
     const objects = source
@@ -69,7 +120,7 @@ export default class Trace extends ProxymodeCommand {
       : { services: [], endpointSlices: [], nodes: [] as Node[] };
     if (source) checkNamespace(objects.services, flags.namespace, source.description);
     const view: ProxyView = buildProxyView(objects, config.config, source?.description ?? 'no objects');
-    if (source && view.nodeDefaulted && objects.nodes.length > 1) warn(`no --node given: tracing on node ${view.nodeName} (node-local policies differ per node).`);
+    if (!quiet && source && view.nodeDefaulted && objects.nodes.length > 1) warn(`no --node given: tracing on node ${view.nodeName} (node-local policies differ per node).`);
 
     // The rules: a dump, the live rules, or rendered by the engine.
     let states: FamilyState[];
@@ -116,28 +167,12 @@ export default class Trace extends ProxymodeCommand {
     const result = def.tracer(states, { rendered: !dump && !flags.actual }).trace(packet, ctx);
 
     const podNames = podNamesByIP(objects.endpointSlices);
-    if (flags.output === 'json' || flags.output === 'yaml') {
-      writeOut(formatData(flags.output, traceJson(label, from.text, result)));
-    } else {
-      const color = makeColor({ noColor: flags['no-color'] });
-      writeOut(
-        renderTrace(
-          result,
-          {
-            packet: protocol,
-            from: from.text,
-            target: label,
-            node: view.nodeName || '<unnamed>',
-            rules: rulesDescription,
-          },
-          { wide: flags.output === 'wide', color, podNames },
-        ),
-      );
-    }
-    if (!['forwarded', 'accepted'].includes(result.verdict)) process.exitCode = 1;
+    return { result, label, from, view, protocol, rulesDescription, podNames };
   }
 }
 
+type TraceFlags = Interfaces.InferredFlags<typeof Trace.flags>;
+type Traced = Awaited<ReturnType<Trace['traceOnce']>>;
 
 /** The mode of a dump; --mode, when given, must agree with it. */
 function dumpMode(dump: Dump, flagMode: string | undefined): ProxyModeDefinition<FamilyState> {
