@@ -19,6 +19,7 @@ import { checkMode } from './check-mode.js';
 import { VERSION } from '../version.js';
 import { parseDuration, isDuration } from '../core/config/duration.js';
 import { runSyncPod } from '../kube/sync-pod.js';
+import { onClusterFlags, runAllNodes, runOnNodeChecks, runRemove } from './sync-cluster.js';
 
 const WHAT = '`kubectl proxymode sync`';
 
@@ -39,6 +40,7 @@ export default class Sync extends ProxymodeCommand {
     'on-node': Flags.string({ description: 'Run sync on this node in a privileged hostNetwork pod of --image (kube-proxy\'s service account reads the cluster); the pod is deleted when it ends, fails or on Ctrl-C.' }),
     image: Flags.string({ description: 'The image for --on-node (this tool\'s Dockerfile).', default: `ghcr.io/kubectl-proxymode/kubectl-proxymode:${VERSION}` }),
     deadline: Flags.string({ description: 'With --on-node: the pod ends by itself after this long (activeDeadlineSeconds).', default: '1h' }),
+    ...onClusterFlags,
   };
   static override examples = [
     '<%= config.bin %> sync -f examples/ --mode iptables --dry-run',
@@ -50,6 +52,8 @@ export default class Sync extends ProxymodeCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Sync);
     checkMode(flags.mode);
+    if (flags.remove) return runRemove(flags);
+    if (flags['all-nodes']) return runAllNodes(flags);
     if (flags['on-node']) return this.onNode(flags['on-node'], flags);
     const exclusive = ['once', 'dry-run', 'cleanup'].filter((f) => flags[f as 'once']);
     if (exclusive.length > 1) throw new InputError(`--${exclusive.join(' and --')} cannot be combined; give one.`);
@@ -111,12 +115,13 @@ export default class Sync extends ProxymodeCommand {
     if (!isDuration(deadline) || parseDuration(deadline) < 1000) throw new InputError(`--deadline "${deadline}" is not a duration of a second or more (e.g. 10m, 1h).`);
     const source = openSource(flags as never);
     if (!(source instanceof ApiSource)) throw new InputError('--on-node needs a cluster.');
+    await runOnNodeChecks(source.kubeClient, node, flags);
     const pass: string[] = [];
     for (const f of ['mode', 'cluster-cidr', 'node-ip', 'kube-proxy-version', 'healthz-bind-address', 'metrics-bind-address', 'namespace']) {
       if (typeof flags[f] === 'string') pass.push(`--${f}`, flags[f] as string);
     }
     for (const f of ['once', 'dry-run', 'cleanup', 'masquerade-all']) if (flags[f] === true) pass.push(`--${f}`);
-    const r = await runSyncPod(source.kubeClient, node, { image: String(flags.image), args: pass, deadlineSeconds: Math.ceil(parseDuration(deadline) / 1000) });
+    const r = await runSyncPod(source.kubeClient, node, { image: String(flags.image), args: pass, serviceAccount: flags['service-account'] as string | undefined, deadlineSeconds: Math.ceil(parseDuration(deadline) / 1000) });
     if (r.log) writeOut(r.log.replace(/\n$/, ''));
     if (r.phase !== 'Succeeded') throw new ProxymodeError(`the sync pod on node ${node} ended ${r.phase}; its log is above and the pod was deleted.`, ExitCode.PROBLEM);
   }
