@@ -10,6 +10,13 @@ import { loadProxyConfig } from '../kube/proxy-config.js';
 import { applyPlan, checkPermissions, gather, rollBackTo, type ApplyResult } from '../kube/set-mode.js';
 import { defaultBackupDir, latestBackup } from '../kube/set-mode-api.js';
 import { ApiSource, openSource } from '../kube/source.js';
+import { cleanupLeftovers, listLeftovers, type CleanupResult } from '../kube/set-mode-leftovers.js';
+import { SYNC_IMAGE } from '../kube/sync-pod.js';
+import { kubeProxyPods } from '../kube/rollout.js';
+import { selfCleanup, type NodeLeftovers } from '../core/setmode/leftovers.js';
+import { parseVersion } from '../core/setmode/preflight.js';
+import { renderLeftovers } from '../core/setmode/render.js';
+import type { KubeClient } from '../kube/client.js';
 import { formatData, writeOut } from '../ui/print.js';
 import { Progress } from '../ui/progress.js';
 import { ProxymodeCommand } from './base.js';
@@ -24,18 +31,23 @@ export default class SetMode extends ProxymodeCommand {
   static override usage = [
     'set MODE [--scheduler NAME] [--dry-run] [-y] [--force] [--timeout DURATION] [--no-rollback] [--backup-dir DIR] [-o human|wide|json|yaml] [-f PATH | --kubeconfig PATH --context NAME]',
     'set --rollback [--backup-dir DIR] [--timeout DURATION]',
+    'set [MODE] --leftovers [--cleanup] [--image IMAGE]',
   ];
   static override args = { mode: Args.string({ required: false, ignoreStdin: true, description: 'iptables, ipvs, nftables or userspace.' }) };
   static override flags = {
     ...sourceFlags,
     output: outputFlag(),
     ...setModeFlags,
+    leftovers: Flags.boolean({ description: 'List what an earlier mode left on each node (kube-proxy\'s iptables chains the running mode does not write, IPVS virtual servers, kube-ipvs0, ipsets, nft tables), read through its kube-proxy pod, and exit (1 when any are found). A switch lists them by itself once every node is verified.' }),
+    cleanup: Flags.boolean({ description: 'Remove those leftovers, node by node, through a short-lived privileged pod of --image that runs exactly the listed removals (after a verified switch, or with --leftovers).' }),
+    image: Flags.string({ description: 'The image of the --cleanup pods (this tool\'s Dockerfile).', default: SYNC_IMAGE }),
   };
   static override examples = [
     '<%= config.bin %> set ipvs --scheduler rr --dry-run',
     '<%= config.bin %> set ipvs -f examples/ --dry-run -o json',
     '<%= config.bin %> set nftables --yes --timeout 10m',
     '<%= config.bin %> set --rollback',
+    '<%= config.bin %> set --leftovers --cleanup',
   ];
 
   async run(): Promise<void> {
@@ -61,11 +73,18 @@ export default class SetMode extends ProxymodeCommand {
       return;
     }
 
+    if (flags.cleanup && flags['dry-run']) throw new InputError('--cleanup removes rules from the nodes; leave out --dry-run.');
+    if (flags.leftovers) {
+      if (flags.filename?.length) throw new InputError('--leftovers reads the nodes\' rules and cannot work on -f files.');
+      if (args.mode) checkMode(args.mode, 'MODE');
+      return this.leftoversOnly(args.mode, flags, progress);
+    }
     if (!args.mode) throw new InputError(`set-mode needs a MODE: one of ${PROXY_MODES.join(', ')} (or --rollback).`);
     checkMode(args.mode, 'MODE');
     const schedulerWrong = flags.scheduler === undefined ? undefined : schedulerProblem(args.mode, flags.scheduler);
     if (schedulerWrong) throw new InputError(schedulerWrong);
     const offline = !!flags.filename?.length;
+    if (offline && flags.cleanup) throw new InputError('--cleanup removes rules from the nodes and cannot work on -f files.');
     if (offline && !flags['dry-run']) throw new InputError('with -f there is no cluster to change; add --dry-run to see the plan for the saved objects.');
 
     const source = openSource(flags);
@@ -135,13 +154,18 @@ export default class SetMode extends ProxymodeCommand {
       progress.done();
     }
     const failed = result.nodes.filter((n) => !n.ok);
-    if (json) show(result, result.verified ? 'switched and verified' : result.rolledBack?.done ? 'rolled back' : 'not verified');
-    else {
-      const lines = ['', 'VERIFY', `  backup: ${result.backup}`, `  wrote ${result.written}`, `  rollout: ${result.rollout.status}`];
-      for (const n of result.nodes) lines.push(`  ${n.ok ? 'ok  ' : 'FAIL'}  ${n.node}  ${n.ok ? `runs ${plan.mode}` : n.evidence}`);
-      if (result.rolledBack) lines.push(`  rollback: ${result.rolledBack.text}.`);
-      writeOut(lines.join('\n'));
+    // Once every node runs the new mode, what the old one left is listed (and removed with --cleanup).
+    let left: Awaited<ReturnType<SetMode['leftovers']>> | undefined;
+    if (result.verified) {
+      const minors = plan.preflight.nodes.map((n) => parseVersion(n.kubeProxyVersion)?.minor).filter((m): m is number => m !== undefined);
+      const note = selfCleanup(plan.current.mode, plan.mode, minors.length ? Math.min(...minors) : undefined, undefined);
+      if (!json) writeOut(verifyText(plan.mode, result));
+      left = await this.leftovers(client, result.nodes.map((n) => n.node), plan.mode, flags, progress, note);
     }
+    if (json) {
+      const outcome = result.verified ? 'switched and verified' : result.rolledBack?.done ? 'rolled back' : 'not verified';
+      writeOut(formatData(flags.output as 'json', { ...plan, dryRun: false, outcome, result, leftovers: left?.found ?? null, cleanup: left?.removed ?? null }));
+    } else if (!result.verified) writeOut(verifyText(plan.mode, result));
     if (result.verified) {
       process.stderr.write(`switched to ${plan.mode}: ${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'} verified; the previous configuration is in ${result.backup}.\n`);
       return;
@@ -150,6 +174,59 @@ export default class SetMode extends ProxymodeCommand {
     const after = result.rolledBack ? (result.rolledBack.done ? 'rolled back to the previous configuration' : result.rolledBack.text) : `left as it is (--no-rollback); undo with kubectl proxymode set --rollback --backup-dir ${backupDir}`;
     throw new ProxymodeError(`not every node came up in ${plan.mode} within ${flags.timeout}: ${why}; ${after}.`, ExitCode.PROBLEM);
   }
+
+  /** `set --leftovers [--cleanup]`: no switch, the nodes' leftovers against the running mode. */
+  private async leftoversOnly(mode: string | undefined, flags: LeftoverFlags & Record<string, unknown>, progress: Progress): Promise<void> {
+    const source = openSource(flags as never);
+    if (!(source instanceof ApiSource)) throw new InputError('--leftovers needs a cluster.');
+    const client = source.kubeClient;
+    progress.update('reading kube-proxy\'s configuration and pods …');
+    let running: string;
+    let nodes: string[];
+    try {
+      running = await runningMode(source, mode);
+      nodes = [...new Set((await kubeProxyPods(client)).map((p) => p.node))].sort();
+    } finally {
+      progress.done();
+    }
+    const l = await this.leftovers(client, nodes, running, flags, progress);
+    if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output as 'json', { mode: running, leftovers: l.found, cleanup: l.removed ?? null }));
+    const left = l.found.some((n) => n.leftovers.length) && (!l.removed || l.removed.some((r) => r.error || r.steps.some((s) => !s.ok)));
+    if (left) process.exitCode = ExitCode.PROBLEM;
+  }
+
+  /** Lists each node's leftovers (and removes them with --cleanup); prints the LEFTOVERS section. */
+  private async leftovers(client: KubeClient, nodes: string[], mode: string, flags: LeftoverFlags, progress: Progress, note?: string): Promise<{ found: NodeLeftovers[]; removed?: CleanupResult[] }> {
+    let found: NodeLeftovers[];
+    let removed: CleanupResult[] | undefined;
+    try {
+      found = await listLeftovers(client, nodes, { newMode: mode, onProgress: (t) => progress.update(t) });
+      if (flags.cleanup) removed = await cleanupLeftovers(client, found, { image: flags.image, onProgress: (t) => progress.say(t) });
+    } finally {
+      progress.done();
+    }
+    const json = flags.output === 'json' || flags.output === 'yaml';
+    if (!json) writeOut(renderLeftovers(found, { mode, note, removed, verbose: flags.output === 'wide' }));
+    const any = found.some((n) => n.leftovers.length);
+    if (any && !flags.cleanup) process.stderr.write('leftovers of an earlier mode are still on some nodes; remove them with: kubectl proxymode set --leftovers --cleanup\n');
+    return { found, removed };
+  }
+}
+
+function verifyText(mode: string, result: ApplyResult): string {
+  const lines = ['', 'VERIFY', `  backup: ${result.backup}`, `  wrote ${result.written}`, `  rollout: ${result.rollout.status}`];
+  for (const n of result.nodes) lines.push(`  ${n.ok ? 'ok  ' : 'FAIL'}  ${n.node}  ${n.ok ? `runs ${mode}` : n.evidence}`);
+  if (result.rolledBack) lines.push(`  rollback: ${result.rolledBack.text}.`);
+  return lines.join('\n');
+}
+
+type LeftoverFlags = { cleanup?: boolean; image: string; output?: string };
+
+/** The mode kube-proxy runs now, as `set` would report it: MODE when given, else the configured mode. */
+async function runningMode(source: ApiSource, given: string | undefined): Promise<string> {
+  if (given) return given;
+  const config = await loadProxyConfig(source, undefined, {}, { refuse: false, needs: ['ConfigMap'] });
+  return config.effectiveMode;
 }
 
 function parseTimeout(value: string): number {

@@ -18,7 +18,7 @@ import { kubeProxyVersionFlag, proxyConfigFlags, sourceFlags } from './flags.js'
 import { checkMode } from './check-mode.js';
 import { VERSION } from '../version.js';
 import { parseDuration, isDuration } from '../core/config/duration.js';
-import { runSyncPod } from '../kube/sync-pod.js';
+import { runSyncPod, SYNC_IMAGE } from '../kube/sync-pod.js';
 import { onClusterFlags, runAllNodes, runOnNodeChecks, runRemove } from './sync-cluster.js';
 
 const WHAT = '`kubectl proxymode sync`';
@@ -38,7 +38,7 @@ export default class Sync extends ProxymodeCommand {
     'healthz-bind-address': Flags.string({ description: 'Where /healthz, /livez and the health-check node ports listen (default: healthzBindAddress, 0.0.0.0:10256); "" or "off" serves none.' }),
     'metrics-bind-address': Flags.string({ description: 'Where /metrics and /proxyMode listen (default: metricsBindAddress, 127.0.0.1:10249); "" or "off" serves none.' }),
     'on-node': Flags.string({ description: 'Run sync on this node in a privileged hostNetwork pod of --image (kube-proxy\'s service account reads the cluster); the pod is deleted when it ends, fails or on Ctrl-C.' }),
-    image: Flags.string({ description: 'The image for --on-node (this tool\'s Dockerfile).', default: `ghcr.io/kubectl-proxymode/kubectl-proxymode:${VERSION}` }),
+    image: Flags.string({ description: 'The image for --on-node (this tool\'s Dockerfile).', default: SYNC_IMAGE }),
     deadline: Flags.string({ description: 'With --on-node: the pod ends by itself after this long (activeDeadlineSeconds).', default: '1h' }),
     ...onClusterFlags,
   };

@@ -13,10 +13,13 @@ import type { RequestIntent } from './request.js';
 import { createAll, removeAll, SYNC_LABEL, syncRbacSpecs, type Tracked } from './sync-rbac.js';
 import { detectReplacement, isKubeProxyPod } from '../core/report/objects.js';
 import { randomBytes } from 'node:crypto';
+import { VERSION } from '../version.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = any;
 
+/** The image `sync --on-node/--all-nodes` and `set --cleanup` run: this tool's Dockerfile, this version. */
+export const SYNC_IMAGE = `ghcr.io/kubectl-proxymode/kubectl-proxymode:${VERSION}`;
 export const SYNC_POD_NAMESPACE = 'kube-system';
 export const SYNC_POD_LABEL = SYNC_LABEL;
 
@@ -30,6 +33,10 @@ export interface SyncPodOptions {
   /** activeDeadlineSeconds: the pod ends by itself after this long. */
   deadlineSeconds: number;
   pollMs?: number;
+  /** Instead of `sync ARGS`: this command (e.g. `sh -c SCRIPT` for set --cleanup); the pod then reads no API. */
+  command?: string[];
+  /** The pod's name prefix (default proxymode-sync-). */
+  generateName?: string;
   /** Each new log chunk of the pod, as it finishes. */
   onLog?: (text: string) => void;
 }
@@ -64,10 +71,15 @@ export function syncPodTemplateSpec(opts: { image: string; args: string[]; servi
 
 export function syncPodSpec(node: string, opts: SyncPodOptions & { serviceAccount: string }): Obj {
   const spec = syncPodTemplateSpec({ image: opts.image, args: [...opts.args, '--node', node], serviceAccount: opts.serviceAccount });
+  if (opts.command) {
+    spec.containers[0].command = opts.command;
+    delete spec.containers[0].args;
+    spec.automountServiceAccountToken = false;
+  }
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { generateName: 'proxymode-sync-', namespace: opts.namespace ?? SYNC_POD_NAMESPACE, labels: { ...SYNC_POD_LABEL } },
+    metadata: { generateName: opts.generateName ?? 'proxymode-sync-', namespace: opts.namespace ?? SYNC_POD_NAMESPACE, labels: { ...SYNC_POD_LABEL } },
     spec: { nodeName: node, restartPolicy: 'Never', activeDeadlineSeconds: opts.deadlineSeconds, ...spec },
   };
 }
