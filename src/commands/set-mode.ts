@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { PROXY_MODES } from '../core/config/index.js';
 import { ExitCode, InputError, ProxymodeError } from '../core/errors.js';
 import { planSetMode, type SetModePlan } from '../core/setmode/plan.js';
-import { schedulerProblem } from '../core/setmode/preflight.js';
+import { ipvsModules, schedulerProblem } from '../core/setmode/preflight.js';
 import { renderPlan } from '../core/setmode/render.js';
 import { parseRequestTimeout } from '../kube/duration.js';
 import { loadProxyConfig } from '../kube/proxy-config.js';
@@ -38,6 +38,7 @@ export default class SetMode extends ProxymodeCommand {
     ...sourceFlags,
     output: outputFlag(),
     ...setModeFlags,
+    'no-probe': Flags.boolean({ description: 'Switching to ipvs: do not run a pod per node to look for the IPVS kernel modules before the switch (the pre-flight then only warns).' }),
     leftovers: Flags.boolean({ description: 'List what an earlier mode left on each node (kube-proxy\'s iptables chains the running mode does not write, IPVS virtual servers, kube-ipvs0, ipsets, nft tables), read through its kube-proxy pod, and exit (1 when any are found). A switch lists them by itself once every node is verified.' }),
     cleanup: Flags.boolean({ description: 'Remove those leftovers, node by node, through a short-lived privileged pod of --image that runs exactly the listed removals (after a verified switch, or with --leftovers).' }),
     image: Flags.string({ description: 'The image of the --cleanup pods (this tool\'s Dockerfile).', default: SYNC_IMAGE }),
@@ -92,7 +93,8 @@ export default class SetMode extends ProxymodeCommand {
     let plan: SetModePlan;
     try {
       const config = await loadProxyConfig(source, undefined, {}, { refuse: false, needs: ['ConfigMap', 'Node', 'Service', 'EndpointSlice'] });
-      const g = await gather(source, config, flags.filename, (t) => progress.update(t));
+      const probe = args.mode === 'ipvs' && !flags['no-probe'] ? { modules: ipvsModules(flags.scheduler || config.config.ipvs?.scheduler || 'rr') } : undefined;
+      const g = await gather(source, config, flags.filename, (t) => progress.update(t), probe);
       progress.update('tracing every service port through both modes\' rules …');
       plan = planSetMode({ source: source.description, mode: args.mode, scheduler: flags.scheduler, config, ...g });
     } finally {

@@ -11,23 +11,23 @@ import type { KubeClient } from './client.js';
 import { PodShell } from './live-rules.js';
 import { runSyncPod } from './sync-pod.js';
 
-/** Runs every read; a read that fails is noted (the tool is missing from kube-proxy's image, say), not fatal. */
+/**
+ * Runs every read. A tool missing from kube-proxy's image is noted by name and exit code, not fatal; when
+ * nothing could be read at all (exec refused, the pod gone) the one reason is said once.
+ */
 export async function readNodeDumps(shell: NodeShell): Promise<NodeDumps> {
   const outputs = new Map<string, string>();
-  const notRead: string[] = [];
+  const failed: Array<{ argv: string[]; message: string }> = [];
   for (const r of LEFTOVER_READS) {
     try {
       outputs.set(r.key, await shell.run(r.argv));
     } catch (e) {
-      notRead.push(`${r.argv.join(' ')} (${String((e as Error).message ?? e).split(':')[0]})`);
+      if (!(e instanceof ProxymodeError)) throw e;
+      failed.push({ argv: r.argv, message: e.message });
     }
   }
-  return { outputs, notRead: collapse(notRead) };
-}
-
-/** The four iptables-save reads fail together on a node without one backend: say each once. */
-function collapse(notes: string[]): string[] {
-  return [...new Set(notes)];
+  if (outputs.size === 0 && failed.length) return { outputs, notRead: [`its rules (${failed[0].message.replace(/\.$/, '')})`] };
+  return { outputs, notRead: failed.map((f) => `${f.argv.join(' ')} (${/exited \d+/.exec(f.message)?.[0] ?? f.message.replace(/\.$/, '')})`) };
 }
 
 export interface LeftoverOptions {

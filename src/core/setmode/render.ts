@@ -76,7 +76,8 @@ export function renderLeftovers(
   const out = ['', `LEFTOVERS (what ${opts.mode} mode does not write)`];
   if (opts.note) out.push(`  ${opts.note}`);
   for (const n of found) {
-    out.push(`  ${n.node}: ${summarizeLeftovers(n.leftovers)}${n.notRead.length ? `; not read: ${n.notRead.join(', ')}` : ''}`);
+    const unread = n.leftovers.length === 0 && n.notRead.length === 1 && n.notRead[0].startsWith('its rules');
+    out.push(unread ? `  ${n.node}: not read: ${n.notRead[0]}` : `  ${n.node}: ${summarizeLeftovers(n.leftovers)}${n.notRead.length ? `; not read: ${n.notRead.join(', ')}` : ''}`);
     const shown = opts.verbose ? n.leftovers : n.leftovers.filter((l) => l.kind !== 'chain' || !/^KUBE-(SVC|SEP|SVL|EXT|FW|XLB)-/.test(l.chain));
     for (const l of shown.slice(0, opts.verbose ? undefined : PATHS_SHOWN)) out.push(`      ${describeLeftover(l)}`);
     const hidden = n.leftovers.length - Math.min(shown.length, opts.verbose ? shown.length : PATHS_SHOWN);
