@@ -191,14 +191,14 @@ export default class SetMode extends ProxymodeCommand {
     } finally {
       progress.done();
     }
-    const l = await this.leftovers(client, nodes, running, flags, progress);
+    const l = await this.leftovers(client, nodes, running, flags, progress, undefined, true);
     if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output as 'json', { mode: running, leftovers: l.found, cleanup: l.removed ?? null }));
     const left = l.found.some((n) => n.leftovers.length) && (!l.removed || l.removed.some((r) => r.error || r.steps.some((s) => !s.ok)));
     if (left) process.exitCode = ExitCode.PROBLEM;
   }
 
   /** Lists each node's leftovers (and removes them with --cleanup); prints the LEFTOVERS section. */
-  private async leftovers(client: KubeClient, nodes: string[], mode: string, flags: LeftoverFlags, progress: Progress, note?: string): Promise<{ found: NodeLeftovers[]; removed?: CleanupResult[] }> {
+  private async leftovers(client: KubeClient, nodes: string[], mode: string, flags: LeftoverFlags, progress: Progress, note?: string, alone = false): Promise<{ found: NodeLeftovers[]; removed?: CleanupResult[] }> {
     let found: NodeLeftovers[];
     let removed: CleanupResult[] | undefined;
     try {
@@ -208,7 +208,8 @@ export default class SetMode extends ProxymodeCommand {
       progress.done();
     }
     const json = flags.output === 'json' || flags.output === 'yaml';
-    if (!json) writeOut(renderLeftovers(found, { mode, note, removed, verbose: flags.output === 'wide' }));
+    const text = renderLeftovers(found, { mode, note, removed, verbose: flags.output === 'wide' });
+    if (!json) writeOut(alone ? text.replace(/^\n/, '') : text);
     const any = found.some((n) => n.leftovers.length);
     if (any && !flags.cleanup) process.stderr.write('leftovers of an earlier mode are still on some nodes; remove them with: kubectl proxymode set --leftovers --cleanup\n');
     return { found, removed };

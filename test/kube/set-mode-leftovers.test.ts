@@ -2,7 +2,7 @@
 // dumps), the removal script run by a real sh against recording stand-ins of the tools, and the same through
 // the API: dumps served by pods/exec from kube-proxy pods, the clean-up pod created, its script run, deleted.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { cleanup } from '../../src/kube/cleanup.js';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.js';
 import { cleanupLeftovers, listLeftovers } from '../../src/kube/set-mode-leftovers.js';
 import { objectServer } from './object-server.js';
-import { ROOT } from '../cli/run.js';
+import { BIN, cleanEnv, ROOT } from '../cli/run.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -262,4 +262,57 @@ test('through the API: each node read by exec in its kube-proxy pod; --cleanup r
   assert.ok(!s.requests.some((q) => q.startsWith('POST') && /serviceaccounts|clusterroles/.test(q)), 'the clean-up pod reads no API, so no RBAC is made');
   assert.equal(cleanup.pending.length, 0);
   assert.ok(tools.calls().includes('ip [link] [del] [kube-ipvs0]'));
+});
+
+// ---- the built CLI: `set --leftovers` and `set --leftovers --cleanup` ----
+
+function cli(args: string[], kubeconfig: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(BIN, [...args, '--kubeconfig', kubeconfig], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
+  });
+}
+
+test('CLI: set --leftovers lists per node against the running mode (exit 1 when any); --cleanup removes them and says what failed', async (t) => {
+  const tools = fakeTools();
+  const pods: any[] = [];
+  const s = await objectServer({
+    seed: [
+      kubeProxyPod('worker-1'),
+      kubeProxyPod('worker-2'),
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-proxy', namespace: 'kube-system' }, data: { 'config.conf': 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\n' } },
+    ],
+    upgrade: (server) =>
+      serveExec(server, (node, argv) => {
+        const cmd = argv.join(' ');
+        if (node === 'worker-2') return cmd.includes('save') ? '' : { 'ipset list -n': '', 'ip -o addr show': '', 'nft list tables': 'table inet filter\n' }[cmd];
+        return { 'iptables-nft-save': AFTER_IPVS_TO_IPTABLES, 'ipvsadm -Sn': IPVSADM, 'ip -o addr show': ADDRS, 'ipset list -n': IPSETS, 'nft list tables': NFT }[cmd] ?? (cmd.includes('save') ? '' : undefined);
+      }),
+    created: (_k, o) => o.kind === 'Pod' && pods.push(o),
+    status: (path, o) => (path.includes('/pods/proxymode-cleanup-') ? { ...o, status: { phase: 'Succeeded' } } : o),
+    log: (p) => runScript(pods.find((x) => p.endsWith(x.metadata.name)).spec.containers[0].command[2], tools.dir),
+  });
+  t.after(() => s.close());
+
+  const list = await cli(['set', '--leftovers'], s.kubeconfig);
+  assert.equal(list.code, 1, list.stderr);
+  assert.match(list.stdout, /^LEFTOVERS \(what iptables mode does not write\)$/m);
+  assert.match(list.stdout, /^ {2}worker-1: 3 iptables chains, 3 jump rules, 3 IPVS virtual servers, 1 kube-ipvs0 device, 3 ipsets, 2 nft tables$/m);
+  assert.match(list.stdout, /^ {6}IPVS virtual server tcp 10\.96\.0\.1:443$/m);
+  assert.match(list.stdout, /^ {2}worker-2: nothing; not read: ipvsadm -Sn \(exited 127\)$/m);
+  assert.ok(list.stdout.startsWith('LEFTOVERS'), 'on its own the section opens the output');
+  assert.match(list.stderr, /remove them with: kubectl proxymode set --leftovers --cleanup/);
+  assert.equal(s.requests.filter((q) => q.startsWith('POST')).length, 0, 'listing creates nothing');
+
+  const json = await cli(['set', '--leftovers', '-o', 'json'], s.kubeconfig);
+  const doc = JSON.parse(json.stdout);
+  assert.equal(doc.mode, 'iptables');
+  assert.equal(doc.leftovers[0].leftovers.filter((l: any) => l.kind === 'ipset').length, 3);
+
+  const clean = await cli(['set', '--leftovers', '--cleanup'], s.kubeconfig);
+  assert.equal(clean.code, 1, clean.stderr);
+  assert.match(clean.stdout, /^ {6}cleanup: 12 of 13 steps done; failed: ipset KUBE-CLUSTER-IP \(ipset v7\.17: Set cannot be destroyed: it is in use by a kernel component\)$/m);
+  assert.equal(pods.length, 1, 'one clean-up pod, for the node with leftovers');
+  assert.ok(s.requests.includes(`DELETE /api/v1/namespaces/kube-system/pods/${pods[0].metadata.name}`));
+  assert.ok(tools.calls().includes('nft [delete] [table] [ip] [kube-proxy]'));
 });
