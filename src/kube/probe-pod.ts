@@ -140,6 +140,7 @@ async function probeWith<T extends object>(
     return createRefusal(err, ns, flag, suffix);
   }
   const name: string = created?.metadata?.name;
+  if (!name) return { error: `the API server answered the create of a pod in namespace "${ns}" without the pod's name, so it cannot be followed or deleted.` };
   const podPath = `${podsPath}/${encodeURIComponent(name)}`;
   const where = `probe pod ${ns}/${name} on node ${node}`;
   let removal: Promise<unknown> | undefined;
