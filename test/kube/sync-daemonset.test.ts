@@ -208,3 +208,14 @@ test('CLI: Ctrl-C before the DaemonSet is ready deletes everything created, exit
   assert.match(r.stderr, /deleted everything this command created\./);
   assert.deepEqual(ours(s.store), []);
 });
+
+test('CLI: --on-node --force, Ctrl-C while its pod is Pending: the pod and its ServiceAccount and RBAC are deleted, exit 130', async (t) => {
+  const s = await serve(t, { seed: [kubeProxy], status: (path, o) => (path.includes('/pods/proxymode-sync-') ? { ...o, status: { phase: 'Pending' } } : o) });
+  const r = await run(['sync', '--on-node', 'worker-1', '--force'], s.kubeconfig, { interruptWhen: () => s.requests.some((q) => q.startsWith('GET /api/v1/namespaces/kube-system/pods/proxymode-sync-')) });
+  assert.equal(r.code, 130, r.stderr);
+  assert.deepEqual(s.requests.filter((q) => q.startsWith('POST')).map((q) => q.split('/').pop()), ['serviceaccounts', 'clusterroles', 'clusterrolebindings', 'roles', 'rolebindings', 'pods']);
+  assert.match(r.stderr, /deleted everything this command created\./);
+  assert.deepEqual(ours(s.store), []);
+  const sa = s.requests.find((q) => q.startsWith('DELETE') && q.includes('/serviceaccounts/'));
+  assert.match(sa ?? '', /^DELETE \/api\/v1\/namespaces\/kube-system\/serviceaccounts\/kubectl-proxymode-sync-[0-9a-f]{5}$/);
+});
