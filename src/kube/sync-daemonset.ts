@@ -29,11 +29,11 @@ export interface AllNodesOptions {
 }
 
 /** Namespace (Pod Security: privileged), ServiceAccount and RBAC, DaemonSet — in the order they are created. */
-export function allNodesSpecs(opts: { image: string; args: string[] }): Obj[] {
+export function allNodesSpecs(opts: { image: string; args: string[]; server?: string }): Obj[] {
   const ns = ALL_NODES_NAMESPACE;
   const name = ALL_NODES_NAME;
-  const template = syncPodTemplateSpec({ image: opts.image, args: [...opts.args, '--node', '$(NODE_NAME)'], serviceAccount: name });
-  template.containers[0].env = [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }];
+  const template = syncPodTemplateSpec({ image: opts.image, args: [...opts.args, '--node', '$(NODE_NAME)'], serviceAccount: name, server: opts.server });
+  template.containers[0].env = [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }, ...(template.containers[0].env ?? [])];
   template.nodeSelector = { 'kubernetes.io/os': 'linux' };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...SYNC_LABEL, 'pod-security.kubernetes.io/enforce': 'privileged' } } },
@@ -66,7 +66,7 @@ export async function installAllNodes(client: KubeClient, opts: AllNodesOptions)
     throw new ProxymodeError(`sync already runs on every node (DaemonSet ${ns}/${ALL_NODES_NAME}); remove it first with: kubectl proxymode sync --remove`, ExitCode.PROBLEM);
   }
   const say = opts.onProgress ?? (() => {});
-  const created = await createAll(client, allNodesSpecs(opts));
+  const created = await createAll(client, allNodesSpecs({ ...opts, server: client.at.server }));
   if (cleanup.interrupted) return { pods: [], interrupted: true };
   say(`created ${created.map((c) => c.description).join(', ')}`);
   try {

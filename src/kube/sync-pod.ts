@@ -33,6 +33,8 @@ export interface SyncPodOptions {
   /** activeDeadlineSeconds: the pod ends by itself after this long. */
   deadlineSeconds: number;
   pollMs?: number;
+  /** The API server as this command reaches it; the pod is pointed there (apiServerEnv). */
+  server?: string;
   /** Instead of `sync ARGS`: this command (e.g. `sh -c SCRIPT` for set --cleanup); the pod then reads no API. */
   command?: string[];
   /** The pod's name prefix (default proxymode-sync-). */
@@ -41,8 +43,31 @@ export interface SyncPodOptions {
   onLog?: (text: string) => void;
 }
 
+/**
+ * Where the pod reaches the API server: the address this command used, not the kubernetes Service's
+ * ClusterIP — on a node where our proxier is to replace kube-proxy, nothing may program that ClusterIP
+ * yet (kube-proxy's own DaemonSet reads a kubeconfig with the real address for the same reason).
+ * Loopback addresses are left to the in-cluster default.
+ */
+export function apiServerEnv(server: string | undefined): Array<{ name: string; value: string }> {
+  if (!server) return [];
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    return [];
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol !== 'https:' || host === 'localhost' || /^127\./.test(host) || host === '::1') return [];
+  return [
+    { name: 'KUBERNETES_SERVICE_HOST', value: host },
+    { name: 'KUBERNETES_SERVICE_PORT', value: url.port || '443' },
+  ];
+}
+
 /** The pod spec `--on-node` and `--all-nodes` share: kube-proxy's privileges, mounts and tolerations. */
-export function syncPodTemplateSpec(opts: { image: string; args: string[]; serviceAccount: string }): Obj {
+export function syncPodTemplateSpec(opts: { image: string; args: string[]; serviceAccount: string; server?: string }): Obj {
+  const env = apiServerEnv(opts.server);
   return {
     hostNetwork: true,
     dnsPolicy: 'ClusterFirstWithHostNet',
@@ -55,6 +80,7 @@ export function syncPodTemplateSpec(opts: { image: string; args: string[]; servi
         name: 'sync',
         image: opts.image,
         args: ['sync', ...opts.args],
+        ...(env.length ? { env } : {}),
         securityContext: { privileged: true },
         volumeMounts: [
           { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
@@ -70,7 +96,7 @@ export function syncPodTemplateSpec(opts: { image: string; args: string[]; servi
 }
 
 export function syncPodSpec(node: string, opts: SyncPodOptions & { serviceAccount: string }): Obj {
-  const spec = syncPodTemplateSpec({ image: opts.image, args: [...opts.args, '--node', node], serviceAccount: opts.serviceAccount });
+  const spec = syncPodTemplateSpec({ image: opts.image, args: [...opts.args, '--node', node], serviceAccount: opts.serviceAccount, server: opts.server });
   if (opts.command) {
     spec.containers[0].command = opts.command;
     delete spec.containers[0].args;
@@ -104,7 +130,7 @@ export async function withServiceAccount<T>(client: KubeClient, namespace: strin
 /** Runs the pod to its end; resolves its phase and log; the pod is gone when this settles (or says what is left). */
 export async function runSyncPod(client: KubeClient, node: string, opts: SyncPodOptions): Promise<{ phase: string; log: string }> {
   const ns = opts.namespace ?? SYNC_POD_NAMESPACE;
-  return withServiceAccount(client, ns, opts.serviceAccount, (serviceAccount) => runPod(client, node, ns, { ...opts, serviceAccount }));
+  return withServiceAccount(client, ns, opts.serviceAccount, (serviceAccount) => runPod(client, node, ns, { server: client.at.server, ...opts, serviceAccount }));
 }
 
 async function runPod(client: KubeClient, node: string, ns: string, opts: SyncPodOptions & { serviceAccount: string }): Promise<{ phase: string; log: string }> {

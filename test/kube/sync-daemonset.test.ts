@@ -45,6 +45,8 @@ test('the DaemonSet: the --on-node pod spec on every Linux node, the node from t
   assert.equal(c.securityContext.privileged, true);
   assert.deepEqual(c.args, ['sync', '--mode', 'nftables', '--node', '$(NODE_NAME)']);
   assert.deepEqual(c.env, [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]);
+  const pointed = allNodesSpecs({ image: 'img:1', args: [], server: 'https://10.0.0.1:6443' })[6].spec.template.spec.containers[0].env;
+  assert.deepEqual(pointed.slice(1), [{ name: 'KUBERNETES_SERVICE_HOST', value: '10.0.0.1' }, { name: 'KUBERNETES_SERVICE_PORT', value: '6443' }], 'the API server as this command reaches it, not the kubernetes ClusterIP');
   assert.deepEqual(pod.volumes.map((v: any) => v.hostPath.path), ['/run/xtables.lock', '/lib/modules']);
 });
 

@@ -6,7 +6,7 @@ import test from 'node:test';
 import { KubeClient } from '../../src/kube/client.js';
 import { cleanup } from '../../src/kube/cleanup.js';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.js';
-import { besideRefusal, kubeProxyBeside, runSyncPod, syncPodSpec } from '../../src/kube/sync-pod.js';
+import { apiServerEnv, besideRefusal, kubeProxyBeside, runSyncPod, syncPodSpec } from '../../src/kube/sync-pod.js';
 import { syncRbacSpecs } from '../../src/kube/sync-rbac.js';
 import { objectServer, ours } from './object-server.js';
 
@@ -25,6 +25,16 @@ test('the sync pod: privileged, hostNetwork, pinned, tolerating all, system-node
   assert.deepEqual(c.args, ['sync', '--mode', 'nftables', '--once', '--node', 'worker-1']);
   assert.deepEqual(c.volumeMounts, [{ name: 'xtables-lock', mountPath: '/run/xtables.lock' }, { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true }]);
   assert.deepEqual(p.spec.volumes.map((v: { hostPath: { path: string } }) => v.hostPath.path), ['/run/xtables.lock', '/lib/modules']);
+  assert.equal(c.env, undefined);
+});
+
+test('the pod reaches the API server where this command does (not the kubernetes ClusterIP); loopback and plain http are left alone', () => {
+  assert.deepEqual(apiServerEnv('https://api.example.com'), [{ name: 'KUBERNETES_SERVICE_HOST', value: 'api.example.com' }, { name: 'KUBERNETES_SERVICE_PORT', value: '443' }]);
+  assert.deepEqual(apiServerEnv('https://[fd00::1]:6443'), [{ name: 'KUBERNETES_SERVICE_HOST', value: 'fd00::1' }, { name: 'KUBERNETES_SERVICE_PORT', value: '6443' }]);
+  assert.deepEqual(apiServerEnv('https://127.0.0.1:6443'), []);
+  assert.deepEqual(apiServerEnv('http://10.0.0.1:8080'), []);
+  const p = syncPodSpec('w', { image: 'i', args: [], deadlineSeconds: 1, serviceAccount: 's', server: 'https://10.0.0.1:6443' });
+  assert.deepEqual(p.spec.containers[0].env, [{ name: 'KUBERNETES_SERVICE_HOST', value: '10.0.0.1' }, { name: 'KUBERNETES_SERVICE_PORT', value: '6443' }]);
 });
 
 test('the least RBAC: list/watch Services, EndpointSlices, Nodes; get only kube-proxy\'s ConfigMaps in kube-system; one label on each', () => {
