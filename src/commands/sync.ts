@@ -121,8 +121,7 @@ export default class Sync extends ProxymodeCommand {
       if (typeof flags[f] === 'string') pass.push(`--${f}`, flags[f] as string);
     }
     for (const f of ['once', 'dry-run', 'cleanup', 'masquerade-all']) if (flags[f] === true) pass.push(`--${f}`);
-    const r = await runSyncPod(source.kubeClient, node, { image: String(flags.image), args: pass, serviceAccount: flags['service-account'] as string | undefined, deadlineSeconds: Math.ceil(parseDuration(deadline) / 1000) });
-    if (r.log) writeOut(r.log.replace(/\n$/, ''));
+    const r = await runSyncPod(source.kubeClient, node, { image: String(flags.image), args: pass, serviceAccount: flags['service-account'] as string | undefined, deadlineSeconds: Math.ceil(parseDuration(deadline) / 1000), follow: (t) => process.stdout.write(t) });
     if (r.phase !== 'Succeeded') throw new ProxymodeError(`the sync pod on node ${node} ended ${r.phase}; its log is above and the pod was deleted.`, ExitCode.PROBLEM);
   }
 

@@ -41,6 +41,8 @@ export interface SyncPodOptions {
   generateName?: string;
   /** Each new log chunk of the pod, as it finishes. */
   onLog?: (text: string) => void;
+  /** The pod's log as it is written (follow=true), from the moment it runs; the result's log is then what was streamed. */
+  follow?: (text: string) => void;
 }
 
 /**
@@ -147,6 +149,7 @@ async function runPod(client: KubeClient, node: string, ns: string, opts: SyncPo
     }));
   const removeWith = `kubectl${client.at.context ? ` --context ${client.at.context}` : ''} -n ${ns} delete pod ${name}`;
   const release = cleanup.add({ description: `sync pod ${ns}/${name} on node ${node}`, removeWith, remove });
+  let stream: ReturnType<typeof followLog> | undefined;
   try {
     const intent: RequestIntent = { verb: 'get', resource: 'pods', namespace: ns, name };
     const until = Date.now() + (opts.deadlineSeconds + 30) * 1000;
@@ -159,8 +162,11 @@ async function runPod(client: KubeClient, node: string, ns: string, opts: SyncPo
       if (waiting?.reason && /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainer/.test(waiting.reason)) {
         throw new ClusterError(`sync pod ${ns}/${name} on node ${node} cannot start: ${waiting.reason}; give an image the node can pull with --image.`);
       }
+      if (opts.follow && !stream && phase !== 'Pending') stream = followLog(client, podPath, opts.follow);
       if (phase === 'Succeeded' || phase === 'Failed') {
-        const log = await readLog(client, podPath);
+        const streamed = stream ? await stream.done(5_000) : undefined;
+        const log = streamed ?? (await readLog(client, podPath));
+        if (streamed === undefined) opts.follow?.(log);
         opts.onLog?.(log);
         return { phase, log };
       }
@@ -168,9 +174,44 @@ async function runPod(client: KubeClient, node: string, ns: string, opts: SyncPo
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
     }
   } finally {
+    stream?.stop();
     await remove();
     release();
   }
+}
+
+/**
+ * Follows the sync container's log (follow=true) and hands each chunk on as it arrives. done() resolves
+ * what was streamed once the stream ends (the container exited), or undefined when it could not be
+ * followed or did not end within `ms` — the caller then reads the whole log instead.
+ */
+function followLog(client: KubeClient, podPath: string, onChunk: (text: string) => void): { done: (ms: number) => Promise<string | undefined>; stop: () => void } {
+  let text = '';
+  let body: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
+  let stopped = false;
+  const ended = (async (): Promise<string | undefined> => {
+    let init = (await client.kubeConfig.applyToFetchOptions({ method: 'GET' })) as unknown as RequestInit;
+    if (client.at.server.startsWith('http:')) init = { ...init, agent: new HttpAgent() };
+    const res = await fetch(`${client.at.server}${podPath}/log?container=sync&follow=true`, { ...init, method: 'GET' });
+    if (res.status !== 200 || stopped) return undefined;
+    body = res.body as typeof body;
+    return new Promise<string | undefined>((resolve) => {
+      body!.on('data', (c: Buffer) => {
+        const t = c.toString('utf8');
+        text += t;
+        onChunk(t);
+      });
+      body!.on('end', () => resolve(text));
+      body!.on('error', () => resolve(undefined));
+    });
+  })().catch(() => undefined);
+  return {
+    done: (ms) => Promise.race([ended, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]),
+    stop: () => {
+      stopped = true;
+      body?.destroy?.();
+    },
+  };
 }
 
 /** The sync container's log (`tail` lines when given); a refusal is said in the text, not thrown. */

@@ -150,3 +150,14 @@ test('a full kube-proxy replacement (Cilium kube-proxy-replacement=true) is refu
   assert.deepEqual(b.pods, []);
   assert.match(besideRefusal(b, 'node worker-1') ?? '', /^refusing to sync on node worker-1: .*cilium.* replaces kube-proxy in this cluster, and both would own the same chains/i);
 });
+
+test('follow: the log is streamed once the pod runs, handed on once, and is the result\'s log', async (t) => {
+  const s = await api(t, [{ phase: 'Pending' }, { phase: 'Running' }, { phase: 'Running' }, { phase: 'Succeeded' }]);
+  const chunks: string[] = [];
+  const r = await runSyncPod(s.client, 'worker-1', { ...opts, follow: (c) => chunks.push(c) });
+  assert.equal(r.phase, 'Succeeded');
+  assert.equal(chunks.join(''), LOG);
+  assert.equal(r.log, LOG);
+  assert.equal(s.requests.filter((q) => q.endsWith('/log')).length, 1, 'followed once, not read again at the end');
+  assert.deepEqual(ours(s.store), []);
+});
