@@ -16,7 +16,6 @@ import { writeOut } from '../ui/print.js';
 import { ProxymodeCommand } from './base.js';
 import { kubeProxyVersionFlag, proxyConfigFlags, sourceFlags } from './flags.js';
 import { checkMode } from './check-mode.js';
-import { VERSION } from '../version.js';
 import { parseDuration, isDuration } from '../core/config/duration.js';
 import { runSyncPod, SYNC_IMAGE } from '../kube/sync-pod.js';
 import { onClusterFlags, runAllNodes, runOnNodeChecks, runRemove } from './sync-cluster.js';
@@ -37,8 +36,8 @@ export default class Sync extends ProxymodeCommand {
     cleanup: Flags.boolean({ description: 'Remove what kube-proxy\'s modes write (iptables KUBE-* chains and the jumps to them, the nft kube-proxy tables, its ipsets) and exit.' }),
     'healthz-bind-address': Flags.string({ description: 'Where /healthz, /livez and the health-check node ports listen (default: healthzBindAddress, 0.0.0.0:10256); "" or "off" serves none.' }),
     'metrics-bind-address': Flags.string({ description: 'Where /metrics and /proxyMode listen (default: metricsBindAddress, 127.0.0.1:10249); "" or "off" serves none.' }),
-    'on-node': Flags.string({ description: 'Run sync on this node in a privileged hostNetwork pod of --image (kube-proxy\'s service account reads the cluster); the pod is deleted when it ends, fails or on Ctrl-C.' }),
-    image: Flags.string({ description: 'The image for --on-node (this tool\'s Dockerfile).', default: SYNC_IMAGE }),
+    'on-node': Flags.string({ description: 'Run sync on this node in a privileged hostNetwork pod of --image, as a ServiceAccount of its own with the least RBAC (or --service-account); the pod and its RBAC are deleted when it ends, fails or on Ctrl-C.' }),
+    image: Flags.string({ description: 'The image for --on-node and --all-nodes (this tool\'s Dockerfile).', default: SYNC_IMAGE }),
     deadline: Flags.string({ description: 'With --on-node: the pod ends by itself after this long (activeDeadlineSeconds).', default: '1h' }),
     ...onClusterFlags,
   };
