@@ -114,7 +114,9 @@ export default class SetMode extends ProxymodeCommand {
     }
     if (plan.already) {
       show(null, 'nothing to do');
-      process.stderr.write(`kube-proxy is already configured for ${args.mode} and every node that says runs it; nothing to do.\n`);
+      process.stderr.write(`kube-proxy is already configured for ${args.mode} and every node that says runs it; nothing to do${flags.cleanup && !json ? ' but remove what an earlier mode left' : ''}.\n`);
+      // --cleanup still removes what an earlier switch left behind
+      if (flags.cleanup && !json && source instanceof ApiSource) return this.leftoversOnly(args.mode, flags, progress);
       return;
     }
     if (plan.preflight.failed && !flags.force) {
