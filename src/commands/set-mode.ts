@@ -3,13 +3,20 @@ import { Args, Flags } from '@oclif/core';
 import { PROXY_MODES } from '../core/config/index.js';
 import { ExitCode, InputError, ProxymodeError } from '../core/errors.js';
 import { planSetMode, type SetModePlan } from '../core/setmode/plan.js';
-import { schedulerProblem } from '../core/setmode/preflight.js';
+import { ipvsModules, schedulerProblem } from '../core/setmode/preflight.js';
 import { renderPlan } from '../core/setmode/render.js';
 import { parseRequestTimeout } from '../kube/duration.js';
 import { loadProxyConfig } from '../kube/proxy-config.js';
 import { applyPlan, checkPermissions, gather, rollBackTo, type ApplyResult } from '../kube/set-mode.js';
 import { defaultBackupDir, latestBackup } from '../kube/set-mode-api.js';
 import { ApiSource, openSource } from '../kube/source.js';
+import { cleanupLeftovers, listLeftovers, type CleanupResult } from '../kube/set-mode-leftovers.js';
+import { SYNC_IMAGE } from '../kube/sync-pod.js';
+import { kubeProxyPods } from '../kube/rollout.js';
+import { selfCleanup, type NodeLeftovers } from '../core/setmode/leftovers.js';
+import { parseVersion } from '../core/setmode/preflight.js';
+import { renderLeftovers } from '../core/setmode/render.js';
+import type { KubeClient } from '../kube/client.js';
 import { formatData, writeOut } from '../ui/print.js';
 import { Progress } from '../ui/progress.js';
 import { ProxymodeCommand } from './base.js';
@@ -24,18 +31,24 @@ export default class SetMode extends ProxymodeCommand {
   static override usage = [
     'set MODE [--scheduler NAME] [--dry-run] [-y] [--force] [--timeout DURATION] [--no-rollback] [--backup-dir DIR] [-o human|wide|json|yaml] [-f PATH | --kubeconfig PATH --context NAME]',
     'set --rollback [--backup-dir DIR] [--timeout DURATION]',
+    'set [MODE] --leftovers [--cleanup] [--image IMAGE]',
   ];
   static override args = { mode: Args.string({ required: false, ignoreStdin: true, description: 'iptables, ipvs, nftables or userspace.' }) };
   static override flags = {
     ...sourceFlags,
     output: outputFlag(),
     ...setModeFlags,
+    'no-probe': Flags.boolean({ description: 'Switching to ipvs: do not run a pod per node to look for the IPVS kernel modules before the switch (the pre-flight then only warns).' }),
+    leftovers: Flags.boolean({ description: 'List what an earlier mode left on each node (kube-proxy\'s iptables chains the running mode does not write, IPVS virtual servers, kube-ipvs0, ipsets, nft tables), read through its kube-proxy pod, and exit (1 when any are found). A switch lists them by itself once every node is verified.' }),
+    cleanup: Flags.boolean({ description: 'Remove those leftovers, node by node, through a short-lived privileged pod of --image that runs exactly the listed removals (after a verified switch, or with --leftovers).' }),
+    image: Flags.string({ description: 'The image of the --cleanup pods (this tool\'s Dockerfile).', default: SYNC_IMAGE }),
   };
   static override examples = [
     '<%= config.bin %> set ipvs --scheduler rr --dry-run',
     '<%= config.bin %> set ipvs -f examples/ --dry-run -o json',
     '<%= config.bin %> set nftables --yes --timeout 10m',
     '<%= config.bin %> set --rollback',
+    '<%= config.bin %> set --leftovers --cleanup',
   ];
 
   async run(): Promise<void> {
@@ -61,11 +74,18 @@ export default class SetMode extends ProxymodeCommand {
       return;
     }
 
+    if (flags.cleanup && flags['dry-run']) throw new InputError('--cleanup removes rules from the nodes; leave out --dry-run.');
+    if (flags.leftovers) {
+      if (flags.filename?.length) throw new InputError('--leftovers reads the nodes\' rules and cannot work on -f files.');
+      if (args.mode) checkMode(args.mode, 'MODE');
+      return this.leftoversOnly(args.mode, flags, progress);
+    }
     if (!args.mode) throw new InputError(`set-mode needs a MODE: one of ${PROXY_MODES.join(', ')} (or --rollback).`);
     checkMode(args.mode, 'MODE');
     const schedulerWrong = flags.scheduler === undefined ? undefined : schedulerProblem(args.mode, flags.scheduler);
     if (schedulerWrong) throw new InputError(schedulerWrong);
     const offline = !!flags.filename?.length;
+    if (offline && flags.cleanup) throw new InputError('--cleanup removes rules from the nodes and cannot work on -f files.');
     if (offline && !flags['dry-run']) throw new InputError('with -f there is no cluster to change; add --dry-run to see the plan for the saved objects.');
 
     const source = openSource(flags);
@@ -73,7 +93,8 @@ export default class SetMode extends ProxymodeCommand {
     let plan: SetModePlan;
     try {
       const config = await loadProxyConfig(source, undefined, {}, { refuse: false, needs: ['ConfigMap', 'Node', 'Service', 'EndpointSlice'] });
-      const g = await gather(source, config, flags.filename, (t) => progress.update(t));
+      const probe = args.mode === 'ipvs' && !flags['no-probe'] ? { modules: ipvsModules(flags.scheduler || config.config.ipvs?.scheduler || 'rr') } : undefined;
+      const g = await gather(source, config, flags.filename, (t) => progress.update(t), probe);
       progress.update('tracing every service port through both modes\' rules …');
       plan = planSetMode({ source: source.description, mode: args.mode, scheduler: flags.scheduler, config, ...g });
     } finally {
@@ -93,7 +114,9 @@ export default class SetMode extends ProxymodeCommand {
     }
     if (plan.already) {
       show(null, 'nothing to do');
-      process.stderr.write(`kube-proxy is already configured for ${args.mode} and every node that says runs it; nothing to do.\n`);
+      process.stderr.write(`kube-proxy is already configured for ${args.mode} and every node that says runs it; nothing to do${flags.cleanup && !json ? ' but remove what an earlier mode left' : ''}.\n`);
+      // --cleanup still removes what an earlier switch left behind
+      if (flags.cleanup && !json && source instanceof ApiSource) return this.leftoversOnly(args.mode, flags, progress);
       return;
     }
     if (plan.preflight.failed && !flags.force) {
@@ -135,13 +158,18 @@ export default class SetMode extends ProxymodeCommand {
       progress.done();
     }
     const failed = result.nodes.filter((n) => !n.ok);
-    if (json) show(result, result.verified ? 'switched and verified' : result.rolledBack?.done ? 'rolled back' : 'not verified');
-    else {
-      const lines = ['', 'VERIFY', `  backup: ${result.backup}`, `  wrote ${result.written}`, `  rollout: ${result.rollout.status}`];
-      for (const n of result.nodes) lines.push(`  ${n.ok ? 'ok  ' : 'FAIL'}  ${n.node}  ${n.ok ? `runs ${plan.mode}` : n.evidence}`);
-      if (result.rolledBack) lines.push(`  rollback: ${result.rolledBack.text}.`);
-      writeOut(lines.join('\n'));
+    // Once every node runs the new mode, what the old one left is listed (and removed with --cleanup).
+    let left: Awaited<ReturnType<SetMode['leftovers']>> | undefined;
+    if (result.verified) {
+      const minors = plan.preflight.nodes.map((n) => parseVersion(n.kubeProxyVersion)?.minor).filter((m): m is number => m !== undefined);
+      const note = selfCleanup(plan.current.mode, plan.mode, minors.length ? Math.min(...minors) : undefined, undefined);
+      if (!json) writeOut(verifyText(plan.mode, result));
+      left = await this.leftovers(client, result.nodes.map((n) => n.node), plan.mode, flags, progress, note);
     }
+    if (json) {
+      const outcome = result.verified ? 'switched and verified' : result.rolledBack?.done ? 'rolled back' : 'not verified';
+      writeOut(formatData(flags.output as 'json', { ...plan, dryRun: false, outcome, result, leftovers: left?.found ?? null, cleanup: left?.removed ?? null }));
+    } else if (!result.verified) writeOut(verifyText(plan.mode, result));
     if (result.verified) {
       process.stderr.write(`switched to ${plan.mode}: ${result.nodes.length} node${result.nodes.length === 1 ? '' : 's'} verified; the previous configuration is in ${result.backup}.\n`);
       return;
@@ -150,6 +178,60 @@ export default class SetMode extends ProxymodeCommand {
     const after = result.rolledBack ? (result.rolledBack.done ? 'rolled back to the previous configuration' : result.rolledBack.text) : `left as it is (--no-rollback); undo with kubectl proxymode set --rollback --backup-dir ${backupDir}`;
     throw new ProxymodeError(`not every node came up in ${plan.mode} within ${flags.timeout}: ${why}; ${after}.`, ExitCode.PROBLEM);
   }
+
+  /** `set --leftovers [--cleanup]`: no switch, the nodes' leftovers against the running mode. */
+  private async leftoversOnly(mode: string | undefined, flags: LeftoverFlags & Record<string, unknown>, progress: Progress): Promise<void> {
+    const source = openSource(flags as never);
+    if (!(source instanceof ApiSource)) throw new InputError('--leftovers needs a cluster.');
+    const client = source.kubeClient;
+    progress.update('reading kube-proxy\'s configuration and pods …');
+    let running: string;
+    let nodes: string[];
+    try {
+      running = await runningMode(source, mode);
+      nodes = [...new Set((await kubeProxyPods(client)).map((p) => p.node))].sort();
+    } finally {
+      progress.done();
+    }
+    const l = await this.leftovers(client, nodes, running, flags, progress, undefined, true);
+    if (flags.output === 'json' || flags.output === 'yaml') writeOut(formatData(flags.output as 'json', { mode: running, leftovers: l.found, cleanup: l.removed ?? null }));
+    const left = l.found.some((n) => n.leftovers.length) && (!l.removed || l.removed.some((r) => r.error || r.steps.some((s) => !s.ok)));
+    if (left) process.exitCode = ExitCode.PROBLEM;
+  }
+
+  /** Lists each node's leftovers (and removes them with --cleanup); prints the LEFTOVERS section. */
+  private async leftovers(client: KubeClient, nodes: string[], mode: string, flags: LeftoverFlags, progress: Progress, note?: string, alone = false): Promise<{ found: NodeLeftovers[]; removed?: CleanupResult[] }> {
+    let found: NodeLeftovers[];
+    let removed: CleanupResult[] | undefined;
+    try {
+      found = await listLeftovers(client, nodes, { newMode: mode, onProgress: (t) => progress.update(t) });
+      if (flags.cleanup) removed = await cleanupLeftovers(client, found, { image: flags.image, onProgress: (t) => progress.say(t) });
+    } finally {
+      progress.done();
+    }
+    const json = flags.output === 'json' || flags.output === 'yaml';
+    const text = renderLeftovers(found, { mode, note, removed, verbose: flags.output === 'wide' });
+    if (!json) writeOut(alone ? text.replace(/^\n/, '') : text);
+    const any = found.some((n) => n.leftovers.length);
+    if (any && !flags.cleanup) process.stderr.write('leftovers of an earlier mode are still on some nodes; remove them with: kubectl proxymode set --leftovers --cleanup\n');
+    return { found, removed };
+  }
+}
+
+function verifyText(mode: string, result: ApplyResult): string {
+  const lines = ['', 'VERIFY', `  backup: ${result.backup}`, `  wrote ${result.written}`, `  rollout: ${result.rollout.status}`];
+  for (const n of result.nodes) lines.push(`  ${n.ok ? 'ok  ' : 'FAIL'}  ${n.node}  ${n.ok ? `runs ${mode}` : n.evidence}`);
+  if (result.rolledBack) lines.push(`  rollback: ${result.rolledBack.text}.`);
+  return lines.join('\n');
+}
+
+type LeftoverFlags = { cleanup?: boolean; image: string; output?: string };
+
+/** The mode kube-proxy runs now, as `set` would report it: MODE when given, else the configured mode. */
+async function runningMode(source: ApiSource, given: string | undefined): Promise<string> {
+  if (given) return given;
+  const config = await loadProxyConfig(source, undefined, {}, { refuse: false, needs: ['ConfigMap'] });
+  return config.effectiveMode;
 }
 
 function parseTimeout(value: string): number {

@@ -16,10 +16,10 @@ import { writeOut } from '../ui/print.js';
 import { ProxymodeCommand } from './base.js';
 import { kubeProxyVersionFlag, proxyConfigFlags, sourceFlags } from './flags.js';
 import { checkMode } from './check-mode.js';
-import { VERSION } from '../version.js';
 import { parseDuration, isDuration } from '../core/config/duration.js';
-import { runSyncPod } from '../kube/sync-pod.js';
 import { serveProxierChild } from '../core/host/userspace/index.js';
+import { runSyncPod, SYNC_IMAGE } from '../kube/sync-pod.js';
+import { onClusterFlags, runAllNodes, runOnNodeChecks, runRemove } from './sync-cluster.js';
 
 const WHAT = '`kubectl proxymode sync`';
 
@@ -37,10 +37,11 @@ export default class Sync extends ProxymodeCommand {
     cleanup: Flags.boolean({ description: 'Remove what kube-proxy\'s modes write (iptables KUBE-* chains and the jumps to them, the nft kube-proxy tables, its ipsets) and exit.' }),
     'healthz-bind-address': Flags.string({ description: 'Where /healthz, /livez and the health-check node ports listen (default: healthzBindAddress, 0.0.0.0:10256); "" or "off" serves none.' }),
     'metrics-bind-address': Flags.string({ description: 'Where /metrics and /proxyMode listen (default: metricsBindAddress, 127.0.0.1:10249); "" or "off" serves none.' }),
-    'on-node': Flags.string({ description: 'Run sync on this node in a privileged hostNetwork pod of --image (kube-proxy\'s service account reads the cluster); the pod is deleted when it ends, fails or on Ctrl-C.' }),
-    image: Flags.string({ description: 'The image for --on-node (this tool\'s Dockerfile).', default: `ghcr.io/kubectl-proxymode/kubectl-proxymode:${VERSION}` }),
+    'on-node': Flags.string({ description: 'Run sync on this node in a privileged hostNetwork pod of --image, as a ServiceAccount of its own with the least RBAC (or --service-account); the pod and its RBAC are deleted when it ends, fails or on Ctrl-C.' }),
+    image: Flags.string({ description: 'The image for --on-node and --all-nodes (this tool\'s Dockerfile).', default: SYNC_IMAGE }),
     deadline: Flags.string({ description: 'With --on-node: the pod ends by itself after this long (activeDeadlineSeconds).', default: '1h' }),
     'userspace-proxy-child': Flags.string({ hidden: true, description: 'Internal: serve the userspace proxy inside --netns for a parent sync (JSON options).' }),
+    ...onClusterFlags,
   };
   static override examples = [
     '<%= config.bin %> sync -f examples/ --mode iptables --dry-run',
@@ -54,6 +55,8 @@ export default class Sync extends ProxymodeCommand {
     const child = flags['userspace-proxy-child'];
     if (child !== undefined) return serveProxierChild(child, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
     checkMode(flags.mode);
+    if (flags.remove) return runRemove(flags);
+    if (flags['all-nodes']) return runAllNodes(flags);
     if (flags['on-node']) return this.onNode(flags['on-node'], flags);
     const exclusive = ['once', 'dry-run', 'cleanup'].filter((f) => flags[f as 'once']);
     if (exclusive.length > 1) throw new InputError(`--${exclusive.join(' and --')} cannot be combined; give one.`);
@@ -115,13 +118,13 @@ export default class Sync extends ProxymodeCommand {
     if (!isDuration(deadline) || parseDuration(deadline) < 1000) throw new InputError(`--deadline "${deadline}" is not a duration of a second or more (e.g. 10m, 1h).`);
     const source = openSource(flags as never);
     if (!(source instanceof ApiSource)) throw new InputError('--on-node needs a cluster.');
+    await runOnNodeChecks(source.kubeClient, node, flags);
     const pass: string[] = [];
     for (const f of ['mode', 'cluster-cidr', 'node-ip', 'kube-proxy-version', 'healthz-bind-address', 'metrics-bind-address', 'namespace']) {
       if (typeof flags[f] === 'string') pass.push(`--${f}`, flags[f] as string);
     }
     for (const f of ['once', 'dry-run', 'cleanup', 'masquerade-all']) if (flags[f] === true) pass.push(`--${f}`);
-    const r = await runSyncPod(source.kubeClient, node, { image: String(flags.image), args: pass, deadlineSeconds: Math.ceil(parseDuration(deadline) / 1000) });
-    if (r.log) writeOut(r.log.replace(/\n$/, ''));
+    const r = await runSyncPod(source.kubeClient, node, { image: String(flags.image), args: pass, serviceAccount: flags['service-account'] as string | undefined, deadlineSeconds: Math.ceil(parseDuration(deadline) / 1000), follow: (t) => process.stdout.write(t) });
     if (r.phase !== 'Succeeded') throw new ProxymodeError(`the sync pod on node ${node} ended ${r.phase}; its log is above and the pod was deleted.`, ExitCode.PROBLEM);
   }
 

@@ -110,16 +110,37 @@ export async function probeProxyModes(client: KubeClient, nodes: string[], opts:
 }
 
 async function probeOne(client: KubeClient, node: string, ns: string, url: string, opts: ProbePodOptions, leftovers: string[]): Promise<ProxyModeAnswer | { refused: string }> {
+  return probeWith(client, node, ns, probePodSpec(node, { image: opts.image, namespace: ns, url }), opts, leftovers, (phase, text) => {
+    const word = text.trim().split('\n')[0]?.trim() ?? '';
+    if (phase === 'Succeeded' && MODES.has(word)) return { mode: word, evidence: `GET ${url} on the node answered "${word}"` };
+    if (phase === 'Succeeded') return { error: `${url} answered "${word.slice(0, 80)}", not a proxy mode.` };
+    return { error: `nothing answered ${url} on the node (${word.slice(0, 120) || `the probe ${phase.toLowerCase()}`}): kube-proxy does not run there, or listens on another metricsBindAddress.` };
+  }, '--probe', 'so /proxyMode was not read');
+}
+
+/** One probe pod: created, awaited, its log read and judged by `judge`, and ALWAYS deleted. */
+async function probeWith<T extends object>(
+  client: KubeClient,
+  node: string,
+  ns: string,
+  spec: Obj,
+  opts: ProbePodOptions,
+  leftovers: string[],
+  judge: (phase: 'Succeeded' | 'Failed', log: string) => T | { error: string },
+  flag: string,
+  suffix: string,
+): Promise<T | { error: string } | { refused: string }> {
   const podsPath = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`;
   const createIntent: RequestIntent = { verb: 'create', resource: 'pods', namespace: ns };
   let created: Obj;
   try {
-    created = await cleanup.creating(client.post<Obj>(podsPath, probePodSpec(node, { image: opts.image, namespace: ns, url }), createIntent));
+    created = await cleanup.creating(client.post<Obj>(podsPath, spec, createIntent));
   } catch (err) {
     if (!(err instanceof ProxymodeError)) throw err;
-    return createRefusal(err, ns);
+    return createRefusal(err, ns, flag, suffix);
   }
   const name: string = created?.metadata?.name;
+  if (!name) return { error: `the API server answered the create of a pod in namespace "${ns}" without the pod's name, so it cannot be followed or deleted.` };
   const podPath = `${podsPath}/${encodeURIComponent(name)}`;
   const where = `probe pod ${ns}/${name} on node ${node}`;
   let removal: Promise<unknown> | undefined;
@@ -137,10 +158,7 @@ async function probeOne(client: KubeClient, node: string, ns: string, url: strin
     if ('error' in phase) return { error: `${where}: ${phase.error}` };
     const log = await readLog(client, podPath);
     if ('error' in log) return { error: `${where} finished (${phase.phase}) but its log could not be read: ${log.error}` };
-    const word = log.text.trim().split('\n')[0]?.trim() ?? '';
-    if (phase.phase === 'Succeeded' && MODES.has(word)) return { mode: word, evidence: `GET ${url} on the node answered "${word}"` };
-    if (phase.phase === 'Succeeded') return { error: `${url} answered "${word.slice(0, 80)}", not a proxy mode.` };
-    return { error: `nothing answered ${url} on the node (${word.slice(0, 120) || `the probe ${phase.phase.toLowerCase()}`}): kube-proxy does not run there, or listens on another metricsBindAddress.` };
+    return judge(phase.phase, log.text);
   } catch (err) {
     if (!(err instanceof ProxymodeError)) throw err;
     return { error: `${where}: ${err.message}` };
@@ -151,26 +169,25 @@ async function probeOne(client: KubeClient, node: string, ns: string, url: strin
       await remove();
       release();
     } catch (err) {
-      leftovers.push(`--probe: ${where} could not be deleted (${String((err as Error).message ?? err).replace(/\.$/, '')}), so it is still there; remove it with: ${removeWith}`);
+      leftovers.push(`${flag}: ${where} could not be deleted (${String((err as Error).message ?? err).replace(/\.$/, '')}), so it is still there; remove it with: ${removeWith}`);
     }
   }
 }
 
-function createRefusal(err: ProxymodeError, ns: string): { refused: string } | { error: string } {
+function createRefusal(err: ProxymodeError, ns: string, flag: string, suffix: string): { refused: string } | { error: string } {
   const status = apiStatusOf(err);
-  const suffix = 'so /proxyMode was not read';
   if (status?.code === 403 && /PodSecurity/.test(status.message)) {
     return {
-      refused: `--probe: Pod Security admission in namespace "${ns}" refuses the hostNetwork probe pod (${status.message.replace(/^.*?(violates PodSecurity)/, '$1')}), ${suffix}; run with --probe-namespace set to a namespace whose pod-security.kubernetes.io/enforce level is privileged (kube-system usually is).`,
+      refused: `${flag}: Pod Security admission in namespace "${ns}" refuses the hostNetwork probe pod (${status.message.replace(/^.*?(violates PodSecurity)/, '$1')}), ${suffix}; run with --probe-namespace set to a namespace whose pod-security.kubernetes.io/enforce level is privileged (kube-system usually is).`,
     };
   }
   if (status?.code === 403) {
     const user = /User "([^"]+)"/.exec(status.message)?.[1];
     return {
-      refused: `--probe: ${user ? `user "${user}"` : 'you'} may not create pods in namespace "${ns}" (RBAC), ${suffix}; ask a cluster admin to grant "create", "get" and "delete" on "pods" and "get" on "pods/log" in "${ns}", or pick another with --probe-namespace.`,
+      refused: `${flag}: ${user ? `user "${user}"` : 'you'} may not create pods in namespace "${ns}" (RBAC), ${suffix}; ask a cluster admin to grant "create", "get" and "delete" on "pods" and "get" on "pods/log" in "${ns}", or pick another with --probe-namespace.`,
     };
   }
-  if (status?.code === 404) return { refused: `--probe: the API server answered 404 to create pods in namespace "${ns}" (${status.message}), ${suffix}; check --probe-namespace.` };
+  if (status?.code === 404) return { refused: `${flag}: the API server answered 404 to create pods in namespace "${ns}" (${status.message}), ${suffix}; check --probe-namespace.` };
   return { error: `creating a probe pod failed: ${err.message}` };
 }
 
@@ -225,4 +242,64 @@ async function readLog(client: KubeClient, podPath: string): Promise<{ text: str
   } catch (err) {
     return { error: String((err as Error).message ?? err).split('\n')[0] };
   }
+}
+
+// ---- set ipvs: the IPVS kernel modules on each node, before the switch ----
+
+/** Per node: the modules ipvs mode needs and where each was found, or why it was not probed. */
+export type IpvsModulesAnswer = { kernel: string; modules: Record<string, 'loaded' | 'builtin' | 'available' | 'missing'> } | { error: string };
+
+/**
+ * What kube-proxy's ipvs mode checks at start (pkg/proxy/ipvs/util: the loaded modules in /proc/modules and
+ * the built-in ones in /lib/modules/KERNEL/modules.builtin; one it can modprobe from modules.dep counts
+ * too): ip_vs, ip_vs_SCHEDULER and nf_conntrack (nf_conntrack_ipv4 before kernel 4.19).
+ */
+export function ipvsProbeScript(modules: readonly string[]): string {
+  return [
+    'k=$(uname -r); echo "kernel $k"',
+    `for m in ${modules.join(' ')}; do`,
+    '  if grep -q "^$m " /proc/modules; then echo "$m loaded";',
+    '  elif grep -q "/$m.ko" "/lib/modules/$k/modules.builtin" 2>/dev/null; then echo "$m builtin";',
+    '  elif grep -q "/$m.ko" "/lib/modules/$k/modules.dep" 2>/dev/null; then echo "$m available";',
+    '  else echo "$m missing"; fi',
+    'done',
+  ].join('\n');
+}
+
+export function ipvsProbePodSpec(node: string, opts: { image?: string; namespace?: string; modules: readonly string[] }): Obj {
+  const spec = probePodSpec(node, { image: opts.image, namespace: opts.namespace, url: '' });
+  spec.metadata.generateName = 'proxymode-ipvs-probe-';
+  delete spec.spec.hostNetwork;
+  spec.spec.containers[0].command = ['sh', '-c', ipvsProbeScript(opts.modules)];
+  spec.spec.containers[0].volumeMounts = [{ name: 'lib-modules', mountPath: '/lib/modules', readOnly: true }];
+  spec.spec.volumes = [{ name: 'lib-modules', hostPath: { path: '/lib/modules' } }];
+  return spec;
+}
+
+/** Reads the probe's lines back. */
+export function parseIpvsProbe(text: string): IpvsModulesAnswer {
+  const kernel = /^kernel (\S+)/m.exec(text)?.[1];
+  const modules: Record<string, 'loaded' | 'builtin' | 'available' | 'missing'> = {};
+  for (const m of text.matchAll(/^(\S+) (loaded|builtin|available|missing)$/gm)) modules[m[1]] = m[2] as 'loaded';
+  if (!kernel || Object.keys(modules).length === 0) return { error: `the probe printed no module list (${text.trim().split('\n')[0]?.slice(0, 80) || 'nothing'})` };
+  return { kernel, modules };
+}
+
+export async function probeIpvsModules(client: KubeClient, nodes: string[], modules: readonly string[], opts: ProbePodOptions = {}): Promise<{ answers: Map<string, IpvsModulesAnswer>; refused?: string; leftovers: string[] }> {
+  const ns = opts.namespace ?? PROBE_NAMESPACE;
+  const answers = new Map<string, IpvsModulesAnswer>();
+  const leftovers: string[] = [];
+  let refused: string | undefined;
+  let next = 0;
+  const worker = async () => {
+    while (next < nodes.length && !refused && !cleanup.interrupted) {
+      const node = nodes[next++];
+      const r = await probeWith(client, node, ns, ipvsProbePodSpec(node, { image: opts.image, namespace: ns, modules }), opts, leftovers, (phase, text) =>
+        phase === 'Succeeded' ? parseIpvsProbe(text) : { error: `the probe ${phase.toLowerCase()}: ${text.trim().split('\n')[0]?.slice(0, 120) || 'no output'}` }, 'the IPVS probe', 'so the IPVS modules were not probed');
+      if ('refused' in r) refused ??= r.refused;
+      else answers.set(node, r);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? PROBE_CONCURRENCY, nodes.length) }, worker));
+  return { answers, refused, leftovers };
 }

@@ -24,6 +24,7 @@ import {
   type Backup,
 } from './set-mode-api.js';
 import { ApiSource, type ClusterSource } from './source.js';
+import { probeIpvsModules } from './probe-pod.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = any;
@@ -31,7 +32,7 @@ type Obj = any;
 export type Gathered = Omit<PlanInput, 'source' | 'mode' | 'scheduler' | 'config'>;
 
 /** Everything the plan needs, from the cluster or from -f files. */
-export async function gather(source: ClusterSource, config: LoadedConfig, files: string[] | undefined, onProgress: (t: string) => void): Promise<Gathered> {
+export async function gather(source: ClusterSource, config: LoadedConfig, files: string[] | undefined, onProgress: (t: string) => void, probe?: { modules: string[] }): Promise<Gathered> {
   const [nodes, services, endpointSlices, configMaps] = await Promise.all([source.nodes(), source.services(), source.endpointSlices(), source.proxyConfigMaps()]);
   let evidence: ModeEvidence;
   let daemonSet: Obj | undefined;
@@ -47,7 +48,18 @@ export async function gather(source: ClusterSource, config: LoadedConfig, files:
     if (others.some((o) => (o?.kind === 'Namespace' && o.metadata?.name === 'metallb-system') || o?.metadata?.namespace === 'metallb-system')) metallb = 'namespace metallb-system';
   }
   const report = buildModeReport({ source: source.description, nodes, config, evidence, configLookedIn: source instanceof ApiSource ? 'in the cluster' : 'among the files' });
-  return { report, nodes, services, endpointSlices, configMaps, daemonSet, metallb };
+  let ipvsProbe: Gathered['ipvsProbe'];
+  let ipvsProbeRefused: string | undefined;
+  if (probe && source instanceof ApiSource) {
+    // Switching to ipvs: a pod per Linux node looks for the modules, as kube-proxy will at start.
+    const linux = nodes.filter((n) => ((n.status?.nodeInfo as { operatingSystem?: string } | undefined)?.operatingSystem ?? 'linux') === 'linux').map((n) => n.metadata?.name ?? '').filter(Boolean);
+    onProgress(`probing the IPVS kernel modules on ${linux.length} node${linux.length === 1 ? '' : 's'} …`);
+    const r = await probeIpvsModules(source.kubeClient, linux, probe.modules);
+    ipvsProbe = r.answers;
+    ipvsProbeRefused = r.refused;
+    for (const l of r.leftovers) onProgress(l);
+  }
+  return { report, nodes, services, endpointSlices, configMaps, daemonSet, metallb, ipvsProbe, ipvsProbeRefused };
 }
 
 /** Whether the user may `verb` `resource` (SelfSubjectAccessReview); undefined when the review itself cannot be made. */

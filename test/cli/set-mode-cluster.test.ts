@@ -32,6 +32,8 @@ interface Scenario {
   noAccessReview: boolean;
   /** MetalLB is installed (its namespace exists). */
   metallb: boolean;
+  /** Nodes whose IPVS probe pod finds no ip_vs module. */
+  noIpvs: string[];
 }
 
 let scenario: Scenario;
@@ -43,6 +45,8 @@ let ds: any;
 let pods: any[];
 const logs = new Map<string, string>();
 let serial = 0;
+/** The IPVS probe pods created (by name): their node, and whether they were deleted. */
+const probes = new Map<string, { node: string; deleted: boolean }>();
 
 function send(res: ServerResponse, code: number, body: string): void {
   res.writeHead(code, { 'Content-Type': body.startsWith('{') ? 'application/json' : 'text/plain' });
@@ -121,6 +125,24 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
   if (path === '/api/v1/nodes') return send(res, 200, fixture('kubeadm/nodes.json'));
   if (path === '/api/v1/services') return send(res, 200, fixture('kubeadm/services.json'));
   if (path === '/apis/discovery.k8s.io/v1/endpointslices') return send(res, 200, fixture('kubeadm/endpointslices.json'));
+  // set ipvs probes the IPVS modules with a pod per node: it runs at once and prints what it found
+  if (path === '/api/v1/namespaces/kube-system/pods' && req.method === 'POST') {
+    const pod = JSON.parse(body);
+    assert.equal(pod.metadata.generateName, 'proxymode-ipvs-probe-');
+    const name = `proxymode-ipvs-probe-${serial++}`;
+    probes.set(name, { node: pod.spec.nodeName, deleted: false });
+    return send(res, 201, JSON.stringify({ ...pod, metadata: { ...pod.metadata, name } }));
+  }
+  const probe = /^\/api\/v1\/namespaces\/kube-system\/pods\/(proxymode-ipvs-probe-\d+)(\/log)?$/.exec(path);
+  if (probe && probes.has(probe[1])) {
+    const p = probes.get(probe[1])!;
+    if (req.method === 'DELETE') {
+      p.deleted = true;
+      return send(res, 200, JSON.stringify({ kind: 'Status', status: 'Success' }));
+    }
+    if (probe[2]) return send(res, 200, `kernel 6.8.0-45-generic\nip_vs ${scenario.noIpvs.includes(p.node) ? 'missing' : 'loaded'}\nip_vs_rr builtin\nip_vs_lc available\nnf_conntrack loaded\nnf_conntrack_ipv4 missing\n`);
+    return send(res, 200, JSON.stringify({ kind: 'Pod', metadata: { name: probe[1] }, status: { phase: 'Succeeded' } }));
+  }
   if (path === '/api/v1/namespaces/kube-system/pods') return send(res, 200, url.includes('k8s-app%3Dkube-proxy') ? list('Pod', pods) : list('Pod', []));
   const log = /^\/api\/v1\/namespaces\/kube-system\/pods\/([a-z0-9-]+)\/log$/.exec(path);
   if (log) return send(res, 200, logs.get(log[1]) ?? '');
@@ -148,8 +170,9 @@ before(async () => {
 after(() => server.close());
 
 function reset(conf = KUBEADM_CONF): void {
-  scenario = { conf, conflicts: 0, forbid: [], stuck: false, badNodes: [], noAccessReview: false, metallb: false };
+  scenario = { conf, conflicts: 0, forbid: [], stuck: false, badNodes: [], noAccessReview: false, metallb: false, noIpvs: [] };
   seen.length = 0;
+  probes.clear();
   cm = JSON.parse(fixture('kubeadm/kube-proxy-configmap.json'));
   cm.data['config.conf'] = conf;
   const all = JSON.parse(fixture('kubeadm/kube-proxy-pods-all.json'));
@@ -176,7 +199,8 @@ const run = (args: string[]) => {
   backups = mkdtempSync(join(tmpdir(), 'proxymode-backups-'));
   return proxymodeAsync(['set', ...args, '--kubeconfig', kubeconfig, '--backup-dir', backups], { env: cleanEnv() });
 };
-const writes = () => seen.filter((s) => /^(PATCH|PUT|DELETE) /.test(s) || (s.startsWith('POST ') && !s.includes('selfsubjectaccessreviews')));
+// The IPVS probe pods come and go before anything is written; they are checked on their own (probes).
+const writes = () => seen.filter((s) => !s.includes('/pods/proxymode-ipvs-probe-') && (/^(PATCH|PUT|DELETE) /.test(s) || (s.startsWith('POST ') && !s.includes('selfsubjectaccessreviews') && !s.endsWith('/kube-system/pods'))));
 
 describe('set-mode against a kubeadm API server', () => {
   it('switches to ipvs: backup, ConfigMap patched, restart, every node verified', async () => {
@@ -190,6 +214,26 @@ describe('set-mode against a kubeadm API server', () => {
     const [file] = readdirSync(backups);
     const backup = JSON.parse(readFileSync(join(backups, file), 'utf8'));
     assert.equal(backup.text, KUBEADM_CONF, 'the backup holds config.conf exactly as it was');
+  });
+
+  it('switching to ipvs probes each node\'s IPVS modules with a pod first (deleted after); a node without ip_vs is refused, nothing changed', async () => {
+    scenario.noIpvs = ['k8s-node-02'];
+    const r = await run(['ipvs', '--yes', '--timeout', '20s']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual([...probes.values()].map((p) => p.node).sort(), ['k8s-cp-01', 'k8s-node-01', 'k8s-node-02']);
+    assert.ok([...probes.values()].every((p) => p.deleted), 'every probe pod was deleted');
+    assert.match(r.stdout, /^ {2}FAIL {2}k8s-node-02 .*\n {8}refused: the node has no ip_vs kernel module \(a probe pod found it neither loaded, built into kernel 6\.8\.0-45-generic, nor in its modules\.dep\), which kube-proxy's ipvs mode needs\.$/m);
+    assert.doesNotMatch(r.stdout, /k8s-node-01 .*\n {8}.*IPVS kernel modules/);
+    assert.match(r.stderr, /pre-flight refused ipvs on k8s-node-02; nothing was changed/);
+    assert.deepEqual(writes(), []);
+    assert.equal(cm.data['config.conf'], KUBEADM_CONF);
+  });
+
+  it('--no-probe: no probe pod; the pre-flight only warns that the modules are not proven', async () => {
+    const r = await run(['ipvs', '--dry-run', '--no-probe']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(probes.size, 0);
+    assert.match(r.stdout, /whether the node has the IPVS kernel modules \(ip_vs, ip_vs_rr, nf_conntrack\) is not proven: it was not probed/);
   });
 
   it('--dry-run shows the report and the diff, and writes nothing', async () => {

@@ -8,7 +8,7 @@ import type { ConfigMap, EndpointSlice, Node, Service } from '../objects/types.j
 import { buildProxyView } from '../proxy-view.js';
 import type { ModeReport } from '../report/mode.js';
 import { editProxyConfig } from './edit.js';
-import { preflight, type PreflightReport } from './preflight.js';
+import { preflight, type PreflightInput, type PreflightReport } from './preflight.js';
 import { locateMode, withProxyModeFlag, type ModeLocation } from './where.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -50,6 +50,8 @@ export interface PlanInput {
   configMaps: ConfigMap[];
   daemonSet?: Obj;
   metallb?: string;
+  ipvsProbe?: PreflightInput['ipvsProbe'];
+  ipvsProbeRefused?: string;
 }
 
 export function planSetMode(i: PlanInput): SetModePlan {
@@ -58,7 +60,7 @@ export function planSetMode(i: PlanInput): SetModePlan {
   const current = { mode: currentMode, scheduler: i.report.configuration.scheduler, from: i.report.configuration.source };
   const kernels = new Map(i.nodes.map((n) => [n.metadata?.name ?? '', (n.status?.nodeInfo as { kernelVersion?: string } | undefined)?.kernelVersion]));
   const os = new Map(i.nodes.map((n) => [n.metadata?.name ?? '', (n.status?.nodeInfo as { operatingSystem?: string } | undefined)?.operatingSystem]));
-  const pre = preflight({ mode: i.mode, scheduler: i.scheduler, rows: i.report.nodes, kernels, os, config: i.config.config, metallb: i.metallb });
+  const pre = preflight({ mode: i.mode, scheduler: i.scheduler, rows: i.report.nodes, kernels, os, config: i.config.config, metallb: i.metallb, ipvsProbe: i.ipvsProbe, ipvsProbeRefused: i.ipvsProbeRefused });
   const currentConfig: KubeProxyConfiguration = { ...i.config.config, mode: (currentMode ?? i.config.effectiveMode) as KubeProxyConfiguration['mode'] };
   const targetConfig: KubeProxyConfiguration = {
     ...i.config.config,

@@ -53,6 +53,15 @@ export interface PreflightInput {
   os?: Map<string, string | undefined>;
   /** MetalLB's evidence ("namespace metallb-system"), when installed. */
   metallb?: string;
+  /** Per node, what a pod found of the IPVS kernel modules (switching to ipvs), or why it could not look. */
+  ipvsProbe?: Map<string, { kernel: string; modules: Record<string, string> } | { error: string }>;
+  /** Why no node was probed (RBAC, Pod Security), when that held for all. */
+  ipvsProbeRefused?: string;
+}
+
+/** The modules kube-proxy's ipvs mode needs for `scheduler`; nf_conntrack_ipv4 stands in for nf_conntrack before kernel 4.19. */
+export function ipvsModules(scheduler: string): string[] {
+  return ['ip_vs', `ip_vs_${scheduler}`, 'nf_conntrack', 'nf_conntrack_ipv4'];
 }
 
 export function preflight(i: PreflightInput): PreflightReport {
@@ -77,9 +86,17 @@ export function preflight(i: PreflightInput): PreflightReport {
     if (i.mode === 'ipvs') {
       if (v && v.minor >= 35) findings.push({ level: 'warn', text: `ipvs mode is deprecated since kube-proxy 1.35 (${ver}); nftables is its successor.` });
       const refused = row.notes.find((n) => /IPVS modules missing|ipset missing|IPVS scheduler's module is missing/.test(n));
+      const sched = i.scheduler || i.config.ipvs?.scheduler || 'rr';
+      const probe = i.ipvsProbe?.get(row.node);
       if (refused) findings.push({ level: 'fail', text: `this node's kube-proxy already could not use IPVS: ${refused.replace(/\.$/, '')}.` });
-      else if (row.running !== 'ipvs') {
-        findings.push({ level: 'warn', text: `whether the node has the IPVS kernel modules (ip_vs, ip_vs_${i.scheduler || i.config.ipvs?.scheduler || 'rr'}, nf_conntrack) and ipset can only be proven on the node itself; \`kubectl proxymode get --probe\` shows it after the switch.` });
+      else if (probe && 'modules' in probe) {
+        const has = (m: string) => probe.modules[m] !== undefined && probe.modules[m] !== 'missing';
+        const missing = ['ip_vs', `ip_vs_${sched}`].filter((m) => !has(m));
+        if (!has('nf_conntrack') && !has('nf_conntrack_ipv4')) missing.push('nf_conntrack');
+        if (missing.length) findings.push({ level: 'fail', text: `the node has no ${missing.join(', ')} kernel module${missing.length === 1 ? '' : 's'} (a probe pod found ${missing.length === 1 ? 'it' : 'them'} neither loaded, built into kernel ${probe.kernel}, nor in its modules.dep), which kube-proxy's ipvs mode needs.` });
+      } else if (row.running !== 'ipvs') {
+        const why = probe ? `the probe pod could not tell (${probe.error.replace(/\.$/, '')})` : i.ipvsProbeRefused ? `no probe pod could run (${i.ipvsProbeRefused.replace(/\.$/, '')})` : 'it was not probed';
+        findings.push({ level: 'warn', text: `whether the node has the IPVS kernel modules (ip_vs, ip_vs_${sched}, nf_conntrack) is not proven: ${why}; \`kubectl proxymode get --probe\` shows the mode after the switch.` });
       }
     }
     const level: CheckLevel = findings.some((f) => f.level === 'fail') ? 'fail' : findings.length ? 'warn' : 'ok';

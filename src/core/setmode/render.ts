@@ -2,6 +2,7 @@
 // outcome. Pure text; the command decides where it goes.
 import type { DifferenceGroup, EquivalenceReport } from '../equivalence/compare.js';
 import type { SetModePlan } from './plan.js';
+import { describeLeftover, summarizeLeftovers, type NodeLeftovers } from './leftovers.js';
 
 /** Paths listed per difference group before "… and N more". */
 export const PATHS_SHOWN = 8;
@@ -65,4 +66,29 @@ function renderGroup(g: DifferenceGroup, shown: number): string[] {
   }
   if (g.paths.length > shown) out.push(`    … and ${g.paths.length - shown} more (-o json lists every one)`);
   return out;
+}
+
+/** The LEFTOVERS section: per node what the running mode does not write, and (after --cleanup) what was removed. */
+export function renderLeftovers(
+  found: ReadonlyArray<NodeLeftovers>,
+  opts: { mode: string; note?: string; removed?: ReadonlyArray<{ node: string; steps: Array<{ what: string; ok: boolean; why?: string }>; error?: string }>; verbose?: boolean },
+): string {
+  const out = ['', `LEFTOVERS (what ${opts.mode} mode does not write)`];
+  if (opts.note) out.push(`  ${opts.note}`);
+  for (const n of found) {
+    const unread = n.leftovers.length === 0 && n.notRead.length === 1 && n.notRead[0].startsWith('its rules');
+    out.push(unread ? `  ${n.node}: not read: ${n.notRead[0]}` : `  ${n.node}: ${summarizeLeftovers(n.leftovers)}${n.notRead.length ? `; not read: ${n.notRead.join(', ')}` : ''}`);
+    const shown = opts.verbose ? n.leftovers : n.leftovers.filter((l) => l.kind !== 'chain' || !/^KUBE-(SVC|SEP|SVL|EXT|FW|XLB)-/.test(l.chain));
+    for (const l of shown.slice(0, opts.verbose ? undefined : PATHS_SHOWN)) out.push(`      ${describeLeftover(l)}`);
+    const hidden = n.leftovers.length - Math.min(shown.length, opts.verbose ? shown.length : PATHS_SHOWN);
+    if (hidden > 0) out.push(`      … and ${hidden} more (-o wide lists all)`);
+    const r = opts.removed?.find((x) => x.node === n.node);
+    if (r?.error) out.push(`      cleanup failed: ${r.error}`);
+    else if (r) {
+      const failed = r.steps.filter((s) => !s.ok);
+      out.push(`      cleanup: ${r.steps.length - failed.length} of ${r.steps.length} steps done${failed.length ? `; failed: ${failed.map((s) => `${s.what} (${s.why ?? 'no message'})`).join('; ')}` : ''}`);
+    }
+  }
+  if (!found.length) out.push('  no nodes with a kube-proxy pod to read.');
+  return out.join('\n');
 }
