@@ -14,7 +14,7 @@ import { renderIptables } from './render/index.js';
 import { serializeRestore } from './serialize.js';
 import { localTrafficCIDR, summarizeRuleset } from './summary.js';
 import type { Ruleset } from './types.js';
-import { capabilitiesOf, capabilitiesOfSaveText, describeCapabilities, iptablesVersion, type HostCapabilities } from './versions.js';
+import { capabilitiesOf, capabilitiesOfFlag, capabilitiesOfSaveText, describeCapabilities, iptablesVersion, type HostCapabilities } from './versions.js';
 import { expectedJumps, rememberRendering } from './drift.js';
 
 /** `iptables-save` / `ip6tables-save` output (legacy or nft): `*table` … `COMMIT` blocks. */
@@ -63,7 +63,7 @@ function parseDump(dump: Dump, family: IPFamily): Ruleset {
  */
 export function renderRulesets(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): Ruleset[] {
   const version = iptablesVersion(opts.kubeProxyVersion);
-  const host = (opts.live ?? []).map((s) => HOST_OF.get(s)).find((c) => c !== undefined);
+  const host = opts.iptablesVersion ? capabilitiesOfFlag(opts.iptablesVersion) : (opts.live ?? []).map((s) => HOST_OF.get(s)).find((c) => c !== undefined);
   const caps = host ?? capabilitiesOf(undefined);
   opts.note?.('version', `kube-proxy ${version.version}${version.assumed ? ' (newest known, assumed)' : ''}`, version.assumed);
   if (host) opts.note?.('host', describeCapabilities(host), false);

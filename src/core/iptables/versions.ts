@@ -141,3 +141,16 @@ export function describeCapabilities(c: HostCapabilities): string {
   const what = [c.randomFully ? '--random-fully' : 'no --random-fully', ...(c.nfacct === undefined ? [] : [c.nfacct ? 'nfacct' : 'no nfacct'])];
   return `iptables ${c.iptablesVersion ?? '?'}${c.backend ? ` (${c.backend})` : ''}: ${what.join(', ')}`;
 }
+
+/**
+ * `--iptables-version`: what the node's `iptables --version` prints ("iptables v1.8.7 (nf_tables)"), or the
+ * short forms "1.8.7", "1.8.7-nft", "1.8.7-legacy"; ",no-nfacct" (or ",nfacct") says whether the nfacct
+ * counters could be made. Throws one sentence for anything else.
+ */
+export function capabilitiesOfFlag(text: string): HostCapabilities {
+  const m = /^(?:ip6?tables\s+)?v?(\d+\.\d+(?:\.\d+)?)(?:\s*\((nf_tables|legacy)\)|-(nft|legacy))?(?:,(no-)?nfacct)?$/i.exec(text.trim());
+  if (!m) throw new InputError(`--iptables-version "${text}" is not an iptables version: give what \`iptables --version\` prints, or 1.8.7, 1.8.7-nft or 1.8.7-legacy (add ,no-nfacct when the host has no nfacct).`);
+  const word = (m[2] ?? m[3])?.toLowerCase();
+  const backend = word === 'nf_tables' || word === 'nft' ? 'nft' : word === 'legacy' ? 'legacy' : undefined;
+  return capabilitiesOf(m[1], backend, m[4] !== undefined ? false : /,nfacct$/i.test(text.trim()) ? true : undefined);
+}
