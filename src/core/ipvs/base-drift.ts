@@ -184,6 +184,16 @@ function addressDrift(expected: IpvsState, actual: IpvsState): Drift[] {
 
 // ---- companion rules ----
 
+/** Only the chains kube-proxy's ipvs proxier writes, tables by name (for the canonical lines of a diff). */
+export function companionChains(rs: Ruleset): Ruleset {
+  const own = new Set(IPTABLES_CHAINS.map((c) => `${c.table}/${c.chain}`));
+  const tables = rs.tables
+    .map((t) => ({ name: t.name, chains: t.chains.filter((c) => own.has(`${t.name}/${c.name}`)) }))
+    .filter((t) => t.chains.length)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { family: rs.family, tables };
+}
+
 function chainOf(rs: Ruleset, table: TableName, chain: string): Chain | undefined {
   return rs.tables.find((t) => t.name === table)?.chains.find((c) => c.name === chain);
 }
@@ -237,9 +247,13 @@ function companionDrift(expected: Ruleset, actual: Ruleset): Drift[] {
   const family = expected.family;
   for (const { table, chain } of IPTABLES_CHAINS) {
     const e = chainOf(expected, table, chain);
-    if (!e) continue;
     const a = chainOf(actual, table, chain);
     const object = `rule ${table}/${chain}`;
+    if (!e) {
+      // a chain of another release of kube-proxy (KUBE-IPVS-OUT-FILTER before 1.29): what its rules do is extra
+      if (a) out.push({ servicePort: '', kind: 'stale object', object: `chain ${table}/${chain}`, detail: `the node has chain ${table}/${chain}, which kube-proxy of this version does not write (${family})${a.rules.length ? `: ${ruleExtraEffect(table, chain, ruleKey(a.rules[0]!.words, family))}` : ''}` });
+      continue;
+    }
     if (!a) {
       out.push({ servicePort: '', kind: 'missing object', object: `chain ${table}/${chain}`, detail: `no chain ${table}/${chain} on the node (${family}): ${CHAIN_EFFECT[`${table}/${chain}`] ?? 'kube-proxy writes it'}` });
       continue;

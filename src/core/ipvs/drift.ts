@@ -14,6 +14,12 @@ export function markAddressesListed(st: IpvsState): void {
   ADDRESSES_LISTED.add(st);
 }
 
+/** A copy of `from` (annotated, narrowed) keeps what was known of its text. */
+export function carryMarks(from: IpvsState, to: IpvsState): IpvsState {
+  if (ADDRESSES_LISTED.has(from)) ADDRESSES_LISTED.add(to);
+  return to;
+}
+
 function vsName(v: VirtualServer): string {
   return `${joinHostPort(v.address, v.port)}/${v.protocol}`;
 }

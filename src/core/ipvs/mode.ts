@@ -13,7 +13,7 @@ import { serializeIpvsOutput } from './serialize.js';
 import { annotateIpvs, ipvsCanonicalLines, ipvsSummaries, narrowIpvs } from './summary.js';
 import type { IpvsState } from './types.js';
 import { addressesOfListing, IP_ADDR } from './addresses.js';
-import { ipvsDrift, markAddressesListed } from './drift.js';
+import { carryMarks, ipvsDrift, markAddressesListed } from './drift.js';
 import { ipvsVersion, stateForVersion } from './versions.js';
 import { capabilitiesOf, capabilitiesOfFlag, capabilitiesOfSaveText, describeCapabilities, type HostCapabilities } from '../iptables/versions.js';
 import type { KubeProxyConfiguration } from '../config/index.js';
@@ -73,11 +73,11 @@ export const ipvsMode: ProxyModeDefinition<IpvsState> = {
     { kind: IPTABLES_SAVE.name, argv: [family === 'IPv4' ? 'iptables-save' : 'ip6tables-save'], family },
     { kind: IP_ADDR.name, argv: ['ip', 'addr', 'show', 'dev', 'kube-ipvs0'], optional: true },
   ],
-  narrow: narrowIpvs,
+  narrow: (st, prefix) => carryMarks(st, narrowIpvs(st, prefix)),
   summarize: ipvsSummaries,
   drift: ipvsDrift,
   canonicalLines: ipvsCanonicalLines,
-  annotate: annotateIpvs,
+  annotate: (actual, expected) => carryMarks(actual, annotateIpvs(actual, expected)),
   tracer: (states, opts) => ipvsEvaluator([...states], { rendered: opts.rendered }),
   localTrafficCIDR: (st) => localTrafficCIDR(st.iptables),
   plan: planIpvs,

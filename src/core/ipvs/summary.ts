@@ -6,6 +6,7 @@ import { joinHostPort } from '../net/ip.js';
 import type { ServicePortSummary } from '../modes/types.js';
 import { canonicalKubeRules } from '../iptables/canonical.js';
 import { sortVirtualServers} from './serialize.js';
+import { companionChains } from './base-drift.js';
 import type { IPSet, IpvsState, VirtualServer } from './types.js';
 
 export interface VirtualServerRow {
@@ -96,7 +97,7 @@ export function ipvsCanonicalLines(st: IpvsState): string[] {
   }
   for (const s of st.ipsets) for (const m of s.members) lines.push(`SET ${s.name} ${m}`);
   for (const a of [...st.addresses].sort()) lines.push(`ADDR ${a}`);
-  if (st.iptables.tables.length) lines.push(...canonicalKubeRules(st.iptables));
+  if (st.iptables.tables.length) lines.push(...canonicalKubeRules(companionChains(st.iptables)));
   return lines;
 }
 
