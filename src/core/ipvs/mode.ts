@@ -15,7 +15,7 @@ import type { IpvsState } from './types.js';
 import { addressesOfListing, IP_ADDR } from './addresses.js';
 import { carryMarks, ipvsDrift, markAddressesListed } from './drift.js';
 import { ipvsVersion, stateForVersion } from './versions.js';
-import { capabilitiesOf, capabilitiesOfFlag, capabilitiesOfSaveText, describeCapabilities, type HostCapabilities } from '../iptables/versions.js';
+import { capabilitiesOf, capabilitiesOfDump, capabilitiesOfFlag, describeCapabilities, IPTABLES_VERSION, type HostCapabilities } from '../iptables/versions.js';
 import type { KubeProxyConfiguration } from '../config/index.js';
 import type { ProxyView } from '../proxy-view.js';
 import type { RenderOptions } from '../modes/types.js';
@@ -41,7 +41,7 @@ function ipvsState(dump: Dump, family: IPFamily): IpvsState {
   const listed = addressesOfListing(sectionText(dump, IP_ADDR.name), family);
   const st = stateFromText({ ipvsadm, ipset, iptables, ...(listed ? { addresses: listed } : {}) }, family, dump.source);
   if (listed) markAddressesListed(st);
-  const caps = capabilitiesOfSaveText(iptables);
+  const caps = capabilitiesOfDump(dump, iptables, IPTABLES_SAVE.name);
   if (caps) HOST_OF.set(st, caps);
   return st;
 }
@@ -64,7 +64,7 @@ export const ipvsMode: ProxyModeDefinition<IpvsState> = {
     ipvsadm: { description: 'ipvsadm-restore input, then ipset restore input', write: (states) => serializeIpvsOutput([...states]) },
     restore: { description: 'the companion iptables-restore input', write: (states) => restoreText(states.map((s) => s.iptables)) },
   },
-  dumps: { primary: [IPVSADM_SAVE, IPVSADM_LIST], also: [IPSET_SAVE, IPSET_LIST, IPTABLES_SAVE, IP_ADDR] },
+  dumps: { primary: [IPVSADM_SAVE, IPVSADM_LIST], also: [IPSET_SAVE, IPSET_LIST, IPTABLES_SAVE, IP_ADDR, IPTABLES_VERSION] },
   render,
   parse: ipvsState,
   liveCommands: (family) => [
@@ -72,6 +72,7 @@ export const ipvsMode: ProxyModeDefinition<IpvsState> = {
     { kind: IPSET_SAVE.name, argv: ['ipset', 'save'] },
     { kind: IPTABLES_SAVE.name, argv: [family === 'IPv4' ? 'iptables-save' : 'ip6tables-save'], family },
     { kind: IP_ADDR.name, argv: ['ip', 'addr', 'show', 'dev', 'kube-ipvs0'], optional: true },
+    { kind: IPTABLES_VERSION.name, argv: [family === 'IPv4' ? 'iptables' : 'ip6tables', '--version'], optional: true },
   ],
   narrow: (st, prefix) => carryMarks(st, narrowIpvs(st, prefix)),
   summarize: ipvsSummaries,
