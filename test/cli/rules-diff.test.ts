@@ -148,7 +148,7 @@ describe('rules --diff on a live node: the running versions', () => {
   });
 });
 
-describe('rules --diff, ipvs and nftables: node-wide drift through the command', () => {
+describe('rules --diff, ipvs: node-wide drift through the command', () => {
   const IPVS = ['rules', '-f', 'examples', '--mode', 'ipvs', '--node', 'worker-1', '--ip-family', 'IPv4', '--kube-proxy-version', '1.29'];
   const IPVS_DUMP = join('test', 'unit', 'ipvs', 'dumps', 'worker-1-1.29.txt');
 
