@@ -98,13 +98,14 @@ describe('rules --diff on a live node: the running versions', () => {
   const fixture = (p: string) => readFileSync(join(FIX, p), 'utf8');
   const seen: string[] = [];
   let liveDump = '';
+  let image = 'v1.31.4';
   let server: Server;
   let kubeconfig: string;
   const answer = (path: string): [number, string] => {
     if (path.startsWith('/api/v1/nodes?')) return [200, fixture('kind/nodes.json')];
     if (path.startsWith('/api/v1/services?')) return [200, fixture('kind/services.json')];
     if (path.startsWith('/apis/discovery.k8s.io/v1/endpointslices?')) return [200, fixture('kind/endpointslices.json')];
-    if (path.startsWith('/api/v1/namespaces/kube-system/pods?') && path.includes('spec.nodeName%3Dkind-worker')) return [200, fixture('kubeadm/kube-proxy-pods.json')];
+    if (path.startsWith('/api/v1/namespaces/kube-system/pods?') && path.includes('spec.nodeName%3Dkind-worker')) return [200, fixture('kubeadm/kube-proxy-pods.json').replaceAll('kube-proxy:v1.31.4', `kube-proxy:${image}`)];
     const cm = /^\/api\/v1\/namespaces\/kube-system\/configmaps\/([^?]+)$/.exec(path);
     if (cm) {
       const item = JSON.parse(fixture('kind/kube-system-configmaps.json')).items.find((i: { metadata: { name: string } }) => i.metadata.name === cm[1]);
@@ -145,6 +146,19 @@ describe('rules --diff on a live node: the running versions', () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /· kube-proxy 1\.30 · iptables 1\.6\.0: no --random-fully$/m);
     assert.match(r.stdout, /SNAT|MASQUERADE/);
+  });
+
+  it('a running kube-proxy older than the modelled releases: said once on stderr, the newest compared instead', async () => {
+    image = 'v1.24.17';
+    try {
+      const r = await proxymodeAsync(['rules', '--kubeconfig', kubeconfig, '--node', 'kind-worker', '--diff']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stderr, /^Warning: node kind-worker \(pod kube-system\/kube-proxy-9mz2k\) runs kube-proxy v1\.24\.17: .*not modelled.*; comparing with the newest known instead\.$/m);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stdout, /· kube-proxy 1\.35 \(newest known, assumed\) ·/);
+    } finally {
+      image = 'v1.31.4';
+    }
   });
 });
 
