@@ -9,7 +9,7 @@ import type { Chain, Ruleset, TableName } from '../iptables/types.js';
 import type { Drift } from '../modes/types.js';
 import { joinHostPort } from '../net/ip.js';
 import { CHAIN, IPSET_INFO, IPTABLES_CHAINS, SET } from './names.js';
-import type { IPSet, IpvsState } from './types.js';
+import type { IpvsState } from './types.js';
 
 /** KUBE-6-CLUSTER-IP -> KUBE-CLUSTER-IP (and the 31-character cuts of the IPv6 names). */
 function baseName(name: string): string {
@@ -64,6 +64,8 @@ interface Role {
   extra: string;
   /** Said of the whole rule missing. */
   rule: string;
+  /** Said of the rule found in another form (same set, same target). */
+  changed: string;
 }
 
 function masqueradeCondition(words: string): string {
@@ -77,32 +79,32 @@ function roleOf(table: TableName, chain: string, k: string, noun: string): Role 
   const target = targetOf(k);
   const where = `${table}/${chain}`;
   if (target === 'KUBE-MARK-MASQ' && where === `nat/${CHAIN.nodePort}`) {
-    return { missing: 'is not masqueraded: replies from endpoints on other nodes bypass this node', extra: 'is masqueraded though no service has it', rule: 'no NodePort traffic is masqueraded: replies from endpoints on other nodes bypass this node' };
+    return { missing: 'is not masqueraded: replies from endpoints on other nodes bypass this node', extra: 'is masqueraded though no service has it', rule: 'no NodePort traffic is masqueraded: replies from endpoints on other nodes bypass this node', changed: "NodePort traffic is masqueraded on another condition than kube-proxy's" };
   }
   if (target === 'KUBE-MARK-MASQ' || target === CHAIN.loadBalancer) {
     const cond = masqueradeCondition(k);
-    return { missing: `is not masqueraded${cond}`, extra: `is masqueraded${cond} though no service has it`, rule: `no ${noun} traffic is masqueraded${cond}` };
+    return { missing: `is not masqueraded${cond}`, extra: `is masqueraded${cond} though no service has it`, rule: `no ${noun} traffic is masqueraded${cond}`, changed: `${noun} traffic is masqueraded on another condition than kube-proxy's (${cond.trim() || 'always'})` };
   }
   if (target === 'RETURN' && (where === `nat/${CHAIN.nodePort}` || where === `nat/${CHAIN.loadBalancer}`)) {
-    return { missing: "is masqueraded: externalTrafficPolicy Local loses the client's source IP", extra: 'is kept from masquerading though it has no Local policy', rule: "every Local-policy port is masqueraded: clients' source IPs are lost" };
+    return { missing: "is masqueraded: externalTrafficPolicy Local loses the client's source IP", extra: 'is kept from masquerading though it has no Local policy', rule: "every Local-policy port is masqueraded: clients' source IPs are lost", changed: 'Local-policy ports are kept from masquerading on another condition than kube-proxy\'s' };
   }
   if (target === 'MASQUERADE' && where === `nat/${CHAIN.postrouting}`) {
-    return { missing: 'is not masqueraded when its pod reaches itself through its service (hairpin traffic fails)', extra: 'is masqueraded as hairpin traffic though it is not a local endpoint', rule: 'a pod reaching itself through its service is not masqueraded (hairpin traffic fails)' };
+    return { missing: 'is not masqueraded when its pod reaches itself through its service (hairpin traffic fails)', extra: 'is masqueraded as hairpin traffic though it is not a local endpoint', rule: 'a pod reaching itself through its service is not masqueraded (hairpin traffic fails)', changed: 'hairpin traffic is masqueraded on another condition than kube-proxy\'s' };
   }
   if (target === 'RETURN' && where === `filter/${CHAIN.ipvsFilter}`) {
-    return { missing: 'is rejected by KUBE-IPVS-FILTER (new connections)', extra: 'gets through KUBE-IPVS-FILTER though no service has it (a host service on that port is reachable)', rule: `new connections to every ${noun} are rejected by KUBE-IPVS-FILTER` };
+    return { missing: 'is rejected by KUBE-IPVS-FILTER (new connections)', extra: 'gets through KUBE-IPVS-FILTER though no service has it (a host service on that port is reachable)', rule: `new connections to every ${noun} are rejected by KUBE-IPVS-FILTER`, changed: `${noun} traffic gets through KUBE-IPVS-FILTER on another condition than kube-proxy's` };
   }
   if (target === 'REJECT' && where === `filter/${CHAIN.ipvsFilter}`) {
-    return { missing: 'is not guarded: new connections to its ports no service uses reach host services', extra: 'is guarded though nothing is bound there (new connections to it are rejected)', rule: 'host services are reachable on every service address (ports no service uses are not rejected)' };
+    return { missing: 'is not guarded: new connections to its ports no service uses reach host services', extra: 'is guarded though nothing is bound there (new connections to it are rejected)', rule: 'host services are reachable on every service address (ports no service uses are not rejected)', changed: 'service addresses are guarded on another condition than kube-proxy\'s' };
   }
   if (target === 'ACCEPT' && where === `filter/${CHAIN.nodePort}`) {
-    return { missing: 'is not accepted where INPUT drops (load balancers see this node as unhealthy)', extra: 'is accepted though no service has it', rule: 'health check node ports are not accepted where INPUT drops' };
+    return { missing: 'is not accepted where INPUT drops (load balancers see this node as unhealthy)', extra: 'is accepted though no service has it', rule: 'health check node ports are not accepted where INPUT drops', changed: 'health check node ports are accepted on another condition than kube-proxy\'s' };
   }
   if (target === CHAIN.sourceRangesFirewall) {
-    return { missing: 'is not checked against its loadBalancerSourceRanges (every client gets in)', extra: 'is checked against source ranges it does not have (clients are dropped)', rule: 'loadBalancerSourceRanges are not enforced' };
+    return { missing: 'is not checked against its loadBalancerSourceRanges (every client gets in)', extra: 'is checked against source ranges it does not have (clients are dropped)', rule: 'loadBalancerSourceRanges are not enforced', changed: 'loadBalancerSourceRanges are checked on another condition than kube-proxy\'s' };
   }
   if (target === 'RETURN' && where === `filter/${CHAIN.sourceRangesFirewall}`) {
-    return { missing: 'is dropped though its loadBalancerSourceRanges allow it', extra: 'is let in though its loadBalancerSourceRanges do not name it', rule: 'clients loadBalancerSourceRanges allow are dropped' };
+    return { missing: 'is dropped though its loadBalancerSourceRanges allow it', extra: 'is let in though its loadBalancerSourceRanges do not name it', rule: 'clients loadBalancerSourceRanges allow are dropped', changed: 'clients are let in on another condition than their loadBalancerSourceRanges' };
   }
   return undefined;
 }
@@ -267,7 +269,9 @@ function companionDrift(expected: Ruleset, actual: Ruleset): Drift[] {
       const i = extra.findIndex((x) => targetOf(x) === targetOf(m) && matchedSet(x) === matchedSet(m));
       if (i >= 0) {
         const found = extra.splice(i, 1)[0]!;
-        const effect = matchedSet(m) ? `${ruleMissingEffect(table, chain, m)} as kube-proxy would` : effectOfChange(table, chain, m, found);
+        const set = matchedSet(m);
+        const role = set ? roleOf(table, chain, m, MEMBER_NOUN[baseName(set)] ?? set) : undefined;
+        const effect = role ? role.changed : effectOfChange(table, chain, m, found);
         out.push({ servicePort: '', kind: 'missing object', object, detail: `${table}/${chain} has \`${found}\`, expected \`${m}\` (${family}): ${effect}` });
       } else {
         out.push({ servicePort: '', kind: 'missing object', object, detail: `no \`${m}\` in ${table}/${chain} (${family}): ${ruleMissingEffect(table, chain, m)}` });
@@ -307,4 +311,3 @@ export function ipvsBaseDrift(expected: IpvsState, actual: IpvsState, opts: Ipvs
   return out;
 }
 
-export type { IPSet };
