@@ -70,8 +70,9 @@ export default class Rules extends ProxymodeCommand {
       : flags.actual || flags.diff
         ? await readNodeStates(def, source, view.nodeName, families)
         : undefined;
-    // Rendered for the version asked (else the newest, said once on stderr when comparing with a dump) and the
-    // host the live rules show (their iptables-save header); both named on the header line.
+    // Rendered for the version asked, else the node's running kube-proxy, else the newest (said once on stderr
+    // when comparing with a dump); for the iptables asked, else the one the live rules show (iptables-save's
+    // header, else `iptables --version` on the node); both named on the header line.
     const notes: string[] = [];
     let assumedVersion: string | undefined;
     // the node's running kube-proxy, when the live rules were read from it and no version was given
@@ -81,6 +82,7 @@ export default class Rules extends ProxymodeCommand {
         kubeProxyVersion,
         otherFamilies: true,
         ...(flags['iptables-version'] ? { iptablesVersion: flags['iptables-version'] } : {}),
+        ...(live && 'iptablesVersion' in live && live.iptablesVersion ? { nodeIptablesVersion: live.iptablesVersion } : {}),
         ...(live ? { live: live.states } : {}),
         note: (kind, text, assumed) => {
           notes.push(kind === 'version' && running && kubeProxyVersion === running.version ? `${text} (node's, from its ${running.from})` : text);

@@ -13,6 +13,8 @@ export interface LiveStates<S> {
   states: S[];
   /** The node's running kube-proxy version ("v1.31.4") and where it was read, when it could be. */
   kubeProxyVersion?: { version: string; from: string };
+  /** What `iptables --version` printed on the node ("iptables v1.8.9 (nf_tables)"), when it ran. */
+  iptablesVersion?: string;
 }
 
 /** A saved dump, cut into sections (one sentence when it holds none we read). */
@@ -25,7 +27,8 @@ export async function readNodeStates<S extends FamilyState>(def: ProxyModeDefini
   const shell = source instanceof ApiSource ? await source.liveRules(node) : await hostShell();
   const states = await Promise.all(families.map((f) => readLive(def, shell, f)));
   const version = await runningVersion(shell);
-  return { description: shell.description, states, ...(version ? { kubeProxyVersion: version } : {}) };
+  const iptables = await shell.run(['iptables', '--version']).catch(() => undefined);
+  return { description: shell.description, states, ...(version ? { kubeProxyVersion: version } : {}), ...(iptables ? { iptablesVersion: iptables.trim() } : {}) };
 }
 
 /**

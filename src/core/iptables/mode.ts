@@ -14,7 +14,7 @@ import { renderIptables } from './render/index.js';
 import { serializeRestore } from './serialize.js';
 import { localTrafficCIDR, summarizeRuleset } from './summary.js';
 import type { Ruleset } from './types.js';
-import { capabilitiesOf, capabilitiesOfDump, capabilitiesOfFlag, IPTABLES_VERSION, describeCapabilities, iptablesVersion, type HostCapabilities } from './versions.js';
+import { capabilitiesOf, capabilitiesOfDump, IPTABLES_VERSION, resolveHost, describeCapabilities, iptablesVersion, type HostCapabilities } from './versions.js';
 import { expectedJumps, rememberRendering } from './drift.js';
 
 /** `iptables-save` / `ip6tables-save` output (legacy or nft): `*table` … `COMMIT` blocks. */
@@ -61,7 +61,7 @@ function parseDump(dump: Dump, family: IPFamily): Ruleset {
  */
 export function renderRulesets(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): Ruleset[] {
   const version = iptablesVersion(opts.kubeProxyVersion);
-  const host = opts.iptablesVersion ? capabilitiesOfFlag(opts.iptablesVersion) : (opts.live ?? []).map((s) => HOST_OF.get(s)).find((c) => c !== undefined);
+  const host = resolveHost(opts.iptablesVersion, (opts.live ?? []).map((s) => HOST_OF.get(s)).find((c) => c !== undefined), opts.nodeIptablesVersion);
   const caps = host ?? capabilitiesOf(undefined);
   opts.note?.('version', `kube-proxy ${version.version}${version.assumed ? ' (newest known, assumed)' : ''}`, version.assumed);
   if (host) opts.note?.('host', describeCapabilities(host), false);
@@ -102,10 +102,7 @@ export const iptablesMode: ProxyModeDefinition<Ruleset> = {
   dumps: { primary: [IPTABLES_SAVE], also: [IPTABLES_VERSION] },
   render: renderRulesets,
   parse: parseDump,
-  liveCommands: (family) => [
-    { kind: IPTABLES_SAVE.name, argv: [family === 'IPv4' ? 'iptables-save' : 'ip6tables-save'], family },
-    { kind: IPTABLES_VERSION.name, argv: [family === 'IPv4' ? 'iptables' : 'ip6tables', '--version'], optional: true },
-  ],
+  liveCommands: (family) => [{ kind: IPTABLES_SAVE.name, argv: [family === 'IPv4' ? 'iptables-save' : 'ip6tables-save'], family }],
   narrow: narrowRuleset,
   summarize: summarizeRuleset,
   drift: rulesetDrift,

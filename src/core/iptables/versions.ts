@@ -178,3 +178,19 @@ export function capabilitiesOfDump(dump: Dump, saveText: string, saveKind: strin
     return undefined; // a version line of another shape says nothing we use
   }
 }
+
+/**
+ * The host to render for: --iptables-version when given; else what the live states' own text showed (an
+ * iptables-save header, an `iptables --version` line in a dump); else `iptables --version` as read on the
+ * node. undefined: a current host is assumed.
+ */
+export function resolveHost(override: string | undefined, fromLive: HostCapabilities | undefined, readOnNode: string | undefined): HostCapabilities | undefined {
+  if (override) return capabilitiesOfFlag(override);
+  if (fromLive) return fromLive;
+  if (!readOnNode) return undefined;
+  try {
+    return capabilitiesOfFlag(readOnNode.trim().split('\n')[0]!);
+  } catch {
+    return undefined; // a version line of another shape says nothing we use
+  }
+}

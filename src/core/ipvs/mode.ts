@@ -15,7 +15,7 @@ import type { IpvsState } from './types.js';
 import { addressesOfListing, IP_ADDR } from './addresses.js';
 import { carryMarks, ipvsDrift, markAddressesListed } from './drift.js';
 import { ipvsVersion, stateForVersion } from './versions.js';
-import { capabilitiesOf, capabilitiesOfDump, capabilitiesOfFlag, describeCapabilities, IPTABLES_VERSION, type HostCapabilities } from '../iptables/versions.js';
+import { capabilitiesOf, capabilitiesOfDump, describeCapabilities, IPTABLES_VERSION, resolveHost, type HostCapabilities } from '../iptables/versions.js';
 import type { KubeProxyConfiguration } from '../config/index.js';
 import type { ProxyView } from '../proxy-view.js';
 import type { RenderOptions } from '../modes/types.js';
@@ -49,7 +49,7 @@ function ipvsState(dump: Dump, family: IPFamily): IpvsState {
 /** The states kube-proxy of the given version writes on this host (its iptables: the flag, else the live header). */
 function render(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): IpvsState[] {
   const version = ipvsVersion(opts.kubeProxyVersion);
-  const host = opts.iptablesVersion ? capabilitiesOfFlag(opts.iptablesVersion) : (opts.live ?? []).map((s) => HOST_OF.get(s as IpvsState)).find((c) => c !== undefined);
+  const host = resolveHost(opts.iptablesVersion, (opts.live ?? []).map((s) => HOST_OF.get(s as IpvsState)).find((c) => c !== undefined), opts.nodeIptablesVersion);
   opts.note?.('version', `kube-proxy ${version.version}${version.assumed ? ' (newest known, assumed)' : ''}`, version.assumed);
   if (host) opts.note?.('host', describeCapabilities(host), false);
   const randomFully = (host ?? capabilitiesOf(undefined)).randomFully;
@@ -72,7 +72,6 @@ export const ipvsMode: ProxyModeDefinition<IpvsState> = {
     { kind: IPSET_SAVE.name, argv: ['ipset', 'save'] },
     { kind: IPTABLES_SAVE.name, argv: [family === 'IPv4' ? 'iptables-save' : 'ip6tables-save'], family },
     { kind: IP_ADDR.name, argv: ['ip', 'addr', 'show', 'dev', 'kube-ipvs0'], optional: true },
-    { kind: IPTABLES_VERSION.name, argv: [family === 'IPv4' ? 'iptables' : 'ip6tables', '--version'], optional: true },
   ],
   narrow: (st, prefix) => carryMarks(st, narrowIpvs(st, prefix)),
   summarize: ipvsSummaries,
