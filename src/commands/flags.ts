@@ -74,7 +74,13 @@ export function pickFamilies<F extends { family: string }>(families: F[], wanted
 /** Which kube-proxy release's rules to render (they changed between releases, nftables most of all). */
 export const kubeProxyVersionFlag = Flags.string({
   helpGroup: 'KUBE-PROXY',
-  description: 'Render the rules of this kube-proxy version (e.g. 1.32.4); default: the newest this tool knows.',
+  description: "Render the rules of this kube-proxy version (e.g. 1.32.4); default: the node's running kube-proxy when its live rules are read, else the newest this tool knows.",
+});
+
+/** The host's iptables, which decides what kube-proxy can write (MASQUERADE --random-fully, nfacct). */
+export const iptablesVersionFlag = Flags.string({
+  helpGroup: 'KUBE-PROXY',
+  description: "Render for a host with this iptables (what `iptables --version` prints, or 1.8.7, 1.8.7-nft, 1.8.7-legacy; add ,no-nfacct without nfacct); default: what the live rules show, else a current one.",
 });
 
 /** set-mode: how far it goes and what it may do. */

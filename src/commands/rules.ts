@@ -16,7 +16,7 @@ import { colourDiff, unifiedDiff } from '../ui/diff.js';
 import { formatData, OUTPUT_FORMATS, warn, writeOut } from '../ui/print.js';
 import { renderDrift, renderServiceRules } from '../ui/rules-view.js';
 import { ProxymodeCommand } from './base.js';
-import { ipFamilyFlag, kubeProxyVersionFlag, pickFamilies, proxyConfigFlags, sourceFlags, whatIfFlags } from './flags.js';
+import { ipFamilyFlag, iptablesVersionFlag, kubeProxyVersionFlag, pickFamilies, proxyConfigFlags, sourceFlags, whatIfFlags } from './flags.js';
 
 const formatHelp = () => [...textFormats()].map(([f, modes]) => `${f} (${modes.join(', ')})`).join(', ');
 
@@ -32,6 +32,7 @@ export default class Rules extends ProxymodeCommand {
     output: Flags.string({ char: 'o', default: 'human', description: `Output format: ${OUTPUT_FORMATS.join(', ')}, or the mode's own text: ${formatHelp()}.` }),
     'ip-family': ipFamilyFlag,
     'kube-proxy-version': kubeProxyVersionFlag,
+    'iptables-version': iptablesVersionFlag,
     actual: Flags.boolean({ description: 'Show the node\'s live rules instead of rendering them.' }),
     diff: Flags.boolean({ description: 'Compare rendered and live rules; exit 1 on drift.' }),
     rules: Flags.string({ description: 'A saved dump to use as the live rules: iptables-save (and ip6tables-save) output; for ipvs, ipvsadm -Sn or -Ln with ipset save or list and iptables-save, in any order in one file.' }),
@@ -77,19 +78,35 @@ export default class Rules extends ProxymodeCommand {
       : flags.actual || flags.diff
         ? await readNodeStates(def, source, view.nodeName, families)
         : undefined;
-    // Rendered for the version asked (else the newest, said once on stderr when comparing with a dump) and the
-    // host the live rules show (their iptables-save header); both named on the header line.
+    // Rendered for the version asked, else the node's running kube-proxy, else the newest (said once on stderr
+    // when comparing with a dump); for the iptables asked, else the one the live rules show (iptables-save's
+    // header, else `iptables --version` on the node); both named on the header line.
     const notes: string[] = [];
     let assumedVersion: string | undefined;
-    const expected = def.render(view, config.config, {
-      kubeProxyVersion: flags['kube-proxy-version'],
-      otherFamilies: true,
-      ...(live ? { live: live.states } : {}),
-      note: (kind, text, assumed) => {
-        notes.push(text);
-        if (assumed && kind === 'version') assumedVersion = text.replace(/ \(.*$/, '');
-      },
-    });
+    // the node's running kube-proxy, when the live rules were read from it and no version was given
+    const running = flags['kube-proxy-version'] ? undefined : live && 'kubeProxyVersion' in live ? live.kubeProxyVersion : undefined;
+    const renderWith = (kubeProxyVersion: string | undefined) =>
+      def.render(view, config.config, {
+        kubeProxyVersion,
+        otherFamilies: true,
+        ...(flags['iptables-version'] ? { iptablesVersion: flags['iptables-version'] } : {}),
+        ...(live && 'iptablesVersion' in live && live.iptablesVersion ? { nodeIptablesVersion: live.iptablesVersion } : {}),
+        ...(live ? { live: live.states } : {}),
+        note: (kind, text, assumed) => {
+          notes.push(kind === 'version' && running && kubeProxyVersion === running.version ? `${text} (node's, from its ${running.from})` : text);
+          if (assumed && kind === 'version') assumedVersion = text.replace(/ \(.*$/, '');
+        },
+      });
+    let expected: FamilyState[];
+    try {
+      expected = renderWith(flags['kube-proxy-version'] ?? running?.version);
+    } catch (e) {
+      // a running version this tool does not model: said, and the newest rendered instead
+      if (!(running && e instanceof InputError)) throw e;
+      warn(`${live!.description} runs kube-proxy ${running.version}: ${e.message.replace(/\.$/, '')}; comparing with the newest known instead.`);
+      notes.length = 0;
+      expected = renderWith(undefined);
+    }
     if (live && def.annotate) {
       live.states = live.states.map((s) => {
         const e = expected.find((x) => x.family === s.family);

@@ -10,12 +10,12 @@ import { detectIptablesKind, IptablesCommandBackend, localRunner } from '../core
 
 interface PodItem {
   metadata?: { name?: string; namespace?: string };
-  spec?: { containers?: Array<{ name: string }> };
+  spec?: { containers?: Array<{ name: string; image?: string }> };
   status?: { phase?: string };
 }
 
 
-export async function findKubeProxyPod(client: KubeClient, node: string): Promise<{ namespace: string; pod: string; container: string }> {
+export async function findKubeProxyPod(client: KubeClient, node: string): Promise<{ namespace: string; pod: string; container: string; image?: string }> {
   for (const labelSelector of KUBE_PROXY_SELECTORS) {
     const pods = await client.list<PodItem>('/api/v1/namespaces/kube-system/pods', { verb: 'list', resource: 'pods', namespace: 'kube-system' }, {
       labelSelector,
@@ -25,7 +25,7 @@ export async function findKubeProxyPod(client: KubeClient, node: string): Promis
     if (running?.metadata?.name) {
       const containers = running.spec?.containers ?? [];
       const container = containers.find((c) => c.name === 'kube-proxy') ?? containers[0];
-      return { namespace: 'kube-system', pod: running.metadata.name, container: container?.name ?? 'kube-proxy' };
+      return { namespace: 'kube-system', pod: running.metadata.name, container: container?.name ?? 'kube-proxy', ...(container?.image ? { image: container.image } : {}) };
     }
   }
   throw new InputError(
@@ -36,9 +36,14 @@ export async function findKubeProxyPod(client: KubeClient, node: string): Promis
 export class PodShell implements NodeShell {
   private constructor(
     private readonly client: KubeClient,
-    private readonly target: { namespace: string; pod: string; container: string },
+    private readonly target: { namespace: string; pod: string; container: string; image?: string },
     readonly description: string,
   ) {}
+
+  /** The kube-proxy container's image ("registry.k8s.io/kube-proxy:v1.31.4"), whose tag is its version. */
+  get image(): string | undefined {
+    return this.target.image;
+  }
 
   static async forNode(client: KubeClient, node: string): Promise<PodShell> {
     const target = await findKubeProxyPod(client, node);

@@ -66,7 +66,8 @@ function semanticWords(words: readonly string[]): string[] {
   return out;
 }
 
-function key(words: readonly string[], family: IPFamily): string {
+/** A rule in one canonical spelling less comments and nfacct matches: equal keys do the same to a packet. */
+export function ruleKey(words: readonly string[], family: IPFamily): string {
   return canonicalRule(semanticWords(words), family);
 }
 
@@ -74,12 +75,12 @@ function chainOf(rs: Ruleset, table: TableName, chain: string): Chain | undefine
   return rs.tables.find((t) => t.name === table)?.chains.find((c) => c.name === chain);
 }
 
-function targetOf(k: string): string {
+export function targetOf(k: string): string {
   return /(?:^| )-[jg] (\S+)/.exec(k)?.[1] ?? '';
 }
 
 /** What the rule `k` of TABLE/CHAIN does for traffic, said of its absence. */
-function effectOfMissing(table: TableName, chain: string, k: string): string {
+export function effectOfMissing(table: TableName, chain: string, k: string): string {
   const target = targetOf(k);
   const where = `${table}/${chain}`;
   if (where === 'nat/KUBE-POSTROUTING') {
@@ -99,7 +100,7 @@ function effectOfMissing(table: TableName, chain: string, k: string): string {
 }
 
 /** What a rule kube-proxy does not write does, when it is there. */
-function effectOfExtra(table: TableName, chain: string, k: string): string {
+export function effectOfExtra(table: TableName, chain: string, k: string): string {
   const where = `${table}/${chain}`;
   const target = targetOf(k);
   if (target === 'DROP' || target === 'REJECT') return `traffic it matches is ${target === 'DROP' ? 'dropped' : 'rejected'}`;
@@ -110,7 +111,7 @@ function effectOfExtra(table: TableName, chain: string, k: string): string {
 }
 
 /** A rule that differs in one way the reader knows, in words. */
-function effectOfChange(table: TableName, chain: string, expected: string, found: string): string {
+export function effectOfChange(table: TableName, chain: string, expected: string, found: string): string {
   const where = `${table}/${chain}`;
   if (where === 'nat/KUBE-SERVICES') {
     const lo = /! -d 127\.0\.0\.0\/8/;
@@ -139,8 +140,8 @@ export function baseChainDrift(expected: Ruleset, actual: Ruleset, info: Rendere
     const e = chainOf(expected, b.table, b.chain);
     const a = chainOf(actual, b.table, b.chain);
     if (!e || !a) continue; // a chain missing altogether is one drift already (drift.ts)
-    const ek = e.rules.filter((r) => b.nodeWide(r.words)).map((r) => key(r.words, family));
-    const ak = a.rules.filter((r) => b.nodeWide(r.words)).map((r) => key(r.words, family));
+    const ek = e.rules.filter((r) => b.nodeWide(r.words)).map((r) => ruleKey(r.words, family));
+    const ak = a.rules.filter((r) => b.nodeWide(r.words)).map((r) => ruleKey(r.words, family));
     const missing = ek.filter((k) => !ak.includes(k));
     const extra = ak.filter((k) => !ek.includes(k));
     const object = ruleObject(b.table, b.chain);
@@ -179,29 +180,35 @@ const JUMP_EFFECT: Record<string, string> = {
   'filter/OUTPUT/KUBE-SERVICES': 'traffic from the node to services without endpoints is not rejected (it hangs)',
 };
 
-/**
- * kube-proxy's jumps in the built-in chains, checked where the dump has them: it holds the built-in chain and
- * some jump from a built-in chain to a KUBE- chain (a node's iptables-save). A dump whose built-in chains hold
- * no such jump at all was made from restore input alone (kube-proxy's restore never writes them), not read
- * from a running node, and says nothing of them.
- */
+/** kube-proxy's jumps in the built-in chains of the version rendered. */
 function jumpDrift(expected: Ruleset, actual: Ruleset, info: RenderedInfo | undefined): Drift[] {
-  const out: Drift[] = [];
   const family = expected.family;
+  const jumps = info?.jumps ?? expectedJumps(iptablesVersion(undefined).features, family);
+  return builtinJumpDrift(actual, jumps, (j) => JUMP_EFFECT[`${j.table}/${j.chain}/${j.target}`]);
+}
+
+/**
+ * The jumps `jumps` missing from `actual`'s built-in chains, checked where the dump has them: it holds the
+ * built-in chain and some jump from a built-in chain to a KUBE- chain (a node's iptables-save). A dump whose
+ * built-in chains hold no such jump at all was made from restore input alone (kube-proxy's restore never
+ * writes them), not read from a running node, and says nothing of them. Shared with the ipvs mode.
+ */
+export function builtinJumpDrift(actual: Ruleset, jumps: readonly JumpRule[], effect: (j: JumpRule) => string | undefined): Drift[] {
+  const out: Drift[] = [];
+  const family = actual.family;
   const BUILTIN = /^(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)$/;
   const hasJumps = actual.tables.some((t) => t.chains.some((c) => BUILTIN.test(c.name) && c.rules.some((r) => /^KUBE-/.test(r.words[r.words.length - 1] ?? ''))));
   if (!hasJumps) return out;
-  const jumps = info?.jumps ?? expectedJumps(iptablesVersion(undefined).features, family);
   for (const j of jumps) {
     const builtin = chainOf(actual, j.table, j.chain);
     if (!builtin) continue;
-    const k = key(j.words, family);
-    if (builtin.rules.some((r) => key(r.words, family) === k)) continue;
+    const k = ruleKey(j.words, family);
+    if (builtin.rules.some((r) => ruleKey(r.words, family) === k)) continue;
     out.push({
       servicePort: '',
       kind: 'missing object',
       object: `rule ${j.table}/${j.chain}`,
-      detail: `no \`${k}\` in ${j.table}/${j.chain} (${family}): ${JUMP_EFFECT[`${j.table}/${j.chain}/${j.target}`] ?? `${j.target} is never reached from ${j.chain}`}`,
+      detail: `no \`${k}\` in ${j.table}/${j.chain} (${family}): ${effect(j) ?? `${j.target} is never reached from ${j.chain}`}`,
     });
   }
   return out;

@@ -14,7 +14,7 @@ import { renderIptables } from './render/index.js';
 import { serializeRestore } from './serialize.js';
 import { localTrafficCIDR, summarizeRuleset } from './summary.js';
 import type { Ruleset } from './types.js';
-import { capabilitiesOf, capabilitiesOfSaveText, describeCapabilities, iptablesVersion, type HostCapabilities } from './versions.js';
+import { capabilitiesOf, capabilitiesOfDump, IPTABLES_VERSION, resolveHost, describeCapabilities, iptablesVersion, type HostCapabilities } from './versions.js';
 import { expectedJumps, rememberRendering } from './drift.js';
 
 /** `iptables-save` / `ip6tables-save` output (legacy or nft): `*table` … `COMMIT` blocks. */
@@ -50,9 +50,7 @@ function parseDump(dump: Dump, family: IPFamily): Ruleset {
   const text = iptablesSaveText(dump, family);
   const rs = parseIptablesSave(text, { family, source: dump.source });
   // the family's own header, else any iptables-save header in the dump (same host, same iptables)
-  const caps =
-    capabilitiesOfSaveText(text) ??
-    dump.sections.filter((s) => s.kind === IPTABLES_SAVE.name).map((s) => capabilitiesOfSaveText(s.text)).find((c) => c !== undefined);
+  const caps = capabilitiesOfDump(dump, text, IPTABLES_SAVE.name);
   if (caps) HOST_OF.set(rs, caps);
   return rs;
 }
@@ -63,7 +61,7 @@ function parseDump(dump: Dump, family: IPFamily): Ruleset {
  */
 export function renderRulesets(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): Ruleset[] {
   const version = iptablesVersion(opts.kubeProxyVersion);
-  const host = (opts.live ?? []).map((s) => HOST_OF.get(s)).find((c) => c !== undefined);
+  const host = resolveHost(opts.iptablesVersion, (opts.live ?? []).map((s) => HOST_OF.get(s)).find((c) => c !== undefined), opts.nodeIptablesVersion);
   const caps = host ?? capabilitiesOf(undefined);
   opts.note?.('version', `kube-proxy ${version.version}${version.assumed ? ' (newest known, assumed)' : ''}`, version.assumed);
   if (host) opts.note?.('host', describeCapabilities(host), false);
@@ -101,7 +99,7 @@ export function restoreText(rulesets: readonly Ruleset[]): string {
 export const iptablesMode: ProxyModeDefinition<Ruleset> = {
   mode: 'iptables',
   formats: { restore: { description: 'iptables-restore input (ip6tables-restore input after it for dual stack)', write: restoreText } },
-  dumps: { primary: [IPTABLES_SAVE] },
+  dumps: { primary: [IPTABLES_SAVE], also: [IPTABLES_VERSION] },
   render: renderRulesets,
   parse: parseDump,
   liveCommands: (family) => [{ kind: IPTABLES_SAVE.name, argv: [family === 'IPv4' ? 'iptables-save' : 'ip6tables-save'], family }],

@@ -17,6 +17,7 @@ export {
 export { isKubeIpset, mergeIpvsLists, parseIpsetSave, parseIpvsDump, parseIpvsadmList, parseIpvsadmSave, splitDump, stateFromText } from './parse.js';
 export { dhHashKey, dhPick, dhTable, foldAddress, hash32, scheduleOne, shHashKey, shPick, shTable, type Packet, type ScheduleResult, type ScheduledEndpoint } from './schedule.js';
 export { MIN_IPSET_VERSION, decideIpvs, ipvsUnusableReason, missingModules, requiredModules, type IpvsDecision, type IpvsProbe } from './fallback.js';
-export { annotateIpvs, ipvsCanonicalLines, ipvsDrift, ipvsSummaries, narrowIpvs, summarizeIpvs, type VirtualServerRow } from './summary.js';
+export { ipvsDrift } from './drift.js';
+export { annotateIpvs, ipvsCanonicalLines, ipvsSummaries, narrowIpvs, summarizeIpvs, type VirtualServerRow } from './summary.js';
 export { ipvsMode, IPVSADM_SAVE, IPVSADM_LIST, IPSET_SAVE, IPSET_LIST } from './mode.js';
 export { CHAIN, DUMMY_DEVICE, IPSET_INFO, SET, ipsetName } from './names.js';

@@ -3,9 +3,10 @@
 // A parsed dump has no service names: its virtual servers are named by the cluster-IP virtual server that
 // shares their real servers when one does, else by address:port/protocol.
 import { joinHostPort } from '../net/ip.js';
-import type { Drift, ServicePortSummary } from '../modes/types.js';
+import type { ServicePortSummary } from '../modes/types.js';
 import { canonicalKubeRules } from '../iptables/canonical.js';
 import { sortVirtualServers} from './serialize.js';
+import { companionChains } from './base-drift.js';
 import type { IPSet, IpvsState, VirtualServer } from './types.js';
 
 export interface VirtualServerRow {
@@ -96,54 +97,8 @@ export function ipvsCanonicalLines(st: IpvsState): string[] {
   }
   for (const s of st.ipsets) for (const m of s.members) lines.push(`SET ${s.name} ${m}`);
   for (const a of [...st.addresses].sort()) lines.push(`ADDR ${a}`);
-  if (st.iptables.tables.length) lines.push(...canonicalKubeRules(st.iptables));
+  if (st.iptables.tables.length) lines.push(...canonicalKubeRules(companionChains(st.iptables)));
   return lines;
-}
-
-/** Drift between expected and live: virtual servers, real servers and weights, ipset members, companion rules. */
-export function ipvsDrift(expected: IpvsState, actual: IpvsState): Drift[] {
-  const drift: Drift[] = [];
-  const idx = (st: IpvsState) => new Map(st.virtualServers.map((v) => [vsName(v), v]));
-  const exp = idx(expected);
-  const act = idx(actual);
-  for (const [name, e] of exp) {
-    const sp = e.servicePort ?? name;
-    const a = act.get(name);
-    if (!a) {
-      drift.push({ servicePort: sp, kind: 'missing entry', object: `virtual server ${name}`, detail: `no virtual server ${name} on the node` });
-      continue;
-    }
-    if (a.scheduler !== e.scheduler) drift.push({ servicePort: sp, kind: 'scheduler', detail: `${name}: scheduler ${a.scheduler}, expected ${e.scheduler}` });
-    if (a.persistentTimeout !== e.persistentTimeout) drift.push({ servicePort: sp, kind: 'affinity', detail: `${name}: persistence ${a.persistentTimeout ?? 'none'}, expected ${e.persistentTimeout ?? 'none'}` });
-    const ar = new Map(a.realServers.map((r) => [joinHostPort(r.address, r.port), r]));
-    const er = new Map(e.realServers.map((r) => [joinHostPort(r.address, r.port), r]));
-    for (const [hp, r] of er) {
-      const x = ar.get(hp);
-      if (!x) drift.push({ servicePort: sp, kind: 'missing endpoint', detail: `${name} -> ${hp}` });
-      else if (x.weight !== r.weight) drift.push({ servicePort: sp, kind: 'weight', detail: `${name} -> ${hp}: weight ${x.weight}, expected ${r.weight}` });
-    }
-    for (const hp of ar.keys()) if (!er.has(hp)) drift.push({ servicePort: sp, kind: 'extra endpoint', detail: `${name} -> ${hp}` });
-  }
-  for (const name of act.keys()) if (!exp.has(name)) drift.push({ servicePort: name, kind: 'stale object', object: `virtual server ${name}`, detail: `the node still has virtual server ${name}` });
-  const sets = (st: IpvsState) => new Map(st.ipsets.map((s) => [s.name, new Set(s.members)]));
-  const es = sets(expected);
-  const as = sets(actual);
-  for (const [name, members] of es) {
-    const have = as.get(name);
-    if (!have) {
-      drift.push({ servicePort: '', kind: 'missing object', object: `ipset ${name}`, detail: `no ipset ${name} on the node` });
-      continue;
-    }
-    for (const m of members) if (!have.has(m)) drift.push({ servicePort: '', kind: 'missing set member', object: `ipset ${name}`, detail: `ipset ${name} lacks ${m}` });
-    for (const m of have) if (!members.has(m)) drift.push({ servicePort: '', kind: 'extra set member', object: `ipset ${name}`, detail: `ipset ${name} still has ${m}` });
-  }
-  if (expected.iptables.tables.length && actual.iptables.tables.length) {
-    const e = new Set(canonicalKubeRules(expected.iptables));
-    const a = new Set(canonicalKubeRules(actual.iptables));
-    for (const l of e) if (!a.has(l)) drift.push({ servicePort: '', kind: 'missing object', object: 'iptables rule', detail: l });
-    for (const l of a) if (!e.has(l)) drift.push({ servicePort: '', kind: 'stale object', object: 'iptables rule', detail: l });
-  }
-  return drift;
 }
 
 /** Copies service-port names and kinds from the rendered state onto the live virtual servers with the same address, port and protocol. */

@@ -26,6 +26,10 @@ export interface RenderOptions {
    * whether MASQUERADE --random-fully works). Absent: a current host.
    */
   live?: readonly FamilyState[];
+  /** The host's `iptables --version` ("iptables v1.8.7 (nf_tables)", "1.8.7-legacy"): overrides what the live states show. */
+  iptablesVersion?: string;
+  /** `iptables --version` as read on the node: taken when the live states' own text does not show the host. */
+  nodeIptablesVersion?: string;
   /**
    * Also render view.otherFamilies: the family the node has no address of, whose proxier kube-proxy runs
    * where both iptables work (its base chains). For showing and comparing a node's rules; a caller that

@@ -3,6 +3,7 @@
 // verdicts); node-wide through the objects themselves (chains, their rules, sets), spelling settled by
 // canonicalRule so `nft list`'s words never count as a difference.
 import type { Drift, ServicePortSummary } from '../modes/types.js';
+import { baseChainChange, chainMissingEffect, isFixedChain, memberEffect, ruleExtraEffect, ruleMissingEffect, setMissingEffect } from './base-drift.js';
 import { canonicalElement } from './canonical.js';
 import { elementServicePort } from './index-table.js';
 import { isAffinitySetName, isServiceChainName, servicePortOfName } from './names.js';
@@ -54,23 +55,30 @@ export function tableDrift(expected: NftTable, actual: NftTable): Drift[] {
   }
   for (const sp of as.keys()) if (!es.has(sp)) out.push({ servicePort: sp, kind: 'extra service', detail: `${sp} is in the host's table but not in the view` });
 
-  // objects: chains and their rules
+  // objects: chains and their rules; the fixed chains' differences name the traffic they affect
+  const fam = `(${expected.family})`;
   const ac = new Map(actual.chains.map((c) => [c.name, c]));
   const ec = new Map(expected.chains.map((c) => [c.name, c]));
   const owner = (name: string) => (isServiceChainName(name) || isAffinitySetName(name) ? (servicePortOfName(name) ?? '') : '');
   for (const c of expected.chains) {
     const a = ac.get(c.name);
+    const fixed = isFixedChain(c.name);
     if (!a) {
-      out.push({ servicePort: owner(c.name), kind: 'missing object', object: `chain ${c.name}`, detail: `chain ${c.name} is missing` });
+      out.push({ servicePort: owner(c.name), kind: 'missing object', object: `chain ${c.name}`, detail: `chain ${c.name} is missing${fixed ? ` ${fam}: ${chainMissingEffect(c.name)}` : ''}` });
       continue;
     }
-    if (JSON.stringify(a.base ?? null) !== JSON.stringify(c.base ?? null)) out.push({ servicePort: owner(c.name), kind: 'missing object', object: `chain ${c.name}`, detail: `hook/priority differ` });
+    if (JSON.stringify(a.base ?? null) !== JSON.stringify(c.base ?? null)) out.push({ servicePort: owner(c.name), kind: 'missing object', object: `chain ${c.name}`, detail: `${baseChainChange(c.name, c.base, a.base)} ${fam}` });
     const have = a.rules.map((r) => canonicalRule(r.rule) + (r.comment ?? ''));
     const want = c.rules.map((r) => canonicalRule(r.rule) + (r.comment ?? ''));
     if (have.join('\n') !== want.join('\n')) {
-      for (const [i, r] of c.rules.entries()) if (!have.includes(want[i]!)) out.push({ servicePort: owner(c.name), kind: 'missing object', object: `rule ${c.name}`, detail: r.rule });
-      for (const [i, r] of a.rules.entries()) if (!want.includes(have[i]!)) out.push({ servicePort: owner(c.name), kind: 'stale object', object: `rule ${c.name}`, detail: r.rule });
-      if (out.every((d) => d.object !== `rule ${c.name}`)) out.push({ servicePort: owner(c.name), kind: 'verdict', object: `chain ${c.name}`, detail: 'the same rules in another order' });
+      const before = out.length;
+      for (const [i, r] of c.rules.entries()) {
+        if (!have.includes(want[i]!)) out.push({ servicePort: owner(c.name), kind: 'missing object', object: `rule ${c.name}`, detail: fixed ? `no \`${canonicalRule(r.rule)}\` in ${c.name} ${fam}: ${ruleMissingEffect(c.name, canonicalRule(r.rule))}` : r.rule });
+      }
+      for (const [i, r] of a.rules.entries()) {
+        if (!want.includes(have[i]!)) out.push({ servicePort: owner(c.name), kind: 'stale object', object: `rule ${c.name}`, detail: fixed ? `${c.name} has \`${canonicalRule(r.rule)}\`, which kube-proxy does not write ${fam}: ${ruleExtraEffect(c.name, canonicalRule(r.rule))}` : r.rule });
+      }
+      if (out.length === before) out.push({ servicePort: owner(c.name), kind: 'verdict', object: `chain ${c.name}`, detail: 'the same rules in another order' });
     }
   }
   for (const c of actual.chains) if (!ec.has(c.name)) out.push({ servicePort: owner(c.name), kind: 'stale object', object: `chain ${c.name}`, detail: c.rules.length ? `chain ${c.name} is not kube-proxy's now` : `flushed chain ${c.name} awaits deletion` });
@@ -80,15 +88,15 @@ export function tableDrift(expected: NftTable, actual: NftTable): Drift[] {
   for (const s of expected.sets) {
     const a = aset.get(s.name);
     if (!a) {
-      out.push({ servicePort: owner(s.name), kind: 'missing object', object: `${s.map ? 'map' : 'set'} ${s.name}`, detail: `${s.map ? 'map' : 'set'} ${s.name} is missing` });
+      out.push({ servicePort: owner(s.name), kind: 'missing object', object: `${s.map ? 'map' : 'set'} ${s.name}`, detail: `${s.map ? 'map' : 'set'} ${s.name} is missing${setMissingEffect(s.name) ? ` ${fam}: ${setMissingEffect(s.name)}` : ''}` });
       continue;
     }
     if (isAffinitySetName(s.name)) continue; // its members are clients, not kube-proxy's
     const text = (e: ReturnType<typeof canonicalElement>) => `${e.key.join(' . ')}${e.value ? ` : ${e.value.join(' ')}` : ''}`;
     const have = new Set(a.elements.map((e) => text(canonicalElement(e))));
     const want = new Set(s.elements.map((e) => text(canonicalElement(e))));
-    for (const e of s.elements) if (!have.has(text(canonicalElement(e)))) out.push({ servicePort: elementServicePort(e) ?? '', kind: 'missing set member', object: s.name, detail: `${s.name} ${text(canonicalElement(e))}` });
-    for (const e of a.elements) if (!want.has(text(canonicalElement(e)))) out.push({ servicePort: elementServicePort(e) ?? '', kind: 'extra set member', object: s.name, detail: `${s.name} ${text(canonicalElement(e))}` });
+    for (const e of s.elements) if (!have.has(text(canonicalElement(e)))) out.push({ servicePort: elementServicePort(e) ?? '', kind: 'missing set member', object: s.name, detail: `${s.name} ${text(canonicalElement(e))} ${fam}: ${memberEffect(s.name, canonicalElement(e), 'missing')}` });
+    for (const e of a.elements) if (!want.has(text(canonicalElement(e)))) out.push({ servicePort: elementServicePort(e) ?? '', kind: 'extra set member', object: s.name, detail: `${s.name} ${text(canonicalElement(e))} ${fam}: ${memberEffect(s.name, canonicalElement(e), 'extra')}` });
   }
   const eset = new Set(expected.sets.map((s) => s.name));
   for (const s of actual.sets) if (!eset.has(s.name)) out.push({ servicePort: owner(s.name), kind: 'stale object', object: `${s.map ? 'map' : 'set'} ${s.name}`, detail: `${s.map ? 'map' : 'set'} ${s.name} is not kube-proxy's now` });

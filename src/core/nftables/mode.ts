@@ -16,6 +16,8 @@ import type { NftTable } from './types.js';
 
 function render(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): NftTable[] {
   const layout = layoutForVersion(opts.kubeProxyVersion);
+  const assumed = !opts.kubeProxyVersion;
+  opts.note?.('version', `kube-proxy ${assumed ? layout.versions : opts.kubeProxyVersion!.replace(/^v/, '')}${assumed ? ' (newest known, assumed)' : ''}`, assumed);
   // kube-proxy in nftables mode defaults nodePortAddresses to the node's primary IPs (server_linux.go),
   // also when the configuration was written for another mode
   if (config.nodePortAddresses.length === 0) config = { ...config, nodePortAddresses: [NODE_PORT_ADDRESSES_PRIMARY] };

@@ -59,7 +59,7 @@ describe('drift', () => {
     const d = nftablesMode.drift(overall, { ...overall, chains: overall.chains.filter((c) => !c.name.includes('ns3/svc3')), sets: overall.sets.map((s) => ({ ...s, elements: s.elements.filter((e) => !JSON.stringify(e).includes('svc3') && e.key[0] !== '172.30.0.43') })) });
     assert.ok(d.some((x) => x.kind === 'missing service' && x.servicePort === 'ns3/svc3:p80'));
     assert.ok(d.some((x) => x.kind === 'missing object' && x.object === 'chain service-4AT6LBPK-ns3/svc3/tcp/p80'));
-    assert.ok(d.some((x) => x.kind === 'missing set member' && x.detail === 'cluster-ips 172.30.0.43'), JSON.stringify(d, null, 1));
+    assert.ok(d.some((x) => x.kind === 'missing set member' && x.detail === 'cluster-ips 172.30.0.43 (IPv4): ClusterIP 172.30.0.43: connections to its ports no service uses are dropped as unallocated, not rejected'), JSON.stringify(d, null, 1));
     assert.ok(nftablesMode.drift(overall, without).some((x) => x.kind === 'missing object' && x.object === 'chain services'));
   });
   it('canonicalLines are sorted by object and settle spelling', () => {
