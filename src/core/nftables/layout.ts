@@ -21,7 +21,7 @@ import { InputError } from '../errors.js';
 import type { NftBaseChain } from './types.js';
 import { CHAIN } from './names.js';
 
-export type LayoutId = '1.31' | '1.34';
+export type LayoutId = '1.31' | '1.34' | '1.36';
 
 export interface BaseChainSpec extends NftBaseChain {
   name: string;
@@ -42,6 +42,12 @@ export interface NftLayout {
   jumps: JumpSpec[];
   /** The ClusterIP masquerade rule also matches `PROTO dport PORT`. */
   clusterIPMatchesPort: boolean;
+  /**
+   * 1.36+: no mark-for-masquerade chain (its `mark set mark or MARK` is written where the jump was), one
+   * ClusterIP masquerade rule on @cluster-ips in `services`, hairpin traffic found through the
+   * hairpin-connections set, and endpoint chains only for session affinity (`dnat … to numgen … map`).
+   */
+  inlineMasquerade: boolean;
 }
 
 const NAT_CHAINS: BaseChainSpec[] = [
@@ -87,6 +93,7 @@ const LAYOUT_1_31: NftLayout = {
   ],
   jumps: filterJumps('filter-prerouting', 'filter-output', 'filter-output-post-dnat'),
   clusterIPMatchesPort: true,
+  inlineMasquerade: false,
 };
 
 const LAYOUT_1_34: NftLayout = {
@@ -102,10 +109,14 @@ const LAYOUT_1_34: NftLayout = {
   ],
   jumps: filterJumps('filter-prerouting-pre-dnat', 'filter-output-pre-dnat', 'filter-output'),
   clusterIPMatchesPort: false,
+  inlineMasquerade: false,
 };
 
-export const LAYOUTS: readonly NftLayout[] = [LAYOUT_1_31, LAYOUT_1_34];
-export const NEWEST_LAYOUT = LAYOUT_1_34;
+/** The 1.34 base chains and jumps; what changed is inside the chains (see inlineMasquerade). */
+const LAYOUT_1_36: NftLayout = { ...LAYOUT_1_34, id: '1.36', versions: '1.36+', inlineMasquerade: true };
+
+export const LAYOUTS: readonly NftLayout[] = [LAYOUT_1_31, LAYOUT_1_34, LAYOUT_1_36];
+export const NEWEST_LAYOUT = LAYOUT_1_36;
 
 /** The layout kube-proxy `version` ("1.33.2", "v1.34") writes. */
 export function layoutForVersion(version: string | undefined): NftLayout {
@@ -119,9 +130,7 @@ export function layoutForVersion(version: string | undefined): NftLayout {
   if (minor < 31) throw new InputError(`kube-proxy ${version}'s early nftables tables (1.29–1.30) are not modelled; the layouts known start at 1.31.`);
   if (minor <= 33) return LAYOUT_1_31;
   if (minor <= 35) return LAYOUT_1_34;
-  throw new InputError(
-    `kube-proxy ${version}'s nftables layout (1.36+: inlined masquerade mark, hairpin-connections set) is not modelled yet; the newest known is 1.34–1.35.`,
-  );
+  return LAYOUT_1_36;
 }
 
 export function layoutById(id: string | undefined): NftLayout {

@@ -21,6 +21,8 @@ export const SET = {
   noEndpointServices: 'no-endpoint-services',
   noEndpointNodePorts: 'no-endpoint-nodeports',
   firewallIPs: 'firewall-ips',
+  /** 1.36+: (endpoint, endpoint, proto, port) of local endpoints, for hairpin masquerading. */
+  hairpinConnections: 'hairpin-connections',
 } as const;
 
 export const PREFIX = {
