@@ -81,7 +81,7 @@ describe('the 1.36+ layout', () => {
   });
   it('the listing after a pod was replaced is one partial transaction away: one chain, hairpin elements', () => {
     const after = renderListingObjects((c) => {
-      const ep = c.endpointSlices.find((s) => s.metadata?.name === 'backend-api-k47lx')!.endpoints.find((e) => e.addresses[0] === '10.244.0.10')!;
+      const ep = c.endpointSlices.find((s) => s.metadata?.name === 'backend-api-k47lx')!.endpoints!.find((e) => e.addresses[0] === '10.244.0.10')!;
       ep.addresses = ['10.244.0.11'];
     });
     const text = plan(ours, after, { changed: ['kproxy-lab/backend-api:http'] }).text();
