@@ -10,12 +10,14 @@
 // | 1.34–1.35  | 1.34   | filter-prerouting-pre-dnat / filter-output-pre-dnat at -110, filter-   | proxier_test.go @81810de635aa, |
 // |            |        | input/forward/output at 0 (kubernetes#132456); the ClusterIP masquerade | kubernetes#132456, #131492 |
 // |            |        | rule drops the protocol/port match (kubernetes#131492)                 |        |
-// | 1.36+      | 1.36   | mark-for-masquerade inlined (kubernetes#135800), hairpin-connections  | kubernetes#135800, #136499, |
-// |            |        | set and `dnat ip addr . port to numgen random mod N map {…}` without  | #140362's diff context, a |
-// |            |        | endpoint chains (kubernetes#136499); ClusterIP masquerade in services | 1.36 node's published listing |
+// | 1.36+      | 1.36   | no mark-for-masquerade chain: `mark set mark or MARK` inline           | jesseward/kubernetes |
+// |            |        | (kubernetes#135800); ClusterIP masquerade once, on @cluster-ips, in    | proxier.go + _test.go |
+// |            |        | `services`; hairpin-connections set of local endpoints; without       | @5ec89f49a148, |
+// |            |        | affinity no endpoint chains: `dnat ip addr . port to numgen random mod | kubernetes#136499, |
+// |            |        | N map {…}` (kubernetes#136499); base chains and jumps as 1.34          | a 1.36 node's listing |
 //
-// 1.36+ is read, summarized and traced from a node's listing, not rendered: no upstream expected table of
-// that layout is in the index, so rendering it could not be checked byte for byte.
+// 1.36+ is checked byte for byte against that fork's TestOverallNFTablesRules (upstream's own test at the
+// 1.36 layout) and object for object against a real 1.36 node's published `nft list table`.
 // Offline (no --kube-proxy-version) the newest rendered layout is used.
 import { InputError } from '../errors.js';
 import type { NftBaseChain } from './types.js';

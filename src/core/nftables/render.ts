@@ -6,6 +6,9 @@
 //   pkg/proxy/nftables/proxier_test.go  81810de635aa13aa0a32992f6def3aa9d6025ebc (the 1.34–1.35 layout's
 //       expected tables: base chains and their rules, and the ClusterIP masquerade rule without a port)
 //   pkg/proxy/util/localdetector.go     (IfLocalNFT / IfNotLocalNFT words)
+//   jesseward/kubernetes pkg/proxy/nftables/proxier.go and proxier_test.go
+//       5ec89f49a148ef4fe3e3ef231676f174caf47280 (a fork at the 1.36+ layout: inline masquerade mark,
+//       hairpin-connections, writeServiceToEndpointDNATs)
 //
 // Order. kube-proxy walks a Go map of service ports; we walk ProxyState.serviceMap (key order), so the
 // table is one kube-proxy itself could write, and every object of one service port comes in its order.
@@ -105,9 +108,8 @@ export function renderNftables(input: NftRenderInput): NftTable {
   t.set({ name: SET.clusterIPs, map: false, type: addrType, comment: 'Active ClusterIPs' });
   if (layout.inlineMasquerade) {
     // one rule for every ClusterIP instead of one per service chain
-    const comment = 'masquerade clusterIP traffic from outside cluster';
-    if (config.iptables.masqueradeAll) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${masqueradeRule}`, comment);
-    else if (detector) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${detector.ifNotLocal} ${masqueradeRule}`, comment);
+    if (config.iptables.masqueradeAll) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${masqueradeRule}`, 'masquerade all clusterIP traffic');
+    else if (detector) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${detector.ifNotLocal} ${masqueradeRule}`, 'masquerade clusterIP traffic from outside cluster');
   }
   t.rule(CHAIN.clusterIPsCheck, `${ipX} daddr @${SET.clusterIPs} reject`, 'Reject traffic to invalid ports of ClusterIPs');
   const serviceCIDRs = (input.serviceCIDRs ?? []).filter((c) => parseCIDRSloppy(c)?.family === family);
@@ -276,7 +278,8 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
   if (usesExternalTrafficChain) {
     if (!sp.externalPolicyLocal) {
       // endpoints may be on another node: masquerade so replies come back through this one
-      t.rule(externalTrafficChain, markMasq);
+      if (inline) t.rule(externalTrafficChain, markMasq, 'masquerade');
+      else t.rule(externalTrafficChain, markMasq);
     } else {
       if (ctx.detector) t.rule(externalTrafficChain, `${ctx.detector.ifLocal} goto ${names.cluster}`, 'short-circuit pod traffic');
       t.rule(externalTrafficChain, `fib saddr type local ${markMasq}`, 'masquerade local traffic');
