@@ -1,10 +1,9 @@
-// The 1.36+ layout. No upstream expected table of it is in the code index (kubernetes/kubernetes'
-// proxier_test.go there is the 1.34–1.35 one), so the check is the other way round: the objects behind a
-// real 1.36 node's published `nft list table ip kube-proxy` (fixtures/layout-1.36.*) rendered by us equal
-// every object that listing shows, in the one spelling canonicalLines brings both sides to. The listing
-// is abridged (its author left out the filter and nat-output chains and the no-endpoint maps), so objects
-// it does not show are checked against the layout's rules instead. upstream.test.ts runs upstream's
-// packet-flow tables through the 1.36 render, as it does for the older layouts.
+// The 1.36+ layout, beyond upstream's own expected table (TestOverallNFTablesRules.1.36.yaml, from a fork
+// tracking 1.36): the objects behind a real 1.36 node's published `nft list table ip kube-proxy`
+// (fixtures/layout-1.36.*) rendered by us equal every object that listing shows, in the one spelling
+// canonicalLines brings both sides to. The listing is abridged (its author left out the filter and
+// nat-output chains and the no-endpoint maps). upstream.test.ts runs upstream's packet-flow tables through
+// the 1.36 render, as it does for the older layouts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
