@@ -1,6 +1,6 @@
 // kube-proxy's nftables names: the fixed chains, sets and maps of its table, and the per-service chain
 // names (prefix + 8 base32 characters of a SHA-256 of the readable part + the readable part).
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 export const CHAIN = {
   services: 'services',
@@ -40,12 +40,11 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** The first 8 characters of base32.StdEncoding of the SHA-256: the first 40 bits of the hash. */
 function hash8(name: string): string {
-  const h = createHash('sha256').update(name).digest();
-  // 40 bits as two 20-bit halves, four base32 digits each
-  const hi = (h[0]! << 12) | (h[1]! << 4) | (h[2]! >> 4);
-  const lo = ((h[2]! & 15) << 16) | (h[3]! << 8) | h[4]!;
+  // 40 bits as two 20-bit halves (five hex digits each), four base32 digits each. The one-shot hash as hex
+  // (Node >= 20.12) allocates no Hash object and no Buffer: a 10,000-service table hashes 110,000 names.
+  const hex = typeof hash === 'function' ? hash('sha256', name, 'hex') : createHash('sha256').update(name).digest('hex');
   let out = '';
-  for (const half of [hi, lo]) for (let i = 3; i >= 0; i--) out += BASE32[(half >> (i * 5)) & 31];
+  for (const half of [parseInt(hex.slice(0, 5), 16), parseInt(hex.slice(5, 10), 16)]) for (let i = 3; i >= 0; i--) out += BASE32[(half >> (i * 5)) & 31];
   return out;
 }
 
