@@ -36,16 +36,17 @@ export const PREFIX = {
 
 /** knftables.NameLengthMax minus the longest prefix kube-proxy reserves (16). */
 const BASE_LENGTH_MAX = 256 - 16;
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const BASE32_CODES = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'].map((c) => c.charCodeAt(0));
 
 /** The first 8 characters of base32.StdEncoding of the SHA-256: the first 40 bits of the hash. */
 function hash8(name: string): string {
   // 40 bits as two 20-bit halves (five hex digits each), four base32 digits each. The one-shot hash as hex
   // (Node >= 20.12) allocates no Hash object and no Buffer: a 10,000-service table hashes 110,000 names.
   const hex = typeof hash === 'function' ? hash('sha256', name, 'hex') : createHash('sha256').update(name).digest('hex');
-  let out = '';
-  for (const half of [parseInt(hex.slice(0, 5), 16), parseInt(hex.slice(5, 10), 16)]) for (let i = 3; i >= 0; i--) out += BASE32[(half >> (i * 5)) & 31];
-  return out;
+  const hi = parseInt(hex.slice(0, 5), 16);
+  const lo = parseInt(hex.slice(5, 10), 16);
+  const d = (v: number, i: number) => BASE32_CODES[(v >> (i * 5)) & 31]!;
+  return String.fromCharCode(d(hi, 3), d(hi, 2), d(hi, 1), d(hi, 0), d(lo, 3), d(lo, 2), d(lo, 1), d(lo, 0));
 }
 
 /** hashAndTruncate: the hash keeps truncated names unique and similar names visually apart. */
@@ -69,7 +70,7 @@ export function serviceChainBase(n: PortName, protocol: string): string {
 /** servicePortEndpointChainNameBase: IPv6 colons become dots (colons are not allowed in chain names). */
 export function endpointChainBase(n: PortName, protocol: string, endpoint: string): string {
   const { ip, port } = splitHostPort(endpoint);
-  return hashAndTruncate(`${n.namespace}/${n.name}/${protocol}/${n.port}__${ip.replaceAll(':', '.')}/${port}`);
+  return hashAndTruncate(`${n.namespace}/${n.name}/${protocol}/${n.port}__${ip.includes(':') ? ip.replaceAll(':', '.') : ip}/${port}`);
 }
 
 export function splitHostPort(hp: string): { ip: string; port: string } {

@@ -186,15 +186,21 @@ export function endpointNames(sp: ServicePort, ep: Endpoint): { chain: string; a
   return { chain: PREFIX.endpoint + base, affinitySet: PREFIX.affinity + base };
 }
 
+/** The endpoint chain's name alone (most services have no affinity set to name). */
+function endpointChainName(sp: ServicePort, ep: Endpoint): string {
+  return PREFIX.endpoint + endpointChainBase(sp.name, sp.protocol.toLowerCase(), ep.endpoint);
+}
+
 function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType<typeof categorizeEndpoints>): void {
   const { t, ipX } = ctx;
-  // each endpoint's names are hashed once per sync
-  const memo = new Map<Endpoint, { chain: string; affinitySet: string }>();
-  const endpointChains = (sp: ServicePort, ep: Endpoint) => {
+  // each endpoint's chain name is hashed once per sync; affinity set names only when there is affinity
+  const memo = new Map<Endpoint, string>();
+  const endpointChain = (ep: Endpoint) => {
     let n = memo.get(ep);
-    if (!n) memo.set(ep, (n = endpointNames(sp, ep)));
+    if (n === undefined) memo.set(ep, (n = endpointChainName(sp, ep)));
     return n;
   };
+  const affinitySetOf = (ep: Endpoint) => PREFIX.affinity + endpointChain(ep).slice(PREFIX.endpoint.length);
   const proto = sp.protocol.toLowerCase();
   const port = String(sp.port);
   const names = servicePortChains(sp);
@@ -207,7 +213,7 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
   // endpoint chains: every endpoint's before 1.36; since then only session affinity needs them
   const usesEndpointChains = !inline || affinity !== null;
   const epChain = new Map<Endpoint, NftChain>();
-  if (usesEndpointChains) for (const ep of cat.allReachableEndpoints) epChain.set(ep, t.chain(endpointChains(sp, ep).chain));
+  if (usesEndpointChains) for (const ep of cat.allReachableEndpoints) epChain.set(ep, t.chain(endpointChain(ep)));
   const usesClusterPolicyChain = clusterEndpoints.length > 0;
   if (usesClusterPolicyChain) t.chain(names.cluster);
   const usesLocalPolicyChain = localEndpoints.length > 0;
@@ -297,13 +303,14 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
 
   if (affinity !== null) {
     for (const ep of cat.allReachableEndpoints) {
-      t.set({ name: endpointChains(sp, ep).affinitySet, map: false, type: ctx.addrType, flags: ['dynamic', 'timeout'], timeout: affinity });
+      t.set({ name: affinitySetOf(ep), map: false, type: ctx.addrType, flags: ['dynamic', 'timeout'], timeout: affinity });
     }
   }
 
   if (usesEndpointChains) {
-    if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, names.cluster, clusterEndpoints.map((ep) => endpointChains(sp, ep)), affinity !== null);
-    if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, names.local, localEndpoints.map((ep) => endpointChains(sp, ep)), affinity !== null);
+    const named = (eps: Endpoint[]) => eps.map((ep) => ({ chain: endpointChain(ep), affinitySet: affinity !== null ? affinitySetOf(ep) : '' }));
+    if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, names.cluster, named(clusterEndpoints), affinity !== null);
+    if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, names.local, named(localEndpoints), affinity !== null);
   } else {
     if (usesClusterPolicyChain) writeServiceToEndpointsDNAT(ctx, names.cluster, proto, clusterEndpoints);
     if (usesLocalPolicyChain) writeServiceToEndpointsDNAT(ctx, names.local, proto, localEndpoints);
@@ -315,7 +322,7 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
     if (!usesEndpointChains) continue;
     const rules = epChain.get(ep)!.rules;
     if (!inline) rules.push({ rule: `${ipX} saddr ${ep.ip} jump ${CHAIN.markMasq}` });
-    if (affinity !== null) rules.push({ rule: `update @${endpointChains(sp, ep).affinitySet} { ${ipX} saddr }` });
+    if (affinity !== null) rules.push({ rule: `update @${affinitySetOf(ep)} { ${ipX} saddr }` });
     rules.push({ rule: `meta l4proto ${proto} dnat to ${ep.endpoint}` });
   }
 }
