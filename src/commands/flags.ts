@@ -77,6 +77,14 @@ export const kubeProxyVersionFlag = Flags.string({
   description: 'Render the rules of this kube-proxy version (e.g. 1.32.4); default: the newest this tool knows.',
 });
 
+/** The cluster's Service CIDRs, as its ServiceCIDR objects list them (nftables mode drops unallocated ClusterIPs). */
+export const serviceCIDRFlag = Flags.string({
+  helpGroup: 'KUBE-PROXY',
+  multiple: true,
+  delimiter: ',',
+  description: "The cluster's Service CIDRs (its ServiceCIDR objects), e.g. 10.96.0.0/12: nftables mode (kube-proxy 1.33+) drops traffic to unallocated ClusterIPs in them.",
+});
+
 /** set-mode: how far it goes and what it may do. */
 export const setModeFlags = {
   scheduler: Flags.string({ description: 'IPVS scheduler when switching to ipvs: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq or mh (written to ipvs.scheduler).' }),

@@ -15,7 +15,7 @@ import { colourDiff, unifiedDiff } from '../ui/diff.js';
 import { formatData, OUTPUT_FORMATS, warn, writeOut } from '../ui/print.js';
 import { renderDrift, renderServiceRules } from '../ui/rules-view.js';
 import { ProxymodeCommand } from './base.js';
-import { ipFamilyFlag, kubeProxyVersionFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
+import { ipFamilyFlag, kubeProxyVersionFlag, serviceCIDRFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
 
 const formatHelp = () => [...textFormats()].map(([f, modes]) => `${f} (${modes.join(', ')})`).join(', ');
 
@@ -30,6 +30,7 @@ export default class Rules extends ProxymodeCommand {
     output: Flags.string({ char: 'o', default: 'human', description: `Output format: ${OUTPUT_FORMATS.join(', ')}, or the mode's own text: ${formatHelp()}.` }),
     'ip-family': ipFamilyFlag,
     'kube-proxy-version': kubeProxyVersionFlag,
+    'service-cidr': serviceCIDRFlag,
     actual: Flags.boolean({ description: 'Show the node\'s live rules instead of rendering them.' }),
     diff: Flags.boolean({ description: 'Compare rendered and live rules; exit 1 on drift.' }),
     rules: Flags.string({ description: 'A saved dump to use as the live rules: iptables-save (and ip6tables-save) output; for ipvs, ipvsadm -Sn or -Ln with ipset save or list and iptables-save, in any order in one file.' }),
@@ -75,6 +76,7 @@ export default class Rules extends ProxymodeCommand {
     let assumedVersion: string | undefined;
     const expected = def.render(view, config.config, {
       kubeProxyVersion: flags['kube-proxy-version'],
+      ...(flags['service-cidr'] ? { serviceCIDRs: flags['service-cidr'] } : {}),
       otherFamilies: true,
       ...(live ? { live: live.states } : {}),
       note: (kind, text, assumed) => {
