@@ -3,7 +3,10 @@
 // | versions   | layout | what changed                                                           | source |
 // |------------|--------|------------------------------------------------------------------------|--------|
 // | < 1.29     | —      | no nftables mode (alpha arrived in 1.29)                               | KEP-3866 |
-// | 1.29–1.30  | —      | alpha/early-beta tables (single endpoints-check chain); not modelled   | proxier.go @01d7de5464ba |
+// | 1.29–1.30  | —      | alpha/early-beta tables; not modelled: filter-{input,forward,output} at | proxier.go @01d7de5464ba, |
+// |            |        | dstnat-1 (-101), one endpoints-check chain, a `forward` chain with `ct | tnqn/kubernetes proxier.go |
+// |            |        | state invalid drop`, LoadBalancerSourceRanges as concatenated-range   | @4f2dbb4e8fe3 (no release |
+// |            |        | sets firewall/firewall-allow (kernel >= 5.6), no cluster-ips set      | tag to pin 1.29 vs 1.30) |
 // | 1.31–1.33  | 1.31   | filter-{prerouting,input,forward,output} at -110, filter-output-post-  | proxier.go @b0f823e6ccd8 |
 // |            |        | dnat at -90 for cluster-ips-check; ClusterIP masquerade rule matches   |        |
 // |            |        | `ip daddr X tcp dport P`                                               |        |
