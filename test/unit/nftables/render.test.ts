@@ -55,7 +55,7 @@ describe('IPv6', () => {
 
 describe('transaction text', () => {
   it('transactionText is the full plan’s text', () => {
-    for (const file of ['TestOverallNFTablesRules.yaml', 'TestBadIPs.yaml']) {
+    for (const file of ['TestOverallNFTablesRules.yaml', 'TestOverallNFTablesRules.1.36.yaml', 'TestBadIPs.yaml']) {
       const t = renderCase(loadCase(file));
       assert.equal(transactionText(t), plan(undefined, t).text());
     }
