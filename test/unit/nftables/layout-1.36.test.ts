@@ -18,6 +18,7 @@ import { dumpLines } from '../../../src/core/nftables/serialize.js';
 import type { NftTable } from '../../../src/core/nftables/types.js';
 import type { Dump } from '../../../src/core/modes/types.js';
 import { buildProxyState, nodeIPs, podCIDRs } from '../../../src/core/model/index.js';
+import { nftablesMode } from '../../../src/core/nftables/mode.js';
 import { loadCase, renderCase } from './upstream/harness.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
@@ -113,5 +114,20 @@ describe('1.36 rules in upstream’s words', () => {
       assert.ok(lines.includes(l), `${l}\n--\n${lines.join('\n')}`);
     }
     assert.ok(!lines.some((l) => l.includes('mark-for-masquerade')));
+  });
+});
+
+describe('1.36 summaries', () => {
+  const t = renderCase({ ...loadCase('TestOverallNFTablesRules.1.36.yaml') });
+  const s = (sp: string) => nftablesMode.summarize(t).find((x) => x.servicePort === sp)!;
+  it('reads the masquerade mark set inline: ClusterIPs from `services`, external chains from their own rules', () => {
+    const entry = (sp: string, kind: string) => s(sp).entries.find((e) => e.kind === kind)!.masquerade;
+    assert.deepEqual(entry('ns1/svc1:p80', 'cluster IP'), ['ip saddr != 10.0.0.0/8']);
+    assert.deepEqual(entry('ns3/svc3:p80', 'nodePort'), ['always']);
+    assert.deepEqual(entry('ns2/svc2:p80', 'nodePort'), ['fib saddr type local']);
+  });
+  it('balances over the numgen DNAT map, and over endpoint chains with affinity', () => {
+    assert.deepEqual(s('ns4/svc4:p80').balancers.map((b) => b.endpoints.map((e) => `${e.endpoint} ${e.probability}`)), [['10.180.0.4:80 0.5', '10.180.0.5:80 0.5']]);
+    assert.deepEqual(s('ns5/svc5:p80').balancers.map((b) => [b.affinitySeconds, b.endpoints.map((e) => e.endpoint)]), [[10800, ['10.180.0.3:80']]]);
   });
 });
