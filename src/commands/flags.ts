@@ -83,6 +83,14 @@ export const iptablesVersionFlag = Flags.string({
   description: "Render for a host with this iptables (what `iptables --version` prints, or 1.8.7, 1.8.7-nft, 1.8.7-legacy; add ,no-nfacct without nfacct); default: what the live rules show, else a current one.",
 });
 
+/** The cluster's Service CIDRs, as its ServiceCIDR objects list them (nftables mode drops unallocated ClusterIPs). */
+export const serviceCIDRFlag = Flags.string({
+  helpGroup: 'KUBE-PROXY',
+  multiple: true,
+  delimiter: ',',
+  description: "The cluster's Service CIDRs (its ServiceCIDR objects), e.g. 10.96.0.0/12: nftables mode (kube-proxy 1.33+) drops traffic to unallocated ClusterIPs in them.",
+});
+
 /** set-mode: how far it goes and what it may do. */
 export const setModeFlags = {
   scheduler: Flags.string({ description: 'IPVS scheduler when switching to ipvs: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq or mh (written to ipvs.scheduler).' }),

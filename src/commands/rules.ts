@@ -16,7 +16,7 @@ import { colourDiff, unifiedDiff } from '../ui/diff.js';
 import { formatData, OUTPUT_FORMATS, warn, writeOut } from '../ui/print.js';
 import { renderDrift, renderServiceRules } from '../ui/rules-view.js';
 import { ProxymodeCommand } from './base.js';
-import { ipFamilyFlag, iptablesVersionFlag, kubeProxyVersionFlag, pickFamilies, proxyConfigFlags, sourceFlags, whatIfFlags } from './flags.js';
+import { ipFamilyFlag, iptablesVersionFlag, kubeProxyVersionFlag, pickFamilies, proxyConfigFlags, serviceCIDRFlag, sourceFlags, whatIfFlags } from './flags.js';
 
 const formatHelp = () => [...textFormats()].map(([f, modes]) => `${f} (${modes.join(', ')})`).join(', ');
 
@@ -33,6 +33,7 @@ export default class Rules extends ProxymodeCommand {
     'ip-family': ipFamilyFlag,
     'kube-proxy-version': kubeProxyVersionFlag,
     'iptables-version': iptablesVersionFlag,
+    'service-cidr': serviceCIDRFlag,
     actual: Flags.boolean({ description: 'Show the node\'s live rules instead of rendering them.' }),
     diff: Flags.boolean({ description: 'Compare rendered and live rules; exit 1 on drift.' }),
     rules: Flags.string({ description: 'A saved dump to use as the live rules: iptables-save (and ip6tables-save) output; for ipvs, ipvsadm -Sn or -Ln with ipset save or list and iptables-save, in any order in one file.' }),
@@ -88,6 +89,7 @@ export default class Rules extends ProxymodeCommand {
     const renderWith = (kubeProxyVersion: string | undefined) =>
       def.render(view, config.config, {
         kubeProxyVersion,
+        ...(flags['service-cidr'] ? { serviceCIDRs: flags['service-cidr'] } : {}),
         otherFamilies: true,
         ...(flags['iptables-version'] ? { iptablesVersion: flags['iptables-version'] } : {}),
         ...(live && 'iptablesVersion' in live && live.iptablesVersion ? { nodeIptablesVersion: live.iptablesVersion } : {}),

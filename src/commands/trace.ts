@@ -19,7 +19,7 @@ import { renderTraceCompare } from '../ui/trace-compare.js';
 import { compareTraces } from '../core/whatif/index.js';
 import { withWhatIf } from '../kube/whatif-source.js';
 import { ProxymodeCommand } from './base.js';
-import { compareFlag, ipFamilyFlag, kubeProxyVersionFlag, outputFlag, pickFamilies, proxyConfigFlags, sourceFlags, whatIfFlags } from './flags.js';
+import { compareFlag, ipFamilyFlag, kubeProxyVersionFlag, outputFlag, pickFamilies, proxyConfigFlags, serviceCIDRFlag, sourceFlags, whatIfFlags } from './flags.js';
 import { podNamesByIP, resolveFrom, resolveTarget } from '../core/trace/resolve.js';
 
 const TARGET = /^(svc\/[a-z0-9][-a-z0-9.]*|[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*|\[?[0-9a-fA-F:.]+\]?:\d+)$/;
@@ -41,6 +41,7 @@ export default class Trace extends ProxymodeCommand {
     from: Flags.string({ description: 'Where the packet comes from: IP, pod/NAME, node/NAME or external (default: a pod on the traced node).' }),
     'ip-family': ipFamilyFlag,
     'kube-proxy-version': kubeProxyVersionFlag,
+    'service-cidr': serviceCIDRFlag,
     actual: Flags.boolean({ description: 'Trace through the node\'s live rules.' }),
     rules: Flags.string({ description: 'Trace through a saved dump: iptables-save, or ipvsadm -Sn (or -Ln --stats) + ipset save + iptables-save concatenated (nft list ruleset dumps are recognised, not yet traced).' }),
   };
@@ -133,7 +134,7 @@ export default class Trace extends ProxymodeCommand {
       states = live.states;
       rulesDescription = `live, ${live.description}`;
     } else {
-      states = def.render(view, config.config, { kubeProxyVersion: flags['kube-proxy-version'] });
+      states = def.render(view, config.config, { kubeProxyVersion: flags['kube-proxy-version'], ...(flags['service-cidr'] ? { serviceCIDRs: flags['service-cidr'] } : {}) });
       rulesDescription = `rendered from ${source!.description}`;
     }
 

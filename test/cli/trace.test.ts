@@ -122,7 +122,7 @@ describe('trace on examples/', () => {
     const nft = proxymode(['trace', 'shop/web', '-f', 'examples/', '--node', 'worker-1', '--mode', 'nftables']);
     assert.equal(nft.code, 0, nft.stderr);
     assert.match(nft.stdout, /· mode nftables ·/);
-    assert.match(nft.stdout, /numgen random mod 3 vmap/);
+    assert.match(nft.stdout, /numgen random mod 3 map \{/);
     const n = proxymode(['trace', 'shop/web', '-f', 'examples/', '--mode', 'kernelspace']);
     assert.equal(n.code, 2);
     assert.match(n.stderr, /tracing for mode kernelspace is not implemented yet/);

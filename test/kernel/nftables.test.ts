@@ -1,6 +1,6 @@
 // nftables mode end to end: Services and EndpointSlices for the harness topology -> model -> render ->
 // kube-proxy's full-sync transaction -> `nft -f -` in the node namespace, then real TCP and UDP from
-// outside the cluster (the client), from a pod and from the node itself, for the 1.34–1.35 layout and
+// outside the cluster (the client), from a pod and from the node itself, for the 1.36+, 1.34–1.35 and
 // the 1.31–1.33 one. Asserts where each packet lands, which source the pod sees (kube-proxy masquerades
 // ClusterIP traffic from outside the cluster CIDR, external traffic with externalTrafficPolicy Cluster,
 // node traffic to external destinations and hairpin traffic), that the tracer predicted exactly that,
@@ -86,7 +86,7 @@ function seen(r: ConnectResult, what: string): { name: string; src: string } {
   return { name: p.name, src: p.peerIp };
 }
 
-for (const version of ['1.34', '1.31']) {
+for (const version of ['1.36', '1.34', '1.31']) {
   const layout = layoutForVersion(version);
   test(`nftables mode, ${layout.versions} layout: packets through the rendered table`, { skip, timeout: 180_000 }, async (t) => {
     await withTopology(t, { pods: 4, remotePods: 1 }, async (topo) => {

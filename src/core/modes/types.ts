@@ -36,6 +36,8 @@ export interface RenderOptions {
    * programs a host decides itself whether that host's ip6tables works.
    */
   otherFamilies?: boolean;
+  /** The cluster's Service CIDRs (its ServiceCIDR objects, `--service-cidr`): nftables drops traffic to unallocated ClusterIPs in them. */
+  serviceCIDRs?: readonly string[];
   /**
    * Told what the rendering assumed or read, one phrase each: 'version' ("kube-proxy 1.35 (newest known,
    * assumed)"), 'host' ("iptables 1.8.4 (legacy): --random-fully"). For a header line and a stderr note.

@@ -3,25 +3,30 @@
 // | versions   | layout | what changed                                                           | source |
 // |------------|--------|------------------------------------------------------------------------|--------|
 // | < 1.29     | —      | no nftables mode (alpha arrived in 1.29)                               | KEP-3866 |
-// | 1.29–1.30  | —      | alpha/early-beta tables (single endpoints-check chain); not modelled   | proxier.go @01d7de5464ba |
+// | 1.29–1.30  | —      | alpha/early-beta tables; not modelled: filter-{input,forward,output} at | proxier.go @01d7de5464ba, |
+// |            |        | dstnat-1 (-101), one endpoints-check chain, a `forward` chain with `ct | tnqn/kubernetes proxier.go |
+// |            |        | state invalid drop`, LoadBalancerSourceRanges as concatenated-range   | @4f2dbb4e8fe3 (no release |
+// |            |        | sets firewall/firewall-allow (kernel >= 5.6), no cluster-ips set      | tag to pin 1.29 vs 1.30) |
 // | 1.31–1.33  | 1.31   | filter-{prerouting,input,forward,output} at -110, filter-output-post-  | proxier.go @b0f823e6ccd8 |
 // |            |        | dnat at -90 for cluster-ips-check; ClusterIP masquerade rule matches   |        |
 // |            |        | `ip daddr X tcp dport P`                                               |        |
 // | 1.34–1.35  | 1.34   | filter-prerouting-pre-dnat / filter-output-pre-dnat at -110, filter-   | proxier_test.go @81810de635aa, |
 // |            |        | input/forward/output at 0 (kubernetes#132456); the ClusterIP masquerade | kubernetes#132456, #131492 |
 // |            |        | rule drops the protocol/port match (kubernetes#131492)                 |        |
-// | 1.36+      | 1.36   | mark-for-masquerade inlined (kubernetes#135800), hairpin-connections  | kubernetes#135800, #136499, |
-// |            |        | set and `dnat ip addr . port to numgen random mod N map {…}` without  | #140362's diff context, a |
-// |            |        | endpoint chains (kubernetes#136499); ClusterIP masquerade in services | 1.36 node's published listing |
+// | 1.36+      | 1.36   | no mark-for-masquerade chain: `mark set mark or MARK` inline           | jesseward/kubernetes |
+// |            |        | (kubernetes#135800); ClusterIP masquerade once, on @cluster-ips, in    | proxier.go + _test.go |
+// |            |        | `services`; hairpin-connections set of local endpoints; without       | @5ec89f49a148, |
+// |            |        | affinity no endpoint chains: `dnat ip addr . port to numgen random mod | kubernetes#136499, |
+// |            |        | N map {…}` (kubernetes#136499); base chains and jumps as 1.34          | a 1.36 node's listing |
 //
-// 1.36+ is read, summarized and traced from a node's listing, not rendered: no upstream expected table of
-// that layout is in the index, so rendering it could not be checked byte for byte.
+// 1.36+ is checked byte for byte against that fork's TestOverallNFTablesRules (upstream's own test at the
+// 1.36 layout) and object for object against a real 1.36 node's published `nft list table`.
 // Offline (no --kube-proxy-version) the newest rendered layout is used.
 import { InputError } from '../errors.js';
 import type { NftBaseChain } from './types.js';
 import { CHAIN } from './names.js';
 
-export type LayoutId = '1.31' | '1.34';
+export type LayoutId = '1.31' | '1.34' | '1.36';
 
 export interface BaseChainSpec extends NftBaseChain {
   name: string;
@@ -42,6 +47,12 @@ export interface NftLayout {
   jumps: JumpSpec[];
   /** The ClusterIP masquerade rule also matches `PROTO dport PORT`. */
   clusterIPMatchesPort: boolean;
+  /**
+   * 1.36+: no mark-for-masquerade chain (its `mark set mark or MARK` is written where the jump was), one
+   * ClusterIP masquerade rule on @cluster-ips in `services`, hairpin traffic found through the
+   * hairpin-connections set, and endpoint chains only for session affinity (`dnat … to numgen … map`).
+   */
+  inlineMasquerade: boolean;
 }
 
 const NAT_CHAINS: BaseChainSpec[] = [
@@ -87,6 +98,7 @@ const LAYOUT_1_31: NftLayout = {
   ],
   jumps: filterJumps('filter-prerouting', 'filter-output', 'filter-output-post-dnat'),
   clusterIPMatchesPort: true,
+  inlineMasquerade: false,
 };
 
 const LAYOUT_1_34: NftLayout = {
@@ -102,10 +114,14 @@ const LAYOUT_1_34: NftLayout = {
   ],
   jumps: filterJumps('filter-prerouting-pre-dnat', 'filter-output-pre-dnat', 'filter-output'),
   clusterIPMatchesPort: false,
+  inlineMasquerade: false,
 };
 
-export const LAYOUTS: readonly NftLayout[] = [LAYOUT_1_31, LAYOUT_1_34];
-export const NEWEST_LAYOUT = LAYOUT_1_34;
+/** The 1.34 base chains and jumps; what changed is inside the chains (see inlineMasquerade). */
+const LAYOUT_1_36: NftLayout = { ...LAYOUT_1_34, id: '1.36', versions: '1.36+', inlineMasquerade: true };
+
+export const LAYOUTS: readonly NftLayout[] = [LAYOUT_1_31, LAYOUT_1_34, LAYOUT_1_36];
+export const NEWEST_LAYOUT = LAYOUT_1_36;
 
 /** The layout kube-proxy `version` ("1.33.2", "v1.34") writes. */
 export function layoutForVersion(version: string | undefined): NftLayout {
@@ -119,9 +135,7 @@ export function layoutForVersion(version: string | undefined): NftLayout {
   if (minor < 31) throw new InputError(`kube-proxy ${version}'s early nftables tables (1.29–1.30) are not modelled; the layouts known start at 1.31.`);
   if (minor <= 33) return LAYOUT_1_31;
   if (minor <= 35) return LAYOUT_1_34;
-  throw new InputError(
-    `kube-proxy ${version}'s nftables layout (1.36+: inlined masquerade mark, hairpin-connections set) is not modelled yet; the newest known is 1.34–1.35.`,
-  );
+  return LAYOUT_1_36;
 }
 
 export function layoutById(id: string | undefined): NftLayout {

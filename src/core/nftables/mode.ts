@@ -10,6 +10,7 @@ import { narrowTable } from './narrow.js';
 import { plan } from './plan.js';
 import { transactionText } from './serialize.js';
 import { renderNftables } from './render.js';
+import { serviceCIDRsFor } from './service-cidrs.js';
 import { localTrafficCIDR, summarizeTable } from './summary.js';
 import { nftablesEvaluator } from './tracer.js';
 import type { NftTable } from './types.js';
@@ -21,12 +22,14 @@ function render(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOpt
   // kube-proxy in nftables mode defaults nodePortAddresses to the node's primary IPs (server_linux.go),
   // also when the configuration was written for another mode
   if (config.nodePortAddresses.length === 0) config = { ...config, nodePortAddresses: [NODE_PORT_ADDRESSES_PRIMARY] };
+  const live = (opts.live ?? []) as readonly NftTable[];
   return view.families.map((f) =>
     renderNftables({
       state: f.state,
       config,
       node: { name: view.nodeName, ips: f.nodeIPs, podCIDRs: f.podCIDRs, ...(view.node?.metadata?.labels ? { labels: view.node.metadata.labels } : {}) },
       layout,
+      serviceCIDRs: serviceCIDRsFor(opts.kubeProxyVersion, opts.serviceCIDRs, live.find((t) => t.family === f.family && t.chains !== undefined)),
     }),
   );
 }

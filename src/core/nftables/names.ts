@@ -1,6 +1,6 @@
 // kube-proxy's nftables names: the fixed chains, sets and maps of its table, and the per-service chain
 // names (prefix + 8 base32 characters of a SHA-256 of the readable part + the readable part).
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 export const CHAIN = {
   services: 'services',
@@ -21,6 +21,8 @@ export const SET = {
   noEndpointServices: 'no-endpoint-services',
   noEndpointNodePorts: 'no-endpoint-nodeports',
   firewallIPs: 'firewall-ips',
+  /** 1.36+: (endpoint, endpoint, proto, port) of local endpoints, for hairpin masquerading. */
+  hairpinConnections: 'hairpin-connections',
 } as const;
 
 export const PREFIX = {
@@ -34,17 +36,17 @@ export const PREFIX = {
 
 /** knftables.NameLengthMax minus the longest prefix kube-proxy reserves (16). */
 const BASE_LENGTH_MAX = 256 - 16;
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const BASE32_CODES = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'].map((c) => c.charCodeAt(0));
 
 /** The first 8 characters of base32.StdEncoding of the SHA-256: the first 40 bits of the hash. */
 function hash8(name: string): string {
-  const h = createHash('sha256').update(name).digest();
-  // 40 bits as two 20-bit halves, four base32 digits each
-  const hi = (h[0]! << 12) | (h[1]! << 4) | (h[2]! >> 4);
-  const lo = ((h[2]! & 15) << 16) | (h[3]! << 8) | h[4]!;
-  let out = '';
-  for (const half of [hi, lo]) for (let i = 3; i >= 0; i--) out += BASE32[(half >> (i * 5)) & 31];
-  return out;
+  // 40 bits as two 20-bit halves (five hex digits each), four base32 digits each. The one-shot hash as hex
+  // (Node >= 20.12) allocates no Hash object and no Buffer: a 10,000-service table hashes 110,000 names.
+  const hex = typeof hash === 'function' ? hash('sha256', name, 'hex') : createHash('sha256').update(name).digest('hex');
+  const hi = parseInt(hex.slice(0, 5), 16);
+  const lo = parseInt(hex.slice(5, 10), 16);
+  const d = (v: number, i: number) => BASE32_CODES[(v >> (i * 5)) & 31]!;
+  return String.fromCharCode(d(hi, 3), d(hi, 2), d(hi, 1), d(hi, 0), d(lo, 3), d(lo, 2), d(lo, 1), d(lo, 0));
 }
 
 /** hashAndTruncate: the hash keeps truncated names unique and similar names visually apart. */
@@ -68,7 +70,7 @@ export function serviceChainBase(n: PortName, protocol: string): string {
 /** servicePortEndpointChainNameBase: IPv6 colons become dots (colons are not allowed in chain names). */
 export function endpointChainBase(n: PortName, protocol: string, endpoint: string): string {
   const { ip, port } = splitHostPort(endpoint);
-  return hashAndTruncate(`${n.namespace}/${n.name}/${protocol}/${n.port}__${ip.replaceAll(':', '.')}/${port}`);
+  return hashAndTruncate(`${n.namespace}/${n.name}/${protocol}/${n.port}__${ip.includes(':') ? ip.replaceAll(':', '.') : ip}/${port}`);
 }
 
 export function splitHostPort(hp: string): { ip: string; port: string } {

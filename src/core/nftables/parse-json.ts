@@ -34,6 +34,11 @@ function expr(x: J): string {
     return `numgen ${n.mode} mod ${n.mod}${n.offset ? ` offset ${n.offset}` : ''}`;
   }
   if ('concat' in x) return (x.concat as J[]).map(expr).join(' . ');
+  // `numgen random mod N map { 0 : 10.0.0.1 . 80 }` (1.36+ DNAT without endpoint chains)
+  if ('map' in x) {
+    const m = x.map as O;
+    return `${expr(m.key)} map ${expr(m.data)}`;
+  }
   if ('prefix' in x) {
     const p = x.prefix as O;
     return `${p.addr}/${p.len}`;

@@ -197,6 +197,12 @@ function scopedPlan(previous: NftTable, next: NftTable, changed: string[]): NftP
   const prevSets = new Map(previous.sets.map((s) => [s.name, s]));
   for (const s of next.sets) {
     if (isAffinitySetName(s.name) || s.name === SET.nodePortIPs) continue;
+    if (s.name === SET.hairpinConnections) {
+      // one element per local endpoint, shared by every service port it backs: compared whole, as
+      // kube-proxy's element storage does on every sync
+      ops.push(...elementOps(s, prevSets.get(s.name), false));
+      continue;
+    }
     const mine = (t: ServicePortIndex) => changed.flatMap((sp) => t.elements.get(s.name)?.get(sp) ?? []);
     const prev = prevSets.get(s.name);
     ops.push(...elementOps({ ...s, elements: mine(after) }, prev && { ...prev, elements: mine(before) }, false));

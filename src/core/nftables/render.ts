@@ -6,6 +6,9 @@
 //   pkg/proxy/nftables/proxier_test.go  81810de635aa13aa0a32992f6def3aa9d6025ebc (the 1.34–1.35 layout's
 //       expected tables: base chains and their rules, and the ClusterIP masquerade rule without a port)
 //   pkg/proxy/util/localdetector.go     (IfLocalNFT / IfNotLocalNFT words)
+//   jesseward/kubernetes pkg/proxy/nftables/proxier.go and proxier_test.go
+//       5ec89f49a148ef4fe3e3ef231676f174caf47280 (a fork at the 1.36+ layout: inline masquerade mark,
+//       hairpin-connections, writeServiceToEndpointDNATs)
 //
 // Order. kube-proxy walks a Go map of service ports; we walk ProxyState.serviceMap (key order), so the
 // table is one kube-proxy itself could write, and every object of one service port comes in its order.
@@ -86,13 +89,28 @@ export function renderNftables(input: NftRenderInput): NftTable {
     t.chain(j.to);
     t.rule(j.from, j.newOnly ? `ct state new jump ${j.to}` : `jump ${j.to}`);
   }
-  for (const c of [CHAIN.services, CHAIN.clusterIPsCheck, CHAIN.masquerading, CHAIN.markMasq]) t.chain(c);
-  t.rule(CHAIN.markMasq, `mark set mark or ${mark}`);
-  t.rule(CHAIN.masquerading, `mark and ${mark} == 0 return`);
-  t.rule(CHAIN.masquerading, `mark set mark xor ${mark}`);
-  t.rule(CHAIN.masquerading, 'masquerade fully-random');
+  const masqueradeRule = `mark set mark or ${mark}`;
+  if (!layout.inlineMasquerade) {
+    for (const c of [CHAIN.services, CHAIN.clusterIPsCheck, CHAIN.masquerading, CHAIN.markMasq]) t.chain(c);
+    t.rule(CHAIN.markMasq, masqueradeRule);
+    t.rule(CHAIN.masquerading, `mark and ${mark} == 0 return`);
+    t.rule(CHAIN.masquerading, `mark set mark xor ${mark}`);
+    t.rule(CHAIN.masquerading, 'masquerade fully-random');
+  } else {
+    // 1.36+: a jump per endpoint and service made large rulesets slow to load (kubernetes#135639); the
+    // mark is set inline, and a pod reaching itself is found by (src, dst, proto, port) in one set
+    for (const c of [CHAIN.services, CHAIN.clusterIPsCheck, CHAIN.masquerading]) t.chain(c);
+    t.set({ name: SET.hairpinConnections, map: false, type: `${addrType} . ${addrType} . inet_proto . inet_service`, comment: 'service hairpin connections' });
+    t.rule(CHAIN.masquerading, `mark and ${mark} != 0 mark set mark xor ${mark} masquerade fully-random`);
+    t.rule(CHAIN.masquerading, `ct status dnat ${ipX} saddr . ${ipX} daddr . meta l4proto . th dport @${SET.hairpinConnections} masquerade fully-random`);
+  }
 
   t.set({ name: SET.clusterIPs, map: false, type: addrType, comment: 'Active ClusterIPs' });
+  if (layout.inlineMasquerade) {
+    // one rule for every ClusterIP instead of one per service chain
+    if (config.iptables.masqueradeAll) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${masqueradeRule}`, 'masquerade all clusterIP traffic');
+    else if (detector) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${detector.ifNotLocal} ${masqueradeRule}`, 'masquerade clusterIP traffic from outside cluster');
+  }
   t.rule(CHAIN.clusterIPsCheck, `${ipX} daddr @${SET.clusterIPs} reject`, 'Reject traffic to invalid ports of ClusterIPs');
   const serviceCIDRs = (input.serviceCIDRs ?? []).filter((c) => parseCIDRSloppy(c)?.family === family);
   if (serviceCIDRs.length > 0) {
@@ -135,7 +153,7 @@ export function renderNftables(input: NftRenderInput): NftTable {
   );
 
   // ---- syncProxyRules, per service port ----
-  const ctx: ServiceContext = { t, layout, ipX, addrType, masqueradeAll: config.iptables.masqueradeAll, detector, nodeIP };
+  const ctx: ServiceContext = { t, layout, ipX, addrType, masqueradeAll: config.iptables.masqueradeAll, detector, nodeIP, masqueradeRule };
   const nodeName = node.name !== '' ? node.name : state.nodeName;
   const nodeLabels = node.labels ?? state.nodeLabels;
   for (const [key, sp] of state.serviceMap) {
@@ -153,6 +171,8 @@ interface ServiceContext {
   masqueradeAll: boolean;
   detector: NftLocalDetector | null;
   nodeIP: string | null;
+  /** `mark set mark or MARK`: jumped to (mark-for-masquerade) before 1.36, written inline since. */
+  masqueradeRule: string;
 }
 
 /** The per-service-port chain names kube-proxy computes in newServiceInfo / newEndpointInfo. */
@@ -166,15 +186,21 @@ export function endpointNames(sp: ServicePort, ep: Endpoint): { chain: string; a
   return { chain: PREFIX.endpoint + base, affinitySet: PREFIX.affinity + base };
 }
 
+/** The endpoint chain's name alone (most services have no affinity set to name). */
+function endpointChainName(sp: ServicePort, ep: Endpoint): string {
+  return PREFIX.endpoint + endpointChainBase(sp.name, sp.protocol.toLowerCase(), ep.endpoint);
+}
+
 function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType<typeof categorizeEndpoints>): void {
   const { t, ipX } = ctx;
-  // each endpoint's names are hashed once per sync
-  const memo = new Map<Endpoint, { chain: string; affinitySet: string }>();
-  const endpointChains = (sp: ServicePort, ep: Endpoint) => {
+  // each endpoint's chain name is hashed once per sync; affinity set names only when there is affinity
+  const memo = new Map<Endpoint, string>();
+  const endpointChain = (ep: Endpoint) => {
     let n = memo.get(ep);
-    if (!n) memo.set(ep, (n = endpointNames(sp, ep)));
+    if (n === undefined) memo.set(ep, (n = endpointChainName(sp, ep)));
     return n;
   };
+  const affinitySetOf = (ep: Endpoint) => PREFIX.affinity + endpointChain(ep).slice(PREFIX.endpoint.length);
   const proto = sp.protocol.toLowerCase();
   const port = String(sp.port);
   const names = servicePortChains(sp);
@@ -183,8 +209,11 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
   const hasEndpoints = cat.hasAnyEndpoints;
   const affinity = sp.sessionAffinity.type === 'ClientIP' ? sp.sessionAffinity.maxAgeSeconds : null;
 
+  const inline = ctx.layout.inlineMasquerade;
+  // endpoint chains: every endpoint's before 1.36; since then only session affinity needs them
+  const usesEndpointChains = !inline || affinity !== null;
   const epChain = new Map<Endpoint, NftChain>();
-  for (const ep of cat.allReachableEndpoints) epChain.set(ep, t.chain(endpointChains(sp, ep).chain));
+  if (usesEndpointChains) for (const ep of cat.allReachableEndpoints) epChain.set(ep, t.chain(endpointChain(ep)));
   const usesClusterPolicyChain = clusterEndpoints.length > 0;
   if (usesClusterPolicyChain) t.chain(names.cluster);
   const usesLocalPolicyChain = localEndpoints.length > 0;
@@ -245,19 +274,21 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
   }
 
   // internal traffic: masquerade what did not come from a local pod (or everything with masqueradeAll)
-  if (hasInternalEndpoints) {
+  if (hasInternalEndpoints && !inline) {
     const match = ctx.layout.clusterIPMatchesPort ? `${ipX} daddr ${clusterIP} ${proto} dport ${port}` : `${ipX} daddr ${clusterIP}`;
     if (ctx.masqueradeAll) t.rule(internalTrafficChain, `${match} jump ${CHAIN.markMasq}`);
     else if (ctx.detector) t.rule(internalTrafficChain, `${match} ${ctx.detector.ifNotLocal} jump ${CHAIN.markMasq}`);
   }
 
+  const markMasq = inline ? ctx.masqueradeRule : `jump ${CHAIN.markMasq}`;
   if (usesExternalTrafficChain) {
     if (!sp.externalPolicyLocal) {
       // endpoints may be on another node: masquerade so replies come back through this one
-      t.rule(externalTrafficChain, `jump ${CHAIN.markMasq}`);
+      if (inline) t.rule(externalTrafficChain, markMasq, 'masquerade');
+      else t.rule(externalTrafficChain, markMasq);
     } else {
       if (ctx.detector) t.rule(externalTrafficChain, `${ctx.detector.ifLocal} goto ${names.cluster}`, 'short-circuit pod traffic');
-      t.rule(externalTrafficChain, `fib saddr type local jump ${CHAIN.markMasq}`, 'masquerade local traffic');
+      t.rule(externalTrafficChain, `fib saddr type local ${markMasq}`, 'masquerade local traffic');
       t.rule(externalTrafficChain, `fib saddr type local goto ${names.cluster}`, 'short-circuit local traffic');
     }
     if (hasExternalEndpoints) t.rule(externalTrafficChain, `goto ${externalPolicyChain}`);
@@ -272,19 +303,34 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
 
   if (affinity !== null) {
     for (const ep of cat.allReachableEndpoints) {
-      t.set({ name: endpointChains(sp, ep).affinitySet, map: false, type: ctx.addrType, flags: ['dynamic', 'timeout'], timeout: affinity });
+      t.set({ name: affinitySetOf(ep), map: false, type: ctx.addrType, flags: ['dynamic', 'timeout'], timeout: affinity });
     }
   }
 
-  if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, names.cluster, clusterEndpoints.map((ep) => endpointChains(sp, ep)), affinity !== null);
-  if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, names.local, localEndpoints.map((ep) => endpointChains(sp, ep)), affinity !== null);
+  if (usesEndpointChains) {
+    const named = (eps: Endpoint[]) => eps.map((ep) => ({ chain: endpointChain(ep), affinitySet: affinity !== null ? affinitySetOf(ep) : '' }));
+    if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, names.cluster, named(clusterEndpoints), affinity !== null);
+    if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, names.local, named(localEndpoints), affinity !== null);
+  } else {
+    if (usesClusterPolicyChain) writeServiceToEndpointsDNAT(ctx, names.cluster, proto, clusterEndpoints);
+    if (usesLocalPolicyChain) writeServiceToEndpointsDNAT(ctx, names.local, proto, localEndpoints);
+  }
 
   for (const ep of cat.allReachableEndpoints) {
+    // 1.36+: a local endpoint connecting to itself through the service is masqueraded in `masquerading`
+    if (inline && ep.isLocal) t.element(SET.hairpinConnections, { key: [ep.ip, ep.ip, proto, String(ep.port)] });
+    if (!usesEndpointChains) continue;
     const rules = epChain.get(ep)!.rules;
-    rules.push({ rule: `${ipX} saddr ${ep.ip} jump ${CHAIN.markMasq}` });
-    if (affinity !== null) rules.push({ rule: `update @${endpointChains(sp, ep).affinitySet} { ${ipX} saddr }` });
+    if (!inline) rules.push({ rule: `${ipX} saddr ${ep.ip} jump ${CHAIN.markMasq}` });
+    if (affinity !== null) rules.push({ rule: `update @${affinitySetOf(ep)} { ${ipX} saddr }` });
     rules.push({ rule: `meta l4proto ${proto} dnat to ${ep.endpoint}` });
   }
+}
+
+/** 1.36+ without affinity: the service chain picks the endpoint and DNATs in one rule. */
+function writeServiceToEndpointsDNAT(ctx: ServiceContext, chain: string, proto: string, endpoints: Endpoint[]): void {
+  const entries = endpoints.map((ep, i) => `${i} : ${ep.ip} . ${ep.port}`);
+  ctx.t.rule(chain, `meta l4proto ${proto} dnat ${ctx.ipX} addr . port to numgen random mod ${endpoints.length} map { ${entries.join(' , ')} }`);
 }
 
 function writeServiceToEndpointRules(ctx: ServiceContext, chain: string, endpoints: Array<{ chain: string; affinitySet: string }>, affinity: boolean): void {

@@ -204,6 +204,8 @@ export function parseRule(text: string): ParsedRule {
     if (w === 'dnat') {
       c.next();
       if (c.peek() === 'ip' || c.peek() === 'ip6') c.next();
+      // `dnat ip addr . port to … map { … }`: the map gives address and port together
+      if (c.peek() === 'addr' && c.peek(1) === '.' && c.peek(2) === 'port') c.i += 3;
       if (c.peek() === 'to') c.next();
       const sels = parseSelectors(c);
       if (sels && c.peek() === 'map') {

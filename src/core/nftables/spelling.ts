@@ -9,6 +9,8 @@ export function kubeProxySpelling(rule: string): string {
   r = r.replace(/\bmeta mark & (0x[0-9a-f]+) (==|!=) (0x[0-9a-f]+|\d+)/g, (_m, mask: string, op: string, v: string) => `mark and ${mask} ${op} ${BigInt(v) === 0n ? '0' : v}`);
   r = r.replace(/\bmeta mark set meta mark \| (0x[0-9a-f]+)/g, 'mark set mark or $1');
   r = r.replace(/\bmeta mark set meta mark \^ (0x[0-9a-f]+)/g, 'mark set mark xor $1');
+  // a map of `addr . port` values: nft lists `dnat ip to … map`, kube-proxy (1.36+) writes `dnat ip addr . port to … map`
+  r = r.replace(/\bdnat (ip6?) to (?=numgen random mod \d+ map \{)/g, 'dnat $1 addr . port to ');
   r = r.replace(/\breject with icmpx? (type )?port-unreachable\b/g, 'reject');
   r = r.replace(/\breject with icmpv6 (type )?port-unreachable\b/g, 'reject');
   // anonymous sets and maps: kube-proxy separates elements with " , "

@@ -9,13 +9,16 @@ function sortByKey<T>(m: Map<string, T>): Array<[string, T]> {
   return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-/** The words of a rule's matches before `jump mark-for-masquerade` ("ip saddr != 10.0.0.0/8"). */
+/** `jump mark-for-masquerade`, or (1.36+) the mark it set written inline. */
+const MARKS_FOR_MASQUERADE = new RegExp(`\\s*(?:jump ${CHAIN.markMasq}|mark set mark or 0x[0-9a-f]+)$`);
+
+/** The words of a rule's matches before it marks for masquerade ("ip saddr != 10.0.0.0/8"). */
 function masqueradeConditions(chain: NftChain | undefined): string[] {
   const out: string[] = [];
   for (const r of chain?.rules ?? []) {
-    if (!new RegExp(`\\bjump ${CHAIN.markMasq}$`).test(r.rule)) continue;
+    if (!MARKS_FOR_MASQUERADE.test(r.rule)) continue;
     const cond = r.rule
-      .replace(new RegExp(`\\s*jump ${CHAIN.markMasq}$`), '')
+      .replace(MARKS_FOR_MASQUERADE, '')
       .replace(/^ip6? daddr \S+( \w+ dport \d+)?\s*/, '')
       .trim();
     out.push(cond === '' ? 'always' : cond);
@@ -64,6 +67,7 @@ export function summarizeTable(t: NftTable): ServicePortSummary[] {
     return s;
   };
   const owners = clusterIPOwners(t);
+  const clusterIPMasquerade = masqueradeConditions({ name: CHAIN.services, rules: (byName.get(CHAIN.services)?.rules ?? []).filter((r) => r.rule.includes(`@${SET.clusterIPs}`)) });
   const firewalled = new Set((sets.get(SET.firewallIPs)?.elements ?? []).map((e) => e.key.join(' . ')));
 
   for (const e of sets.get(SET.serviceIPs)?.elements ?? []) {
@@ -71,9 +75,13 @@ export function summarizeTable(t: NftTable): ServicePortSummary[] {
     if (!sp) continue;
     const target = elementTarget(e) ?? (e.value ?? []).join(' ');
     const [address, protocol, port] = e.key;
-    const isCluster = owners.get(address!) === sp && !target.startsWith(PREFIX.external);
+    // every port of a ClusterIP is a cluster IP entry (owners names only the address's first service port)
+    const isCluster = owners.has(address!) && !target.startsWith(PREFIX.external);
     const kind: EntrySummary['kind'] = isCluster ? 'cluster IP' : firewalled.has(e.key.join(' . ')) ? 'loadbalancer IP' : 'external IP';
-    get(sp).entries.push({ kind, protocol: protocol!.toUpperCase(), address: address!, port: Number(port), target, masquerade: masqueradeConditions(byName.get(target)) });
+    // 1.36+ marks ClusterIP traffic for masquerade once, in `services`, for every @cluster-ips address
+    const masquerade = masqueradeConditions(byName.get(target));
+    if (isCluster && masquerade.length === 0) masquerade.push(...clusterIPMasquerade);
+    get(sp).entries.push({ kind, protocol: protocol!.toUpperCase(), address: address!, port: Number(port), target, masquerade });
     get(sp).setMembers!.push(`${SET.serviceIPs} ${e.key.join(' . ')}`);
   }
   for (const e of sets.get(SET.serviceNodePorts)?.elements ?? []) {
@@ -127,9 +135,9 @@ function normEndpoint(hp: string): string {
 /** The pod CIDR the table treats as local traffic (`ip saddr != CIDR jump …`, `ip saddr CIDR goto …`). */
 export function localTrafficCIDR(t: NftTable): string | undefined {
   for (const c of t.chains) {
-    if (!c.name.startsWith(PREFIX.cluster) && !c.name.startsWith(PREFIX.external)) continue;
+    if (!c.name.startsWith(PREFIX.cluster) && !c.name.startsWith(PREFIX.external) && c.name !== CHAIN.services) continue;
     for (const r of c.rules) {
-      const m = /\bip6? saddr (?:!= )?(\S+\/\d+) (?:jump|goto) /.exec(r.rule);
+      const m = /\bip6? saddr (?:!= )?(\S+\/\d+) (?:jump|goto|mark set) /.exec(r.rule);
       if (m) return m[1];
     }
   }

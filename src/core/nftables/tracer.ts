@@ -203,7 +203,7 @@ class Run {
           for (const e of s.entries) {
             const nb = { ...b, p: b.p / n };
             const { ip, port } = splitHostPort(e.to.replace(' . ', ':'));
-            this.hop(chain.name, text, `DNAT to ${e.to}`, nb, depth);
+            this.hop(chain.name, text, `DNAT to ${ip.includes(':') ? `[${ip}]` : ip}:${port}`, nb, depth);
             out.push({ b: { ...nb, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' });
           }
           return out;

@@ -13,7 +13,7 @@ describe('nftablesMode', () => {
   const view = buildProxyView({ services: c.services, endpointSlices: c.endpointSlices, nodes: c.nodes }, config, 'test');
   it('renders one table per family the node has IPs of, NodePorts on the primary IP only', () => {
     const states = nftablesMode.render(view, config);
-    assert.deepEqual(states.map((s) => [s.family, s.layout]), [['IPv4', '1.34'], ['IPv6', '1.34']]);
+    assert.deepEqual(states.map((s) => [s.family, s.layout]), [['IPv4', '1.36'], ['IPv6', '1.36']]);
     assert.deepEqual(states.map((s) => s.sets.find((x) => x.name === 'nodeport-ips')!.elements.map((e) => e.key[0])), [['192.168.0.2'], ['2001:db8::1']]);
     assert.equal(nftablesMode.render(view, config, { kubeProxyVersion: '1.32.3' })[0]!.layout, '1.31');
     // a configuration written for iptables mode (no nodePortAddresses): still the primary IP, as kube-proxy in nftables mode

@@ -8,8 +8,9 @@ import { dumpLines, transactionText } from '../../../src/core/nftables/serialize
 import { loadCase, renderCase, withVariant } from './upstream/harness.js';
 
 describe('layouts by kube-proxy version', () => {
-  it('picks 1.34 for 1.34/1.35 and offline, 1.31 for 1.31–1.33', () => {
-    assert.equal(layoutForVersion(undefined).id, '1.34');
+  it('picks 1.36 for 1.36+ and offline, 1.34 for 1.34/1.35, 1.31 for 1.31–1.33', () => {
+    assert.equal(layoutForVersion(undefined).id, '1.36');
+    assert.equal(layoutForVersion('1.36.1').id, '1.36');
     assert.equal(layoutForVersion('v1.35.0').id, '1.34');
     assert.equal(layoutForVersion('1.34').id, '1.34');
     assert.equal(layoutForVersion('1.33.2').id, '1.31');
@@ -18,7 +19,6 @@ describe('layouts by kube-proxy version', () => {
   it('says in one sentence when there is no nftables mode, or a layout is not modelled', () => {
     assert.throws(() => layoutForVersion('1.28.4'), /^InputError: kube-proxy 1\.28\.4 has no nftables mode: it arrived \(alpha\) in 1\.29\.$/);
     assert.throws(() => layoutForVersion('1.30'), /not modelled/);
-    assert.throws(() => layoutForVersion('1.36.0'), /1\.36\+.*not modelled yet/);
     assert.throws(() => layoutForVersion('latest'), /not a version/);
   });
 });
@@ -55,7 +55,7 @@ describe('IPv6', () => {
 
 describe('transaction text', () => {
   it('transactionText is the full plan’s text', () => {
-    for (const file of ['TestOverallNFTablesRules.yaml', 'TestBadIPs.yaml']) {
+    for (const file of ['TestOverallNFTablesRules.yaml', 'TestOverallNFTablesRules.1.36.yaml', 'TestBadIPs.yaml']) {
       const t = renderCase(loadCase(file));
       assert.equal(transactionText(t), plan(undefined, t).text());
     }

@@ -117,7 +117,7 @@ export function renderCase(c: UpstreamCase, opts: { withoutEndpoints?: boolean }
     state,
     config: configFor(c),
     node: { name: TEST_NODE_NAME, ips: node ? nodeIPs(node, family) : [], podCIDRs: node ? podCIDRs(node) : [], localAddresses: FAKE_INTERFACE_ADDRESSES },
-    layout: layoutById(c.layout),
+    layout: layoutById(c.layout ?? '1.34'),
     masqueradeMark: '0x4000',
     serviceCIDRs: SERVICE_CIDRS,
   });
