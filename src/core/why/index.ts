@@ -1,0 +1,67 @@
+// core/why: provenance for every mode. A mode's `why` face lists its rendered items with their reasons; this
+// file builds the index the commands ask (trace hops, the REASON column, drift), whatever the mode.
+import type { Drift, FamilyState, ProxyModeDefinition } from '../modes/types.js';
+import { ReasonIndex, type HopLike, type PacketLike } from './match.js';
+import { NO_MATCH, ReasonBook, reasonText } from './reasons.js';
+import type { Reason, WhyInput } from './types.js';
+
+export type { ConfigPlace, ItemKind, Reason, ReasonedItem, WhyInput } from './types.js';
+export { NO_MATCH, ReasonBook, reasonText } from './reasons.js';
+export { ReasonIndex, type HopLike, type PacketLike } from './match.js';
+
+/**
+ * The reasons of what `def` renders for the view: `rendered` are its states (rendered from input.view and
+ * input.config). Undefined when the mode has no why face.
+ */
+export function provenance<S extends FamilyState>(def: ProxyModeDefinition<S>, rendered: readonly S[], input: WhyInput): ReasonIndex | undefined {
+  if (!def.why) return undefined;
+  const family = input.view.families[0]?.family ?? 'IPv4';
+  return new ReasonIndex(def.why(rendered, input), new ReasonBook(input, family).routing());
+}
+
+/** Each hop's reasons; without an index (a mode with no why face), none. */
+export function becauseOfHops<H extends HopLike>(index: ReasonIndex | undefined, hops: readonly H[], packet?: PacketLike): Array<H & { because?: Reason[] }> {
+  if (!index) return [...hops];
+  return hops.map((h) => ({ ...h, because: index.forHop(h, packet) }));
+}
+
+/** Fields that say more than "the Service exists": what the REASON column shows first. */
+const TELLING = /TrafficPolicy|sessionAffinity|loadBalancerSourceRanges|nodePortAddresses|healthCheckNodePort|conditions\.terminating|no EndpointSlice|masqueradeAll|externalIPs|ingress|nodePort$/;
+
+/** The REASON column of one service port: its telling fields, short; NO_MATCH's sentence when none. */
+export function servicePortReasonText(index: ReasonIndex, servicePort: string): string {
+  const all = index.forServicePort(servicePort);
+  if (all.length === 0) return NO_MATCH.sentence;
+  const telling = all.filter((r) => TELLING.test(r.field) || r.value === 'none ready');
+  const shown = (telling.length ? telling : all.slice(0, 1)).map((r) => `${r.field}=${r.value}`);
+  return [...new Set(shown)].join(', ');
+}
+
+const BY_KIND: Partial<Record<Drift['kind'], RegExp>> = {
+  affinity: /sessionAffinity/,
+  'missing endpoint': /^endpoints\[/,
+  'extra endpoint': /^endpoints\[/,
+  probability: /^endpoints\[/,
+  weight: /^endpoints\[/,
+  verdict: /conditions|no EndpointSlice|loadBalancerSourceRanges|TrafficPolicy/,
+  masquerade: /clusterCIDR|masqueradeAll|detectLocal|podCIDRs|externalTrafficPolicy/,
+  scheduler: /ipvs\.scheduler/,
+  'missing entry': /clusterIP|externalIPs|ingress|nodePort|healthCheckNodePort/,
+  'extra entry': /clusterIP|externalIPs|ingress|nodePort|healthCheckNodePort/,
+  'missing service': /clusterIP/,
+  'missing set member': /./,
+};
+
+/** The object field the expected side of a drift comes from; NO_MATCH when nothing rendered stands behind it. */
+export function driftReason(index: ReasonIndex, d: Drift): Reason {
+  const ofObject = d.object ? index.forChain(d.object).flatMap((i) => i.reasons) : [];
+  const candidates = ofObject.length ? ofObject : d.servicePort ? index.forServicePort(d.servicePort) : [];
+  if (candidates.length === 0) return NO_MATCH;
+  const want = BY_KIND[d.kind];
+  const detailIP = /\b(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]*:[0-9a-f:]+)\b/.exec(d.detail)?.[1];
+  const fit = want ? candidates.filter((r) => want.test(r.field)) : candidates;
+  const byIP = detailIP ? fit.find((r) => r.field.includes(detailIP) || r.value.includes(detailIP)) : undefined;
+  return byIP ?? fit[0] ?? candidates[0]!;
+}
+
+export { reasonText as whyText };

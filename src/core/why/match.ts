@@ -1,0 +1,134 @@
+// Ties what a trace, a summary or a drift names to the rendered items' reasons. A rule read from a node or
+// a dump has no reasons of its own: it gets those of the rendered item it matches (the same rule; else a
+// set element holding the packet's address; else the nearest rule of the same chain), or says none does.
+import type { Reason, ReasonedItem } from './types.js';
+import { NO_MATCH, reasonText } from './reasons.js';
+
+export interface HopLike {
+  table: string;
+  chain: string;
+  rule: string;
+  action: string;
+}
+
+export interface PacketLike {
+  dst: string;
+  dport: number;
+}
+
+const BUILT_IN = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+
+/** The words of a rule without quotes and a host prefix of /32 or /128, in a stable order: spelling never counts. */
+function tokens(text: string): string[] {
+  return text
+    .replace(/"/g, '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((w) => w.replace(/\/(32|128)$/, ''));
+}
+
+function key(table: string, chain: string, text: string): string {
+  return `${table}\u0000${chain}\u0000${[...tokens(text)].sort().join(' ')}`;
+}
+
+export class ReasonIndex {
+  private readonly exact = new Map<string, ReasonedItem>();
+  private readonly byChain = new Map<string, ReasonedItem[]>();
+  private readonly byServicePort = new Map<string, ReasonedItem[]>();
+
+  constructor(readonly items: readonly ReasonedItem[], private readonly routingReason?: Reason) {
+    for (const it of items) {
+      const k = key(it.table, it.chain, it.text);
+      if (!this.exact.has(k)) this.exact.set(k, it);
+      const c = `${it.table}\u0000${it.chain}`;
+      this.byChain.set(c, [...(this.byChain.get(c) ?? []), it]);
+      if (it.servicePort) this.byServicePort.set(it.servicePort, [...(this.byServicePort.get(it.servicePort) ?? []), it]);
+    }
+  }
+
+  /** Why a hop's rule is there; one NO_MATCH reason when no rendered item matches it. */
+  forHop(hop: HopLike, packet?: PacketLike): Reason[] {
+    if (hop.table === 'routing') return this.routingReason ? [this.routingReason] : [NO_MATCH];
+    if (/^policy \S+$/.test(hop.rule)) {
+      return [{ object: `chain ${hop.table}/${hop.chain}`, field: 'policy', value: hop.rule.slice(7), sentence: "the built-in chain's own policy: no kube-proxy rule decided" }];
+    }
+    const exact = this.exact.get(key(hop.table, hop.chain, hop.rule));
+    const own = exact?.reasons ?? [];
+    // a rule that looks a packet up in a set or map: the element holding the packet's address says why
+    const set = /@([\w.-]+)|--match-set (\S+)/.exec(hop.rule);
+    if (set && packet) {
+      const element = this.elementFor(set[1] ?? set[2]!, hop, packet);
+      if (element) return dedupe([...element.reasons, ...own]);
+    }
+    if (exact) return own;
+    const near = this.nearest(hop);
+    if (near) return near.reasons;
+    // a jump from a built-in chain into a chain kube-proxy renders is kube-proxy's own
+    const jump = /^jump (\S+)/.exec(hop.action);
+    if (jump && BUILT_IN.has(hop.chain) && this.byChain.has(`${hop.table}\u0000${jump[1]}`)) {
+      const target = this.byChain.get(`${hop.table}\u0000${jump[1]}`)!;
+      const base = target.flatMap((t) => t.reasons).find((r) => r.field === 'mode');
+      if (base) return [base];
+    }
+    return [NO_MATCH];
+  }
+
+  /** The element of `set` whose key holds the packet's address and port (or the one the hop's action names). */
+  private elementFor(set: string, hop: HopLike, packet: PacketLike): ReasonedItem | undefined {
+    const candidates = [...this.byChain.entries()].filter(([k]) => k.endsWith(`\u0000${set}`)).flatMap(([, v]) => v);
+    const target = /(?:goto|jump) (\S+)/.exec(hop.action)?.[1];
+    if (target) {
+      const named = candidates.find((c) => c.text.includes(target));
+      if (named) return named;
+    }
+    const port = String(packet.dport);
+    return (
+      candidates.find((c) => {
+        const words = c.text.split(/[\s,.:]+|(?<=[a-z]):/);
+        return c.text.includes(packet.dst) && (words.includes(port) || c.text.includes(`:${port}`));
+      }) ?? candidates.find((c) => c.text.split(/[\s,]+/).includes(packet.dst))
+    );
+  }
+
+  /** The rendered rule of the same chain sharing the most words with the hop's, if it shares most of them. */
+  private nearest(hop: HopLike): ReasonedItem | undefined {
+    const same = this.byChain.get(`${hop.table}\u0000${hop.chain}`);
+    if (!same) return undefined;
+    const want = new Set(tokens(hop.rule));
+    let best: ReasonedItem | undefined;
+    let bestScore = 0;
+    for (const it of same) {
+      const have = new Set(tokens(it.text));
+      let common = 0;
+      for (const w of want) if (have.has(w)) common++;
+      const score = common / Math.max(want.size, have.size, 1);
+      if (score > bestScore) {
+        best = it;
+        bestScore = score;
+      }
+    }
+    return bestScore >= 0.6 ? best : undefined;
+  }
+
+  /** Every reason the service port's items stand on, each once, in item order. */
+  forServicePort(servicePort: string): Reason[] {
+    return dedupe((this.byServicePort.get(servicePort) ?? []).flatMap((i) => i.reasons));
+  }
+
+  /** Items of one chain or set ("nat/KUBE-SEP-…" as drift names objects, or a bare name). */
+  forChain(name: string): ReasonedItem[] {
+    const bare = name.replace(/^(chain|set|map|ipset|virtual server)\s+/, '');
+    const [table, chain] = bare.includes('/') && !bare.includes(':') ? [bare.slice(0, bare.indexOf('/')), bare.slice(bare.indexOf('/') + 1)] : [undefined, bare];
+    return [...this.byChain.entries()].filter(([k]) => (table ? k === `${table}\u0000${chain}` : k.endsWith(`\u0000${chain}`))).flatMap(([, v]) => v);
+  }
+}
+
+function dedupe(reasons: Reason[]): Reason[] {
+  const seen = new Set<string>();
+  return reasons.filter((r) => {
+    const k = `${reasonText(r)}\u0000${r.sentence}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
