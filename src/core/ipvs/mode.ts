@@ -12,6 +12,7 @@ import { renderIpvs } from './render.js';
 import { serializeIpvsOutput } from './serialize.js';
 import { annotateIpvs, ipvsCanonicalLines, ipvsDrift, ipvsSummaries, narrowIpvs } from './summary.js';
 import type { IpvsState } from './types.js';
+import { ipvsWhy } from './why.js';
 
 const VIRTUAL_SERVER_LISTED = /^(TCP|UDP|SCTP)\s+\S+:\d+\s+\w+/;
 
@@ -53,4 +54,5 @@ export const ipvsMode: ProxyModeDefinition<IpvsState> = {
   tracer: (states, opts) => ipvsEvaluator([...states], { rendered: opts.rendered }),
   localTrafficCIDR: (st) => localTrafficCIDR(st.iptables),
   plan: planIpvs,
+  why: ipvsWhy,
 };

@@ -13,6 +13,7 @@ import { renderNftables } from './render.js';
 import { localTrafficCIDR, summarizeTable } from './summary.js';
 import { nftablesEvaluator } from './tracer.js';
 import type { NftTable } from './types.js';
+import { nftablesWhy } from './why.js';
 
 function render(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): NftTable[] {
   const layout = layoutForVersion(opts.kubeProxyVersion);
@@ -48,4 +49,5 @@ export const nftablesMode: ProxyModeDefinition<NftTable> = {
   tracer: (states: readonly NftTable[], _opts: TraceOptions) => nftablesEvaluator(states),
   localTrafficCIDR,
   plan,
+  why: nftablesWhy,
 };

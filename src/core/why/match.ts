@@ -53,7 +53,7 @@ export class ReasonIndex {
       return [{ object: `chain ${hop.table}/${hop.chain}`, field: 'policy', value: hop.rule.slice(7), sentence: "the built-in chain's own policy: no kube-proxy rule decided" }];
     }
     const exact = this.exact.get(key(hop.table, hop.chain, hop.rule));
-    const own = exact?.reasons ?? [];
+    const own = exact ? onlyTaken(exact.reasons, hop.action) : [];
     // a rule that looks a packet up in a set or map: the element holding the packet's address says why
     const set = /@([\w.-]+)|--match-set (\S+)/.exec(hop.rule);
     if (set && packet) {
@@ -82,12 +82,13 @@ export class ReasonIndex {
       if (named) return named;
     }
     const port = String(packet.dport);
-    return (
-      candidates.find((c) => {
-        const words = c.text.split(/[\s,.:]+|(?<=[a-z]):/);
-        return c.text.includes(packet.dst) && (words.includes(port) || c.text.includes(`:${port}`));
-      }) ?? candidates.find((c) => c.text.split(/[\s,]+/).includes(packet.dst))
-    );
+    const looksIP = (t: string) => /^[0-9a-f]*[.:][0-9a-f.:]+$/i.test(t) && !/^[a-z]+:\d+$/.test(t);
+    return candidates.find((c) => {
+      // "10.96.0.10,udp:53", "10.96.0.10 . udp . 53", "30080": the address and port as separate words
+      const words = c.text.split(/[\s,]+/).flatMap((t) => t.split(/(?<=^[a-z]+):/));
+      const hasPort = words.includes(port);
+      return words.includes(packet.dst) ? hasPort || !words.some((w) => /^\d+$/.test(w)) : hasPort && !words.some(looksIP);
+    });
   }
 
   /** The rendered rule of the same chain sharing the most words with the hop's, if it shares most of them. */
@@ -121,6 +122,17 @@ export class ReasonIndex {
     const [table, chain] = bare.includes('/') && !bare.includes(':') ? [bare.slice(0, bare.indexOf('/')), bare.slice(bare.indexOf('/') + 1)] : [undefined, bare];
     return [...this.byChain.entries()].filter(([k]) => (table ? k === `${table}\u0000${chain}` : k.endsWith(`\u0000${chain}`))).flatMap(([, v]) => v);
   }
+}
+
+/** Of a balancing rule's endpoint reasons, the one of the branch the hop took (its action names the endpoint). */
+function onlyTaken(reasons: Reason[], action: string): Reason[] {
+  const eps = reasons.filter((r) => r.field.startsWith('endpoints['));
+  if (eps.length < 2) return reasons;
+  const taken = eps.filter((r) => {
+    const ip = /^endpoints\[([^\]]+)\]/.exec(r.field)?.[1] ?? '';
+    return new RegExp(`(^|[^0-9a-f.:])${ip.replace(/[.:]/g, (c) => (c === '.' ? '\\.' : '[.:]'))}([^0-9a-f.:]|$)`, 'i').test(action);
+  });
+  return taken.length ? reasons.filter((r) => !eps.includes(r) || taken.includes(r)) : reasons;
 }
 
 function dedupe(reasons: Reason[]): Reason[] {
