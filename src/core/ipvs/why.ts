@@ -37,6 +37,7 @@ export function ipvsWhy(rendered: readonly IpvsState[], input: WhyInput): Reason
       const sp = book.servicePorts().find((s) => s.clusterIP === a || s.externalIPs.includes(a) || s.loadBalancerVIPs.includes(a));
       item('address', DUMMY_DEVICE, 'addresses', a, sp, [sp ? (sp.clusterIP === a ? book.clusterIP(sp) : sp.externalIPs.includes(a) ? book.externalIP(sp, a) : book.loadBalancerIP(sp, a)) : book.mode('ipvs', 'an address')]);
     }
+    for (const j of st.jumps) item('rule', j.table, j.chain, restoreRuleText({ words: j.words }), undefined, [book.mode('ipvs', `a jump into ${j.target},`)]);
     for (const table of st.iptables.tables) {
       for (const chain of table.chains) {
         for (const rule of chain.rules) {

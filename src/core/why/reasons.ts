@@ -204,19 +204,22 @@ export class ReasonBook {
   /** A field of kube-proxy's configuration, with the line it was written on (or "default"). */
   configField(path: string, value: string, sentence: string): Reason {
     const place = this.place;
-    const object = place ? place.source : 'KubeProxyConfiguration';
+    const object = place && place.origin.kind !== 'defaults' ? place.source : 'KubeProxyConfiguration';
     const line = place?.lines.get(path);
     const out: Reason = { object, field: path, value, sentence };
     const flag = OVERRIDE_FLAGS[path.replace(/^(iptables|nftables)\./, '')];
     if (flag && place?.overridden?.includes(path.replace(/^(iptables|nftables)\./, ''))) out.source = `overridden by ${flag}`;
     else if (line !== undefined && place) out.source = locate(place, line);
-    else if (place && !place.lines.has(path)) out.source = "kube-proxy's default";
+    else if (!place || !place.lines.has(path)) out.source = "kube-proxy's default";
     return out;
   }
 
   /** The proxy mode itself: node-wide rules every node of this mode has. */
   mode(mode: string, what = 'a base rule'): Reason {
-    return this.configField('mode', mode || 'iptables', `${what} kube-proxy's ${mode} proxier keeps on every node, whatever the Services`);
+    const sentence = `${what} kube-proxy's ${mode} proxier keeps on every node, whatever the Services`;
+    if ((this.config.mode || 'iptables') === mode) return this.configField('mode', mode, sentence);
+    // the rules at hand are of another mode than the configuration names (a dump of a node that runs it)
+    return { object: 'KubeProxyConfiguration', field: 'mode', value: mode, sentence, source: `the mode of the rules at hand; the configuration says ${this.config.mode || 'iptables'}` };
   }
 
   /** What makes traffic "from outside" (masqueraded): the local-traffic detector. */
