@@ -25,16 +25,19 @@ export function becauseOfHops<H extends HopLike>(index: ReasonIndex | undefined,
   return hops.map((h) => ({ ...h, because: index.forHop(h, packet) }));
 }
 
-/** Fields that say more than "the Service exists": what the REASON column shows first. */
-const TELLING = /TrafficPolicy|sessionAffinity|loadBalancerSourceRanges|nodePortAddresses|healthCheckNodePort|conditions\.terminating|no EndpointSlice|masqueradeAll|externalIPs|ingress|nodePort$/;
+/** Fields that say more than "the Service exists", in the order the REASON column shows them. */
+const TELLING = [/TrafficPolicy/, /sessionAffinity/, /conditions|no EndpointSlice/, /loadBalancerSourceRanges/, /healthCheckNodePort/, /nodePort$/, /externalIPs/, /ingress/, /nodePortAddresses/, /masqueradeAll/];
+const rank = (r: Reason) => TELLING.findIndex((t) => t.test(r.field));
 
-/** The REASON column of one service port: its telling fields, short; NO_MATCH's sentence when none. */
+/** The REASON column of one service port: its telling fields (one value each), short; NO_MATCH's sentence when none. */
 export function servicePortReasonText(index: ReasonIndex, servicePort: string): string {
   const all = index.forServicePort(servicePort);
   if (all.length === 0) return NO_MATCH.sentence;
-  const telling = all.filter((r) => TELLING.test(r.field) || r.value === 'none ready');
-  const shown = (telling.length ? telling : all.slice(0, 1)).map((r) => `${r.field}=${r.value}`);
-  return [...new Set(shown)].join(', ');
+  const telling = all.filter((r) => rank(r) >= 0 && !(r.field.startsWith('endpoints[') && r.field.endsWith('.ready')));
+  const chosen = (telling.length ? telling : all.slice(0, 1)).sort((a, b) => rank(a) - rank(b));
+  const byField = new Map<string, Reason>();
+  for (const r of chosen) if (!byField.has(r.field)) byField.set(r.field, r);
+  return [...byField.values()].map((r) => `${r.object.startsWith('Service ') ? '' : `${r.object} `}${r.field}=${r.value}`).join(', ');
 }
 
 const BY_KIND: Partial<Record<Drift['kind'], RegExp>> = {
