@@ -45,7 +45,7 @@ describe('trace on examples/', () => {
     const total = r.data.endpoints.reduce((a: number, e: { probability: number }) => a + e.probability, 0);
     assert.ok(Math.abs(total - 1) < 1e-9);
     for (const e of r.data.endpoints) assert.deepEqual(Object.keys(e), ['ip', 'port', 'probability']);
-    for (const h of r.data.hops) assert.deepEqual(Object.keys(h), ['table', 'chain', 'rule', 'action']);
+    for (const h of r.data.hops) assert.deepEqual(Object.keys(h), ['table', 'chain', 'rule', 'action', 'because']);
     assert.deepEqual(r.data.hops[0], { table: 'nat', chain: 'PREROUTING', rule: '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES', action: 'jump KUBE-SERVICES' });
     assert.equal(r.stderr, '');
   });

@@ -55,10 +55,11 @@ export class ReasonIndex {
     const exact = this.exact.get(key(hop.table, hop.chain, hop.rule));
     const own = exact ? onlyTaken(exact.reasons, hop.action) : [];
     // a rule that looks a packet up in a set or map: the element holding the packet's address says why
-    const set = /@([\w.-]+)|--match-set (\S+)/.exec(hop.rule);
-    if (set && packet) {
-      const element = this.elementFor(set[1] ?? set[2]!, hop, packet);
-      if (element) return dedupe([...element.reasons, ...own]);
+    // the last lookup (a verdict map) decides; the ones before it only qualify the packet
+    const sets = [...hop.rule.matchAll(/@([\w.-]+)|--match-set (\S+)/g)].map((m) => m[1] ?? m[2]!).reverse();
+    if (sets.length && packet) {
+      const elements = sets.map((s) => this.elementFor(s, hop, packet)).filter((e): e is ReasonedItem => e !== undefined);
+      if (elements.length) return dedupe([...elements.flatMap((e) => e.reasons), ...own]);
     }
     if (exact) return own;
     const near = this.nearest(hop);
@@ -118,7 +119,7 @@ export class ReasonIndex {
 
   /** Items of one chain or set ("nat/KUBE-SEP-…" as drift names objects, or a bare name). */
   forChain(name: string): ReasonedItem[] {
-    const bare = name.replace(/^(chain|set|map|ipset|virtual server)\s+/, '');
+    const bare = name.replace(/^(chain|set|map|ipset|rule|element|virtual server|real server)\s+/, '');
     const [table, chain] = bare.includes('/') && !bare.includes(':') ? [bare.slice(0, bare.indexOf('/')), bare.slice(bare.indexOf('/') + 1)] : [undefined, bare];
     return [...this.byChain.entries()].filter(([k]) => (table ? k === `${table}\u0000${chain}` : k.endsWith(`\u0000${chain}`))).flatMap(([, v]) => v);
   }

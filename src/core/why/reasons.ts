@@ -160,6 +160,7 @@ export class ReasonBook {
   /** Why the endpoint is in the local set: it runs on this node. */
   localEndpoint(sp: ServicePort, endpoint: string): Reason {
     const base = this.endpoint(sp, endpoint);
+    if (!this.endpoints(sp.key).some((e) => e.endpoint === endpoint && e.isLocal)) return base;
     const ip = endpoint.replace(/^\[/, '').replace(/\]?:\d+$/, '');
     return { ...base, field: `endpoints[${ip}].nodeName`, value: this.nodeName, sentence: `${base.sentence}, on this node (${this.nodeName})` };
   }
