@@ -3,6 +3,7 @@
 // set element holding the packet's address; else the nearest rule of the same chain), or says none does.
 import type { Reason, ReasonedItem } from './types.js';
 import { NO_MATCH, reasonText } from './reasons.js';
+import { cidrContains } from '../net/ip.js';
 
 export interface HopLike {
   table: string;
@@ -12,6 +13,7 @@ export interface HopLike {
 }
 
 export interface PacketLike {
+  src?: string;
   dst: string;
   dport: number;
 }
@@ -76,7 +78,10 @@ export class ReasonIndex {
 
   /** The element of `set` whose key holds the packet's address and port (or the one the hop's action names). */
   private elementFor(set: string, hop: HopLike, packet: PacketLike): ReasonedItem | undefined {
-    const candidates = [...this.byChain.entries()].filter(([k]) => k.endsWith(`\u0000${set}`)).flatMap(([, v]) => v);
+    const all = [...this.byChain.entries()].filter(([k]) => k.endsWith(`\u0000${set}`)).flatMap(([, v]) => v);
+    // a set of the hop's own table (nft: "ip6 kube-proxy", whose names repeat the IPv4 table's) before any other
+    const own = all.filter((c) => c.table === hop.table);
+    const candidates = own.length ? own : all;
     const target = /(?:goto|jump) (\S+)/.exec(hop.action)?.[1];
     if (target) {
       const named = candidates.find((c) => c.text.includes(target));
@@ -85,9 +90,12 @@ export class ReasonIndex {
     const port = String(packet.dport);
     const looksIP = (t: string) => /^[0-9a-f]*[.:][0-9a-f.:]+$/i.test(t) && !/^[a-z]+:\d+$/.test(t);
     return candidates.find((c) => {
-      // "10.96.0.10,udp:53", "10.96.0.10 . udp . 53", "30080": the address and port as separate words
+      // "10.96.0.10,udp:53", "10.96.0.10 . udp . 53", "30080": the address and port as separate words;
+      // "192.168.10.240,tcp:80,203.0.113.0/24": a source range, which must hold the packet's source
       const words = c.text.split(/[\s,]+/).flatMap((t) => t.split(/(?<=^[a-z]+):/));
       const hasPort = words.includes(port);
+      const ranges = words.filter((w) => w.includes('/'));
+      if (packet.src && ranges.length && !ranges.some((r) => safeContains(r, packet.src!))) return false;
       return words.includes(packet.dst) ? hasPort || !words.some((w) => /^\d+$/.test(w)) : hasPort && !words.some(looksIP);
     });
   }
@@ -122,6 +130,14 @@ export class ReasonIndex {
     const bare = name.replace(/^(chain|set|map|ipset|rule|element|virtual server|real server)\s+/, '');
     const [table, chain] = bare.includes('/') && !bare.includes(':') ? [bare.slice(0, bare.indexOf('/')), bare.slice(bare.indexOf('/') + 1)] : [undefined, bare];
     return [...this.byChain.entries()].filter(([k]) => (table ? k === `${table}\u0000${chain}` : k.endsWith(`\u0000${chain}`))).flatMap(([, v]) => v);
+  }
+}
+
+function safeContains(cidr: string, ip: string): boolean {
+  try {
+    return cidrContains(cidr, ip);
+  } catch {
+    return false;
   }
 }
 
