@@ -81,12 +81,12 @@ export class ReasonIndex {
     const all = [...this.byChain.entries()].filter(([k]) => k.endsWith(`\u0000${set}`)).flatMap(([, v]) => v);
     // a set of the hop's own table (nft: "ip6 kube-proxy", whose names repeat the IPv4 table's) before any other
     const own = all.filter((c) => c.table === hop.table);
-    const candidates = own.length ? own : all;
+    let candidates = own.length ? own : all;
+    // a per-service target names its element; a shared one (reject-chain) narrows them to those sending there
     const target = /(?:goto|jump) (\S+)/.exec(hop.action)?.[1];
-    if (target) {
-      const named = candidates.find((c) => c.text.includes(target));
-      if (named) return named;
-    }
+    const named = target ? candidates.filter((c) => c.text.includes(target)) : [];
+    if (named.length === 1) return named[0];
+    if (named.length > 1) candidates = named;
     const port = String(packet.dport);
     const looksIP = (t: string) => /^[0-9a-f]*[.:][0-9a-f.:]+$/i.test(t) && !/^[a-z]+:\d+$/.test(t);
     return candidates.find((c) => {

@@ -205,7 +205,7 @@ export class ReasonBook {
   /** A field of kube-proxy's configuration, with the line it was written on (or "default"). */
   configField(path: string, value: string, sentence: string): Reason {
     const place = this.place;
-    const object = place && place.origin.kind !== 'defaults' ? place.source : 'KubeProxyConfiguration';
+    const object = !place || place.origin.kind === 'defaults' ? 'KubeProxyConfiguration' : place.origin.kind === 'file' ? `KubeProxyConfiguration ${place.source}` : place.source;
     const line = place?.lines.get(path);
     const out: Reason = { object, field: path, value, sentence };
     const flag = OVERRIDE_FLAGS[path.replace(/^(iptables|nftables)\./, '')];
