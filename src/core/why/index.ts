@@ -33,8 +33,9 @@ const rank = (r: Reason) => TELLING.findIndex((t) => t.test(r.field));
 export function servicePortReasonText(index: ReasonIndex, servicePort: string): string {
   const all = index.forServicePort(servicePort);
   if (all.length === 0) return NO_MATCH.sentence;
-  const telling = all.filter((r) => rank(r) >= 0 && !(r.field.startsWith('endpoints[') && r.field.endsWith('.ready')));
-  const chosen = (telling.length ? telling : all.slice(0, 1)).sort((a, b) => rank(a) - rank(b));
+  // a ready endpoint is what every service has; its absence (endpoints[]) or a terminating one tells
+  const telling = all.filter((r) => rank(r) >= 0 && !/^endpoints\[[^\]]+\]\.conditions\.ready$/.test(r.field));
+  const chosen = telling.length ? telling.sort((a, b) => rank(a) - rank(b)) : [all.find((r) => r.field === 'spec.clusterIP') ?? all[0]!];
   const byField = new Map<string, Reason>();
   for (const r of chosen) if (!byField.has(r.field)) byField.set(r.field, r);
   return [...byField.values()].map((r) => `${r.object.startsWith('Service ') ? '' : `${r.object} `}${r.field}=${r.value}`).join(', ');
