@@ -18,7 +18,7 @@ import { renderTrace } from '../ui/trace-view.js';
 import { ProxymodeCommand } from './base.js';
 import { ipFamilyFlag, kubeProxyVersionFlag, outputFlag, pickFamilies, proxyConfigFlags, sourceFlags } from './flags.js';
 import { podNamesByIP, resolveFrom, resolveTarget } from '../core/trace/resolve.js';
-import { becauseOfHops, provenance } from '../core/why/index.js';
+import { becauseOfHops, nodePortNotHere, provenance } from '../core/why/index.js';
 
 const TARGET = /^(svc\/[a-z0-9][-a-z0-9.]*|[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*|\[?[0-9a-fA-F:.]+\]?:\d+)$/;
 const ADDRESS_TARGET = /^\[?[0-9a-fA-F:.]+\]?:\d+$/;
@@ -117,8 +117,10 @@ export default class Trace extends ProxymodeCommand {
     const traced = def.tracer(states, { rendered: !dump && !flags.actual }).trace(packet, ctx);
     // Why each hop is there: from the rendered view (rules read from a node or a dump are matched to it).
     const rendered = !dump && !flags.actual ? states : def.render(view, config.config, { kubeProxyVersion: flags['kube-proxy-version'], live: states });
-    const why = provenance(def, rendered, { view, config: config.config, place: config, services: objects.services, endpointSlices: objects.endpointSlices });
-    const result = { ...traced, hops: becauseOfHops(why, traced.hops, packet) };
+    const whyInput = { view, config: config.config, place: config, services: objects.services, endpointSlices: objects.endpointSlices };
+    const why = provenance(def, rendered, whyInput);
+    const absent = why ? nodePortNotHere(whyInput, packet, traced.verdict) : undefined;
+    const result = { ...traced, hops: [...becauseOfHops(why, traced.hops, packet), ...(absent ? [absent] : [])] };
 
     const podNames = podNamesByIP(objects.endpointSlices);
     if (flags.output === 'json' || flags.output === 'yaml') {

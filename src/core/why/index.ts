@@ -25,6 +25,28 @@ export function becauseOfHops<H extends HopLike>(index: ReasonIndex | undefined,
   return hops.map((h) => ({ ...h, because: index.forHop(h, packet) }));
 }
 
+/**
+ * Why a packet to a node port met no rule: the address is not one nodePortAddresses names. A hop of its own
+ * (no rule stands for an absence), added after the trace's hops; undefined when that is not why.
+ */
+export function nodePortNotHere(input: WhyInput, packet: PacketLike & { protocol: string; src?: string }, verdict: string): (HopLike & { because: Reason[] }) | undefined {
+  if (verdict !== 'not-matched') return undefined;
+  const family = packet.dst.includes(':') ? 'IPv6' : 'IPv4';
+  const fam = [...input.view.families, ...(input.view.otherFamilies ?? [])].find((f) => f.family === family);
+  const local = packet.dst.startsWith('127.') || packet.dst === '::1' || (fam?.nodeIPs ?? []).includes(packet.dst);
+  if (!local) return undefined;
+  const book = new ReasonBook(input, family);
+  const sp = book.servicePorts().find((s) => s.nodePort === packet.dport && s.protocol === packet.protocol.toUpperCase());
+  if (!sp) return undefined;
+  return {
+    table: 'node ports',
+    chain: `${packet.dst.includes(':') ? `[${packet.dst}]` : packet.dst}:${packet.dport}/${sp.protocol}`,
+    rule: `no NodePort rule on ${packet.dst}`,
+    action: `not matched: ${sp.key}'s node port is not answered on this address`,
+    because: [book.nodePortAddresses(), book.nodePort(sp)],
+  };
+}
+
 /** Fields that say more than "the Service exists", in the order the REASON column shows them. */
 const TELLING = [/TrafficPolicy/, /sessionAffinity/, /conditions|no EndpointSlice/, /loadBalancerSourceRanges/, /healthCheckNodePort/, /nodePort$/, /externalIPs/, /ingress/, /nodePortAddresses/, /masqueradeAll/];
 const rank = (r: Reason) => TELLING.findIndex((t) => t.test(r.field));

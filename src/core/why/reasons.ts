@@ -250,7 +250,11 @@ export class ReasonBook {
     const sentence = v.length
       ? `node ports are answered only on the addresses ${shown} names${v.length === 1 && v[0] === 'primary' ? ` (the node IP ${ips[0] ?? 'unknown'})` : ''}; no NodePort rule on any other address`
       : 'node ports are answered on every local address';
-    return this.configField('nodePortAddresses', shown, sentence);
+    const out = this.configField('nodePortAddresses', shown, sentence);
+    const written = this.place?.written?.nodePortAddresses;
+    // written empty or null: the value is the platform default (["primary"] for nftables), not the line's
+    if (this.place?.written && (written === undefined || written === null || (Array.isArray(written) && written.length === 0)) && v.length) out.source = `kube-proxy's default for ${this.config.mode}, the field being unset`;
+    return out;
   }
 
   localhostNodePorts(): Reason {

@@ -41,6 +41,8 @@ export interface ConfigPlace {
   source: string;
   origin: { kind: 'file' } | { kind: 'configmap'; key: string; fileLine?: number; file?: string } | { kind: 'defaults' };
   lines: ReadonlyMap<string, number>;
+  /** The configuration as written, before defaults (a LoadedConfig's `written`): tells a default from a value. */
+  written?: { nodePortAddresses?: unknown };
   /** Fields a flag overrode (ConfigOverrides keys: mode, clusterCIDR, masqueradeAll, hostnameOverride, nodeIP). */
   overridden?: readonly string[];
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { parseKubeProxyConfiguration, type LoadedConfig } from '../../../src/core/config/index.js';
-import type { Reason } from '../../../src/core/why/index.js';
+import { nodePortNotHere, type Reason } from '../../../src/core/why/index.js';
 import { examples, FROM, MODES, world, type Objects } from './world.js';
 
 let base: { objects: Objects; config: LoadedConfig };
@@ -153,8 +153,21 @@ describe('why: the reason follows the field', () => {
         // unset: every address (iptables, ipvs) or the platform default (nftables), never a line of the file
         const unset = parseKubeProxyConfiguration('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.244.0.0/16\n', 'kube-proxy.yaml');
         const dflt = rs(unset);
-        assert.ok(dflt.length > 0 && dflt.every((r) => r.source === "kube-proxy's default"), dflt.map((r) => `${text(r)} ${r.source}`).join('; '));
+        assert.ok(dflt.length > 0 && dflt.every((r) => r.source === (mode === 'nftables' ? "kube-proxy's default for nftables, the field being unset" : "kube-proxy's default")), dflt.map((r) => `${text(r)} ${r.source}`).join('; '));
         assert.ok(dflt.every((r) => r.value === (mode === 'nftables' ? '[primary]' : '[] (every local address)')));
+        // an address nodePortAddresses leaves out: no rule matches, and the hop added after the trace says why
+        const config = file('[10.0.0.0/8]');
+        const w = world(mode, base.objects, config);
+        const packet = { dst: '192.168.10.21', dport: 30443, protocol: 'TCP', ...FROM.outside };
+        const r = w.trace(packet);
+        assert.equal(r.verdict, 'not-matched');
+        const why = nodePortNotHere({ view: w.view, config: config.config, place: config, services: base.objects.services, endpointSlices: base.objects.endpointSlices }, packet, r.verdict);
+        assert.deepEqual(why?.because.map(text), ['KubeProxyConfiguration kube-proxy.yaml nodePortAddresses=[10.0.0.0/8]', 'Service shop/api-public spec.ports[https].nodePort=30443']);
+        assert.equal(why?.because[0]!.source, 'kube-proxy.yaml:4');
+        // on an address it names, a node port is answered: nothing to explain
+        const answered = world(mode, base.objects, file('[192.168.10.0/24]')).trace(packet);
+        assert.notEqual(answered.verdict, 'not-matched');
+        assert.equal(nodePortNotHere({ view: w.view, config: config.config }, packet, answered.verdict), undefined);
       });
     }
   });
