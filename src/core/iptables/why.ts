@@ -48,7 +48,7 @@ export function iptablesWhy(rendered: readonly Ruleset[], input: WhyInput): Reas
   return out;
 }
 
-/** Why one rule is there (exported for the tests' one-field-at-a-time checks). */
+/** Why one rule is there, from its chain, comment, target and the words it matches on. */
 export function ruleReasons(chain: string, words: readonly string[], book: ReasonBook, owners: Map<string, Owner>): { sp?: ServicePort; reasons: Reason[] } {
   const comment = arg(words, '--comment');
   const target = arg(words, '-j');
@@ -78,7 +78,8 @@ function serviceRuleReasons(chain: string, words: readonly string[], comment: st
   }
   if (chain.startsWith('KUBE-SVC-') || chain.startsWith('KUBE-SVL-')) {
     const local = chain.startsWith('KUBE-SVL-');
-    const policy = local ? (sp.internalPolicyLocal && !chain.startsWith('KUBE-EXT') ? book.internalPolicy(sp) : book.externalPolicy(sp)) : undefined;
+    // a local-endpoints chain serves internalTrafficPolicy Local (from KUBE-SERVICES) or externalTrafficPolicy Local (from KUBE-EXT)
+    const policy = local ? (sp.internalPolicyLocal ? book.internalPolicy(sp) : book.externalPolicy(sp)) : undefined;
     if (target === 'KUBE-MARK-MASQ') return [book.clusterIP(sp), masq()];
     const ep = (target && owners.get(target)?.endpoint) ?? /-> (\S+)$/.exec(comment)?.[1];
     if (ep) return [words.includes('--rcheck') ? book.affinity(sp) : undefined, local ? book.localEndpoint(sp, ep) : book.endpoint(sp, ep), policy];

@@ -15,8 +15,7 @@ export { ReasonIndex, type HopLike, type PacketLike } from './match.js';
  */
 export function provenance<S extends FamilyState>(def: ProxyModeDefinition<S>, rendered: readonly S[], input: WhyInput): ReasonIndex | undefined {
   if (!def.why) return undefined;
-  const family = input.view.families[0]?.family ?? 'IPv4';
-  return new ReasonIndex(def.why(rendered, input), new ReasonBook(input, family).routing());
+  return new ReasonIndex(def.why(rendered, input), (family) => new ReasonBook(input, family).routing());
 }
 
 /** Each hop's reasons; without an index (a mode with no why face), none. */

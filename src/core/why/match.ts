@@ -38,7 +38,8 @@ export class ReasonIndex {
   private readonly byChain = new Map<string, ReasonedItem[]>();
   private readonly byServicePort = new Map<string, ReasonedItem[]>();
 
-  constructor(readonly items: readonly ReasonedItem[], private readonly routingReason?: Reason) {
+  /** `routing`: the reason of a routing hop, by the packet's family. */
+  constructor(readonly items: readonly ReasonedItem[], private readonly routing?: (family: 'IPv4' | 'IPv6') => Reason) {
     for (const it of items) {
       const k = key(it.table, it.chain, it.text);
       if (!this.exact.has(k)) this.exact.set(k, it);
@@ -50,7 +51,7 @@ export class ReasonIndex {
 
   /** Why a hop's rule is there; one NO_MATCH reason when no rendered item matches it. */
   forHop(hop: HopLike, packet?: PacketLike): Reason[] {
-    if (hop.table === 'routing') return this.routingReason ? [this.routingReason] : [NO_MATCH];
+    if (hop.table === 'routing') return this.routing ? [this.routing(packet?.dst.includes(':') ? 'IPv6' : 'IPv4')] : [NO_MATCH];
     if (/^policy \S+$/.test(hop.rule)) {
       return [{ object: `chain ${hop.table}/${hop.chain}`, field: 'policy', value: hop.rule.slice(7), sentence: "the built-in chain's own policy: no kube-proxy rule decided" }];
     }

@@ -103,6 +103,7 @@ describe('why: the reason of every hop on examples/, each Service kind, every mo
           assert.equal(r.verdict, 'forwarded');
           everyHopReasoned(r, 'shop/api IPv6');
           assertReason(r, /^Service shop\/api spec\.clusterIP=fd00:10:96::5c1a:80\/TCP$/, 'shop/api');
+          for (const h of r.hops.filter((x) => x.table === 'routing')) assert.deepEqual(h.because!.map(text), ['Node worker-1 spec.podCIDRs=fd00:10:244:1::/64']);
         });
 
         it('externalTrafficPolicy Local (shop/admin): no endpoint on worker-1, and the node itself is short-circuited', () => {
