@@ -90,7 +90,7 @@ export default class Rules extends ProxymodeCommand {
       });
     }
     // Why each rendered rule is there; rules read from a node or a dump are matched to these.
-    const why = flags.diff || flags.output === 'wide' ? provenance(def, expected, { view, config: config.config, place: config, services, endpointSlices }) : undefined;
+    const why = flags.diff || ['wide', 'json', 'yaml'].includes(flags.output) ? provenance(def, expected, { view, config: config.config, place: config, services, endpointSlices }) : undefined;
     const narrow = <S extends FamilyState>(ss: S[]) => (prefix ? ss.map((s) => def.narrow(s, prefix)) : ss);
     const header = `Source: ${source.description} · node ${view.nodeName || '<none>'} · mode ${def.mode} · ${config.source}${live && notes.length ? ` · ${notes.join(' · ')}` : ''}`;
 
@@ -129,7 +129,9 @@ export default class Rules extends ProxymodeCommand {
     const format = def.formats[flags.output];
     if (format) writeOut(format.write(shown));
     else if (flags.output === 'json' || flags.output === 'yaml') {
-      writeOut(formatData(flags.output, { source: live ? live.description : source.description, node: view.nodeName, mode: def.mode, rulesets: shown }));
+      // the rendered rules carry their reasons (rules read from a node are matched to them by trace and --diff)
+      const reasons = !live && why ? why.items.filter((i) => !prefix || i.servicePort?.startsWith(prefix)) : undefined;
+      writeOut(formatData(flags.output, { source: live ? live.description : source.description, node: view.nodeName, mode: def.mode, rulesets: shown, ...(reasons ? { why: reasons } : {}) }));
     } else {
       const parts = [live ? `${header}\nLive: ${live.description}` : header];
       for (const s of shown) {

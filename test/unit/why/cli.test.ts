@@ -71,6 +71,21 @@ describe('why through the CLI', () => {
     assert.doesNotMatch(proxymode(['rules', '-f', 'examples/', '--mode', 'nftables', '--node', 'worker-1']).stdout, /REASON/);
   });
 
+  it('rules -o json: each rendered rule and element of the service with its reasons', () => {
+    const r = proxymode(['rules', 'shop/cart', '-f', 'examples/', '--mode', 'nftables', '--node', 'worker-1', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { why: Array<{ kind: string; chain: string; text: string; servicePort?: string; reasons: Array<{ field: string; value: string }> }> };
+    assert.ok(out.why.length > 5);
+    for (const i of out.why) {
+      assert.equal(i.servicePort, 'shop/cart:http', `${i.chain} ${i.text}`);
+      assert.ok(i.reasons.length > 0, `${i.chain} ${i.text}`);
+    }
+    const update = out.why.filter((i) => i.text.startsWith('update @affinity-'));
+    assert.equal(update.length, 2);
+    assert.ok(update.every((i) => i.reasons.some((x) => x.field === 'spec.sessionAffinityConfig.clientIP.timeoutSeconds' && x.value === '3600')));
+    assert.ok(out.why.some((i) => i.kind === 'map element' && i.chain === 'service-ips'));
+  });
+
   it('rules --diff: each drift names the object field its expected side comes from', () => {
     const expected = proxymode(['rules', '-f', 'examples/', '--mode', 'iptables', '--node', 'worker-1', '-o', 'restore']).stdout;
     const drifted = expected.replace(/--seconds 3600/g, '--seconds 600').replace(/^-A KUBE-SVC-\S+ .*-> 10\.244\.2\.19:8080.*\n/m, '');
