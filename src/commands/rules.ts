@@ -15,6 +15,7 @@ import { makeColor } from '../ui/color.js';
 import { colourDiff, unifiedDiff } from '../ui/diff.js';
 import { formatData, OUTPUT_FORMATS, warn, writeOut } from '../ui/print.js';
 import { renderDrift, renderServiceRules } from '../ui/rules-view.js';
+import { provenance, servicePortReasonText } from '../core/why/index.js';
 import { ProxymodeCommand } from './base.js';
 import { ipFamilyFlag, iptablesVersionFlag, kubeProxyVersionFlag, pickFamilies, proxyConfigFlags, serviceCIDRFlag, sourceFlags, whatIfFlags } from './flags.js';
 
@@ -115,12 +116,14 @@ export default class Rules extends ProxymodeCommand {
         return e ? def.annotate!(s, e) : s;
       });
     }
+    // Why each rendered rule is there; rules read from a node or a dump are matched to these.
+    const why = flags.diff || ['wide', 'json', 'yaml'].includes(flags.output) ? provenance(def, expected, { view, config: config.config, place: config, services, endpointSlices }) : undefined;
     const narrow = <S extends FamilyState>(ss: S[]) => (prefix ? ss.map((s) => def.narrow(s, prefix)) : ss);
     const header = `Source: ${source.description} · node ${view.nodeName || '<none>'} · mode ${def.mode} · ${config.source}${live && notes.length ? ` · ${notes.join(' · ')}` : ''}`;
 
     if (flags.diff) {
       if (!live) throw new InputError('--diff needs live rules: use it with the cluster, --rules FILE, or on this host.');
-      const cmp = compareStates(def, narrow(expected), narrow(live.states), families);
+      const cmp = compareStates(def, narrow(expected), narrow(live.states), families, why);
       for (const f of cmp.missingLive) warn(`${live.description} holds no ${f} rules: ${f} was not compared.`);
       for (const f of cmp.unexpectedLive) warn(`${live.description} holds ${f} rules, but node ${view.nodeName || '<none>'} has no ${f} address: ${f} was not compared.`);
       const drift = cmp.drift;
@@ -153,12 +156,14 @@ export default class Rules extends ProxymodeCommand {
     const format = def.formats[flags.output];
     if (format) writeOut(format.write(shown));
     else if (flags.output === 'json' || flags.output === 'yaml') {
-      writeOut(formatData(flags.output, { source: live ? live.description : source.description, node: view.nodeName, mode: def.mode, rulesets: shown, ...edits }));
+      // the rendered rules carry their reasons (rules read from a node are matched to them by trace and --diff)
+      const reasons = !live && why ? why.items.filter((i) => !prefix || i.servicePort?.startsWith(prefix)) : undefined;
+      writeOut(formatData(flags.output, { source: live ? live.description : source.description, node: view.nodeName, mode: def.mode, rulesets: shown, ...edits, ...(reasons ? { why: reasons } : {}) }));
     } else {
       const parts = [live ? `${header}\nLive: ${live.description}` : header];
       for (const s of shown) {
         if (shown.length > 1) parts.push('', s.family);
-        parts.push('', renderServiceRules(def.summarize(s), { wide: flags.output === 'wide', color }));
+        parts.push('', renderServiceRules(def.summarize(s), { wide: flags.output === 'wide', color, ...(why ? { reasons: (sp: string) => servicePortReasonText(why, sp) } : {}) }));
       }
       writeOut(parts.join('\n'));
     }

@@ -21,6 +21,7 @@ import { withWhatIf } from '../kube/whatif-source.js';
 import { ProxymodeCommand } from './base.js';
 import { compareFlag, ipFamilyFlag, kubeProxyVersionFlag, outputFlag, pickFamilies, proxyConfigFlags, serviceCIDRFlag, sourceFlags, whatIfFlags } from './flags.js';
 import { podNamesByIP, resolveFrom, resolveTarget } from '../core/trace/resolve.js';
+import { becauseOfHops, nodePortNotHere, provenance } from '../core/why/index.js';
 
 const TARGET = /^(svc\/[a-z0-9][-a-z0-9.]*|[a-z0-9][-a-z0-9]*\/[a-z0-9][-a-z0-9.]*|\[?[0-9a-fA-F:.]+\]?:\d+)$/;
 const ADDRESS_TARGET = /^\[?[0-9a-fA-F:.]+\]?:\d+$/;
@@ -165,7 +166,13 @@ export default class Trace extends ProxymodeCommand {
     const from = resolveFrom(flags.from, { family, view, nodeIPs: nodeIPList, podCIDRs, clusterCIDR, endpointSlices: objects.endpointSlices, nodes: objects.nodes, namespace: flags.namespace });
 
     const packet: Packet = { src: from.ip, dst, dport, protocol, entry: from.entry };
-    const result = def.tracer(states, { rendered: !dump && !flags.actual }).trace(packet, ctx);
+    const traced = def.tracer(states, { rendered: !dump && !flags.actual }).trace(packet, ctx);
+    // Why each hop is there: from the rendered view (rules read from a node or a dump are matched to it).
+    const rendered = !dump && !flags.actual ? states : def.render(view, config.config, { kubeProxyVersion: flags['kube-proxy-version'], live: states });
+    const whyInput = { view, config: config.config, place: config, services: objects.services, endpointSlices: objects.endpointSlices };
+    const why = provenance(def, rendered, whyInput);
+    const absent = why ? nodePortNotHere(whyInput, packet, traced.verdict) : undefined;
+    const result = { ...traced, hops: [...becauseOfHops(why, traced.hops, packet), ...(absent ? [absent] : [])] };
 
     const podNames = podNamesByIP(objects.endpointSlices);
     return { result, label, from, view, protocol, rulesDescription, podNames };

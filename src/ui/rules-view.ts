@@ -5,8 +5,10 @@ import type { ChalkInstance } from 'chalk';
 import type { Drift, ServicePortSummary } from '../core/modes/types.js';
 import { formatPercent } from '../core/net/percent.js';
 import { renderTable } from './table.js';
+import { reasonText, type Reason } from '../core/why/index.js';
 
-export function renderServiceRules(summaries: readonly ServicePortSummary[], opts: { wide: boolean; color: ChalkInstance }): string {
+/** `reasons`: with -o wide, the REASON column of a service port (the object fields its rules come from). */
+export function renderServiceRules(summaries: readonly ServicePortSummary[], opts: { wide: boolean; color: ChalkInstance; reasons?: (servicePort: string) => string }): string {
   if (summaries.length === 0) return 'No service rules.';
   const rows = summaries.map((s) => {
     const [service, port = ''] = splitServicePort(s.servicePort);
@@ -32,16 +34,18 @@ export function renderServiceRules(summaries: readonly ServicePortSummary[], opt
       shown.join(', ') || opts.color.yellow('none'),
       main && balancer ? masqueradeText(main.masquerade) : '-',
       notes.join('; ') || '-',
+      ...(opts.wide && opts.reasons ? [opts.reasons(s.servicePort)] : []),
     ];
   });
-  return renderTable(['SERVICE', 'PORT', 'BALANCER', 'ENDPOINTS', 'MASQUERADE', 'NOTES'], rows);
+  return renderTable(['SERVICE', 'PORT', 'BALANCER', 'ENDPOINTS', 'MASQUERADE', 'NOTES', ...(opts.wide && opts.reasons ? ['REASON'] : [])], rows);
 }
 
-export function renderDrift(drift: readonly Drift[], color: ChalkInstance): string {
+export function renderDrift(drift: ReadonlyArray<Drift & { because?: Reason }>, color: ChalkInstance): string {
   if (drift.length === 0) return color.green('In sync: the node has exactly the rules kube-proxy would write.');
+  const from = drift.some((d) => d.because);
   return renderTable(
-    ['SERVICE', 'DRIFT', 'DETAIL'],
-    drift.map((d) => [d.servicePort || '-', color.red(d.kind), d.detail]),
+    ['SERVICE', 'DRIFT', 'DETAIL', ...(from ? ['EXPECTED FROM'] : [])],
+    drift.map((d) => [d.servicePort || '-', color.red(d.kind), d.detail, ...(from ? [d.because ? reasonText(d.because) : '-'] : [])]),
   );
 }
 

@@ -5,6 +5,7 @@ import { formatPercent } from '../core/net/percent.js';
 import type { ChalkInstance } from 'chalk';
 import type { Hop, TraceResult } from '../core/trace/types.js';
 import { renderTable } from './table.js';
+import { reasonText } from '../core/why/index.js';
 
 export interface TraceHeader {
   packet: string;
@@ -22,7 +23,10 @@ export function renderTrace(r: TraceResult, h: TraceHeader, opts: { wide: boolea
     '',
     'Path:',
   ];
-  for (const hop of r.hops) lines.push(hopLine(hop, opts.wide, color));
+  for (const hop of r.hops) {
+    lines.push(hopLine(hop, opts.wide, color));
+    if (hop.because?.length) lines.push(becauseLine(hop, opts.wide, color));
+  }
   lines.push('');
   if (r.endpoints.length) {
     lines.push(
@@ -68,6 +72,14 @@ function hopLine(hop: Hop, wide: boolean, color: ChalkInstance): string {
   const share = hop.share !== undefined && !/%( of new connections)?\)$/.test(hop.action) ? color.dim(` [${formatPercent(hop.share)}]`) : '';
   const action = hop.unevaluated ? color.yellow(hop.action) : /^(DROP|REJECT)/.test(hop.action) ? color.red(hop.action) : color.cyan(hop.action);
   return `${indent}${where}: ${shortRule(hop.rule, wide)} → ${action}${share}`;
+}
+
+/** The reasons beside a hop: the fields, one line; -o wide adds each reason's sentence. */
+function becauseLine(hop: Hop, wide: boolean, color: ChalkInstance): string {
+  const indent = '  '.repeat(2 + (hop.depth ?? 0));
+  const reasons = hop.because ?? [];
+  const text = wide ? reasons.map((r) => `${reasonText(r)}${r.object === '-' ? '' : `: ${r.sentence}`}`).join('; ') : reasons.map(reasonText).join('; ');
+  return color.dim(`${indent}because ${text}`);
 }
 
 /** The rule without its comment module and target (they show as the quoted comment and the action). */

@@ -122,7 +122,7 @@ describe('rules --diff against a saved dump', () => {
     assert.match(out.diff, /^-.*shop\/web:http -> 10\.244\.2\.4:8080/m);
     const human = proxymode([...BASE, '--node', 'worker-1', '--rules', dump, '--diff']);
     assert.equal(human.code, 1);
-    assert.match(human.stdout, /^SERVICE\s+DRIFT\s+DETAIL$/m);
+    assert.match(human.stdout, /^SERVICE\s+DRIFT\s+DETAIL\s+EXPECTED FROM$/m);
     assert.match(human.stdout, /^@@ /m);
   });
 });

@@ -43,7 +43,7 @@ describe('trace in ipvs mode on examples/ (the configured mode)', () => {
     const total = r.data.endpoints.reduce((a: number, e: { probability: number }) => a + e.probability, 0);
     assert.ok(Math.abs(total - 1) < 1e-9);
     const hop = r.data.hops.find((h: { table: string }) => h.table === 'ipvs');
-    assert.deepEqual(Object.keys(hop), ['table', 'chain', 'rule', 'action']);
+    assert.deepEqual(Object.keys(hop), ['table', 'chain', 'rule', 'action', 'because']);
     assert.equal(hop.chain, '10.103.81.20:80/TCP');
     assert.equal(hop.rule, 'scheduler rr');
   });

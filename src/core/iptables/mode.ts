@@ -16,6 +16,7 @@ import { localTrafficCIDR, summarizeRuleset } from './summary.js';
 import type { Ruleset } from './types.js';
 import { capabilitiesOf, capabilitiesOfDump, IPTABLES_VERSION, resolveHost, describeCapabilities, iptablesVersion, type HostCapabilities } from './versions.js';
 import { expectedJumps, rememberRendering } from './drift.js';
+import { iptablesWhy } from './why.js';
 
 /** `iptables-save` / `ip6tables-save` output (legacy or nft): `*table` … `COMMIT` blocks. */
 export const IPTABLES_SAVE: DumpKind = {
@@ -110,4 +111,5 @@ export const iptablesMode: ProxyModeDefinition<Ruleset> = {
   tracer: (states, opts) => iptablesEvaluator([...states], { rendered: opts.rendered }),
   localTrafficCIDR,
   plan: planIptables,
+  why: iptablesWhy,
 };

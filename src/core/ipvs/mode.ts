@@ -19,6 +19,7 @@ import { capabilitiesOf, capabilitiesOfDump, describeCapabilities, IPTABLES_VERS
 import type { KubeProxyConfiguration } from '../config/index.js';
 import type { ProxyView } from '../proxy-view.js';
 import type { RenderOptions } from '../modes/types.js';
+import { ipvsWhy } from './why.js';
 
 const VIRTUAL_SERVER_LISTED = /^(TCP|UDP|SCTP)\s+\S+:\d+\s+\w+/;
 
@@ -81,4 +82,5 @@ export const ipvsMode: ProxyModeDefinition<IpvsState> = {
   tracer: (states, opts) => ipvsEvaluator([...states], { rendered: opts.rendered }),
   localTrafficCIDR: (st) => localTrafficCIDR(st.iptables),
   plan: planIpvs,
+  why: ipvsWhy,
 };

@@ -8,6 +8,7 @@ import type { KubeProxyConfiguration } from '../config/index.js';
 import type { IPFamily } from '../objects/types.js';
 import type { ProxyView } from '../proxy-view.js';
 import type { ModeEvaluator } from '../trace/types.js';
+import type { ReasonedItem, WhyInput } from '../why/types.js';
 
 export type { IPFamily };
 
@@ -247,6 +248,8 @@ export interface ProxyModeDefinition<S extends FamilyState = FamilyState> {
   tracer(states: readonly S[], opts: TraceOptions): ModeEvaluator;
   /** The pod CIDR the rules treat as local traffic, when they name one (where a packet from a pod comes from). */
   localTrafficCIDR?(state: S): string | undefined;
+  /** Provenance: each rendered rule, element, virtual server or proxy port with the object field that made it (core/why). */
+  why?(rendered: readonly S[], input: WhyInput): ReasonedItem[];
   /** The change from `previous` (what the host holds; undefined: nothing of ours) to `next`. */
   plan(previous: S | undefined, next: S, opts?: PlanOptions): Plan;
 }

@@ -14,6 +14,7 @@ import { serviceCIDRsFor } from './service-cidrs.js';
 import { localTrafficCIDR, summarizeTable } from './summary.js';
 import { nftablesEvaluator } from './tracer.js';
 import type { NftTable } from './types.js';
+import { nftablesWhy } from './why.js';
 
 function render(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): NftTable[] {
   const layout = layoutForVersion(opts.kubeProxyVersion);
@@ -53,4 +54,5 @@ export const nftablesMode: ProxyModeDefinition<NftTable> = {
   tracer: (states: readonly NftTable[], _opts: TraceOptions) => nftablesEvaluator(states),
   localTrafficCIDR,
   plan,
+  why: nftablesWhy,
 };

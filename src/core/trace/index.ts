@@ -7,7 +7,7 @@ export { targetsFromState, targetsFromSummaries, type ServicePortTarget } from '
 export { addressNearTop } from './addr.js';
 
 /** JSON of a result: the documented shape of `trace -o json`. */
-export function traceJson(target: string, from: string, r: { mode: string; verdict: string; endpoints: Array<{ ip: string; port: number; probability: number }>; masquerade: boolean | null; hops: Array<{ table: string; chain: string; rule: string; action: string }> }) {
+export function traceJson(target: string, from: string, r: { mode: string; verdict: string; endpoints: Array<{ ip: string; port: number; probability: number }>; masquerade: boolean | null; hops: Array<{ table: string; chain: string; rule: string; action: string; because?: unknown }> }) {
   return {
     target,
     mode: r.mode,
@@ -15,6 +15,6 @@ export function traceJson(target: string, from: string, r: { mode: string; verdi
     verdict: r.verdict,
     endpoints: r.endpoints.map((e) => ({ ip: e.ip, port: e.port, probability: e.probability })),
     masquerade: r.masquerade,
-    hops: r.hops.map((h) => ({ table: h.table, chain: h.chain, rule: h.rule, action: h.action })),
+    hops: r.hops.map((h) => ({ table: h.table, chain: h.chain, rule: h.rule, action: h.action, ...(h.because ? { because: h.because } : {}) })),
   };
 }

@@ -1,6 +1,7 @@
 // core/trace: one packet through a node's proxy rules, hop by hop. Each proxy mode supplies one
 // ModeEvaluator (iptables now; ipvs, nftables and userspace later) so neither the command nor the views
 // ever switch on the mode: they build a Packet and a NodeContext, call trace(), and print the TraceResult.
+import type { Reason } from '../why/types.js';
 
 /** Where the packet enters the node. */
 export type PacketEntry =
@@ -54,6 +55,8 @@ export interface Hop {
   depth?: number;
   /** The rule could not be evaluated (its words name why in `action`). */
   unevaluated?: boolean;
+  /** Why the rule is there: the objects' fields it comes from (core/why), set after the trace. */
+  because?: Reason[];
 }
 
 export interface TraceEndpoint {

@@ -10,6 +10,7 @@ import { narrowUserspace, summarizeUserspace, userspaceCanonicalLines, userspace
 import { jumpCommandsText, planUserspace, portalRestoreText, proxyTableText } from './text.js';
 import { userspaceEvaluator } from './trace.js';
 import type { UserspaceState } from './types.js';
+import { userspaceWhy } from './why.js';
 
 export const userspaceMode: ProxyModeDefinition<UserspaceState> = {
   mode: 'userspace',
@@ -28,4 +29,5 @@ export const userspaceMode: ProxyModeDefinition<UserspaceState> = {
   canonicalLines: userspaceCanonicalLines,
   tracer: (states) => userspaceEvaluator(states),
   plan: planUserspace,
+  why: userspaceWhy,
 };
