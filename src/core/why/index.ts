@@ -2,7 +2,7 @@
 // file builds the index the commands ask (trace hops, the REASON column, drift), whatever the mode.
 import type { Drift, FamilyState, ProxyModeDefinition } from '../modes/types.js';
 import { ReasonIndex, type HopLike, type PacketLike } from './match.js';
-import { NO_MATCH, ReasonBook, reasonText } from './reasons.js';
+import { NO_MATCH, NOT_EXPECTED, ReasonBook, reasonText } from './reasons.js';
 import type { Reason, WhyInput } from './types.js';
 
 export type { ConfigPlace, ItemKind, Reason, ReasonedItem, WhyInput } from './types.js';
@@ -77,11 +77,13 @@ const BY_KIND: Partial<Record<Drift['kind'], RegExp>> = {
   'missing set member': /./,
 };
 
+const ONLY_ON_NODE = new Set<Drift['kind']>(['extra service', 'extra entry', 'extra endpoint', 'extra set member', 'stale object']);
+
 /** The object field the expected side of a drift comes from; NO_MATCH when nothing rendered stands behind it. */
 export function driftReason(index: ReasonIndex, d: Drift): Reason {
   const ofObject = d.object ? index.forChain(d.object).flatMap((i) => i.reasons) : [];
   const candidates = ofObject.length ? ofObject : d.servicePort ? index.forServicePort(d.servicePort) : [];
-  if (candidates.length === 0) return NO_MATCH;
+  if (candidates.length === 0) return ONLY_ON_NODE.has(d.kind) ? NOT_EXPECTED : NO_MATCH;
   const want = BY_KIND[d.kind];
   const detailIP = /\b(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]*:[0-9a-f:]+)\b/.exec(d.detail)?.[1];
   const fit = want ? candidates.filter((r) => want.test(r.field)) : candidates;

@@ -17,6 +17,14 @@ export const NO_MATCH: Reason = {
   sentence: "no rendered rule matches: not kube-proxy's, or from objects we were not given",
 };
 
+/** The expected side of a drift that only the node has: nothing given makes kube-proxy write it. */
+export const NOT_EXPECTED: Reason = {
+  object: '-',
+  field: '-',
+  value: '-',
+  sentence: 'nothing in the given objects makes kube-proxy write it',
+};
+
 /** "Service shop/web spec.externalTrafficPolicy=Local (file:12)": how a reason prints in one line. */
 export function reasonText(r: Reason): string {
   if (r === NO_MATCH || r.object === '-') return r.sentence;
