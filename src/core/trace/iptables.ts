@@ -469,8 +469,16 @@ function isLocal(ip: IPBytes, e: Env): boolean | null {
 /** ipset membership: each member's comma-separated parts against src/dst address or port per flag. */
 function setHas(members: string[], flags: string[], b: Branch): boolean {
   const want = flags.map((f) => (f === 'src' ? { ip: b.src, port: b.sport } : { ip: b.dst, port: b.dport }));
-  for (const member of members) {
-    const parts = member.split(/\s+/)[0]!.split(',');
+  // Exact members (addresses and ports, the bulk of kube-proxy's sets) are looked up; the rest are scanned.
+  const index = memberIndex(members);
+  for (const [pattern, keys] of index.exact) {
+    if (pattern.length !== want.length) continue;
+    let key = '';
+    for (let i = 0; i < pattern.length; i++) key += `${i ? ',' : ''}${pattern[i] === 'i' ? formatIP(want[i]!.ip) : `${pattern[i] === 'p' ? b.proto : ''}:${want[i]!.port}`}`;
+    if (keys.has(key)) return true;
+  }
+  for (const member of index.rest) {
+    const parts = member.split(',');
     if (parts.length !== want.length) continue;
     let ok = true;
     for (let i = 0; i < parts.length && ok; i++) {
@@ -487,6 +495,46 @@ function setHas(members: string[], flags: string[], b: Branch): boolean {
     if (ok) return true;
   }
   return false;
+}
+
+/** A set's members by pattern of parts (i address, p proto:port, P port) as exact keys, and the others. */
+interface MemberIndex {
+  exact: Map<string, Set<string>>;
+  rest: string[];
+}
+const memberIndexes = new WeakMap<string[], MemberIndex>();
+
+function memberIndex(members: string[]): MemberIndex {
+  let index = memberIndexes.get(members);
+  if (index) return index;
+  index = { exact: new Map(), rest: [] };
+  for (const member of members) {
+    const text = member.split(/\s+/)[0]!;
+    let pattern = '';
+    const keys: string[] = [];
+    for (const part of text.split(',')) {
+      const pp = /^(?:(tcp|udp|sctp):)?(\d+)$/.exec(part);
+      const ip = pp || part.includes('/') ? null : parseIPSloppy(part);
+      if (pp) {
+        pattern += pp[1] === undefined ? 'P' : 'p';
+        keys.push(`${pp[1] ?? ''}:${Number(pp[2])}`);
+      } else if (ip) {
+        pattern += 'i';
+        keys.push(formatIP(ip));
+      } else {
+        pattern = '';
+        break;
+      }
+    }
+    if (!pattern) index.rest.push(text);
+    else {
+      let set = index.exact.get(pattern);
+      if (!set) index.exact.set(pattern, (set = new Set()));
+      set.add(keys.join(','));
+    }
+  }
+  memberIndexes.set(members, index);
+  return index;
 }
 
 // ---- walking -------------------------------------------------------------------------------------------
