@@ -27,7 +27,7 @@ export const equivalenceIpvs: BenchCase = {
     let r: EquivalenceReport | undefined;
     const m = await measure(() => {
       r = run('ipvs');
-    }, 3, 0);
+    }, 1, 0);
     return { ...m, detail: detail(r!) };
   },
 };
@@ -39,7 +39,7 @@ export const equivalenceNftables: BenchCase = {
     let r: EquivalenceReport | undefined;
     const m = await measure(() => {
       r = run('nftables');
-    }, 3, 0);
+    }, 1, 0);
     return { ...m, detail: detail(r!) };
   },
 };

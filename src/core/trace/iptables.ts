@@ -115,6 +115,8 @@ interface Branch {
 
 interface Env {
   local: Net[] | undefined;
+  localExact: Set<string>;
+  localNets: Net[];
   podNets: Net[];
   ipsets?: Map<string, string[]>;
 }
@@ -463,7 +465,7 @@ function compilePhysdev(p: NonNullable<ModuleMatch['physdev']>, conds: CompiledR
 function isLocal(ip: IPBytes, e: Env): boolean | null {
   if (isLoopback(ip)) return true;
   if (!e.local) return null;
-  return e.local.some((n) => netContains(n, ip));
+  return e.localExact.has(formatIP(ip)) || e.localNets.some((n) => netContains(n, ip));
 }
 
 /** ipset membership: each member's comma-separated parts against src/dst address or port per flag. */
@@ -765,17 +767,32 @@ export class IptablesEvaluator implements ModeEvaluator {
     }
   }
 
+  /** The node's addresses and pod CIDRs parsed once per node context (under IPVS every service address is one). */
+  private readonly envs = new WeakMap<NodeContext, Env>();
+  private env(node: NodeContext): Env {
+    let env = this.envs.get(node);
+    if (!env) {
+      const local = node.localAddresses?.map((a) => parseNet(a)).filter((n): n is Net => n !== null);
+      // Whole addresses (the bulk) are looked up by their bytes; networks are scanned.
+      env = {
+        local,
+        localExact: new Set(local?.filter((n) => n.bits === 128).map((n) => formatIP(n.bytes))),
+        localNets: local?.filter((n) => n.bits !== 128) ?? [],
+        podNets: (node.podCIDRs ?? []).map((c) => parseNet(c)).filter((n): n is Net => n !== null),
+        ipsets: node.ipsets,
+      };
+      this.envs.set(node, env);
+    }
+    return env;
+  }
+
   trace(packet: Packet, node: NodeContext): TraceResult {
     const src = parseIPSloppy(packet.src);
     const dst = parseIPSloppy(packet.dst);
     if (!src || !dst) throw new Error(`not an IP address: ${!src ? packet.src : packet.dst}`);
     const family = formatIP(dst).includes(':') ? 'IPv6' : 'IPv4';
     const rs = this.byFamily.get(family);
-    const env: Env = {
-      local: node.localAddresses?.map((a) => parseNet(a)).filter((n): n is Net => n !== null),
-      podNets: (node.podCIDRs ?? []).map((c) => parseNet(c)).filter((n): n is Net => n !== null),
-      ipsets: node.ipsets,
-    };
+    const env = this.env(node);
     const start: Branch = {
       share: 1,
       src,
