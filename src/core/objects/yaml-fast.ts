@@ -477,6 +477,8 @@ export function resolvePlain(s: string): unknown {
     case '.NAN':
       return NaN;
   }
+  // Past the keywords, only a digit, sign or dot can start a number.
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) return s;
   if (INT.test(s)) return Number(s);
   if (/^0o[0-7]+$/.test(s)) return parseInt(s.slice(2), 8);
   if (/^0x[0-9a-fA-F]+$/.test(s)) return parseInt(s.slice(2), 16);
