@@ -12,6 +12,13 @@ if (major < 20) {
   process.exit(2);
 }
 process.env.OCLIF_DISABLE_ENGINE_WARNING = process.env.OCLIF_DISABLE_ENGINE_WARNING || '1';
+// Node 22 warns (DEP0040) when code outside node_modules loads punycode, as the bundled tr46 (under node-fetch)
+// does; a user can do nothing about it, so that one warning is not shown.
+const emitWarning = process.emitWarning;
+process.emitWarning = function (warning, ...rest) {
+  const code = rest[0] !== null && typeof rest[0] === 'object' ? rest[0].code : rest[1];
+  if (code !== 'DEP0040') return emitWarning.call(this, warning, ...rest);
+};
 const dir = path.dirname(fs.realpathSync(__filename));
 require(path.join(dir, 'kubectl-proxymode.cjs'))
   .run(process.argv.slice(2), dir)

@@ -100,9 +100,12 @@ export class Complete extends Command {
   static override summary = 'Completion candidates in Cobra\'s format (for the completion scripts).';
 
   async run(): Promise<void> {
-    const { COMMANDS } = await import('./index.js');
+    // The commands as oclif loaded them (flags with base flags merged), so this file needs no command list.
+    const commands: Record<string, CommandClass> = {};
+    // oclif also lists each alias as a command of its own (its id among its aliases): keep the real ones.
+    for (const c of this.config.commands) if (!c.aliases.includes(c.id)) commands[c.id] = { flags: c.flags as Record<string, FlagDef>, aliases: c.aliases, hidden: c.hidden };
     const words = this.argv.length ? this.argv : [''];
-    const { candidates, directive } = complete(words, COMMANDS as unknown as Record<string, CommandClass>);
+    const { candidates, directive } = complete(words, commands);
     writeOut([...candidates, `:${directive}`].join('\n'));
   }
 }

@@ -5,8 +5,9 @@ import { ignoredServiceSentence } from '../core/model/skip.js';
 import { dumpStates, modeFor, modeOfDump } from '../core/modes/registry.js';
 import type { Dump, FamilyState, ProxyModeDefinition } from '../core/modes/types.js';
 import { buildProxyView, type ProxyView } from '../core/proxy-view.js';
-import type { Node } from '../core/objects/types.js';
-import { targetsFromState, targetsFromSummaries, traceJson, type NodeContext, type Packet } from '../core/trace/index.js';
+import type { Node, Service } from '../core/objects/types.js';
+import { closeNames } from '../core/suggest.js';
+import { targetsFromState, targetsFromSummaries, traceJson, type NodeContext, type Packet, type ServicePortTarget } from '../core/trace/index.js';
 import { normalizeIP, parseCIDRSloppy } from '../core/model/index.js';
 import { loadProxyConfig, overridesFromFlags } from '../kube/proxy-config.js';
 import { NO_OBJECTS } from '../kube/no-objects.js';
@@ -59,7 +60,7 @@ export default class Trace extends ProxymodeCommand {
     const { args, flags } = await this.parse(Trace);
     // A bare NAME is a Service (with -n, as the help says); names resolve in the context's namespace as kubectl's do.
     if (/^[a-z0-9][-a-z0-9.]*$/.test(args.target) && !/^[0-9.]+$/.test(args.target)) args.target = `svc/${args.target}`;
-    const namespace = args.target.startsWith('svc/') ? defaultNamespace(flags) : flags.namespace;
+    let namespace = args.target.startsWith('svc/') ? defaultNamespace(flags) : flags.namespace;
     if (!TARGET.test(args.target)) {
       throw new InputError(`target "${args.target}" is not svc/NAME, NAMESPACE/NAME or IP:PORT; name the Service or its address.`);
     }
@@ -144,6 +145,8 @@ export default class Trace extends ProxymodeCommand {
     if (dump && !objects.services.length && targets.length === 0 && !ADDRESS_TARGET.test(args.target)) {
       throw new InputError(`${dump.source} names no Services (${def.mode} mode's dumps carry no Service names); trace the address as IP:PORT, or give -f with the Service objects.`);
     }
+    // -A: the Service's namespace is wherever its name is, as long as that is one namespace.
+    if (flags['all-namespaces'] && args.target.startsWith('svc/')) namespace = namespaceOfService(args.target.slice(4), objects.services, targets, source?.description ?? dump!.source);
     if (!ADDRESS_TARGET.test(args.target)) {
       const bare = args.target.replace(/^svc\//, '');
       const [ns, name] = bare.includes('/') ? bare.split('/') : [namespace ?? 'default', bare];
@@ -181,6 +184,16 @@ export default class Trace extends ProxymodeCommand {
 
 type TraceFlags = Interfaces.InferredFlags<typeof Trace.flags>;
 type Traced = Awaited<ReturnType<Trace['traceOnce']>>;
+
+/** -A: the one namespace holding a Service called `name`; none or several is one sentence. */
+function namespaceOfService(name: string, services: Service[], targets: ServicePortTarget[], searched: string): string {
+  const names = [...services.map((s) => `${s.metadata?.namespace ?? 'default'}/${s.metadata?.name}`), ...targets.map((t) => t.service)];
+  const found = [...new Set(names.filter((n) => n.endsWith(`/${name}`)))].sort();
+  if (found.length === 1) return found[0]!.split('/')[0]!;
+  if (found.length > 1) throw new InputError(`service "${name}" exists in ${found.length} namespaces (${found.join(', ')}); name one with -n NAMESPACE or NAMESPACE/NAME.`);
+  const close = closeNames(name, new Set(names.map((n) => n.split('/')[1]!)));
+  throw new InputError(`service "${name}" not found in any namespace (searched ${searched})${close.length ? `; did you mean ${close.join(', ')}?` : '; check the name.'}`);
+}
 
 /** The mode of a dump; --mode, when given, must agree with it. */
 function dumpMode(dump: Dump, flagMode: string | undefined): ProxyModeDefinition<FamilyState> {

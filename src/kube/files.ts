@@ -1,5 +1,6 @@
 // Reads -f/--filename paths as kubectl does: a file, a folder (its .yaml/.yml/.json files, not
 // recursive), an http(s) URL (fetched before reading, see fetchURLs), or "-" for standard input.
+import { isAscii } from 'node:buffer';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
@@ -84,7 +85,9 @@ export function readText(file: string): string {
   const body = fetched.get(file);
   if (body !== undefined) return body;
   try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8');
+    // Dumps are nearly always ASCII: then latin1 gives the same string without UTF-8 decoding (large inputs).
+    const bytes = readFileSync(file === '-' ? 0 : file);
+    return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   } catch (err) {
     throw new InputError(`cannot read ${file === '-' ? 'standard input' : file}: ${(err as Error).message.split('\n')[0]}.`, { cause: err });
   }

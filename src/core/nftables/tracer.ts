@@ -112,6 +112,20 @@ class Run {
     return true;
   }
 
+  /** The first element whose key the packet matches: looked up when every key is exact (kube-proxy's service
+   * sets and maps, one element per service), else found by scanning. */
+  private first<E extends { key: string[] }>(sels: Selector[], elements: E[], b: Branch): E | undefined {
+    const index = elementIndex(sels, elements);
+    if (!index) return elements.find((e) => this.keyMatches(sels, e.key, b));
+    const have: string[] = [];
+    for (const sel of sels) {
+      const v = this.value(sel, b);
+      if (v === null) return undefined;
+      have.push(exactKey(sel, v, true)!);
+    }
+    return index.get(have.join('\u0000'));
+  }
+
   private operandMatches(sels: Selector[], op: Operand, b: Branch): boolean {
     if (op.kind === 'literal') return this.keyMatches(sels, [op.value], b) || this.keyMatches(sels, op.value.split(','), b);
     if (op.kind === 'anon') return op.elements.some((k) => this.keyMatches(sels, k, b));
@@ -121,7 +135,7 @@ class Run {
       return false;
     }
     // affinity sets start empty for a client's first connection (what a trace models)
-    return set.elements.some((e) => this.keyMatches(sels, e.key, b));
+    return this.first(sels, set.elements, b) !== undefined;
   }
 
   private matches(m: Match, b: Branch, ruleText: string): boolean {
@@ -225,7 +239,7 @@ class Run {
           if (s.target.kind === 'named') {
             const map = this.ix.sets.get(s.target.name);
             if (!map) this.qualifications.add(`map @${s.target.name} is not in the table`);
-            verdict = map?.elements.find((e) => this.keyMatches(s.selectors, e.key, b))?.value?.join(' ');
+            verdict = map && this.first(s.selectors, map.elements, b)?.value?.join(' ');
           } else {
             verdict = s.target.entries.find((e) => this.keyMatches(s.selectors, e.key, b))?.verdict;
           }
@@ -255,6 +269,38 @@ class Run {
     }
     return out;
   }
+}
+
+/** An element's (or, with `packet`, the packet's) value for one selector as a key equal for equal matches;
+ * undefined when the element is a range or network, or the selector is not one of exact values. */
+function exactKey(sel: Selector, v: string, packet = false): string | undefined {
+  if (sel.kind === 'addr') return v.includes('/') ? undefined : normIP(v);
+  if (sel.kind === 'l4proto') return packet ? v : protoName(v);
+  if (sel.kind === 'port') return /^\d+$/.test(v) ? String(Number(v)) : undefined;
+  return undefined;
+}
+
+const elementIndexes = new WeakMap<object, Map<Selector[], Map<string, { key: string[] }> | null>>();
+
+/** elements by exact key for these selectors (the first of equal keys), or null when some key is not exact. */
+function elementIndex<E extends { key: string[] }>(sels: Selector[], elements: E[]): Map<string, E> | null {
+  let bySels = elementIndexes.get(elements);
+  if (!bySels) elementIndexes.set(elements, (bySels = new Map()));
+  let index = bySels.get(sels) as Map<string, E> | null | undefined;
+  if (index !== undefined) return index;
+  index = new Map<string, E>();
+  for (const e of elements) {
+    if (e.key.length !== sels.length) continue;
+    const parts = e.key.map((k, i) => exactKey(sels[i]!, k));
+    if (parts.some((p) => p === undefined)) {
+      index = null;
+      break;
+    }
+    const k = parts.join('\u0000');
+    if (!index.has(k)) index.set(k, e);
+  }
+  bySels.set(sels, index as Map<string, { key: string[] }> | null);
+  return index;
 }
 
 function normIP(s: string): string {
@@ -295,8 +341,12 @@ function runHook(run: Run, ix: Indexed, hook: NftHook, live: Branch[]): { live: 
   return { live, dead };
 }
 
+// A table's rules are parsed once, not per packet (tracing every service port would otherwise be quadratic).
+const indexes = new WeakMap<NftTable, Indexed>();
+
 export function traceTable(table: NftTable, packet: Packet, node: NodeContext): TraceResult {
-  const ix = index(table);
+  let ix = indexes.get(table);
+  if (!ix) indexes.set(table, (ix = index(table)));
   const proto = packet.protocol.toLowerCase();
   const pkt = { ...packet, proto, sport: packet.sport ?? 40000 };
   const run = new Run(ix, pkt, node);

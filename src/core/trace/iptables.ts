@@ -115,6 +115,8 @@ interface Branch {
 
 interface Env {
   local: Net[] | undefined;
+  localExact: Set<string>;
+  localNets: Net[];
   podNets: Net[];
   ipsets?: Map<string, string[]>;
 }
@@ -463,14 +465,22 @@ function compilePhysdev(p: NonNullable<ModuleMatch['physdev']>, conds: CompiledR
 function isLocal(ip: IPBytes, e: Env): boolean | null {
   if (isLoopback(ip)) return true;
   if (!e.local) return null;
-  return e.local.some((n) => netContains(n, ip));
+  return e.localExact.has(formatIP(ip)) || e.localNets.some((n) => netContains(n, ip));
 }
 
 /** ipset membership: each member's comma-separated parts against src/dst address or port per flag. */
 function setHas(members: string[], flags: string[], b: Branch): boolean {
   const want = flags.map((f) => (f === 'src' ? { ip: b.src, port: b.sport } : { ip: b.dst, port: b.dport }));
-  for (const member of members) {
-    const parts = member.split(/\s+/)[0]!.split(',');
+  // Exact members (addresses and ports, the bulk of kube-proxy's sets) are looked up; the rest are scanned.
+  const index = memberIndex(members);
+  for (const [pattern, keys] of index.exact) {
+    if (pattern.length !== want.length) continue;
+    let key = '';
+    for (let i = 0; i < pattern.length; i++) key += `${i ? ',' : ''}${pattern[i] === 'i' ? formatIP(want[i]!.ip) : `${pattern[i] === 'p' ? b.proto : ''}:${want[i]!.port}`}`;
+    if (keys.has(key)) return true;
+  }
+  for (const member of index.rest) {
+    const parts = member.split(',');
     if (parts.length !== want.length) continue;
     let ok = true;
     for (let i = 0; i < parts.length && ok; i++) {
@@ -487,6 +497,46 @@ function setHas(members: string[], flags: string[], b: Branch): boolean {
     if (ok) return true;
   }
   return false;
+}
+
+/** A set's members by pattern of parts (i address, p proto:port, P port) as exact keys, and the others. */
+interface MemberIndex {
+  exact: Map<string, Set<string>>;
+  rest: string[];
+}
+const memberIndexes = new WeakMap<string[], MemberIndex>();
+
+function memberIndex(members: string[]): MemberIndex {
+  let index = memberIndexes.get(members);
+  if (index) return index;
+  index = { exact: new Map(), rest: [] };
+  for (const member of members) {
+    const text = member.split(/\s+/)[0]!;
+    let pattern = '';
+    const keys: string[] = [];
+    for (const part of text.split(',')) {
+      const pp = /^(?:(tcp|udp|sctp):)?(\d+)$/.exec(part);
+      const ip = pp || part.includes('/') ? null : parseIPSloppy(part);
+      if (pp) {
+        pattern += pp[1] === undefined ? 'P' : 'p';
+        keys.push(`${pp[1] ?? ''}:${Number(pp[2])}`);
+      } else if (ip) {
+        pattern += 'i';
+        keys.push(formatIP(ip));
+      } else {
+        pattern = '';
+        break;
+      }
+    }
+    if (!pattern) index.rest.push(text);
+    else {
+      let set = index.exact.get(pattern);
+      if (!set) index.exact.set(pattern, (set = new Set()));
+      set.add(keys.join(','));
+    }
+  }
+  memberIndexes.set(members, index);
+  return index;
 }
 
 // ---- walking -------------------------------------------------------------------------------------------
@@ -717,17 +767,32 @@ export class IptablesEvaluator implements ModeEvaluator {
     }
   }
 
+  /** The node's addresses and pod CIDRs parsed once per node context (under IPVS every service address is one). */
+  private readonly envs = new WeakMap<NodeContext, Env>();
+  private env(node: NodeContext): Env {
+    let env = this.envs.get(node);
+    if (!env) {
+      const local = node.localAddresses?.map((a) => parseNet(a)).filter((n): n is Net => n !== null);
+      // Whole addresses (the bulk) are looked up by their bytes; networks are scanned.
+      env = {
+        local,
+        localExact: new Set(local?.filter((n) => n.bits === 128).map((n) => formatIP(n.bytes))),
+        localNets: local?.filter((n) => n.bits !== 128) ?? [],
+        podNets: (node.podCIDRs ?? []).map((c) => parseNet(c)).filter((n): n is Net => n !== null),
+        ipsets: node.ipsets,
+      };
+      this.envs.set(node, env);
+    }
+    return env;
+  }
+
   trace(packet: Packet, node: NodeContext): TraceResult {
     const src = parseIPSloppy(packet.src);
     const dst = parseIPSloppy(packet.dst);
     if (!src || !dst) throw new Error(`not an IP address: ${!src ? packet.src : packet.dst}`);
     const family = formatIP(dst).includes(':') ? 'IPv6' : 'IPv4';
     const rs = this.byFamily.get(family);
-    const env: Env = {
-      local: node.localAddresses?.map((a) => parseNet(a)).filter((n): n is Net => n !== null),
-      podNets: (node.podCIDRs ?? []).map((c) => parseNet(c)).filter((n): n is Net => n !== null),
-      ipsets: node.ipsets,
-    };
+    const env = this.env(node);
     const start: Branch = {
       share: 1,
       src,

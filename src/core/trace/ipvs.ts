@@ -141,8 +141,7 @@ export class IpvsEvaluator implements ModeEvaluator {
     if (!fs) {
       return { mode: this.mode, verdict: 'not-matched', endpoints: [], masquerade: false, masqueradeReason: 'no rule marked the packet for masquerade: the source address is kept', hops: [], qualifications: [`no ${family} IPVS state to trace through`] };
     }
-    const ipsets = new Map([...(node.ipsets ?? new Map<string, string[]>()), ...fs.ipsets]);
-    const ctx: NodeContext = { ...node, ipsets, localAddresses: [...new Set([...(node.localAddresses ?? []), ...fs.local])] };
+    const ctx = this.context(node, fs);
     const qualifications = [...fs.notes];
     const hops: Hop[] = [];
     const fromNode = packet.entry === 'node';
@@ -316,6 +315,21 @@ export class IpvsEvaluator implements ModeEvaluator {
   }
 
   /** After IPVS: the NAT'ed packet from LOCAL_OUT on, carrying the mark set before IPVS. */
+  /** The node's context with this family's IPVS addresses and ipsets added, made once per node context: every
+   * service address is local under IPVS, so rebuilding it per packet made tracing all services quadratic. */
+  private readonly contexts = new WeakMap<NodeContext, Map<FamilyState, NodeContext>>();
+  private context(node: NodeContext, fs: FamilyState): NodeContext {
+    let byState = this.contexts.get(node);
+    if (!byState) this.contexts.set(node, (byState = new Map()));
+    let ctx = byState.get(fs);
+    if (!ctx) {
+      const ipsets = new Map([...(node.ipsets ?? new Map<string, string[]>()), ...fs.ipsets]);
+      ctx = { ...node, ipsets, localAddresses: [...new Set([...(node.localAddresses ?? []), ...fs.local])] };
+      byState.set(fs, ctx);
+    }
+    return ctx;
+  }
+
   private after(fs: FamilyState, mark: number): IptablesEvaluator {
     const key = `${fs.state.family}|${mark}`;
     let ev = this.afterCache.get(key);

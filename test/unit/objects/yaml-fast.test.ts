@@ -80,4 +80,48 @@ describe('fast YAML reader', () => {
     assert.equal(objs[1]!.where, `l.yaml:${lines.indexOf('- apiVersion: v1', lines.indexOf('- apiVersion: v1') + 1) + 2}`);
     assert.equal(objs[1]!.blockLines?.['config.conf'], lines.findIndex((l) => l.includes('config.conf: |')) + 2);
   });
+
+  it('reads many objects of repeated and mixed key orders as the general parser does (seeded)', () => {
+    // Keys from a small pool, so key sequences repeat (compiled shapes) and the expected next key is often wrong.
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const keys = ['name', 'namespace', 'port', 'node', 'a', 'ab', 'true', '80', 'x.y/z', 'k-1', 'nodeName'];
+    const values: unknown[] = ['true', 'false', 'null', '~', '1e3', '0x1F', '010', 'a: b', 'x #y', "it's", '"q"', 'café', '', ' lead', 'trail ', 'a'.repeat(30), 'TCP', 'zone-1', 7, -1, 1.5, true, false, null, [], {}];
+    const value = (depth: number): unknown => {
+      const r = rnd(10);
+      if (depth < 3 && r === 0) return Array.from({ length: rnd(3) + 1 }, () => value(depth + 1));
+      if (depth < 3 && r === 1) return object(depth + 1);
+      return structuredClone(values[rnd(values.length)]);
+    };
+    const object = (depth: number): Record<string, unknown> => {
+      const o: Record<string, unknown> = {};
+      const n = rnd(5) + 1;
+      for (let i = 0; i < n; i++) o[keys[(i + rnd(2) * rnd(keys.length)) % keys.length]!] = value(depth);
+      return o;
+    };
+    const items = Array.from({ length: 400 }, () => ({ apiVersion: 'v1', kind: 'Thing', ...object(0) }));
+    for (const indentSeq of [false, true]) {
+      const text = stringify({ apiVersion: 'v1', kind: 'List', items }, { indentSeq });
+      const got = fast(text);
+      assert.ok(got, 'the fast reader gave up');
+      assert.deepEqual(got, general(text));
+    }
+  });
+
+  it('a key given twice is found in a key order met before, too', () => {
+    const one = (i: number) => `- apiVersion: v1\n  kind: Service\n  metadata:\n    name: s${i}\n    namespace: n\n`;
+    const text = `apiVersion: v1\nkind: List\nitems:\n${one(1)}${one(2)}${one(3)}    name: again\n`;
+    assert.equal(parseFastStream(text), undefined);
+    assert.throws(() => decodeLocated(text, 'd.yaml'), /d\.yaml:19: the key "name" appears twice/);
+  });
+
+  it('splits streams at --- lines as the general parser does, with CRLF, and gives up on markers with text', () => {
+    const text = ['---', 'apiVersion: v1', 'kind: Service', 'metadata:', '  name: a', '--- ', '', '---', 'apiVersion: v1', 'kind: Node', 'metadata:', '  name: n', ''].join('\r\n');
+    assert.deepEqual(fast(text), general(text));
+    assert.deepEqual(decodeLocated(text, 's.yaml').map((o) => o.where), ['s.yaml:2', 's.yaml:9']);
+    for (const bad of ['a: 1\n--- b: 2\n', 'a: 1\n----\nb: 2\n', 'a: 1\n---\n%TAG ! x\n']) assert.equal(parseFastStream(bad), undefined, bad);
+  });
 });

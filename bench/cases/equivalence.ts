@@ -1,0 +1,45 @@
+// set's equivalence report at scale: every service port of a 10,000-service cluster traced from a pod, the
+// node and outside through the rules iptables mode renders and through those the target mode renders, on
+// each node compared (src/core/equivalence/compare.ts, as `set MODE --dry-run` makes it).
+import { setDefaults } from '../../src/core/config/index.js';
+import { compareModes, type EquivalenceReport } from '../../src/core/equivalence/compare.js';
+import { buildProxyView } from '../../src/core/proxy-view.js';
+import { measure } from '../measure.js';
+import { syntheticCluster } from '../synthetic.js';
+import type { BenchCase } from '../types.js';
+
+const SERVICES = 10_000;
+const NODES = Number(process.env.PROXYMODE_BENCH_EQ_NODES ?? 3);
+
+function run(target: 'ipvs' | 'nftables') {
+  const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, nodes: NODES, seed: 42 });
+  const config = setDefaults({ mode: 'iptables', clusterCIDR: '10.128.0.0/9' });
+  const views = objects.nodes.map((n) => buildProxyView(objects, { ...config, hostnameOverride: n.metadata!.name! }, 'bench'));
+  return compareModes({ views, currentConfig: config, targetConfig: { ...config, mode: target } });
+}
+
+const detail = (r: EquivalenceReport) => `${r.nodes.length} nodes, ${r.pathsTraced} paths traced, ${r.groups.length} difference groups (${r.groups.reduce((n, g) => n + g.paths.length, 0)} paths differ)`;
+
+export const equivalenceIpvs: BenchCase = {
+  name: `set --dry-run equivalence report: 10,000 services, ${NODES} nodes, iptables -> ipvs`,
+  targetMs: 10_000,
+  async run() {
+    let r: EquivalenceReport | undefined;
+    const m = await measure(() => {
+      r = run('ipvs');
+    }, 1, 0);
+    return { ...m, detail: detail(r!) };
+  },
+};
+
+export const equivalenceNftables: BenchCase = {
+  name: `set --dry-run equivalence report: 10,000 services, ${NODES} nodes, iptables -> nftables`,
+  targetMs: 10_000,
+  async run() {
+    let r: EquivalenceReport | undefined;
+    const m = await measure(() => {
+      r = run('nftables');
+    }, 1, 0);
+    return { ...m, detail: detail(r!) };
+  },
+};
