@@ -43,12 +43,50 @@ function endpointOf(chain: string, sp: ServicePort, book: ReasonBook): string | 
   return book.endpoints(sp.key).find((e) => endpointChainBase(n, sp.protocol.toLowerCase(), e.endpoint) === base)?.endpoint;
 }
 
+/** The masquerade mark (a jump to mark-for-masquerade, or 1.36+'s inline `mark set`): the detector, or masqueradeAll. */
+function masqueradeReason(rule: string, book: ReasonBook): Reason {
+  return /saddr|iifname/.test(rule) ? book.localTraffic() : book.masqueradeAll('nftables');
+}
+
+/** "ip:port" ("[ip]:port" for IPv6) as the model spells an endpoint. */
+function endpointString(ip: string, port: string): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/**
+ * 1.36+: the endpoints of `dnat ip addr . port to numgen random mod N map { 0 : IP . PORT , … }`, as the
+ * model names them; undefined when the rule is no such DNAT.
+ */
+function numgenEndpoints(rule: string, sp: ServicePort, book: ReasonBook): string[] | undefined {
+  const m = /\bdnat ip6? addr \. port to numgen \S+ mod \d+ map \{([^}]*)\}/.exec(rule);
+  if (!m) return undefined;
+  const known = book.endpoints(sp.key);
+  return [...m[1]!.matchAll(/\d+\s*:\s*(\S+)\s*\.\s*(\d+)/g)].map(([, ip, port]) => {
+    const ep = known.find((e) => e.ip === ip && String(e.port) === port) ?? known.find((e) => e.endpoint === endpointString(ip!, port!));
+    return ep?.endpoint ?? endpointString(ip!, port!);
+  });
+}
+
+/** 1.36+: the service ports a hairpin-connections element ("ip . ip . proto . port") is a local endpoint of. */
+function hairpinOf(k: readonly string[], book: ReasonBook): Array<[ServicePort, string]> {
+  const [ip, , proto, port] = k;
+  const out: Array<[ServicePort, string]> = [];
+  for (const sp of book.servicePorts()) {
+    if (sp.protocol.toLowerCase() !== proto) continue;
+    const ep = book.endpoints(sp.key).find((e) => e.ip === ip && String(e.port) === port);
+    if (ep) out.push([sp, ep.endpoint]);
+  }
+  return out;
+}
+
 function ruleReasons(chain: string, rule: string, sp: ServicePort | undefined, book: ReasonBook): R[] {
   if (!sp) {
     if (chain === CHAIN.services && rule.includes(`@${SET.nodePortIPs}`)) return [book.nodePortAddresses()];
+    // 1.36+: ClusterIP masquerading is one rule on @cluster-ips (the element says which service)
+    if (chain === CHAIN.services && rule.includes(`@${SET.clusterIPs}`) && /mark set mark or/.test(rule)) return [masqueradeReason(rule, book)];
     return [book.mode('nftables')];
   }
-  const masq = (): Reason => (/saddr|iifname/.test(rule) ? book.localTraffic() : book.masqueradeAll('nftables'));
+  const masq = (): Reason => masqueradeReason(rule, book);
   const goto = (verdicts: string): string[] => [...verdicts.matchAll(/goto (endpoint-\S+)/g)].map((m) => m[1]!);
   switch (chainKind(chain)) {
     case 'endpoint': {
@@ -57,11 +95,14 @@ function ruleReasons(chain: string, rule: string, sp: ServicePort | undefined, b
     }
     case 'cluster': {
       if (rule.includes('mark-for-masquerade')) return [book.clusterIP(sp), masq()];
+      // 1.36+ without affinity: no endpoint chains, the service chain DNATs through a numgen map
+      const mapped = numgenEndpoints(rule, sp, book);
+      if (mapped) return mapped.length ? mapped.map((e) => book.endpoint(sp, e)) : [book.clusterIP(sp)];
       const eps = goto(rule).map((c) => endpointOf(c, sp, book)).filter((e): e is string => e !== undefined);
       return [rule.includes('@affinity-') ? book.affinity(sp) : undefined, ...eps.map((e) => book.endpoint(sp, e)), ...(eps.length ? [] : [book.clusterIP(sp)])];
     }
     case 'local': {
-      const eps = goto(rule).map((c) => endpointOf(c, sp, book)).filter((e): e is string => e !== undefined);
+      const eps = numgenEndpoints(rule, sp, book) ?? goto(rule).map((c) => endpointOf(c, sp, book)).filter((e): e is string => e !== undefined);
       const policy = sp.externalPolicyLocal ? book.externalPolicy(sp) : book.internalPolicy(sp);
       return eps.length ? [policy, ...eps.map((e) => book.localEndpoint(sp, e))] : [book.noLocalEndpoints(sp)];
     }
@@ -85,6 +126,11 @@ function elementReasons(set: string, el: NftElement, book: ReasonBook): [Service
   const port = Number(k.length === 3 ? k[2] : k.length === 2 ? k[1] : NaN);
   const sp = named ?? (Number.isNaN(port) ? book.servicePorts().find((s) => s.clusterIP === ip) : book.servicePortAt(ip, port, proto));
   if (set === SET.nodePortIPs) return [undefined, [book.nodePortAddresses()]];
+  if (set === SET.hairpinConnections && k.length === 4) {
+    // a local endpoint reaching itself through its service: the endpoint, on this node
+    const of = hairpinOf(k, book);
+    if (of.length) return [of[0]![0], of.map(([s, e]) => book.localEndpoint(s, e))];
+  }
   if (!sp) return [undefined, [book.mode('nftables', `an element of ${set}`)]];
   const entry = (): Reason =>
     ip === null ? book.nodePort(sp) : ip === sp.clusterIP ? book.clusterIP(sp) : sp.externalIPs.includes(ip) ? book.externalIP(sp, ip) : book.loadBalancerIP(sp, ip);

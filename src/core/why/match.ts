@@ -90,7 +90,7 @@ export class ReasonIndex {
     if (named.length > 1) candidates = named;
     const port = String(packet.dport);
     const looksIP = (t: string) => /^[0-9a-f]*[.:][0-9a-f.:]+$/i.test(t) && !/^[a-z]+:\d+$/.test(t);
-    return candidates.find((c) => {
+    const found = candidates.find((c) => {
       // "10.96.0.10,udp:53", "10.96.0.10 . udp . 53", "30080": the address and port as separate words;
       // "192.168.10.240,tcp:80,203.0.113.0/24": a source range, which must hold the packet's source
       const words = c.text.split(/[\s,]+/).flatMap((t) => t.split(/(?<=^[a-z]+):/));
@@ -99,6 +99,13 @@ export class ReasonIndex {
       if (packet.src && ranges.length && !ranges.some((r) => safeContains(r, packet.src!))) return false;
       return words.includes(packet.dst) ? hasPort || !words.some((w) => /^\d+$/.test(w)) : hasPort && !words.some(looksIP);
     });
+    if (found || !packet.src) return found;
+    // a hairpin set (nft's hairpin-connections "ip . ip . proto . port", ipvs's KUBE-LOOP-BACK) is looked up
+    // after DNAT, when source and destination are the same endpoint: the packet's source, twice, when only
+    // one element holds it so (the port after DNAT is not in the packet)
+    const src = packet.src;
+    const hairpin = candidates.filter((c) => c.text.split(/[\s,]+/).filter((w) => w === src).length === 2);
+    return hairpin.length === 1 ? hairpin[0] : undefined;
   }
 
   /** The rendered rule of the same chain sharing the most words with the hop's, if it shares most of them. */
@@ -148,7 +155,9 @@ function onlyTaken(reasons: Reason[], action: string): Reason[] {
   if (eps.length < 2) return reasons;
   const taken = eps.filter((r) => {
     const ip = /^endpoints\[([^\]]+)\]/.exec(r.field)?.[1] ?? '';
-    return new RegExp(`(^|[^0-9a-f.:])${ip.replace(/[.:]/g, (c) => (c === '.' ? '\\.' : '[.:]'))}([^0-9a-f.:]|$)`, 'i').test(action);
+    // an IPv4 address may be followed by its port ("DNAT to 10.244.0.5:8080"); an IPv6 one is bracketed
+    const port = ip.includes(':') ? '' : '(?::\\d+)?';
+    return new RegExp(`(^|[^0-9a-f.:])${ip.replace(/[.:]/g, (c) => (c === '.' ? '\\.' : '[.:]'))}${port}([^0-9a-f.:]|$)`, 'i').test(action);
   });
   return taken.length ? reasons.filter((r) => !eps.includes(r) || taken.includes(r)) : reasons;
 }

@@ -2,10 +2,10 @@
 // have a reason (never "no rendered rule matches"), and the hop that decides carries the field that made it.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import type { LoadedConfig } from '../../../src/core/config/index.js';
+import { parseKubeProxyConfiguration, type LoadedConfig } from '../../../src/core/config/index.js';
 import type { Packet } from '../../../src/core/trace/types.js';
 import type { Reason } from '../../../src/core/why/index.js';
-import { examples, FROM, MODES, world, type Objects, type World } from './world.js';
+import { examples, FROM, MODES, NFT, world, type Objects, type World } from './world.js';
 
 let objects: Objects;
 let config: LoadedConfig;
@@ -156,6 +156,63 @@ describe('why: the reason of every hop on examples/, each Service kind, every mo
         assert.ok(masq, 'no hop because clusterCIDR');
         assert.equal(masq.value, '10.244.0.0/16,fd00:10:244::/56');
         assert.match(masq.source ?? '', /(^|\/)examples\/kube-proxy-configmap\.yaml:13$/);
+      });
+    });
+  }
+});
+
+// 1.36 dropped the per-endpoint chains (a numgen DNAT map instead), the mark-for-masquerade chain (the mark
+// set inline) and the per-service ClusterIP masquerade rules (one on @cluster-ips); what replaced them must
+// stand on the same fields as what was there at 1.31–1.35.
+describe('why: nftables at every layout gives the same reasons', () => {
+  for (const variant of NFT) {
+    describe(variant, () => {
+      it("every item of a service port stands on one of its fields, not on the mode alone", () => {
+        const w = worlds.get(variant)!;
+        const bare = w.index.items.filter((i) => i.servicePort && i.reasons.every((r) => r.field === 'mode'));
+        assert.deepEqual(bare.map((i) => `${i.chain}: ${i.text}`), []);
+      });
+
+      it('a balancing hop names the endpoint it took, and only that one', () => {
+        const r = trace(variant, { dst: '10.103.81.20', dport: 80, ...FROM.pod });
+        for (const e of r.endpoints) {
+          const hops = hopsWith(r, new RegExp(`^EndpointSlice shop/web-fn8j6 endpoints\\[${e.ip.replace(/\./g, '\\.')}\\]`));
+          assert.ok(hops.length > 0, e.ip);
+          for (const h of hops) {
+            const eps = (h.because ?? []).filter((b) => b.field.startsWith('endpoints['));
+            assert.deepEqual(eps.map((b) => b.field), [`endpoints[${e.ip}].conditions.ready`], `${h.chain}: ${h.action}`);
+          }
+        }
+      });
+
+      it('a pod reaching itself through its service (hairpin) names its endpoint', () => {
+        const r = trace(variant, { dst: '10.103.81.20', dport: 80, src: '10.244.1.7', entry: 'pod-local' });
+        assertReason(r, /^EndpointSlice shop\/web-fn8j6 endpoints\[10\.244\.1\.7\]\.(conditions\.ready=true|nodeName=worker-1)$/, 'hairpin');
+        const masq = r.hops.filter((h) => /hairpin-connections|ip saddr 10\.244\.1\.7 jump mark-for-masquerade/.test(h.rule));
+        assert.ok(masq.length > 0, r.hops.map((h) => h.rule).join('\n'));
+        for (const h of masq) assert.ok((h.because ?? []).some((b) => /^endpoints\[10\.244\.1\.7\]\./.test(b.field)), `${h.rule}: ${(h.because ?? []).map(text).join('; ')}`);
+      });
+
+      it('hairpin-connections elements (1.36+) each name their local endpoint', () => {
+        const els = worlds.get(variant)!.index.items.filter((i) => i.chain === 'hairpin-connections');
+        if (variant !== 'nftables@1.36') return assert.deepEqual(els, []);
+        assert.ok(els.length > 0);
+        for (const el of els) {
+          const ip = el.text.split(' . ')[0]!;
+          assert.ok(el.servicePort, el.text);
+          assert.ok(el.reasons.length > 0 && el.reasons.every((b) => b.field === `endpoints[${ip}].nodeName` && b.value === 'worker-1'), `${el.text}: ${el.reasons.map(text).join('; ')}`);
+        }
+      });
+
+      it('masqueradeAll: the masquerade hop names nftables.masqueradeAll and its line', () => {
+        // both sections: the nftables renderer reads iptables.masqueradeAll (kube-proxy reads nftables's), so
+        // only then are the masquerade-all rules there to explain
+        const loaded = parseKubeProxyConfiguration('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nclusterCIDR: 10.244.0.0/16\nnftables:\n  masqueradeAll: true\niptables:\n  masqueradeAll: true\n', 'kube-proxy.yaml');
+        const r = world(variant, objects, loaded).trace({ protocol: 'TCP', dst: '10.103.81.20', dport: 80, ...FROM.pod });
+        const all = r.hops.flatMap((h) => h.because ?? []).find((b) => b.field === 'nftables.masqueradeAll');
+        assert.ok(all, r.hops.map((h) => `${h.chain}: ${h.rule} -> ${(h.because ?? []).map(text).join('; ')}`).join('\n'));
+        assert.equal(all.value, 'true');
+        assert.equal(all.source, 'kube-proxy.yaml:6');
       });
     });
   }

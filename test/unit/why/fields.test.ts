@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { parseKubeProxyConfiguration, type LoadedConfig } from '../../../src/core/config/index.js';
 import { nodePortNotHere, type Reason } from '../../../src/core/why/index.js';
-import { examples, FROM, MODES, world, type Objects } from './world.js';
+import { examples, FROM, MODES, modeOf, NFT, world, type Objects } from './world.js';
 
 let base: { objects: Objects; config: LoadedConfig };
 
@@ -39,7 +39,7 @@ function slice(objects: Objects, name: string) {
 
 describe('why: the reason follows the field', () => {
   describe('spec.externalTrafficPolicy (shop/api-public: Cluster, then Local)', () => {
-    for (const mode of ['iptables', 'ipvs', 'nftables']) {
+    for (const mode of ['iptables', 'ipvs', ...NFT]) {
       it(mode, () => {
         const before = reasons(mode, base.objects, base.config, 'shop/api-public:https').filter((r) => r.field === 'spec.externalTrafficPolicy');
         assert.ok(before.length > 0 && before.every((r) => r.value === 'Cluster'), before.map(text).join('; '));
@@ -120,7 +120,7 @@ describe('why: the reason follows the field', () => {
   });
 
   describe('spec.loadBalancerSourceRanges (shop/gateway: two ranges, then 10.0.0.0/8, then none)', () => {
-    for (const mode of ['iptables', 'ipvs', 'nftables']) {
+    for (const mode of ['iptables', 'ipvs', ...NFT]) {
       it(mode, () => {
         const before = reasons(mode, base.objects, base.config, 'shop/gateway:http').filter((r) => r.field === 'spec.loadBalancerSourceRanges');
         assert.ok(before.some((r) => r.value === '203.0.113.0/24,198.51.100.0/24'));
@@ -142,7 +142,7 @@ describe('why: the reason follows the field', () => {
   describe('nodePortAddresses (a config file with the field on line 4)', () => {
     const file = (value: string) =>
       parseKubeProxyConfiguration(`apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.244.0.0/16,fd00:10:244::/56\nnodePortAddresses: ${value}\n`, 'kube-proxy.yaml');
-    for (const mode of ['iptables', 'ipvs', 'nftables']) {
+    for (const mode of ['iptables', 'ipvs', ...NFT]) {
       it(mode, () => {
         const rs = (config: LoadedConfig) => reasons(mode, base.objects, config).filter((r) => r.field === 'nodePortAddresses');
         const cidr = rs(file('[192.168.10.0/24]'));
@@ -153,8 +153,8 @@ describe('why: the reason follows the field', () => {
         // unset: every address (iptables, ipvs) or the platform default (nftables), never a line of the file
         const unset = parseKubeProxyConfiguration('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.244.0.0/16\n', 'kube-proxy.yaml');
         const dflt = rs(unset);
-        assert.ok(dflt.length > 0 && dflt.every((r) => r.source === (mode === 'nftables' ? "kube-proxy's default for nftables, the field being unset" : "kube-proxy's default")), dflt.map((r) => `${text(r)} ${r.source}`).join('; '));
-        assert.ok(dflt.every((r) => r.value === (mode === 'nftables' ? '[primary]' : '[] (every local address)')));
+        assert.ok(dflt.length > 0 && dflt.every((r) => r.source === (modeOf(mode) === 'nftables' ? "kube-proxy's default for nftables, the field being unset" : "kube-proxy's default")), dflt.map((r) => `${text(r)} ${r.source}`).join('; '));
+        assert.ok(dflt.every((r) => r.value === (modeOf(mode) === 'nftables' ? '[primary]' : '[] (every local address)')));
         // an address nodePortAddresses leaves out: no rule matches, and the hop added after the trace says why
         const config = file('[10.0.0.0/8]');
         const w = world(mode, base.objects, config);

@@ -41,12 +41,17 @@ export interface World {
   trace(packet: Packet): TraceResult & { hops: Array<Hop & { because?: Reason[] }> };
 }
 
-/** One node's rules in one mode, with their reasons; `config` defaults to examples/' ConfigMap. */
-export function world(mode: string, objects: Objects, loaded: LoadedConfig, node = 'worker-1'): World {
+/**
+ * One node's rules in one mode, with their reasons; `config` defaults to examples/' ConfigMap. A mode may
+ * name the kube-proxy version whose layout to render ("nftables@1.34", as --kube-proxy-version).
+ */
+export function world(variant: string, objects: Objects, loaded: LoadedConfig, node = 'worker-1'): World {
+  const mode = modeOf(variant);
+  const kubeProxyVersion = variant.includes('@') ? variant.slice(variant.indexOf('@') + 1) : undefined;
   const config = applyOverrides(loaded, { mode, hostnameOverride: node });
   const def = modeFor(mode, 'the why tests');
   const view = buildProxyView(objects, config.config, 'examples/');
-  const rendered = def.render(view, config.config, {});
+  const rendered = def.render(view, config.config, kubeProxyVersion ? { kubeProxyVersion } : {});
   const index = provenance(def, rendered, { view, config: config.config, place: config, services: objects.services, endpointSlices: objects.endpointSlices })!;
   const fam = view.families[0]!;
   const ctx = { nodeName: node, localAddresses: fam.nodeIPs, podCIDRs: fam.podCIDRs };
@@ -69,7 +74,15 @@ export function hopFields(r: { hops: Array<{ because?: Reason[] }> }): string[] 
   return r.hops.flatMap((h) => (h.because ?? []).map((b) => `${b.object} ${b.field}=${b.value}`));
 }
 
-export const MODES = ['iptables', 'ipvs', 'nftables', 'userspace'] as const;
+/** The mode of a variant: "nftables@1.34" is nftables. */
+export function modeOf(variant: string): string {
+  return variant.split('@')[0]!;
+}
+
+/** nftables at each table layout kube-proxy has shipped (1.31–1.33, 1.34–1.35, 1.36+), never the default alone. */
+export const NFT = ['nftables@1.31', 'nftables@1.34', 'nftables@1.36'] as const;
+
+export const MODES = ['iptables', 'ipvs', ...NFT, 'userspace'] as const;
 
 /** A pod on worker-1, the node itself, and a client outside the cluster. */
 export const FROM = {
