@@ -56,8 +56,8 @@ export default class Sync extends ProxymodeCommand {
     // bind addresses are checked before anything touches the host
     if (flags['healthz-bind-address'] !== undefined) bindAddress(flags['healthz-bind-address'], '--healthz-bind-address', 10256);
     if (flags['metrics-bind-address'] !== undefined) bindAddress(flags['metrics-bind-address'], '--metrics-bind-address', 10249);
-    const target = await hostTarget(flags.netns);
     const log = (m: string) => process.stderr.write(`sync: ${m}\n`);
+    const target: HostTarget = { ...(await hostTarget(flags.netns)), kubeProxyVersion: flags['kube-proxy-version'], log };
 
     if (flags.cleanup) {
       const removed = await cleanupHost(target);
@@ -69,8 +69,8 @@ export default class Sync extends ProxymodeCommand {
     let source: ClusterSource = openSource(flags);
     const loaded = await loadProxyConfig(source, flags.config, overridesFromFlags(flags));
     const config = loaded.config;
-    const def = modeFor(loaded.effectiveMode, WHAT);
-    const host = await modeHost(def, target, config);
+    const host = await modeHost(modeFor(loaded.effectiveMode, WHAT), target, config);
+    const def = host.def ?? modeFor(loaded.effectiveMode, WHAT);
     const read = async (s: ClusterSource): Promise<ClusterObjects> => {
       const [services, endpointSlices, nodes] = await Promise.all([s.services(flags.namespace), s.endpointSlices(flags.namespace), s.nodes()]);
       return { services, endpointSlices, nodes };
