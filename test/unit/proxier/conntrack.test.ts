@@ -3,7 +3,7 @@ import test from 'node:test';
 import { ConntrackCommandBackend, FakeConntrack } from '../../../src/core/host/conntrack.js';
 import type { CommandRunner } from '../../../src/core/host/backend.js';
 import { Proxier } from '../../../src/core/proxier/index.js';
-import { conntrackArgs, staleConntrack } from '../../../src/core/proxier/conntrack.js';
+import { conntrackArgs, staleConntrack, type ConntrackDeletion } from '../../../src/core/proxier/conntrack.js';
 import { buildProxyView } from '../../../src/core/proxy-view.js';
 import { FakeClock, FakeHost, config, iptables, node, service, slice } from './fakes.js';
 
@@ -54,7 +54,8 @@ test('the proxier deletes stale entries after a successful apply only', async ()
   ct.deleted.length = 0;
   proxier.replaceObjects({ services: [udp('dns', '10.96.0.53')], endpointSlices: [udpSlice('dns', ['10.244.1.6'])], nodes: [node('node-a')] });
   assert.equal((await proxier.syncProxyRules()).ok, true);
-  assert.ok(ct.deleted.some((d) => d.kind === 'nat' && d.dest === '10.244.1.5' && d.origin === '10.96.0.53'), JSON.stringify(ct.deleted));
+  const deleted: ConntrackDeletion[] = ct.deleted;
+  assert.ok(deleted.some((d) => d.kind === 'nat' && d.dest === '10.244.1.5' && d.origin === '10.96.0.53'), JSON.stringify(ct.deleted));
   assert.equal(proxier.metrics.conntrackDeletions >= 2, true);
   await proxier.stop();
 });
