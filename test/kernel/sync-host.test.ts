@@ -99,13 +99,14 @@ test('ipvs on a kernel without IP_VS: 1.24 falls back to iptables, 1.25 refuses'
     const base = ['sync', '-f', file, '--mode', 'ipvs', '--node', 'node', '--cluster-cidr', '10.244.0.0/16', '--netns', node, '--once'];
     const refused = cli([...base, '--kube-proxy-version', '1.25.0']);
     assert.equal(refused.status, 3, refused.stderr);
-    assert.match(refused.stderr.trim(), /^error: can't use the IPVS proxier: the kernel has no IPVS \(ipvsadm: Protocol not available/);
+    assert.match(refused.stderr, /^error: can't use the IPVS proxier: the kernel has no IPVS \(ipvsadm: Protocol not available[^\n]*; kube-proxy 1\.25\.0 exits here/m);
     assert.equal((await exec(node, ['iptables-nft-save', '-t', 'nat'])).stdout.includes('KUBE-SERVICES'), false, 'nothing written');
+    // 1.24 falls back; its iptables rules are not modelled (the renderer knows 1.26 on), so that sync stops
+    // there, saying so: the fallback itself is what this shows
     const old = cli([...base, '--kube-proxy-version', '1.24.17']);
-    assert.equal(old.status, 0, old.stderr);
     assert.match(old.stderr, /sync: Can't use the IPVS proxier: the kernel has no IPVS .*\nsync: Can't use ipvs proxier, trying iptables proxier\n/);
-    assert.match(old.stdout, /mode iptables, full/);
-    assert.deepEqual(Object.keys(await landsOn(topo, WEB_IP)).sort(), ['pod-1', 'pod-2']);
+    assert.match(old.stderr, /on network namespace \S+ \(iptables-nft\) failed .*kube-proxy 1\.24\.17's iptables rules are not modelled/);
+    assert.equal(old.status, 1);
   });
 });
 
@@ -118,11 +119,9 @@ test('the canary: every table flushed in the namespace, the rules come back with
     const { file, config } = setup(t, topo, objects(topo, [p1, p2]));
     const run = loop(t, ['sync', '-f', file, '--config', config, '--mode', 'iptables', '--node', 'node', '--netns', node, '--healthz-bind-address', 'off', '--metrics-bind-address', 'off']);
     await until(async () => (await execOk(node, ['iptables-nft', '-t', 'mangle', '-n', '-L', 'KUBE-PROXY-CANARY'])).code === 0, 20_000, () => `the canary (stderr: ${run.out.stderr})`);
-    assert.deepEqual(Object.keys(await landsOn(topo, WEB_IP)).sort(), ['pod-1', 'pod-2']);
-    for (const table of ['mangle', 'nat', 'filter']) {
-      await execOk(node, ['iptables-nft', '-t', table, '-F']);
-      await execOk(node, ['iptables-nft', '-t', table, '-X']);
-    }
+    await until(async () => Object.keys(await landsOn(topo, WEB_IP, 'tcp', 4)).sort().join() === 'pod-1,pod-2', 15_000, () => `the first sync (stderr: ${run.out.stderr})`);
+    // what a firewall reload does: every table emptied at once (restore without --noflush drops every chain)
+    await execOk(node, ['iptables-nft-restore'], '*mangle\nCOMMIT\n*nat\nCOMMIT\n*filter\nCOMMIT\n');
     assert.equal((await exec(node, ['iptables-nft', '-t', 'nat', '-n', '-L', 'KUBE-SERVICES'])).code, 1, 'flushed');
     await until(async () => /forcing a full sync/.test(run.out.stderr), 15_000, () => `the flush to be noticed (stderr: ${run.out.stderr})`);
     await until(async () => Object.keys(await landsOn(topo, WEB_IP, 'tcp', 4)).sort().join() === 'pod-1,pod-2', 15_000, () => 'traffic to land again');

@@ -38,7 +38,7 @@ export async function ipvsHost(def: ProxyModeDefinition<FamilyState>, target: Ho
   const scheduler = effectiveIPVSScheduler(config);
   const probe = await probeIpvsSupport(run, scheduler);
   const decision = decideIpvs(probe, scheduler, { noFallback: !ipvsFallsBack(target.kubeProxyVersion) });
-  if (decision.mode === 'none') throw new ClusterError(`can't use the IPVS proxier: ${decision.reason} (kube-proxy ${target.kubeProxyVersion ?? 'of the newest version'} exits here; 1.24 and older fell back to iptables).`);
+  if (decision.mode === 'none') throw new ClusterError(`can't use the IPVS proxier: ${decision.reason}; kube-proxy ${target.kubeProxyVersion ?? '1.25 and newer'} exits here (1.24 and older fell back to iptables).`);
   if (decision.mode === 'iptables') {
     target.log?.(`Can't use the IPVS proxier: ${decision.reason}`);
     target.log?.(`Can't use ipvs proxier, trying iptables proxier`);
