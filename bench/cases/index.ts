@@ -8,6 +8,7 @@ import { traceFirstPacket, traceNextPacket } from './trace.js';
 import { startupHelp } from './startup.js';
 import { userspaceProxy } from './userspace.js';
 import { yamlInput } from './yaml.js';
+import { syncIptables, syncRss } from './sync.js';
 import type { BenchCase } from '../types.js';
 
 export const CASES: Record<string, BenchCase> = {
@@ -24,4 +25,6 @@ export const CASES: Record<string, BenchCase> = {
   mode: modeGet,
   userspace: userspaceProxy,
   yaml: yamlInput,
+  'sync-iptables': syncIptables,
+  'sync-rss': syncRss,
 };
