@@ -3,7 +3,7 @@
 //    jump rules and nfacct counters kube-proxy ensures) against the time iptables-nft-restore itself spends
 //    on the same text in the same sync (every command timed through the runner) and, as a check, loading
 //    that text alone (the same `--noflush` invocation) into another fresh namespace. Target: the whole sync <= 1.2x the restore.
-//  - sync-rss: the loop (Proxier with the system clock, the real host adapter) after its full sync and 20
+//  - sync-rss: the loop (Proxier with the system clock, the real host adapter) after its full sync and 10
 //    one-endpoint changes, each synced partially; RSS after a GC is its steady state. Target <= 400 MB.
 // Without root or namespaces a case says why and measures nothing.
 import { spawnSync } from 'node:child_process';
@@ -38,7 +38,7 @@ async function inNamespace<T>(tag: string, fn: (ns: string) => Promise<T>): Prom
 
 /** The runner, timing every command by its program. */
 function timedRunner(ns: string, spent: Map<string, number>): CommandRunner {
-  const run = netnsRunner(ns, localRunner({ timeoutMs: 300_000 }));
+  const run = netnsRunner(ns, localRunner({ timeoutMs: 1_800_000 }));
   return async (argv, stdin) => {
     const t0 = process.hrtime.bigint();
     const r = await run(argv, stdin);
@@ -58,6 +58,8 @@ function skipReason(): string | undefined {
 }
 
 const ROUNDS = Number(process.env.PM_BENCH_SYNC_ROUNDS ?? 1);
+/** One-endpoint changes the RSS case syncs (each a partial sync). */
+const CHANGES = 10;
 
 const skipped = (why: string): BenchResult => ({ samplesMs: [], medianMs: NaN, maxRssMB: NaN, detail: why });
 
@@ -120,14 +122,14 @@ function loadavg(): string {
 }
 
 export const syncRss: BenchCase = {
-  name: 'sync loop, iptables mode: steady-state RSS at 10,000 services / 100,000 endpoints (full sync + 20 partial syncs, in a namespace)',
+  name: 'sync loop, iptables mode: steady-state RSS at 10,000 services / 100,000 endpoints (full sync + 10 partial syncs, in a namespace)',
   targetRssMB: 400,
   async run() {
     const why = skipReason();
     if (why) return skipped(why);
     const objects = syntheticCluster({ services: 10_000, endpointsPerService: 10, seed: 42 });
     return inNamespace('rss', async (ns) => {
-      const host = await modeHost(iptables, { run: netnsRunner(ns, localRunner({ timeoutMs: 300_000 })), description: ns }, config());
+      const host = await modeHost(iptables, { run: netnsRunner(ns, localRunner({ timeoutMs: 1_800_000 })), description: ns }, config());
       const cfg = setDefaults({ mode: 'iptables', clusterCIDR: '10.128.0.0/9', hostnameOverride: 'node-0', iptables: { minSyncPeriod: '0s', syncPeriod: '1h' } } as never);
       const proxier = new Proxier({ def: iptables, config: cfg, host, clock: systemClock(), log: (m) => process.stderr.write(`${m}\n`) });
       const synced: number[] = [];
@@ -143,7 +145,7 @@ export const syncRss: BenchCase = {
       proxier.start();
       await w;
       const rss: number[] = [];
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < CHANGES; i++) {
         const slice = objects.endpointSlices[i]!;
         slice.endpoints = slice.endpoints!.map((e, j) => (j === 0 ? { ...e, addresses: [`10.255.${i}.${j + 1}`] } : e));
         objects.endpointSlices[i] = { ...slice };
@@ -154,12 +156,12 @@ export const syncRss: BenchCase = {
         rss.push(process.memoryUsage().rss / 2 ** 20);
       }
       await proxier.stop();
-      const steady = median(rss.slice(-10));
+      const steady = median(rss.slice(-Math.ceil(CHANGES / 2)));
       return {
         samplesMs: synced.slice(1),
         medianMs: median(synced.slice(1)),
         maxRssMB: steady,
-        detail: `steady-state RSS ${steady.toFixed(0)} MB (median after GC over the last 10 partial syncs; peak of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); full sync ${synced[0]!.toFixed(0)} ms, partial syncs median ${median(synced.slice(1)).toFixed(0)} ms; ${proxier.metrics.fullSyncs} full / ${proxier.metrics.partialSyncs} partial; load ${loadavg()}`,
+        detail: `steady-state RSS ${steady.toFixed(0)} MB (median after GC over the last ${Math.ceil(CHANGES / 2)} partial syncs; peak of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); full sync ${synced[0]!.toFixed(0)} ms, partial syncs median ${median(synced.slice(1)).toFixed(0)} ms; ${proxier.metrics.fullSyncs} full / ${proxier.metrics.partialSyncs} partial; load ${loadavg()}`,
       };
     });
   },
