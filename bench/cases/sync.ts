@@ -58,6 +58,8 @@ function skipReason(): string | undefined {
 }
 
 const ROUNDS = Number(process.env.PM_BENCH_SYNC_ROUNDS ?? 1);
+/** The scale (10,000 by the target; PM_BENCH_SYNC_SERVICES=2000 when a loaded machine cannot restore that much). */
+const SERVICES = Number(process.env.PM_BENCH_SYNC_SERVICES ?? 10_000);
 /** One-endpoint changes the RSS case syncs (each a partial sync). */
 const CHANGES = 10;
 
@@ -68,7 +70,7 @@ export const syncIptables: BenchCase = {
   async run() {
     const why = skipReason();
     if (why) return skipped(why);
-    const objects = syntheticCluster({ services: 10_000, endpointsPerService: 10, seed: 42 });
+    const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, seed: 42 });
     const rounds: Array<{ syncMs: number; restoreMs: number; aloneMs: number; commands: string }> = [];
     // one round: at this size a --noflush restore takes minutes on iptables 1.8.9 (see kernel.md)
     for (let i = 0; i < ROUNDS; i++) {
@@ -105,7 +107,7 @@ export const syncIptables: BenchCase = {
       samplesMs: rounds.map((r) => r.syncMs),
       medianMs: syncMs,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
-      detail: `iptables-nft-restore inside the sync ${restoreMs.toFixed(0)} ms, the same text restored alone ${aloneMs.toFixed(0)} ms; whole sync / restore = ${ratio.toFixed(2)}x (target <= 1.2x: ${ratio <= 1.2 ? 'met' : 'MISSED'}); load ${loadavg()}; commands of the last sync: ${rounds.at(-1)!.commands}`,
+      detail: `${SERVICES} services x 10 endpoints: iptables-nft-restore inside the sync ${restoreMs.toFixed(0)} ms, the same text restored alone ${aloneMs.toFixed(0)} ms; whole sync / restore = ${ratio.toFixed(2)}x (target <= 1.2x: ${ratio <= 1.2 ? 'met' : 'MISSED'}); load ${loadavg()}; commands of the last sync: ${rounds.at(-1)!.commands}`,
     };
   },
 };
@@ -127,7 +129,7 @@ export const syncRss: BenchCase = {
   async run() {
     const why = skipReason();
     if (why) return skipped(why);
-    const objects = syntheticCluster({ services: 10_000, endpointsPerService: 10, seed: 42 });
+    const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, seed: 42 });
     return inNamespace('rss', async (ns) => {
       const host = await modeHost(iptables, { run: netnsRunner(ns, localRunner({ timeoutMs: 1_800_000 })), description: ns }, config());
       const cfg = setDefaults({ mode: 'iptables', clusterCIDR: '10.128.0.0/9', hostnameOverride: 'node-0', iptables: { minSyncPeriod: '0s', syncPeriod: '1h' } } as never);
@@ -161,7 +163,7 @@ export const syncRss: BenchCase = {
         samplesMs: synced.slice(1),
         medianMs: median(synced.slice(1)),
         maxRssMB: steady,
-        detail: `steady-state RSS ${steady.toFixed(0)} MB (median after GC over the last ${Math.ceil(CHANGES / 2)} partial syncs; peak of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); full sync ${synced[0]!.toFixed(0)} ms, partial syncs median ${median(synced.slice(1)).toFixed(0)} ms; ${proxier.metrics.fullSyncs} full / ${proxier.metrics.partialSyncs} partial; load ${loadavg()}`,
+        detail: `${SERVICES} services x 10 endpoints: steady-state RSS ${steady.toFixed(0)} MB (median after GC over the last ${Math.ceil(CHANGES / 2)} partial syncs; peak of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); full sync ${synced[0]!.toFixed(0)} ms, partial syncs median ${median(synced.slice(1)).toFixed(0)} ms; ${proxier.metrics.fullSyncs} full / ${proxier.metrics.partialSyncs} partial; load ${loadavg()}`,
       };
     });
   },
