@@ -148,11 +148,11 @@ export const syncRss: BenchCase = {
       await w;
       const rss: number[] = [];
       for (let i = 0; i < CHANGES; i++) {
+        // a new slice object (the tracker keeps the old one): its first endpoint moves to a new pod IP
         const slice = objects.endpointSlices[i]!;
-        slice.endpoints = slice.endpoints!.map((e, j) => (j === 0 ? { ...e, addresses: [`10.255.${i}.${j + 1}`] } : e));
-        objects.endpointSlices[i] = { ...slice };
+        objects.endpointSlices[i] = { ...slice, endpoints: slice.endpoints!.map((e, j) => (j === 0 ? { ...e, addresses: [`10.255.${i}.1`] } : e)) };
         w = next();
-        proxier.replaceObjects(objects);
+        if (proxier.replaceObjects(objects) !== 1) throw new Error('the change was not seen');
         await w;
         (globalThis as { gc?: () => void }).gc?.();
         rss.push(process.memoryUsage().rss / 2 ** 20);
