@@ -9,6 +9,7 @@ import { startupHelp } from './startup.js';
 import { userspaceProxy } from './userspace.js';
 import { yamlInput } from './yaml.js';
 import { equivalenceIpvs, equivalenceNftables } from './equivalence.js';
+import { syncIptables, syncRss } from './sync.js';
 import type { BenchCase } from '../types.js';
 
 export const CASES: Record<string, BenchCase> = {
@@ -27,4 +28,6 @@ export const CASES: Record<string, BenchCase> = {
   yaml: yamlInput,
   'equivalence-ipvs': equivalenceIpvs,
   'equivalence-nftables': equivalenceNftables,
+  'sync-iptables': syncIptables,
+  'sync-rss': syncRss,
 };

@@ -33,7 +33,7 @@ export default class Sync extends ProxymodeCommand {
     'kube-proxy-version': kubeProxyVersionFlag,
     once: Flags.boolean({ description: 'Sync once (in full) and exit.' }),
     'dry-run': Flags.boolean({ description: 'Print the script a full sync would run against the host\'s current rules; change nothing.' }),
-    netns: Flags.string({ description: 'Program this network namespace (ip netns exec NAME) instead of the host\'s own. The health and metrics servers still listen on this host\'s side (Node cannot enter a namespace): point them at loopback with --healthz-bind-address and --metrics-bind-address. In userspace mode the proxy itself runs in a child process inside the namespace.' }),
+    netns: Flags.string({ description: 'Program this network namespace (ip netns exec NAME) instead of the host\'s own; the health, metrics and health-check node port servers listen inside it too, and in userspace mode the proxy runs in a child process inside it.' }),
     cleanup: Flags.boolean({ description: 'Remove what kube-proxy\'s modes write (iptables KUBE-* chains and the jumps to them, the nft kube-proxy tables, its ipsets) and exit.' }),
     'healthz-bind-address': Flags.string({ description: 'Where /healthz, /livez and the health-check node ports listen (default: healthzBindAddress, 0.0.0.0:10256); "" or "off" serves none.' }),
     'metrics-bind-address': Flags.string({ description: 'Where /metrics and /proxyMode listen (default: metricsBindAddress, 127.0.0.1:10249); "" or "off" serves none.' }),
@@ -64,7 +64,7 @@ export default class Sync extends ProxymodeCommand {
     if (flags['healthz-bind-address'] !== undefined) bindAddress(flags['healthz-bind-address'], '--healthz-bind-address', 10256);
     if (flags['metrics-bind-address'] !== undefined) bindAddress(flags['metrics-bind-address'], '--metrics-bind-address', 10249);
     const log = (m: string) => process.stderr.write(`sync: ${m}\n`);
-    const target: HostTarget = { ...(await hostTarget(flags.netns)), log };
+    const target: HostTarget = { ...(await hostTarget(flags.netns)), kubeProxyVersion: flags['kube-proxy-version'], log };
 
     if (flags.cleanup) {
       const removed = await cleanupHost(target);
@@ -76,8 +76,8 @@ export default class Sync extends ProxymodeCommand {
     let source: ClusterSource = openSource(flags);
     const loaded = await loadProxyConfig(source, flags.config, overridesFromFlags(flags));
     const config = loaded.config;
-    const def = modeFor(loaded.effectiveMode, WHAT);
-    const host = await modeHost(def, target, config);
+    const host = await modeHost(modeFor(loaded.effectiveMode, WHAT), target, config);
+    const def = host.def ?? modeFor(loaded.effectiveMode, WHAT);
     const read = async (s: ClusterSource): Promise<ClusterObjects> => {
       const [services, endpointSlices, nodes] = await Promise.all([s.services(flags.namespace), s.endpointSlices(flags.namespace), s.nodes()]);
       return { services, endpointSlices, nodes };
@@ -131,7 +131,7 @@ export default class Sync extends ProxymodeCommand {
   private async loop(
     proxier: Proxier,
     config: { healthzBindAddress: string; metricsBindAddress: string },
-    flags: { 'healthz-bind-address'?: string; 'metrics-bind-address'?: string; filename?: string[]; namespace?: string },
+    flags: { 'healthz-bind-address'?: string; 'metrics-bind-address'?: string; filename?: string[]; namespace?: string; netns?: string },
     files: string[],
     getSource: () => ClusterSource,
     setSource: (s: ClusterSource) => void,
@@ -143,7 +143,8 @@ export default class Sync extends ProxymodeCommand {
     const counters: HealthCounters = { healthz: {}, livez: {} };
     const healthAddr = bindAddress(flags['healthz-bind-address'] ?? config.healthzBindAddress, '--healthz-bind-address', 10256);
     const metricsAddr = bindAddress(flags['metrics-bind-address'] ?? config.metricsBindAddress, '--metrics-bind-address', 10249);
-    const serviceHealth = healthAddr ? new ServiceHealthServers(proxier, healthAddr.host, log) : undefined;
+    const listen = { netns: flags.netns };
+    const serviceHealth = healthAddr ? new ServiceHealthServers(proxier, healthAddr.host, log, listen) : undefined;
     let stopping = false;
     let watch: { close(): void } | undefined;
     let apiWatch: ProxierWatch | undefined;
@@ -156,13 +157,13 @@ export default class Sync extends ProxymodeCommand {
       for (const s of served) await s.close();
     };
     try {
-      if (healthAddr) served.push(await serveProxyHealth(proxier, healthAddr, counters));
-      if (metricsAddr) served.push(await serveMetrics(proxier, metricsAddr, counters));
+      if (healthAddr) served.push(await serveProxyHealth(proxier, healthAddr, counters, listen));
+      if (metricsAddr) served.push(await serveMetrics(proxier, metricsAddr, counters, listen));
     } catch (e) {
       await stop();
       throw e;
     }
-    if (served.length) log(`serving ${served.map((s) => s.address).join(' and ')}`);
+    if (served.length) log(`serving ${served.map((s) => s.address).join(' and ')}${flags.netns ? ` in network namespace ${flags.netns}` : ''}`);
     proxier.onSync((r) => {
       if (r.ok) void serviceHealth?.sync();
     });

@@ -33,9 +33,9 @@ test('Dockerfile: what it copies is enough to run sync without node_modules', ()
     const r = spawnSync(join(dir, 'bin', 'kubectl-proxymode'), ['sync', '--help'], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /--healthz-bind-address/);
-    const bad = spawnSync(join(dir, 'bin', 'kubectl-proxymode'), ['sync', '-f', join(ROOT, 'examples'), '--mode', 'ipvs', '--once'], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+    const bad = spawnSync(join(dir, 'bin', 'kubectl-proxymode'), ['sync', '-f', join(ROOT, 'examples'), '--netns', 'a b', '--once'], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
     assert.equal(bad.status, 2, bad.stderr);
-    assert.match(bad.stderr, /applying mode ipvs's plans to a host/);
+    assert.match(bad.stderr, /--netns "a b" is not a network namespace name/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -21,7 +21,7 @@ describe('sync: bad input', () => {
   });
 
   it('a mode the host adapter cannot apply yet says so in one sentence', () => {
-    refused(['sync', '-f', 'examples/', '--mode', 'ipvs', '--node', 'worker-1', '--once'], /applying mode ipvs's plans to a host \(`kubectl proxymode sync`\) is not implemented yet/);
+    refused(['sync', '-f', 'examples/', '--mode', 'userspace', '--node', 'worker-1', '--once'], /applying mode userspace's plans to a host \(`kubectl proxymode sync`\) is not implemented yet/);
   });
 
   it('an unknown mode, a bad namespace name, --on-node', () => {

@@ -79,9 +79,12 @@ async function landsOn(topo: Topology, ip: string, count = 12): Promise<Record<s
   return b.counts;
 }
 
-async function get(url: string): Promise<{ status: number; body: string }> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(3_000) });
-  return { status: r.status, body: await r.text() };
+/** GET from inside network namespace `ns`, where --netns makes the servers listen. */
+async function get(ns: string, url: string): Promise<{ status: number; body: string }> {
+  const r = await exec(ns, ['curl', '-s', '-m', '3', '-w', '\n%{http_code}', url]);
+  if (r.code !== 0) throw new Error(`curl ${url} in ${ns}: exit ${r.code}`);
+  const i = r.stdout.lastIndexOf('\n');
+  return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
 }
 
 function metric(text: string, name: string): number {
@@ -172,26 +175,29 @@ for (const [i, mode] of (['iptables', 'nftables'] as const).entries()) {
       t.after(() => {
         if (child && child.exitCode === null) child.kill('SIGKILL');
       });
-      const metricsText = async () => (await get(`http://127.0.0.1:${p.metrics}/metrics`)).body;
+      const metricsText = async () => (await get(node, `http://127.0.0.1:${p.metrics}/metrics`)).body;
       await until(async () => metric(await metricsText(), 'kubeproxy_sync_full_proxy_rules_duration_seconds_count') >= 1, 20_000, () => `the loop's first sync (stderr: ${stderr})`);
 
       await t.test('the servers: /healthz, /livez, /proxyMode, /metrics and the health-check node port', async () => {
-        const hz = await get(`http://127.0.0.1:${p.healthz}/healthz`);
+        const hz = await get(node, `http://127.0.0.1:${p.healthz}/healthz`);
         assert.equal(hz.status, 200);
         assert.match(hz.body, /^\{"lastUpdated": "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC","currentTime": "[^"]+", "nodeEligible": true\}$/);
-        const lz = await get(`http://127.0.0.1:${p.healthz}/livez`);
+        const lz = await get(node, `http://127.0.0.1:${p.healthz}/livez`);
         assert.equal(lz.status, 200);
         assert.doesNotMatch(lz.body, /nodeEligible/);
-        assert.equal((await get(`http://127.0.0.1:${p.metrics}/proxyMode`)).body, mode);
+        assert.equal((await get(node, `http://127.0.0.1:${p.metrics}/proxyMode`)).body, mode);
         const text = await metricsText();
         for (const name of ['kubeproxy_sync_proxy_rules_last_timestamp_seconds', 'kubeproxy_sync_proxy_rules_endpoint_changes_total', 'kubeproxy_sync_proxy_rules_service_changes_pending']) {
           assert.ok(Number.isFinite(metric(text, name)), `${name} in\n${text}`);
         }
         assert.ok(metric(text, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds') > Date.now() / 1000 - 60);
         if (mode === 'iptables') assert.match(text, /^kubeproxy_sync_proxy_rules_iptables_total\{table="nat"\} [1-9]\d*$/m);
-        const hc = await get(`http://127.0.0.1:${p.hc}/`);
+        const hc = await get(node, `http://127.0.0.1:${p.hc}/`);
         assert.equal(hc.status, 200, hc.body);
         assert.deepEqual(JSON.parse(hc.body), { service: { namespace: NS, name: 'lb' }, localEndpoints: 1, serviceProxyHealthy: true });
+        // they listen in the node's namespace only: the host side's loopback has nothing on those ports
+        for (const port of [p.healthz, p.metrics, p.hc]) await assert.rejects(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1_000) }), `port ${port} answered on the host side`);
+        assert.match(stderr, new RegExp(`serving 127\\.0\\.0\\.1:${p.healthz} and 127\\.0\\.0\\.1:${p.metrics} in network namespace ${node}`));
       });
 
       await t.test('an endpoint removed from the files moves traffic within one sync', async () => {
@@ -220,7 +226,7 @@ for (const [i, mode] of (['iptables', 'nftables'] as const).entries()) {
         await until(async () => /sync succeeded after \d+ failed/.test(stderr), 20_000, () => `that (stderr: ${stderr})`);
         const healed = await landsOn(topo, WEB_IP);
         assert.deepEqual(Object.keys(healed), ['pod-1'], JSON.stringify(healed));
-        assert.equal((await get(`http://127.0.0.1:${p.healthz}/healthz`)).status, 200);
+        assert.equal((await get(node, `http://127.0.0.1:${p.healthz}/healthz`)).status, 200);
       });
 
       await t.test('SIGTERM stops the loop with exit 0 and leaves the rules', async () => {

@@ -96,6 +96,21 @@ export class IptablesCommandBackend implements IptablesBackend {
     throw commandFailure(argv, r.code, r.stderr, `chain ${chain} could not be created`);
   }
 
+  /** Whether the chain exists (`-n -L CHAIN`: exit 0); throws when the tool itself fails (not installed, locked). */
+  async chainExists(family: IPFamily, table: TableName, chain: string): Promise<boolean> {
+    const argv = [iptablesCommand(this.kind, family), ...this.wait, '-t', table, '-n', '-L', chain];
+    const r = await this.run(argv);
+    if (r.code === 0) return true;
+    // exit 1 is "no such chain" (iptables-nft 1.8.9 words it "… is incompatible, use 'nft' tool" when absent)
+    if (r.code === 1 && !/Permission denied|xtables lock/i.test(r.stderr)) return false;
+    throw commandFailure(argv, r.code, r.stderr, `chain ${chain} could not be looked up`);
+  }
+
+  /** Flushes and deletes the chain if it exists (kube-proxy's canary on shutdown). */
+  async deleteChain(family: IPFamily, table: TableName, chain: string): Promise<void> {
+    for (const op of ['-F', '-X']) await this.run(this.ruleArgv(family, op, table, chain, []));
+  }
+
   async ensureRule(family: IPFamily, table: TableName, chain: string, words: readonly string[], position: RulePosition): Promise<boolean> {
     if (await this.hasRule(family, table, chain, words)) return false;
     const argv = this.ruleArgv(family, position === 'prepend' ? '-I' : '-A', table, chain, words);

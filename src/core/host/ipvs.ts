@@ -113,6 +113,15 @@ export class IpvsCommandBackend {
     return this.ok(['ipvsadm', '-R'], 'the IPVS table could not be written', text);
   }
 
+  /** Creates kube-ipvs0 (a dummy device, down, as kube-proxy's EnsureDummyDevice) unless it exists; true when made. */
+  async ensureDevice(device = DUMMY_DEVICE): Promise<boolean> {
+    if ((await this.run(['ip', 'link', 'show', 'dev', device])).code === 0) return false;
+    const argv = ['ip', 'link', 'add', device, 'type', 'dummy'];
+    const r = await this.run(argv);
+    if (r.code !== 0 && !/File exists/.test(r.stderr)) throw commandFailure(argv, r.code, r.stderr, `${device} could not be created`);
+    return r.code === 0;
+  }
+
   async boundAddresses(device = DUMMY_DEVICE): Promise<string[] | null> {
     const r = await this.run(['ip', '-o', 'addr', 'show', 'dev', device]);
     if (r.code !== 0) return null;
@@ -129,6 +138,8 @@ export interface IpvsApplyOptions {
   skipIpvs?: boolean;
   /** Skip binding and unbinding addresses (no kube-ipvs0 possible). */
   skipAddresses?: boolean;
+  /** The order the plan's parts run in (default IPVS_PARTS, the plan's own). */
+  order?: readonly IpvsPart[];
 }
 
 /**
@@ -149,7 +160,7 @@ export async function readIpvsState(family: IpvsState['family'], run: CommandRun
 /** Runs a plan's steps in order, part by part; resolves the parts walked (those skipped left out). */
 export async function applyIpvsPlan(plan: IpvsPlan, run: CommandRunner, opts: IpvsApplyOptions): Promise<{ steps: IpvsApplyPart[] }> {
   const done: IpvsApplyPart[] = [];
-  for (const part of IPVS_PARTS) {
+  for (const part of opts.order ?? IPVS_PARTS) {
     if ((part === 'ipvs' && opts.skipIpvs) || (part === 'addresses' && opts.skipAddresses)) continue;
     try {
       for (const s of plan.steps) {

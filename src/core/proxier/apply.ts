@@ -9,6 +9,9 @@ import { detectIptablesKind } from '../host/detect.js';
 import { IptablesCommandBackend, iptablesCommand } from '../host/iptables.js';
 import { ensureNfacct, nfacctNamesIn } from '../host/nfacct.js';
 import { NftCommandBackend } from '../host/nft.js';
+import { ConntrackCommandBackend } from '../host/conntrack.js';
+import { CANARY_CHAIN, type CanaryHost } from './canary.js';
+import type { ConntrackCleaner } from './conntrack.js';
 import { KUBE_CHAINS, isServiceChainName, jumpRules } from '../iptables/index.js';
 import { parseIptablesSave } from '../iptables/parse.js';
 import type { IptablesPlan } from '../iptables/plan.js';
@@ -27,6 +30,12 @@ export interface ModeHost {
   apply(plan: Plan): Promise<void>;
   /** When sync stops: release what only lives while it runs (the userspace proxy's sockets and the rules to them). */
   close?(): Promise<void>;
+  /** The mode this host programs when it is not the one asked (ipvs falling back to iptables). */
+  readonly def?: ProxyModeDefinition<FamilyState>;
+  /** Deletes stale UDP conntrack entries after a successful apply. */
+  readonly conntrack?: ConntrackCleaner;
+  /** kube-proxy's canary chains (the iptables mode). */
+  readonly canary?: CanaryHost;
 }
 
 export interface HostTarget {
@@ -34,7 +43,9 @@ export interface HostTarget {
   description: string;
   /** The network namespace `run` enters, if any (a process that must live there is started in it). */
   netns?: string;
-  /** One line per event a host side says on its own (a port it could not claim). */
+  /** The kube-proxy version whose behaviour to follow where it changed (the ipvs fallback). */
+  kubeProxyVersion?: string;
+  /** One line per event a host side says on its own (the ipvs fallback, a port it could not claim). */
   log?: (line: string) => void;
 }
 
@@ -43,15 +54,18 @@ export async function modeHost(def: ProxyModeDefinition<FamilyState>, target: Ho
   if (def.mode === 'iptables') return iptablesHost(def, target, config);
   if (def.mode === 'nftables') return nftablesHost(def, target);
   if (def.mode === 'userspace') return userspaceHost(def, target, config);
+  if (def.mode === 'ipvs') return (await import('./apply-ipvs.js')).ipvsHost(def, target, config);
   throw new NotImplementedError(`applying mode ${def.mode}'s plans to a host (\`kubectl proxymode sync\`)`);
 }
 
-async function iptablesHost(def: ProxyModeDefinition<FamilyState>, target: HostTarget, config: KubeProxyConfiguration): Promise<ModeHost> {
+export async function iptablesHost(def: ProxyModeDefinition<FamilyState>, target: HostTarget, config: KubeProxyConfiguration): Promise<ModeHost> {
   const { run } = target;
   const kind = (await detectIptablesKind(run)).kind;
   const backend = new IptablesCommandBackend(kind, run);
   return {
     description: `${target.description} (iptables-${kind})`,
+    conntrack: new ConntrackCommandBackend(run),
+    canary: iptablesCanary(backend),
     async read(family) {
       const text = await backend.save(family);
       return def.parse({ source: target.description, sections: [{ kind: 'iptables-save', text, family, line: 1 }] }, family);
@@ -75,6 +89,7 @@ function nftablesHost(def: ProxyModeDefinition<FamilyState>, target: HostTarget)
   const nft = new NftCommandBackend(target.run);
   return {
     description: target.description,
+    conntrack: new ConntrackCommandBackend(target.run),
     async read(family) {
       const table = await nft.readTable(family);
       return table ? (table as unknown as FamilyState) : undefined;
@@ -82,6 +97,15 @@ function nftablesHost(def: ProxyModeDefinition<FamilyState>, target: HostTarget)
     async apply(plan) {
       await nft.apply(plan.text());
     },
+  };
+}
+
+function iptablesCanary(backend: IptablesCommandBackend): CanaryHost {
+  type Table = Parameters<IptablesCommandBackend['ensureChain']>[1];
+  return {
+    exists: (family, table) => backend.chainExists(family, table as Table, CANARY_CHAIN),
+    ensure: async (family, table) => void (await backend.ensureChain(family, table as Table, CANARY_CHAIN)),
+    remove: (family, table) => backend.deleteChain(family, table as Table, CANARY_CHAIN),
   };
 }
 

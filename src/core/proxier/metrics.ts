@@ -21,6 +21,8 @@ export interface ProxierMetrics {
   partialSyncs: number;
   /** Applies the host refused (kubeproxy_sync_proxy_rules_iptables_restore_failures_total and its kin). */
   failures: number;
+  /** Stale UDP conntrack deletions run (one per `conntrack -D` filter). */
+  conntrackDeletions: number;
   /** Last successful sync (ms since the epoch; 0: never). */
   lastSyncTimestamp: number;
   /** Oldest change queued and not yet written (0: none). */
@@ -42,6 +44,7 @@ export function newMetrics(): ProxierMetrics {
     fullSyncs: 0,
     partialSyncs: 0,
     failures: 0,
+    conntrackDeletions: 0,
     lastSyncTimestamp: 0,
     lastQueuedTimestamp: 0,
     serviceChangesPending: 0,

@@ -14,6 +14,8 @@ import { ProxyHealth, serviceHealth, type ServiceHealth } from './health.js';
 import type { ModeHost } from './apply.js';
 import { HISTORY_LENGTH, newMetrics, type ProxierMetrics, type SyncRecord } from './metrics.js';
 import { BoundedFrequencyRunner } from './runner.js';
+import { CanaryMonitor } from './canary.js';
+import { staleConntrack } from './conntrack.js';
 
 export interface ProxierOptions {
   def: ProxyModeDefinition<FamilyState>;
@@ -64,9 +66,10 @@ export class Proxier {
   private failures = 0;
   private view: ProxyView | undefined;
   private readonly listeners: Array<(r: SyncRecord) => void> = [];
+  private canary: CanaryMonitor | undefined;
 
   constructor(private readonly opts: ProxierOptions) {
-    const { syncPeriodMs, minSyncPeriodMs } = syncPeriods(opts.config, opts.def.mode);
+    const { syncPeriodMs, minSyncPeriodMs } = syncPeriods(opts.config, (opts.host.def ?? opts.def).mode);
     this.syncPeriodMs = syncPeriodMs;
     this.minSyncPeriodMs = minSyncPeriodMs;
     this.tracker = new ChangeTracker(opts.config.hostnameOverride ?? '', opts.clock.now());
@@ -74,8 +77,20 @@ export class Proxier {
     this.runner = new BoundedFrequencyRunner(() => this.syncProxyRules().then(() => undefined), opts.clock, { minIntervalMs: minSyncPeriodMs, maxIntervalMs: syncPeriodMs });
   }
 
+  /** The mode programmed: the host's when it runs another than the one asked (ipvs falling back to iptables). */
+  get def(): ProxyModeDefinition<FamilyState> {
+    return this.opts.host.def ?? this.opts.def;
+  }
+
   get mode(): string {
-    return this.opts.def.mode;
+    return this.def.mode;
+  }
+
+  /** The next sync rewrites everything, as soon as minSyncPeriod allows (the canary monitor found a flush). */
+  forceFullSync(): void {
+    this.needFullSync = true;
+    this.applied.clear();
+    this.runner.run();
   }
 
   /** Called with every sync's record (the metrics server observes durations through it). */
@@ -101,9 +116,15 @@ export class Proxier {
 
   start(): void {
     this.runner.start();
+    const { host, clock, log } = this.opts;
+    if (host.canary) {
+      this.canary = new CanaryMonitor(host.canary, clock, this.syncPeriodMs, () => this.families(), () => this.forceFullSync(), log);
+      this.canary.start();
+    }
   }
 
   async stop(): Promise<void> {
+    await this.canary?.stop();
     await this.runner.stop();
   }
 
@@ -119,7 +140,8 @@ export class Proxier {
 
   /** One sync now (the runner calls this; `--once` calls it directly). */
   async syncProxyRules(): Promise<SyncOutcome> {
-    const { clock, def, config, host } = this.opts;
+    const { clock, config, host } = this.opts;
+    const def = this.def;
     const start = clock.now();
     const pending = this.tracker.take();
     const full = this.needFullSync || pending.nodeChanged || start - this.lastFullSync >= this.syncPeriodMs;
@@ -137,7 +159,9 @@ export class Proxier {
         operations += plan.operations.length;
         this.applied.set(next.family, next);
       }
+      const before = this.view;
       this.view = view;
+      if (host.conntrack) await this.clearConntrack(host.conntrack, before, view);
       const end = clock.now();
       record.ok = true;
       record.seconds = (end - start) / 1000;
@@ -173,6 +197,18 @@ export class Proxier {
     if (this.metrics.history.length > HISTORY_LENGTH) this.metrics.history.shift();
     for (const l of this.listeners) l(record);
     return { ok: record.ok, full, operations, ...(record.error ? { error: record.error } : {}) };
+  }
+
+  /** After a successful apply: the UDP entries that still point where the rules no longer go. A failure is said, not retried. */
+  private async clearConntrack(ct: NonNullable<ModeHost['conntrack']>, before: ProxyView | undefined, after: ProxyView): Promise<void> {
+    const stale = staleConntrack(before, after);
+    if (stale.length === 0) return;
+    try {
+      await ct.clear(stale);
+      this.metrics.conntrackDeletions += stale.length;
+    } catch (e) {
+      this.opts.log(`deleting stale UDP conntrack entries failed: ${(e as Error).message}`);
+    }
   }
 
   private backoff(): number {

@@ -4,7 +4,7 @@
 // what they answer is data from the proxier (core/proxier/health.ts).
 import type { Proxier } from '../../proxier/proxier.js';
 import { serviceHealthAnswer, type HealthAnswer, type ServiceHealth } from '../../proxier/health.js';
-import { serve, type Served } from './listen.js';
+import { serve, type ListenOptions, type Served } from './listen.js';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' };
 
@@ -14,7 +14,7 @@ export interface HealthCounters {
 }
 
 /** /healthz and /livez; counts answers by code for kubeproxy_proxy_healthz_total / _livez_total. */
-export async function serveProxyHealth(proxier: Proxier, addr: { host: string; port: number }, counters: HealthCounters): Promise<Served> {
+export async function serveProxyHealth(proxier: Proxier, addr: { host: string; port: number }, counters: HealthCounters, opts: ListenOptions = {}): Promise<Served> {
   const answer = (a: HealthAnswer, count: Record<string, number>) => {
     count[a.status] = (count[a.status] ?? 0) + 1;
     return { status: a.status, body: a.body, headers: JSON_HEADERS };
@@ -23,7 +23,7 @@ export async function serveProxyHealth(proxier: Proxier, addr: { host: string; p
     if (path === '/healthz') return answer(proxier.health.healthz(), counters.healthz);
     if (path === '/livez') return answer(proxier.health.livez(), counters.livez);
     return undefined;
-  });
+  }, opts);
 }
 
 /**
@@ -37,6 +37,7 @@ export class ServiceHealthServers {
     private readonly proxier: Proxier,
     private readonly host: string,
     private readonly log: (m: string) => void,
+    private readonly listen: ListenOptions = {},
   ) {}
 
   ports(): number[] {
@@ -61,7 +62,7 @@ export class ServiceHealthServers {
       entry.served = await serve({ host: this.host, port }, `the health check node port of ${h.namespace}/${h.name}`, () => {
         const a = serviceHealthAnswer(entry.health, this.proxier.health.isHealthy().healthy);
         return { status: a.status, body: a.body, headers: { ...JSON_HEADERS, 'X-Load-Balancing-Endpoint-Weight': String(entry.health.localEndpoints) } };
-      }).catch((e: Error) => {
+      }, this.listen).catch((e: Error) => {
         this.log(e.message);
         return undefined;
       });

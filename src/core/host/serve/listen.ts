@@ -3,6 +3,12 @@
 import http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { ClusterError, InputError } from '../../errors.js';
+import { listenInNetns } from './netns.js';
+
+/** Where a server listens: this process's network namespace, or a named one (`ip netns`). */
+export interface ListenOptions {
+  netns?: string;
+}
 
 export interface Served {
   /** "127.0.0.1:10249" as bound (the port filled in when 0 was asked). */
@@ -26,7 +32,7 @@ export interface Answer {
 export type Handler = (path: string) => Answer | undefined | Promise<Answer | undefined>;
 
 /** Serves `handler` (undefined: 404) on addr; resolves once listening. */
-export function serve(addr: { host: string; port: number }, what: string, handler: Handler): Promise<Served> {
+export function serve(addr: { host: string; port: number }, what: string, handler: Handler, opts: ListenOptions = {}): Promise<Served> {
   const server = http.createServer(async (req, res) => {
     let out: Answer | undefined;
     try {
@@ -43,12 +49,14 @@ export function serve(addr: { host: string; port: number }, what: string, handle
     res.end(out.body);
   });
   server.keepAliveTimeout = 1_000;
+  const refused = (e: NodeJS.ErrnoException) => {
+    const why = e.code === 'EADDRINUSE' ? 'the address is in use' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EADDRNOTAVAIL' ? 'no interface has that address' : e.message;
+    return new ClusterError(`${what} could not listen on ${addr.host}:${addr.port}${opts.netns ? ` in network namespace ${opts.netns}` : ''}: ${why.replace(/\.$/, '')}.`);
+  };
+  const socket = opts.netns ? listenInNetns(opts.netns, addr.host, addr.port) : undefined;
   return new Promise((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'EADDRINUSE' ? 'the address is in use' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EADDRNOTAVAIL' ? 'no interface has that address' : e.message;
-      reject(new ClusterError(`${what} could not listen on ${addr.host}:${addr.port}: ${why}.`));
-    });
-    server.listen(addr.port, addr.host, () => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(refused(e)));
+    const listening = () => {
       const a = server.address() as AddressInfo;
       resolve({
         address: `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`,
@@ -58,6 +66,8 @@ export function serve(addr: { host: string; port: number }, what: string, handle
             server.close(() => r());
           }),
       });
-    });
+    };
+    if (socket) socket.then((s) => server.listen(s, listening), (e: NodeJS.ErrnoException) => reject(refused(e)));
+    else server.listen(addr.port, addr.host, listening);
   });
 }

@@ -3,7 +3,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Proxier } from '../../proxier/proxier.js';
 import type { HealthCounters } from './health.js';
-import { serve, type Answer, type Served } from './listen.js';
+import { serve, type Answer, type ListenOptions, type Served } from './listen.js';
 
 const exponential = (start: number, factor: number, count: number) => Array.from({ length: count }, (_, i) => start * factor ** i);
 const linear = (start: number, width: number, count: number) => Array.from({ length: count }, (_, i) => start + width * i);
@@ -83,11 +83,11 @@ export function proxierRegistry(proxier: Proxier, health: HealthCounters): Regis
   return registry;
 }
 
-export async function serveMetrics(proxier: Proxier, addr: { host: string; port: number }, health: HealthCounters): Promise<Served> {
+export async function serveMetrics(proxier: Proxier, addr: { host: string; port: number }, health: HealthCounters, opts: ListenOptions = {}): Promise<Served> {
   const registry = proxierRegistry(proxier, health);
   return serve(addr, 'the metrics server', async (path): Promise<Answer | undefined> => {
     if (path === '/proxyMode') return { status: 200, body: proxier.mode, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' } };
     if (path === '/metrics') return { status: 200, body: await registry.metrics(), headers: { 'Content-Type': registry.contentType } };
     return undefined;
-  });
+  }, opts);
 }

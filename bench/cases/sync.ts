@@ -1,0 +1,170 @@
+// `sync` on a host at scale (root; a fresh network namespace each): 10,000 services x 10 endpoints.
+//  - sync-iptables: our whole first sync in iptables mode (view, render, plan, iptables-nft-restore, the
+//    jump rules and nfacct counters kube-proxy ensures) against the time iptables-nft-restore itself spends
+//    on the same text in the same sync (every command timed through the runner) and, as a check, loading
+//    that text alone (the same `--noflush` invocation) into another fresh namespace. Target: the whole sync <= 1.2x the restore.
+//  - sync-rss: the loop (Proxier with the system clock, the real host adapter) after its full sync and 10
+//    one-endpoint changes, each synced partially; RSS after a GC is its steady state. Target <= 400 MB.
+// Without root or namespaces a case says why and measures nothing.
+import { spawnSync } from 'node:child_process';
+import { setDefaults } from '../../src/core/config/index.js';
+import type { CommandRunner } from '../../src/core/host/backend.js';
+import { localRunner, netnsRunner } from '../../src/core/host/runner.js';
+import { modeFor } from '../../src/core/modes/registry.js';
+import type { Plan } from '../../src/core/modes/types.js';
+import { Proxier, modeHost, systemClock, type Clock } from '../../src/core/proxier/index.js';
+import { median } from '../measure.js';
+import { syntheticCluster } from '../synthetic.js';
+import type { BenchCase, BenchResult } from '../types.js';
+
+const iptables = modeFor('iptables', 'bench');
+const config = () => setDefaults({ mode: 'iptables', clusterCIDR: '10.128.0.0/9', hostnameOverride: 'node-0' } as never);
+
+function sh(args: string[], input?: string) {
+  return spawnSync(args[0]!, args.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+}
+
+/** A fresh namespace for `fn`, deleted afterwards even when it throws. */
+async function inNamespace<T>(tag: string, fn: (ns: string) => Promise<T>): Promise<T> {
+  const ns = `pm-bench-${tag}-${process.pid}`;
+  if (sh(['ip', 'netns', 'add', ns]).status !== 0) throw new Error(`ip netns add ${ns} failed`);
+  try {
+    sh(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    return await fn(ns);
+  } finally {
+    sh(['ip', 'netns', 'del', ns]);
+  }
+}
+
+/** The runner, timing every command by its program. */
+function timedRunner(ns: string, spent: Map<string, number>): CommandRunner {
+  const run = netnsRunner(ns, localRunner({ timeoutMs: 1_800_000 }));
+  return async (argv, stdin) => {
+    const t0 = process.hrtime.bigint();
+    const r = await run(argv, stdin);
+    const key = argv[0]!;
+    spent.set(key, (spent.get(key) ?? 0) + Number(process.hrtime.bigint() - t0) / 1e6);
+    return r;
+  };
+}
+
+/** A clock whose timers never fire: the bench drives syncs itself. */
+const stillClock: Clock = { now: () => Date.now(), setTimer: () => ({ id: 0 }), clearTimer: () => {} };
+
+function skipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not measured: needs root';
+  for (const tool of ['iptables-nft-restore', 'nfacct']) if (sh(['sh', '-c', `command -v ${tool}`]).status !== 0) return `not measured: ${tool} is missing`;
+  return undefined;
+}
+
+const ROUNDS = Number(process.env.PM_BENCH_SYNC_ROUNDS ?? 1);
+/** The scale (10,000 by the target; PM_BENCH_SYNC_SERVICES=2000 when a loaded machine cannot restore that much). */
+const SERVICES = Number(process.env.PM_BENCH_SYNC_SERVICES ?? 10_000);
+/** One-endpoint changes the RSS case syncs (each a partial sync). */
+const CHANGES = 10;
+
+const skipped = (why: string): BenchResult => ({ samplesMs: [], medianMs: NaN, maxRssMB: NaN, detail: why });
+
+export const syncIptables: BenchCase = {
+  name: 'sync, iptables mode: the whole first sync vs iptables-nft-restore of its text (10,000 services / 100,000 endpoints, in a namespace)',
+  async run() {
+    const why = skipReason();
+    if (why) return skipped(why);
+    const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, seed: 42 });
+    const rounds: Array<{ syncMs: number; restoreMs: number; aloneMs: number; commands: string }> = [];
+    // one round: at this size a --noflush restore takes minutes on iptables 1.8.9 (see kernel.md)
+    for (let i = 0; i < ROUNDS; i++) {
+      (globalThis as { gc?: () => void }).gc?.();
+      const spent = new Map<string, number>();
+      let text = '';
+      const syncMs = await inNamespace(`s${i}`, async (ns) => {
+        const host = await modeHost(iptables, { run: timedRunner(ns, spent), description: ns }, config());
+        const recording = { ...host, apply: async (p: Plan) => ((text = p.text()), host.apply(p)) };
+        spent.clear(); // (detecting the backend is start-up, not the sync)
+        const proxier = new Proxier({ def: iptables, config: config(), host: recording, clock: stillClock, log: () => {} });
+        const t0 = process.hrtime.bigint();
+        proxier.replaceObjects(objects);
+        const out = await proxier.syncProxyRules();
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (!out.ok) throw new Error(`the sync failed: ${out.error}`);
+        return ms;
+      });
+      const aloneMs = await inNamespace(`r${i}`, async (ns) => {
+        for (const c of ['ct_state_invalid_dropped_pkts', 'localhost_nps_accepted_pkts']) sh(['ip', 'netns', 'exec', ns, 'nfacct', 'add', c]);
+        const t0 = process.hrtime.bigint();
+        // the same invocation kube-proxy (and our backend) uses: --noflush, waiting for the xtables lock
+        const r = sh(['ip', 'netns', 'exec', ns, 'iptables-nft-restore', '-w', '5', '-W', '100000', '--noflush'], text);
+        if (r.status !== 0) throw new Error(`iptables-nft-restore alone failed: ${r.stderr.split('\n')[0]}`);
+        return Number(process.hrtime.bigint() - t0) / 1e6;
+      });
+      rounds.push({ syncMs, restoreMs: spentRestore(spent), aloneMs, commands: [...spent].map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ') });
+    }
+    const syncMs = median(rounds.map((r) => r.syncMs));
+    const restoreMs = median(rounds.map((r) => r.restoreMs));
+    const aloneMs = median(rounds.map((r) => r.aloneMs));
+    const ratio = syncMs / restoreMs;
+    return {
+      samplesMs: rounds.map((r) => r.syncMs),
+      medianMs: syncMs,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      detail: `${SERVICES} services x 10 endpoints: iptables-nft-restore inside the sync ${restoreMs.toFixed(0)} ms, the same text restored alone ${aloneMs.toFixed(0)} ms; whole sync / restore = ${ratio.toFixed(2)}x (target <= 1.2x: ${ratio <= 1.2 ? 'met' : 'MISSED'}); load ${loadavg()}; commands of the last sync: ${rounds.at(-1)!.commands}`,
+    };
+  },
+};
+
+/** The restore commands' share (the runner keys by the program, before `ip netns exec NS` is put in front). */
+function spentRestore(spent: Map<string, number>): number {
+  let ms = 0;
+  for (const [k, v] of spent) if (/restore$/.test(k)) ms += v;
+  return ms;
+}
+
+function loadavg(): string {
+  return sh(['cat', '/proc/loadavg']).stdout.split(' ').slice(0, 3).join(' ');
+}
+
+export const syncRss: BenchCase = {
+  name: 'sync loop, iptables mode: steady-state RSS at 10,000 services / 100,000 endpoints (full sync + 10 partial syncs, in a namespace)',
+  targetRssMB: 400,
+  async run() {
+    const why = skipReason();
+    if (why) return skipped(why);
+    const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, seed: 42 });
+    return inNamespace('rss', async (ns) => {
+      const host = await modeHost(iptables, { run: netnsRunner(ns, localRunner({ timeoutMs: 1_800_000 })), description: ns }, config());
+      const cfg = setDefaults({ mode: 'iptables', clusterCIDR: '10.128.0.0/9', hostnameOverride: 'node-0', iptables: { minSyncPeriod: '0s', syncPeriod: '1h' } } as never);
+      const proxier = new Proxier({ def: iptables, config: cfg, host, clock: systemClock(), log: (m) => process.stderr.write(`${m}\n`) });
+      const synced: number[] = [];
+      let wake: (() => void) | undefined;
+      proxier.onSync((r) => {
+        if (!r.ok) process.stderr.write(`sync failed: ${r.error}\n`);
+        synced.push(r.seconds * 1000);
+        wake?.();
+      });
+      const next = () => new Promise<void>((r) => (wake = r));
+      let w = next();
+      proxier.replaceObjects(objects);
+      proxier.start();
+      await w;
+      const rss: number[] = [];
+      for (let i = 0; i < CHANGES; i++) {
+        // a new slice object (the tracker keeps the old one): its first endpoint moves to a new pod IP
+        const slice = objects.endpointSlices[i]!;
+        objects.endpointSlices[i] = { ...slice, endpoints: slice.endpoints!.map((e, j) => (j === 0 ? { ...e, addresses: [`10.255.${i}.1`] } : e)) };
+        w = next();
+        if (proxier.replaceObjects(objects) !== 1) throw new Error('the change was not seen');
+        await w;
+        (globalThis as { gc?: () => void }).gc?.();
+        rss.push(process.memoryUsage().rss / 2 ** 20);
+      }
+      await proxier.stop();
+      const steady = median(rss.slice(-Math.ceil(CHANGES / 2)));
+      return {
+        samplesMs: synced.slice(1),
+        medianMs: median(synced.slice(1)),
+        maxRssMB: steady,
+        detail: `${SERVICES} services x 10 endpoints: steady-state RSS ${steady.toFixed(0)} MB (median after GC over the last ${Math.ceil(CHANGES / 2)} partial syncs; peak of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); full sync ${synced[0]!.toFixed(0)} ms, partial syncs median ${median(synced.slice(1)).toFixed(0)} ms; ${proxier.metrics.fullSyncs} full / ${proxier.metrics.partialSyncs} partial; load ${loadavg()}`,
+      };
+    });
+  },
+};

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { ConntrackCommandBackend, FakeConntrack } from '../../../src/core/host/conntrack.js';
+import type { CommandRunner } from '../../../src/core/host/backend.js';
+import { Proxier } from '../../../src/core/proxier/index.js';
+import { conntrackArgs, staleConntrack, type ConntrackDeletion } from '../../../src/core/proxier/conntrack.js';
+import { buildProxyView } from '../../../src/core/proxy-view.js';
+import { FakeClock, FakeHost, config, iptables, node, service, slice } from './fakes.js';
+
+const udp = (name: string, ip: string, extra: Record<string, unknown> = {}) =>
+  service(name, ip, { ports: [{ name: 'http', port: 53, targetPort: 53, protocol: 'UDP' }], ...extra });
+const udpSlice = (svc: string, ips: string[]) => ({ ...slice(svc, ips), ports: [{ name: 'http', port: 53, protocol: 'UDP' }] }) as ReturnType<typeof slice>;
+const view = (services: ReturnType<typeof service>[], slices: ReturnType<typeof slice>[]) => buildProxyView({ services, endpointSlices: slices, nodes: [node('node-a')] }, config(), 'test');
+
+test('a UDP endpoint gone: entries DNATed to it from the cluster IP, external IPs and node port are deleted', () => {
+  const svc = udp('dns', '10.96.0.53', { type: 'NodePort', externalIPs: ['192.0.2.7'], ports: [{ name: 'http', port: 53, targetPort: 53, protocol: 'UDP', nodePort: 30053 }] });
+  const before = view([svc], [udpSlice('dns', ['10.244.1.5', '10.244.1.6'])]);
+  const after = view([svc], [udpSlice('dns', ['10.244.1.6'])]);
+  const stale = staleConntrack(before, after);
+  assert.deepEqual(stale, [
+    { kind: 'port-nat', family: 'IPv4', port: 30053, dest: '10.244.1.5' },
+    { kind: 'nat', family: 'IPv4', origin: '10.96.0.53', dest: '10.244.1.5' },
+    { kind: 'nat', family: 'IPv4', origin: '192.0.2.7', dest: '10.244.1.5' },
+  ]);
+  assert.deepEqual(conntrackArgs(stale[1]!), ['-D', '--orig-dst', '10.96.0.53', '--dst-nat', '10.244.1.5', '-p', 'udp']);
+  assert.deepEqual(conntrackArgs(stale[0]!), ['-D', '-p', 'udp', '--dport', '30053', '--dst-nat', '10.244.1.5']);
+});
+
+test('a UDP service port that gets its first endpoint: every entry to its IPs is deleted; TCP is never touched', () => {
+  const before = view([udp('dns', '10.96.0.53'), service('web', '10.96.0.80')], [udpSlice('dns', [])]);
+  const after = view([udp('dns', '10.96.0.53'), service('web', '10.96.0.80')], [udpSlice('dns', ['10.244.1.9']), slice('web', ['10.244.1.8'])]);
+  assert.deepEqual(staleConntrack(before, after), [{ kind: 'ip', family: 'IPv4', ip: '10.96.0.53' }]);
+  assert.deepEqual(staleConntrack(after, after), [], 'nothing changed: nothing stale');
+  const tcpGone = view([service('web', '10.96.0.80')], [slice('web', [])]);
+  assert.deepEqual(staleConntrack(after, tcpGone).filter((d) => d.kind === 'nat'), [{ kind: 'nat', family: 'IPv4', origin: '10.96.0.53', dest: '10.244.1.9' }], 'only the UDP endpoint, not the TCP one');
+});
+
+test('the proxier deletes stale entries after a successful apply only', async () => {
+  const clock = new FakeClock();
+  const ct = new FakeConntrack();
+  const host = Object.assign(new FakeHost(), { conntrack: ct });
+  const logs: string[] = [];
+  const proxier = new Proxier({ def: iptables, config: config(), host, clock, log: (m) => logs.push(m) });
+  proxier.replaceObjects({ services: [udp('dns', '10.96.0.53')], endpointSlices: [udpSlice('dns', ['10.244.1.5', '10.244.1.6'])], nodes: [node('node-a')] });
+  assert.equal((await proxier.syncProxyRules()).ok, true);
+  assert.deepEqual(ct.deleted, [{ kind: 'ip', family: 'IPv4', ip: '10.96.0.53' }], 'first sync: the service just became active');
+  ct.deleted.length = 0;
+  host.breakNfacct(true);
+  proxier.replaceObjects({ services: [udp('dns', '10.96.0.53', { type: 'NodePort', ports: [{ name: 'http', port: 53, targetPort: 53, protocol: 'UDP', nodePort: 30053 }] })], endpointSlices: [udpSlice('dns', ['10.244.1.6'])], nodes: [node('node-a')] });
+  const failed = await proxier.syncProxyRules();
+  assert.equal(failed.ok, false, 'the broken host refuses the rules');
+  assert.deepEqual(ct.deleted, [], 'a refused apply deletes nothing');
+  host.breakNfacct(false);
+  ct.deleted.length = 0;
+  proxier.replaceObjects({ services: [udp('dns', '10.96.0.53')], endpointSlices: [udpSlice('dns', ['10.244.1.6'])], nodes: [node('node-a')] });
+  assert.equal((await proxier.syncProxyRules()).ok, true);
+  const deleted: ConntrackDeletion[] = ct.deleted;
+  assert.ok(deleted.some((d) => d.kind === 'nat' && d.dest === '10.244.1.5' && d.origin === '10.96.0.53'), JSON.stringify(ct.deleted));
+  assert.equal(proxier.metrics.conntrackDeletions >= 2, true);
+  await proxier.stop();
+});
+
+test('the conntrack backend runs one `conntrack -D` per deletion and takes "0 flow entries" as done', async () => {
+  const calls: string[][] = [];
+  const run: CommandRunner = async (argv) => {
+    calls.push([...argv]);
+    if (argv.includes('10.244.1.5')) return { code: 1, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n' };
+    if (argv.includes('10.244.1.6')) return { code: 1, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): Operation failed: invalid parameters\n' };
+    return { code: 0, stdout: '', stderr: '' };
+  };
+  const ct = new ConntrackCommandBackend(run);
+  await ct.clear([{ kind: 'nat', family: 'IPv6', origin: 'fd00::1', dest: '10.244.1.5' }]);
+  assert.deepEqual(calls[0], ['conntrack', '-D', '--orig-dst', 'fd00::1', '--dst-nat', '10.244.1.5', '-p', 'udp', '-f', 'ipv6']);
+  await assert.rejects(ct.clear([{ kind: 'nat', family: 'IPv4', origin: '10.96.0.1', dest: '10.244.1.6' }, { kind: 'port', family: 'IPv4', port: 30053 }]), /invalid parameters/);
+  assert.equal(calls.length, 3, 'the deletion after a failed one still runs');
+});
