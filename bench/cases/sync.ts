@@ -66,7 +66,7 @@ const CHANGES = 10;
 const skipped = (why: string): BenchResult => ({ samplesMs: [], medianMs: NaN, maxRssMB: NaN, detail: why });
 
 export const syncIptables: BenchCase = {
-  name: 'sync, iptables mode: the whole first sync vs iptables-nft-restore of its text (10,000 services / 100,000 endpoints, in a namespace)',
+  name: 'sync, iptables mode: the whole first sync vs iptables-nft-restore of its text (10,000 services × 10 endpoints unless PM_BENCH_SYNC_SERVICES says otherwise; the scale is in the result)',
   async run() {
     const why = skipReason();
     if (why) return skipped(why);
@@ -124,7 +124,7 @@ function loadavg(): string {
 }
 
 export const syncRss: BenchCase = {
-  name: 'sync loop, iptables mode: steady-state RSS at 10,000 services / 100,000 endpoints (full sync + 10 partial syncs, in a namespace)',
+  name: 'sync loop, iptables mode: steady-state RSS, 10,000 services × 10 endpoints unless PM_BENCH_SYNC_SERVICES says otherwise (full sync + 10 partial syncs, in a namespace)',
   targetRssMB: 400,
   async run() {
     const why = skipReason();
