@@ -20,10 +20,6 @@ describe('sync: bad input', () => {
     refused(['sync', '-f', 'examples/', '--once', '--dry-run'], /--once and --dry-run cannot be combined; give one\.$/);
   });
 
-  it('a mode the host adapter cannot apply yet says so in one sentence', () => {
-    refused(['sync', '-f', 'examples/', '--mode', 'userspace', '--node', 'worker-1', '--once'], /applying mode userspace's plans to a host \(`kubectl proxymode sync`\) is not implemented yet/);
-  });
-
   it('an unknown mode, a bad namespace name, --on-node', () => {
     refused(['sync', '-f', 'examples/', '--mode', 'ebpf', '--once'], /--mode "ebpf" is not a proxy mode/);
     refused(['sync', '--cleanup', '--netns', 'a b'], /--netns "a b" is not a network namespace name/);

@@ -17,7 +17,7 @@ import { announceSkip, connectBatch, exec, execOk, kernelSkipReason, withTopolog
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'kubectl-proxymode');
-const skip = announceSkip(kernelSkipReason(['iptables-nft', 'iptables-nft-save', 'nft', 'nfacct', 'conntrack', 'ipset', 'curl']), 'sync on a host (built CLI)');
+const skip = announceSkip(kernelSkipReason(['iptables-nft', 'iptables-nft-save', 'nft', 'nfacct', 'conntrack', 'ipset']), 'sync on a host (built CLI)');
 const WEB_IP = '10.96.0.10';
 const DNS_IP = '10.96.0.53';
 

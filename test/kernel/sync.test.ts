@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import test, { before } from 'node:test';
 import { stringify } from 'yaml';
 import { isKubeProxyChain } from '../../src/core/proxier/apply.js';
-import { announceSkip, connectBatch, exec, execOk, kernelSkipReason, withTopology, type Host, type Topology } from './harness/index.js';
+import { announceSkip, connectBatch, exec, execOk, httpGet as get, kernelSkipReason, withTopology, type Host, type Topology } from './harness/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'kubectl-proxymode');
@@ -77,14 +77,6 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 async function landsOn(topo: Topology, ip: string, count = 12): Promise<Record<string, number>> {
   const b = await connectBatch(topo.client.ns, ip, 80, { proto: 'tcp', count, timeoutMs: 2_000, concurrency: 4 });
   return b.counts;
-}
-
-/** GET from inside network namespace `ns`, where --netns makes the servers listen. */
-async function get(ns: string, url: string): Promise<{ status: number; body: string }> {
-  const r = await exec(ns, ['curl', '-s', '-m', '3', '-w', '\n%{http_code}', url]);
-  if (r.code !== 0) throw new Error(`curl ${url} in ${ns}: exit ${r.code}`);
-  const i = r.stdout.lastIndexOf('\n');
-  return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
 }
 
 function metric(text: string, name: string): number {

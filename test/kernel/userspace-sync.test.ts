@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { before } from 'node:test';
 import { stringify } from 'yaml';
-import { announceSkip, connect, connectBatch, exec, kernelSkipReason, netnsPids, parseReply, withTopology, type Host, type Topology } from './harness/index.js';
+import { announceSkip, connect, connectBatch, exec, httpGet, kernelSkipReason, netnsPids, parseReply, withTopology, type Host, type Topology } from './harness/index.js';
 import { spawnInNs, type LineChild } from './userspace/process.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -97,8 +97,9 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number, what: () =
   }
 }
 
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(url, { signal: AbortSignal.timeout(3_000) })).text();
+/** A metric of the loop's /metrics, scraped inside the namespace, where --netns makes the servers listen. */
+async function metric(ns: string, url: string, name: string): Promise<number> {
+  const text = (await httpGet(ns, url)).body;
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
 }
@@ -132,7 +133,7 @@ test('sync --mode userspace (built CLI) in the node namespace: dry run, once, th
     const base = ['sync', '-f', file, '--mode', 'userspace', '--node', 'node', '--netns', node];
     const port = 20_000 + ((process.pid * 7 + 5) % 9_000);
     const metrics = `http://127.0.0.1:${port + 1}/metrics`;
-    const syncs = () => metric(metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_count');
+    const syncs = () => metric(node, metrics, 'kubeproxy_sync_proxy_rules_duration_seconds_count');
 
     await t.test('--dry-run prints the portal chains and changes nothing', async () => {
       const dry = cli([...base, '--dry-run']);

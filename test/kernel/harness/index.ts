@@ -10,3 +10,4 @@ export { HARNESS_PREFIX } from './names.js';
 export { announceSkip, hasTool, kernelSkip, kernelSkipReason, skipUnlessKernel } from './skip.js';
 export { SERVICE_CIDR, SERVICE_CIDR6 } from './addresses.js';
 export { TEST_NAMESPACE, service, slice } from './objects.js';
+export { httpGet } from './http.js';

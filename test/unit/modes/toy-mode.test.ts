@@ -28,6 +28,14 @@ describe('a toy mode registered with one line', () => {
   before(() => (tmp = mkdtempSync(join(tmpdir(), 'proxymode-toy-'))));
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
+  it('sync: a mode with no host adapter says so in one sentence and touches nothing', async () => {
+    // --dry-run reads the host through the adapter, so it is refused before any rule is read or written
+    const r = await run(['sync', ...BASE, '--dry-run']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /applying mode kernelspace's plans to a host \(`kubectl proxymode sync`\) is not implemented yet/);
+    assert.equal(r.stdout, '');
+  });
+
   it('rules: the human view from its summary, -o json of its state, -o toy in its own format', async () => {
     const human = await run(['rules', ...BASE]);
     assert.equal(human.code, 0, human.stderr);
