@@ -14,19 +14,24 @@ const BASE = ['-f', 'examples/', '--mode', 'iptables', '--node', 'worker-1'];
 const errorLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('error:'));
 
 describe('what if (CLI)', () => {
-  it('trace --compare: the trace before and after, then what changed; exit as the edited trace ends', () => {
+  it('trace --compare: the deciding facts side by side, what changed, then the trace before and after; exit as the edited trace ends', () => {
     const r = proxymode(['trace', 'svc/web', '-n', 'shop', ...BASE, '--scale-endpoints', 'svc/web=0', '--compare']);
     assert.equal(r.code, 1, r.stderr);
     assert.deepEqual(r.stderr.trim().split('\n'), ['What if: Service shop/web endpoints scaled: IPv4: 3 → 0 ready (removed 10.244.0.5, 10.244.1.7, 10.244.2.4) (--scale-endpoints svc/web=0; in memory only, nothing is written).']);
+    const changed = r.stdout.indexOf('What changed:');
     const before = r.stdout.indexOf('Before (objects as read):');
     const after = r.stdout.indexOf('After (with the what-if edits):');
-    const changed = r.stdout.indexOf('What changed:');
-    assert.ok(before === 0 && after > before && changed > after, r.stdout);
+    assert.ok(changed > 0 && before > changed && after > before, r.stdout);
+    const table = r.stdout.slice(0, changed);
+    assert.match(table, /^\s+BEFORE\s+AFTER$/m);
+    assert.match(table, /^verdict\s+forwarded\s+rejected$/m);
+    assert.match(table, /^endpoints\s+10\.244\.0\.5:8080 33\.3%\s+-$/m);
+    assert.match(table, /EndpointSlice shop\/web-fn8j6 endpoints\[\]\.conditions\.ready=none ready$/m);
     assert.match(r.stdout.slice(before, after), /^ {2}Verdict: forwarded to 3 endpoints$/m);
-    assert.match(r.stdout.slice(after, changed), /^ {2}Node: worker-1 · mode iptables · rules rendered from files examples\/ with 1 what-if edit$/m);
-    assert.match(r.stdout.slice(after, changed), /^ {2}Verdict: rejected$/m);
-    assert.match(r.stdout.slice(changed), /^ {2}verdict: forwarded → rejected$/m);
-    assert.match(r.stdout.slice(changed), /^ {2}endpoints 3 → 0: -10\.244\.0\.5:8080 \(was 33\.3%\), -10\.244\.1\.7:8080 \(was 33\.3%\), -10\.244\.2\.4:8080 \(was 33\.3%\)$/m);
+    assert.match(r.stdout.slice(after), /^ {2}Node: worker-1 · mode iptables · rules rendered from files examples\/ with 1 what-if edit$/m);
+    assert.match(r.stdout.slice(after), /^ {2}Verdict: rejected$/m);
+    assert.match(r.stdout.slice(changed, before), /^ {2}verdict: forwarded → rejected$/m);
+    assert.match(r.stdout.slice(changed, before), /^ {2}endpoints 3 → 0: -10\.244\.0\.5:8080 \(was 33\.3%\), -10\.244\.1\.7:8080 \(was 33\.3%\), -10\.244\.2\.4:8080 \(was 33\.3%\)$/m);
   });
 
   it('trace --compare -o json: {edits, before, after, changes}; draining worker-2 moves its share to the others', () => {
