@@ -48,7 +48,8 @@ describe('trace on examples/', () => {
     for (const h of r.data.hops) assert.deepEqual(Object.keys(h), ['table', 'chain', 'rule', 'action', 'because']);
     const { because, ...first } = r.data.hops[0];
     assert.deepEqual(first, { table: 'nat', chain: 'PREROUTING', rule: '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES', action: 'jump KUBE-SERVICES' });
-    assert.deepEqual(because.map((b: { field: string; value: string }) => `${b.field}=${b.value}`), ['mode=iptables']);
+    // --mode overrides the ConfigMap's ipvs: the flag is the reason
+    assert.deepEqual(because.map((b: { field: string; value: string }) => `${b.field}=${b.value}`), ['--mode=iptables']);
     assert.equal(r.stderr, '');
   });
 

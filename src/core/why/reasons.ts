@@ -215,10 +215,11 @@ export class ReasonBook {
     const place = this.place;
     const object = !place || place.origin.kind === 'defaults' ? 'KubeProxyConfiguration' : place.origin.kind === 'file' ? `KubeProxyConfiguration ${place.source}` : place.source;
     const line = place?.lines.get(path);
-    const out: Reason = { object, field: path, value, sentence };
     const flag = OVERRIDE_FLAGS[path.replace(/^(iptables|nftables)\./, '')];
-    if (flag && place?.overridden?.includes(path.replace(/^(iptables|nftables)\./, ''))) out.source = `overridden by ${flag}`;
-    else if (line !== undefined && place) out.source = locate(place, line);
+    // a command-line flag set the value: the flag is the reason, the configuration it overrides is said
+    if (flag && place?.overridden?.includes(path.replace(/^(iptables|nftables)\./, ''))) return { object: 'flag', field: flag, value, sentence, source: `overrides ${object} ${path}` };
+    const out: Reason = { object, field: path, value, sentence };
+    if (line !== undefined && place) out.source = locate(place, line);
     else if (!place || !place.lines.has(path)) out.source = "kube-proxy's default";
     return out;
   }
