@@ -86,9 +86,12 @@ export function driftReason(index: ReasonIndex, d: Drift): Reason {
   if (candidates.length === 0) return ONLY_ON_NODE.has(d.kind) ? NOT_EXPECTED : NO_MATCH;
   const want = BY_KIND[d.kind];
   const detailIP = /\b(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]*:[0-9a-f:]+)\b/.exec(d.detail)?.[1];
+  // "10.96.0.10:53/UDP" in the detail: the reason of that very port and protocol, not the first of the address
+  const detailPort = /(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\]):\d+\/(?:TCP|UDP|SCTP)\b/.exec(d.detail)?.[0];
   const fit = want ? candidates.filter((r) => want.test(r.field)) : candidates;
+  const byPort = detailPort ? fit.find((r) => r.value.includes(detailPort)) : undefined;
   const byIP = detailIP ? fit.find((r) => r.field.includes(detailIP) || r.value.includes(detailIP)) : undefined;
-  return byIP ?? fit[0] ?? candidates[0]!;
+  return byPort ?? byIP ?? fit[0] ?? candidates[0]!;
 }
 
 export { reasonText as whyText };
