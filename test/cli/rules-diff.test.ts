@@ -46,7 +46,7 @@ describe('rules --diff on a real node', () => {
     writeFileSync(dump, text);
     const r = proxymode([...BASE, '--rules', dump, '--diff', '--kube-proxy-version', '1.29']);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /^-\s+missing object\s+no `.*-j MASQUERADE --random-fully` in nat\/KUBE-POSTROUTING \(IPv4\): no traffic is SNATed\s+\S.* mode=iptables\b.*$/m);
+    assert.match(r.stdout, /^-\s+missing object\s+no `.*-j MASQUERADE --random-fully` in nat\/KUBE-POSTROUTING \(IPv4\): no traffic is SNATed\s+\S.*mode=iptables\b.*$/m);
     const json = proxymode([...BASE, '--rules', dump, '--diff', '--kube-proxy-version', '1.29', '-o', 'json']);
     const out = JSON.parse(json.stdout) as { inSync: boolean; drift: Array<{ family: string; servicePort: string; object?: string }> };
     assert.equal(out.inSync, false);
