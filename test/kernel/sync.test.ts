@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { before } from 'node:test';
 import { stringify } from 'yaml';
-import { isKubeProxyChain } from '../../src/core/proxier/apply.js';
+import { isKubeProxyChain } from '../../src/core/proxier/cleanup.js';
 import { announceSkip, connectBatch, exec, execOk, httpGet as get, kernelSkipReason, withTopology, type Host, type Topology } from './harness/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -21,7 +21,8 @@ import { decideIpvs } from '../ipvs/fallback.js';
 import type { IpvsPart, IpvsPlan } from '../ipvs/plan.js';
 import { modeFor } from '../modes/registry.js';
 import type { FamilyState, ProxyModeDefinition } from '../modes/types.js';
-import { iptablesHost, type HostTarget, type ModeHost } from './apply.js';
+import { iptablesHost } from './apply-iptables.js';
+import type { HostTarget, ModeHost } from './host.js';
 
 /** The order of upstream's ipvs syncProxyRules (the plan's own order binds addresses after the servers). */
 export const UPSTREAM_IPVS_ORDER: readonly IpvsPart[] = ['ipsets', 'addresses', 'ipvs', 'iptables', 'cleanup'];

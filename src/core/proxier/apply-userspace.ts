@@ -13,7 +13,7 @@ import { IptablesCommandBackend } from '../host/iptables.js';
 import { childProxier, clearUDPEntriesForIP, localProxier, type ProxierChildOptions, type ProxierHandle } from '../host/userspace/index.js';
 import type { FamilyState, IPFamily, Plan, ProxyModeDefinition } from '../modes/types.js';
 import { portalJumpRules, portalRemovalText, portalRules, portalRestoreText, servedProxies, type ProxiedServicePort, type UserspacePlan } from '../userspace/index.js';
-import type { HostTarget, ModeHost } from './apply.js';
+import type { HostTarget, ModeHost } from './host.js';
 
 /** The proxier's options from the configuration: portRange, udpIdleTimeout (250 ms by default), bindAddress. */
 export function userspaceProxierOptions(config: KubeProxyConfiguration, listenIP: string): ProxierChildOptions {

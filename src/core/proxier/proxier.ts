@@ -11,7 +11,7 @@ import { buildProxyView, type ProxyView } from '../proxy-view.js';
 import { ChangeTracker, type ClusterObjects } from './changes.js';
 import type { Clock } from './clock.js';
 import { ProxyHealth, serviceHealth, type ServiceHealth } from './health.js';
-import type { ModeHost } from './apply.js';
+import type { ModeHost } from './host.js';
 import { HISTORY_LENGTH, newMetrics, type ProxierMetrics, type SyncRecord } from './metrics.js';
 import { BoundedFrequencyRunner } from './runner.js';
 import { CanaryMonitor } from './canary.js';

@@ -8,7 +8,7 @@
 // read at kubernetes/kubernetes master, 2025): switching to nftables it removes the iptables and ipvs
 // modes' rules; switching to iptables or ipvs it removes the nftables tables — in 1.29–1.32 only when the
 // NFTablesProxyMode gate is on (default on from 1.31), always from 1.33. iptables <-> ipvs: never.
-import { isKubeProxyChain, isKubeProxySet } from '../proxier/apply.js';
+import { isKubeProxyChain, isKubeProxySet } from '../proxier/cleanup.js';
 import { KUBE_CHAINS, isServiceChainName } from '../iptables/index.js';
 import { parseIptablesSave } from '../iptables/parse.js';
 import { CHAIN as IPVS_CHAIN, DUMMY_DEVICE, IPTABLES_CHAINS as IPVS_IPTABLES_CHAINS } from '../ipvs/names.js';
