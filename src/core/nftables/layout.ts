@@ -3,10 +3,21 @@
 // | versions   | layout | what changed                                                           | source |
 // |------------|--------|------------------------------------------------------------------------|--------|
 // | < 1.29     | —      | no nftables mode (alpha arrived in 1.29)                               | KEP-3866 |
-// | 1.29–1.30  | —      | alpha/early-beta tables; not modelled: filter-{input,forward,output} at | proxier.go @01d7de5464ba, |
-// |            |        | dstnat-1 (-101), one endpoints-check chain, a `forward` chain with `ct | tnqn/kubernetes proxier.go |
-// |            |        | state invalid drop`, LoadBalancerSourceRanges as concatenated-range   | @4f2dbb4e8fe3 (no release |
-// |            |        | sets firewall/firewall-allow (kernel >= 5.6), no cluster-ips set      | tag to pin 1.29 vs 1.30) |
+// | 1.29.x     | —      | as first merged; not modelled (no release-pinned expected table found): | CHANGELOG-1.30.md v1.30.0- |
+// |            |        | filter-{input,forward,output} at dstnat-1 (-101), one endpoints-check  | alpha.1 "since v1.29.0" |
+// |            |        | chain, a `forward` chain with `ct state invalid drop`, firewall-check | lists #122614 and #122296; |
+// |            |        | jumped from input/forward/output (after DNAT: LoadBalancerSourceRanges| #122296's review diff base |
+// |            |        | never matched, kubernetes#122614), LoadBalancerSourceRanges as        | (2024-01-02); tnqn/kubernetes |
+// |            |        | concatenated-range sets firewall/firewall-allow (kernel >= 5.6)       | proxier_test.go @e2526fc0, |
+// |            |        |                                                                        | @d846dce5 (PR-branch states) |
+// | 1.30.x     | —      | not modelled: from v1.30.0-alpha.1 firewall-check on a filter-        | kubernetes#122614, #122296 |
+// |            |        | prerouting chain and all filter chains at -110 (#122614); firewall-ips | (CHANGELOG-1.30 alpha.1); |
+// |            |        | vmap + per-service firewall chain `ip saddr != {…} drop`, kernel 5.4   | #122692 (merged 2024-01, |
+// |            |        | (#122296); cluster-ips set, cluster-ips-check, filter-output-post-dnat| review dates; changelog line |
+// |            |        | at -90, service-/nodeport-endpoints-check split (#122692, assumed in  | not found in the index) |
+// |            |        | 1.30 from its merge date). Unpinned: whether 1.30.x already has the   |        |
+// |            |        | nodeport-ips set of 1.31 (then 1.30 = the 1.31 layout) or still `fib  |        |
+// |            |        | daddr type local ip daddr != 127.0.0.0/8` in services/endpoints-check |        |
 // | 1.31–1.33  | 1.31   | filter-{prerouting,input,forward,output} at -110, filter-output-post-  | proxier.go @b0f823e6ccd8 |
 // |            |        | dnat at -90 for cluster-ips-check; ClusterIP masquerade rule matches   |        |
 // |            |        | `ip daddr X tcp dport P`                                               |        |
@@ -132,7 +143,7 @@ export function layoutForVersion(version: string | undefined): NftLayout {
   const minor = Number(m[2]);
   if (major !== 1) throw new InputError(`kube-proxy ${version} is not a 1.x release; the nftables layouts known are for 1.31 to 1.35.`);
   if (minor < 29) throw new InputError(`kube-proxy ${version} has no nftables mode: it arrived (alpha) in 1.29.`);
-  if (minor < 31) throw new InputError(`kube-proxy ${version}'s early nftables tables (1.29–1.30) are not modelled; the layouts known start at 1.31.`);
+  if (minor < 31) throw new InputError(`kube-proxy ${version}'s early nftables tables (1.29–1.30) are not modelled (no release's own expected ruleset was found to check them against); the layouts known start at 1.31.`);
   if (minor <= 33) return LAYOUT_1_31;
   if (minor <= 35) return LAYOUT_1_34;
   return LAYOUT_1_36;

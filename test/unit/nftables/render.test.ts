@@ -19,6 +19,7 @@ describe('layouts by kube-proxy version', () => {
   it('says in one sentence when there is no nftables mode, or a layout is not modelled', () => {
     assert.throws(() => layoutForVersion('1.28.4'), /^InputError: kube-proxy 1\.28\.4 has no nftables mode: it arrived \(alpha\) in 1\.29\.$/);
     assert.throws(() => layoutForVersion('1.30'), /not modelled/);
+    assert.throws(() => layoutForVersion('v1.29.0'), /^InputError: kube-proxy v1\.29\.0's early nftables tables \(1\.29–1\.30\) are not modelled \(no release's own expected ruleset was found to check them against\); the layouts known start at 1\.31\.$/);
     assert.throws(() => layoutForVersion('latest'), /not a version/);
   });
 });
