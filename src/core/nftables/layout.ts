@@ -37,7 +37,7 @@ import { InputError } from '../errors.js';
 import type { NftBaseChain } from './types.js';
 import { CHAIN } from './names.js';
 
-export type LayoutId = '1.31' | '1.34' | '1.36';
+export type LayoutId = '1.29' | '1.31' | '1.34' | '1.36';
 
 export interface BaseChainSpec extends NftBaseChain {
   name: string;
@@ -64,6 +64,12 @@ export interface NftLayout {
    * hairpin-connections set, and endpoint chains only for session affinity (`dnat … to numgen … map`).
    */
   inlineMasquerade: boolean;
+  /**
+   * The tables as first merged (1.29): one endpoints-check chain (its NodePort rule still behind `fib
+   * daddr type local`), a `forward` chain dropping `ct state invalid`, LoadBalancerSourceRanges as the
+   * firewall / firewall-allow sets, and no cluster-ips set or cluster-ips-check chain.
+   */
+  firstMerged: boolean;
 }
 
 const NAT_CHAINS: BaseChainSpec[] = [
@@ -96,6 +102,34 @@ function filterJumps(preDnatPrerouting: string, preDnatOutput: string, postDnatO
   ];
 }
 
+/**
+ * 1.29 (nftablesJumpChains as first merged): filters at dstnat-1, before DNAT, so firewall-check saw the
+ * service IP; the endpoints check, the `forward` chain and the firewall check each from their hooks.
+ */
+const LAYOUT_1_29: NftLayout = {
+  id: '1.29',
+  versions: '1.29',
+  baseChains: [
+    { name: 'filter-input', type: 'filter', hook: 'input', priority: -101 },
+    { name: 'filter-forward', type: 'filter', hook: 'forward', priority: -101 },
+    { name: 'filter-output', type: 'filter', hook: 'output', priority: -101 },
+    ...NAT_CHAINS,
+  ],
+  jumps: [
+    { from: 'filter-input', to: CHAIN.endpointsCheck, newOnly: true },
+    { from: 'filter-forward', to: CHAIN.endpointsCheck, newOnly: true },
+    { from: 'filter-output', to: CHAIN.endpointsCheck, newOnly: true },
+    { from: 'filter-forward', to: CHAIN.forward, newOnly: false },
+    { from: 'filter-input', to: CHAIN.firewallCheck, newOnly: true },
+    { from: 'filter-output', to: CHAIN.firewallCheck, newOnly: true },
+    { from: 'filter-forward', to: CHAIN.firewallCheck, newOnly: true },
+    ...NAT_JUMPS,
+  ],
+  clusterIPMatchesPort: true,
+  inlineMasquerade: false,
+  firstMerged: true,
+};
+
 const LAYOUT_1_31: NftLayout = {
   id: '1.31',
   versions: '1.31–1.33',
@@ -110,6 +144,7 @@ const LAYOUT_1_31: NftLayout = {
   jumps: filterJumps('filter-prerouting', 'filter-output', 'filter-output-post-dnat'),
   clusterIPMatchesPort: true,
   inlineMasquerade: false,
+  firstMerged: false,
 };
 
 const LAYOUT_1_34: NftLayout = {
@@ -126,12 +161,13 @@ const LAYOUT_1_34: NftLayout = {
   jumps: filterJumps('filter-prerouting-pre-dnat', 'filter-output-pre-dnat', 'filter-output'),
   clusterIPMatchesPort: false,
   inlineMasquerade: false,
+  firstMerged: false,
 };
 
 /** The 1.34 base chains and jumps; what changed is inside the chains (see inlineMasquerade). */
 const LAYOUT_1_36: NftLayout = { ...LAYOUT_1_34, id: '1.36', versions: '1.36+', inlineMasquerade: true };
 
-export const LAYOUTS: readonly NftLayout[] = [LAYOUT_1_31, LAYOUT_1_34, LAYOUT_1_36];
+export const LAYOUTS: readonly NftLayout[] = [LAYOUT_1_29, LAYOUT_1_31, LAYOUT_1_34, LAYOUT_1_36];
 export const NEWEST_LAYOUT = LAYOUT_1_36;
 
 /** The layout kube-proxy `version` ("1.33.2", "v1.34") writes. */
@@ -141,9 +177,10 @@ export function layoutForVersion(version: string | undefined): NftLayout {
   if (!m) throw new InputError(`--kube-proxy-version "${version}" is not a version like 1.34 or 1.34.1.`);
   const major = Number(m[1]);
   const minor = Number(m[2]);
-  if (major !== 1) throw new InputError(`kube-proxy ${version} is not a 1.x release; the nftables layouts known are for 1.31 to 1.35.`);
+  if (major !== 1) throw new InputError(`kube-proxy ${version} is not a 1.x release; the nftables layouts known are for 1.29 and 1.31 onwards.`);
   if (minor < 29) throw new InputError(`kube-proxy ${version} has no nftables mode: it arrived (alpha) in 1.29.`);
-  if (minor < 31) throw new InputError(`kube-proxy ${version}'s early nftables tables (1.29–1.30) are not modelled (no release's own expected ruleset was found to check them against); the layouts known start at 1.31.`);
+  if (minor === 29) return LAYOUT_1_29;
+  if (minor === 30) throw new InputError(`kube-proxy ${version}'s nftables tables (1.30) are not modelled (which of the 1.31 changes it already has is not pinned); the layouts known are 1.29 and 1.31 onwards.`);
   if (minor <= 33) return LAYOUT_1_31;
   if (minor <= 35) return LAYOUT_1_34;
   return LAYOUT_1_36;
