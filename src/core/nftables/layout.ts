@@ -3,13 +3,19 @@
 // | versions   | layout | what changed                                                           | source |
 // |------------|--------|------------------------------------------------------------------------|--------|
 // | < 1.29     | —      | no nftables mode (alpha arrived in 1.29)                               | KEP-3866 |
-// | 1.29.x     | —      | as first merged; not modelled (no release-pinned expected table found): | CHANGELOG-1.30.md v1.30.0- |
-// |            |        | filter-{input,forward,output} at dstnat-1 (-101), one endpoints-check  | alpha.1 "since v1.29.0" |
-// |            |        | chain, a `forward` chain with `ct state invalid drop`, firewall-check | lists #122614 and #122296; |
-// |            |        | jumped from input/forward/output (after DNAT: LoadBalancerSourceRanges| #122296's review diff base |
-// |            |        | never matched, kubernetes#122614), LoadBalancerSourceRanges as        | (2024-01-02); tnqn/kubernetes |
-// |            |        | concatenated-range sets firewall/firewall-allow (kernel >= 5.6)       | proxier_test.go @e2526fc0, |
-// |            |        |                                                                        | @d846dce5 (PR-branch states) |
+// | 1.29       | 1.29   | as first merged: filter-{input,forward,output} at dstnat-1 (-101), one  | first-merged proxier.go |
+// |            |        | endpoints-check chain (NodePort rule behind `fib daddr type local`), a | (danwinship/nftables era, |
+// |            |        | `forward` chain with `ct state invalid drop` (be_liberal unset taken), | the index's copy); tnqn/ |
+// |            |        | firewall-check from input/forward/output, i.e. after DNAT, so          | kubernetes proxier_test.go |
+// |            |        | LoadBalancerSourceRanges were not enforced (fixed by #122614);         | @e2526fc0 (master after |
+// |            |        | LoadBalancerSourceRanges as the firewall / firewall-allow sets (a      | v1.29.0, before #122296); |
+// |            |        | concatenated interval set, kernel >= 5.6); no cluster-ips set, no      | CHANGELOG-1.30.md alpha.1 |
+// |            |        | cluster-ips-check; unset nodePortAddresses = all IPs                   | "since v1.29.0" |
+// |            |        | Assumed, not pinned to a tag: v1.29.x equals both sources around it   |        |
+// |            |        | (the tree before the first 1.30 change and after v1.29.0 agree on every|        |
+// |            |        | object but the LB source-range ones); no v1.29 tag's own test is in the|        |
+// |            |        | index, so the firewall objects' text is assembled from proxier.go, and |        |
+// |            |        | no 1.29.x patch release is known to change the table.                  |        |
 // | 1.30.x     | —      | not modelled: from v1.30.0-alpha.1 firewall-check on a filter-        | kubernetes#122614, #122296 |
 // |            |        | prerouting chain and all filter chains at -110 (#122614); firewall-ips | (CHANGELOG-1.30 alpha.1); |
 // |            |        | vmap + per-service firewall chain `ip saddr != {…} drop`, kernel 5.4   | #122692 (merged 2024-01, |
@@ -30,6 +36,9 @@
 // |            |        | affinity no endpoint chains: `dnat ip addr . port to numgen random mod | kubernetes#136499, |
 // |            |        | N map {…}` (kubernetes#136499); base chains and jumps as 1.34          | a 1.36 node's listing |
 //
+// 1.29 is checked byte for byte against TestOverallNFTablesRules as tnqn @e2526fc0 has it, with the
+// LoadBalancerSourceRanges objects as the first-merged proxier.go writes them (test/unit/nftables/upstream/
+// base-1.29.nft says which lines are which), and in real traffic by test/kernel/nftables.test.ts.
 // 1.36+ is checked byte for byte against that fork's TestOverallNFTablesRules (upstream's own test at the
 // 1.36 layout) and object for object against a real 1.36 node's published `nft list table`.
 // Offline (no --kube-proxy-version) the newest rendered layout is used.
