@@ -16,14 +16,15 @@
 // |            |        | object but the LB source-range ones); no v1.29 tag's own test is in the|        |
 // |            |        | index, so the firewall objects' text is assembled from proxier.go, and |        |
 // |            |        | no 1.29.x patch release is known to change the table.                  |        |
-// | 1.30.x     | —      | not modelled: from v1.30.0-alpha.1 firewall-check on a filter-        | kubernetes#122614, #122296 |
-// |            |        | prerouting chain and all filter chains at -110 (#122614); firewall-ips | (CHANGELOG-1.30 alpha.1); |
-// |            |        | vmap + per-service firewall chain `ip saddr != {…} drop`, kernel 5.4   | #122692 (merged 2024-01, |
-// |            |        | (#122296); cluster-ips set, cluster-ips-check, filter-output-post-dnat| review dates; changelog line |
-// |            |        | at -90, service-/nodeport-endpoints-check split (#122692, assumed in  | not found in the index) |
-// |            |        | 1.30 from its merge date). Unpinned: whether 1.30.x already has the   |        |
-// |            |        | nodeport-ips set of 1.31 (then 1.30 = the 1.31 layout) or still `fib  |        |
-// |            |        | daddr type local ip daddr != 127.0.0.0/8` in services/endpoints-check |        |
+// | 1.30.x     | —      | not modelled: its table lies between two states the index holds and no | kubernetes#122614, #122296 |
+// |            |        | 1.30 tag's test pins which: from v1.30.0-alpha.1 firewall-check on a  | (CHANGELOG-1.30 alpha.1); |
+// |            |        | filter-prerouting chain, filter chains at -110 (#122614), firewall-ips | #122692 (merged 2024-01, |
+// |            |        | vmap + per-service firewall chain, kernel 5.4 (#122296); then cluster- | its review dates); |
+// |            |        | ips, cluster-ips-check, filter-output-post-dnat at -90 (#122692) with  | openshift/kubernetes |
+// |            |        | the `forward` chain gone but still ONE endpoints-check (fib daddr type | proxier.go + _test.go |
+// |            |        | local) — openshift @84a2e12f; later the service-/nodeport-endpoints-   | @84a2e12f4ce8 |
+// |            |        | check split of 1.31 (PR and release not found). Unset nodePortAddresses|        |
+// |            |        | became "primary" in v1.30.0-alpha.1 (#122724).                         |        |
 // | 1.31–1.33  | 1.31   | filter-{prerouting,input,forward,output} at -110, filter-output-post-  | proxier.go @b0f823e6ccd8 |
 // |            |        | dnat at -90 for cluster-ips-check; ClusterIP masquerade rule matches   |        |
 // |            |        | `ip daddr X tcp dport P`                                               |        |
