@@ -5,8 +5,9 @@
 // | < 1.29     | —      | no nftables mode (alpha arrived in 1.29)                               | KEP-3866 |
 // | 1.29       | 1.29   | as first merged: filter-{input,forward,output} at dstnat-1 (-101), one  | first-merged proxier.go |
 // |            |        | endpoints-check chain (NodePort rule behind `fib daddr type local`), a | (danwinship/nftables era, |
-// |            |        | `forward` chain with `ct state invalid drop` (be_liberal unset taken), | the index's copy); tnqn/ |
-// |            |        | firewall-check from input/forward/output, i.e. after DNAT, so          | kubernetes proxier_test.go |
+// |            |        | `forward` chain with `ct state invalid drop` unless be_liberal (#120412;| the index's copy); tnqn/ |
+// |            |        | removed by #122663, 1.30), firewall-check from input/forward/output,  | kubernetes proxier_test.go |
+// |            |        | i.e. after DNAT, so                                                    |        |
 // |            |        | LoadBalancerSourceRanges were not enforced (fixed by #122614);         | @e2526fc0 (master after |
 // |            |        | LoadBalancerSourceRanges as the firewall / firewall-allow sets (a      | v1.29.0, before #122296); |
 // |            |        | concatenated interval set, kernel >= 5.6); no cluster-ips set, no      | CHANGELOG-1.30.md alpha.1 |

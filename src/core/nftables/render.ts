@@ -92,8 +92,8 @@ export function renderNftables(input: NftRenderInput): NftTable {
   const masqueradeRule = `mark set mark or ${mark}`;
   const early = layout.firstMerged;
   if (early) {
-    // 1.29 drops conntrack-INVALID forwarded packets (kubernetes#74839, #117924) unless the node sets
-    // nf_conntrack_tcp_be_liberal; that sysctl is not known here: taken as unset, the kernel's default
+    // 1.29 drops conntrack-INVALID forwarded packets unless the node sets nf_conntrack_tcp_be_liberal
+    // (kubernetes#120412; gone in 1.30, #122663); the sysctl is not known here: taken as unset, the default
     t.rule(CHAIN.forward, 'ct state invalid drop');
   }
   if (!layout.inlineMasquerade) {
