@@ -8,12 +8,12 @@
 // |            |        | `forward` chain with `ct state invalid drop` unless be_liberal (#120412;| the index's copy); tnqn/ |
 // |            |        | removed by #122663, 1.30), firewall-check from input/forward/output,  | kubernetes proxier_test.go |
 // |            |        | i.e. after DNAT, so                                                    |        |
-// |            |        | LoadBalancerSourceRanges were not enforced (fixed by #122614);         | @e2526fc0 (master after |
-// |            |        | LoadBalancerSourceRanges as the firewall / firewall-allow sets (a      | v1.29.0, before #122296); |
+// |            |        | LoadBalancerSourceRanges were not enforced (fixed by #122614);         | @e2526fc0 (#122296's branch, |
+// |            |        | LoadBalancerSourceRanges as the firewall / firewall-allow sets (a      | Dec 2023–Jan 2024);        |
 // |            |        | concatenated interval set, kernel >= 5.6); no cluster-ips set, no      | CHANGELOG-1.30.md alpha.1 |
 // |            |        | cluster-ips-check; unset nodePortAddresses = all IPs                   | "since v1.29.0" |
 // |            |        | Assumed, not pinned to a tag: v1.29.x equals both sources around it   |        |
-// |            |        | (the tree before the first 1.30 change and after v1.29.0 agree on every|        |
+// |            |        | (the first-merged tree, Oct 2023, and #122296's branch agree on every  |        |
 // |            |        | object but the LB source-range ones); no v1.29 tag's own test is in the|        |
 // |            |        | index, so the firewall objects' text is assembled from proxier.go, and |        |
 // |            |        | no 1.29.x patch release is known to change the table.                  |        |
