@@ -1,7 +1,9 @@
 // nftables mode end to end: Services and EndpointSlices for the harness topology -> model -> render ->
 // kube-proxy's full-sync transaction -> `nft -f -` in the node namespace, then real TCP and UDP from
-// outside the cluster (the client), from a pod and from the node itself, for the 1.36+, 1.34–1.35 and
-// the 1.31–1.33 one. Asserts where each packet lands, which source the pod sees (kube-proxy masquerades
+// outside the cluster (the client), from a pod and from the node itself, for the 1.36+, 1.34–1.35,
+// 1.31–1.33 and 1.29 layouts (1.29 under nodePortAddresses "all", its default, and with its own two
+// answers: no cluster-ips check yet, kubernetes#122692, and LoadBalancerSourceRanges checked after DNAT,
+// so not enforced, kubernetes#122614). Asserts where each packet lands, which source the pod sees (kube-proxy masquerades
 // ClusterIP traffic from outside the cluster CIDR, external traffic with externalTrafficPolicy Cluster,
 // node traffic to external destinations and hairpin traffic), that the tracer predicted exactly that,
 // that a service without endpoints is refused, that affinity sticks, that the spread passes a
@@ -68,8 +70,10 @@ function objects(topo: Topology, webPods: readonly Host[]): { services: Service[
   };
 }
 
-function config(masqueradeAll = false): KubeProxyConfiguration {
-  return applyPlatformDefaults(setDefaults({ mode: 'nftables', clusterCIDR: CLUSTER_CIDR, iptables: { masqueradeAll } } as never));
+function config(masqueradeAll = false, layout?: NftLayout): KubeProxyConfiguration {
+  // 1.29 took an unset nodePortAddresses as every local IP ("primary" is 1.30's default, #122724)
+  const nodePortAddresses = layout?.firstMerged ? ['0.0.0.0/0'] : [];
+  return applyPlatformDefaults(setDefaults({ mode: 'nftables', clusterCIDR: CLUSTER_CIDR, nodePortAddresses, iptables: { masqueradeAll } } as never));
 }
 
 const cniGateway = (topo: Topology) => topo.node.podCIDR.replace(/\.0\/24$/, '.1');
@@ -86,7 +90,7 @@ function seen(r: ConnectResult, what: string): { name: string; src: string } {
   return { name: p.name, src: p.peerIp };
 }
 
-for (const version of ['1.36', '1.34', '1.31']) {
+for (const version of ['1.36', '1.34', '1.31', '1.29']) {
   const layout = layoutForVersion(version);
   test(`nftables mode, ${layout.versions} layout: packets through the rendered table`, { skip, timeout: 180_000 }, async (t) => {
     await withTopology(t, { pods: 4, remotePods: 1 }, async (topo) => {
@@ -104,7 +108,7 @@ for (const version of ['1.36', '1.34', '1.31']) {
       const web = [p1, p2, p3].map((p) => p.name);
       const byIP = new Map([...topo.pods, r1].map((h) => [h.ipv4, h.name]));
       const masq = (name: string) => (name.startsWith('remote') ? topo.node.ipv4 : gw);
-      const cfg = config();
+      const cfg = config(false, layout);
       const full = render(topo, cfg, [p1, p2, p3], layout);
 
       const probe = await nft.probe();
@@ -173,14 +177,30 @@ for (const version of ['1.36', '1.34', '1.31']) {
         }
       });
 
-      await t.test('an unallocated ClusterIP is dropped; a wrong port of a ClusterIP is refused', async () => {
+      await t.test('an unallocated ClusterIP is dropped; a wrong port of a ClusterIP is refused', { skip: layout.firstMerged && 'not in 1.29 (kubernetes#122692)' }, async () => {
         const r = await connect(client.ns, '10.96.0.99', 80, { timeoutMs: 1_000 });
         assert.deepEqual([r.ok, !r.ok && r.error], [false, 'timeout'], JSON.stringify(r));
         const w = await connect(p4.ns, IP.web, 81, { timeoutMs: 2_000 });
         assert.deepEqual([w.ok, !w.ok && w.error], [false, 'refused'], JSON.stringify(w));
       });
 
-      await t.test('loadBalancerSourceRanges: sources outside are dropped before DNAT, inside go through; the NodePort is not fenced', async () => {
+      await t.test('1.29: no cluster-ips check: a wrong port of a ClusterIP and an unallocated ClusterIP pass kube-proxy untouched', { skip: !layout.firstMerged }, async () => {
+        for (const [dst, port] of [[IP.web, 81], ['10.96.0.99', 80]] as const) {
+          const predicted = traceTable(full, { src: p4.ipv4, dst, dport: port, protocol: 'tcp', entry: 'pod-local' }, { localAddresses: localAddresses(topo) });
+          assert.deepEqual([predicted.verdict, predicted.endpoints], ['not-matched', []], `${dst}:${port}: ${JSON.stringify(predicted.verdict)}`);
+          const r = await connect(p4.ns, dst, port, { timeoutMs: 1_000 });
+          assert.ok(!r.ok && r.error !== 'refused', `${dst}:${port}: not refused by kube-proxy: ${JSON.stringify(r)}`);
+        }
+      });
+
+      await t.test('1.29: loadBalancerSourceRanges are checked after DNAT, so a source outside them gets through (kubernetes#122614)', { skip: !layout.firstMerged }, async () => {
+        const outside = traceTable(full, { src: client.ipv4, dst: FENCED_LB_IP, dport: 80, protocol: 'tcp', entry: 'external' }, { localAddresses: localAddresses(topo) });
+        assert.deepEqual(outside.endpoints.map((e) => byIP.get(e.ip)), [p2.name]);
+        assert.equal(seen(await connect(client.ns, FENCED_LB_IP, 80, { timeoutMs: 2_000 }), 'client (outside the ranges) -> fenced LB IP').name, p2.name);
+        assert.equal(seen(await connect(p4.ns, FENCED_LB_IP, 80, { timeoutMs: 2_000 }), 'pod -> fenced LB IP').name, p2.name);
+      });
+
+      await t.test('loadBalancerSourceRanges: sources outside are dropped before DNAT, inside go through; the NodePort is not fenced', { skip: layout.firstMerged && 'not enforced in 1.29 (kubernetes#122614)' }, async () => {
         const blocked = traceTable(full, { src: client.ipv4, dst: FENCED_LB_IP, dport: 80, protocol: 'tcp', entry: 'external' }, { localAddresses: localAddresses(topo) });
         assert.equal(blocked.verdict, 'dropped');
         const r = await connect(client.ns, FENCED_LB_IP, 80, { timeoutMs: 1_000 });
@@ -221,7 +241,8 @@ for (const version of ['1.36', '1.34', '1.31']) {
         // affinity set members count down their timeouts: not a change
         const listing = async () => (await nft.listRuleset()).replace(/ expires \S+/g, '');
         const before = await listing();
-        const bad = `add element ip kube-proxy cluster-ips { 10.96.0.77 }\nadd rule ip kube-proxy services jump no-such-chain\n`;
+        const first = layout.firstMerged ? 'add element ip kube-proxy firewall { 10.96.0.77 . tcp . 80 }' : 'add element ip kube-proxy cluster-ips { 10.96.0.77 }';
+        const bad = `${first}\nadd rule ip kube-proxy services jump no-such-chain\n`;
         await assert.rejects(nft.apply(bad), (e: unknown) => e instanceof NftTransactionError && e.line === 2 && /line 2 .*no-such-chain/.test(e.message));
         assert.equal(await listing(), before);
       });

@@ -3,10 +3,29 @@
 // | versions   | layout | what changed                                                           | source |
 // |------------|--------|------------------------------------------------------------------------|--------|
 // | < 1.29     | —      | no nftables mode (alpha arrived in 1.29)                               | KEP-3866 |
-// | 1.29–1.30  | —      | alpha/early-beta tables; not modelled: filter-{input,forward,output} at | proxier.go @01d7de5464ba, |
-// |            |        | dstnat-1 (-101), one endpoints-check chain, a `forward` chain with `ct | tnqn/kubernetes proxier.go |
-// |            |        | state invalid drop`, LoadBalancerSourceRanges as concatenated-range   | @4f2dbb4e8fe3 (no release |
-// |            |        | sets firewall/firewall-allow (kernel >= 5.6), no cluster-ips set      | tag to pin 1.29 vs 1.30) |
+// | 1.29       | 1.29   | as first merged: filter-{input,forward,output} at dstnat-1 (-101), one  | first-merged proxier.go |
+// |            |        | endpoints-check chain (NodePort rule behind `fib daddr type local`), a | (danwinship/nftables era, |
+// |            |        | `forward` chain with `ct state invalid drop` unless be_liberal (#120412;| the index's copy); tnqn/ |
+// |            |        | removed by #122663, 1.30), firewall-check from input/forward/output,  | kubernetes proxier_test.go |
+// |            |        | i.e. after DNAT, so                                                    |        |
+// |            |        | LoadBalancerSourceRanges were not enforced (fixed by #122614);         | @e2526fc0 (#122296's branch, |
+// |            |        | LoadBalancerSourceRanges as the firewall / firewall-allow sets (a      | Dec 2023–Jan 2024);        |
+// |            |        | concatenated interval set, kernel >= 5.6); no cluster-ips set, no      | CHANGELOG-1.30.md alpha.1 |
+// |            |        | cluster-ips-check; unset nodePortAddresses = all IPs                   | "since v1.29.0" |
+// |            |        | Assumed, not pinned to a tag: v1.29.x equals both sources around it   |        |
+// |            |        | (the first-merged tree, Oct 2023, and #122296's branch agree on every  |        |
+// |            |        | object but the LB source-range ones); no v1.29 tag's own test is in the|        |
+// |            |        | index, so the firewall objects' text is assembled from proxier.go, and |        |
+// |            |        | no 1.29.x patch release is known to change the table.                  |        |
+// | 1.30.x     | —      | not modelled: its table lies between two states the index holds and no | kubernetes#122614, #122296 |
+// |            |        | 1.30 tag's test pins which: from v1.30.0-alpha.1 firewall-check on a  | (CHANGELOG-1.30 alpha.1); |
+// |            |        | filter-prerouting chain, filter chains at -110 (#122614), firewall-ips | #122692 (merged 2024-01, |
+// |            |        | vmap + per-service firewall chain, kernel 5.4 (#122296); then cluster- | its review dates); |
+// |            |        | ips, cluster-ips-check, filter-output-post-dnat at -90 (#122692) with  | openshift/kubernetes |
+// |            |        | the `forward` chain gone but still ONE endpoints-check (fib daddr type | proxier.go + _test.go |
+// |            |        | local) — openshift @84a2e12f; later the service-/nodeport-endpoints-   | @84a2e12f4ce8 |
+// |            |        | check split of 1.31 (PR and release not found). Unset nodePortAddresses|        |
+// |            |        | became "primary" in v1.30.0-alpha.1 (#122724).                         |        |
 // | 1.31–1.33  | 1.31   | filter-{prerouting,input,forward,output} at -110, filter-output-post-  | proxier.go @b0f823e6ccd8 |
 // |            |        | dnat at -90 for cluster-ips-check; ClusterIP masquerade rule matches   |        |
 // |            |        | `ip daddr X tcp dport P`                                               |        |
@@ -19,6 +38,9 @@
 // |            |        | affinity no endpoint chains: `dnat ip addr . port to numgen random mod | kubernetes#136499, |
 // |            |        | N map {…}` (kubernetes#136499); base chains and jumps as 1.34          | a 1.36 node's listing |
 //
+// 1.29 is checked byte for byte against TestOverallNFTablesRules as tnqn @e2526fc0 has it, with the
+// LoadBalancerSourceRanges objects as the first-merged proxier.go writes them (test/unit/nftables/upstream/
+// base-1.29.nft says which lines are which), and in real traffic by test/kernel/nftables.test.ts.
 // 1.36+ is checked byte for byte against that fork's TestOverallNFTablesRules (upstream's own test at the
 // 1.36 layout) and object for object against a real 1.36 node's published `nft list table`.
 // Offline (no --kube-proxy-version) the newest rendered layout is used.
@@ -26,7 +48,7 @@ import { InputError } from '../errors.js';
 import type { NftBaseChain } from './types.js';
 import { CHAIN } from './names.js';
 
-export type LayoutId = '1.31' | '1.34' | '1.36';
+export type LayoutId = '1.29' | '1.31' | '1.34' | '1.36';
 
 export interface BaseChainSpec extends NftBaseChain {
   name: string;
@@ -53,6 +75,12 @@ export interface NftLayout {
    * hairpin-connections set, and endpoint chains only for session affinity (`dnat … to numgen … map`).
    */
   inlineMasquerade: boolean;
+  /**
+   * The tables as first merged (1.29): one endpoints-check chain (its NodePort rule still behind `fib
+   * daddr type local`), a `forward` chain dropping `ct state invalid`, LoadBalancerSourceRanges as the
+   * firewall / firewall-allow sets, and no cluster-ips set or cluster-ips-check chain.
+   */
+  firstMerged: boolean;
 }
 
 const NAT_CHAINS: BaseChainSpec[] = [
@@ -85,6 +113,34 @@ function filterJumps(preDnatPrerouting: string, preDnatOutput: string, postDnatO
   ];
 }
 
+/**
+ * 1.29 (nftablesJumpChains as first merged): filters at dstnat-1, before DNAT, so firewall-check saw the
+ * service IP; the endpoints check, the `forward` chain and the firewall check each from their hooks.
+ */
+const LAYOUT_1_29: NftLayout = {
+  id: '1.29',
+  versions: '1.29',
+  baseChains: [
+    { name: 'filter-input', type: 'filter', hook: 'input', priority: -101 },
+    { name: 'filter-forward', type: 'filter', hook: 'forward', priority: -101 },
+    { name: 'filter-output', type: 'filter', hook: 'output', priority: -101 },
+    ...NAT_CHAINS,
+  ],
+  jumps: [
+    { from: 'filter-input', to: CHAIN.endpointsCheck, newOnly: true },
+    { from: 'filter-forward', to: CHAIN.endpointsCheck, newOnly: true },
+    { from: 'filter-output', to: CHAIN.endpointsCheck, newOnly: true },
+    { from: 'filter-forward', to: CHAIN.forward, newOnly: false },
+    { from: 'filter-input', to: CHAIN.firewallCheck, newOnly: true },
+    { from: 'filter-output', to: CHAIN.firewallCheck, newOnly: true },
+    { from: 'filter-forward', to: CHAIN.firewallCheck, newOnly: true },
+    ...NAT_JUMPS,
+  ],
+  clusterIPMatchesPort: true,
+  inlineMasquerade: false,
+  firstMerged: true,
+};
+
 const LAYOUT_1_31: NftLayout = {
   id: '1.31',
   versions: '1.31–1.33',
@@ -99,6 +155,7 @@ const LAYOUT_1_31: NftLayout = {
   jumps: filterJumps('filter-prerouting', 'filter-output', 'filter-output-post-dnat'),
   clusterIPMatchesPort: true,
   inlineMasquerade: false,
+  firstMerged: false,
 };
 
 const LAYOUT_1_34: NftLayout = {
@@ -115,12 +172,13 @@ const LAYOUT_1_34: NftLayout = {
   jumps: filterJumps('filter-prerouting-pre-dnat', 'filter-output-pre-dnat', 'filter-output'),
   clusterIPMatchesPort: false,
   inlineMasquerade: false,
+  firstMerged: false,
 };
 
 /** The 1.34 base chains and jumps; what changed is inside the chains (see inlineMasquerade). */
 const LAYOUT_1_36: NftLayout = { ...LAYOUT_1_34, id: '1.36', versions: '1.36+', inlineMasquerade: true };
 
-export const LAYOUTS: readonly NftLayout[] = [LAYOUT_1_31, LAYOUT_1_34, LAYOUT_1_36];
+export const LAYOUTS: readonly NftLayout[] = [LAYOUT_1_29, LAYOUT_1_31, LAYOUT_1_34, LAYOUT_1_36];
 export const NEWEST_LAYOUT = LAYOUT_1_36;
 
 /** The layout kube-proxy `version` ("1.33.2", "v1.34") writes. */
@@ -130,9 +188,10 @@ export function layoutForVersion(version: string | undefined): NftLayout {
   if (!m) throw new InputError(`--kube-proxy-version "${version}" is not a version like 1.34 or 1.34.1.`);
   const major = Number(m[1]);
   const minor = Number(m[2]);
-  if (major !== 1) throw new InputError(`kube-proxy ${version} is not a 1.x release; the nftables layouts known are for 1.31 to 1.35.`);
+  if (major !== 1) throw new InputError(`kube-proxy ${version} is not a 1.x release; the nftables layouts known are for 1.29 and 1.31 onwards.`);
   if (minor < 29) throw new InputError(`kube-proxy ${version} has no nftables mode: it arrived (alpha) in 1.29.`);
-  if (minor < 31) throw new InputError(`kube-proxy ${version}'s early nftables tables (1.29–1.30) are not modelled; the layouts known start at 1.31.`);
+  if (minor === 29) return LAYOUT_1_29;
+  if (minor === 30) throw new InputError(`kube-proxy ${version}'s nftables tables (1.30) are not modelled (which of the 1.31 changes it already has is not pinned); the layouts known are 1.29 and 1.31 onwards.`);
   if (minor <= 33) return LAYOUT_1_31;
   if (minor <= 35) return LAYOUT_1_34;
   return LAYOUT_1_36;

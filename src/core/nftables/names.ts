@@ -11,6 +11,12 @@ export const CHAIN = {
   firewallCheck: 'firewall-check',
   markMasq: 'mark-for-masquerade',
   masquerading: 'masquerading',
+  /** 1.29: one chain for both no-endpoint maps (split into service-/nodeport-endpoints-check by #122692). */
+  endpointsCheck: 'endpoints-check',
+  /** 1.29: `ct state invalid drop`, jumped to from filter-forward. */
+  forward: 'forward',
+  /** 1.29: drops what @firewall names unless @firewall-allow lets its source in. */
+  firewallAllowCheck: 'firewall-allow-check',
 } as const;
 
 export const SET = {
@@ -23,6 +29,10 @@ export const SET = {
   firewallIPs: 'firewall-ips',
   /** 1.36+: (endpoint, endpoint, proto, port) of local endpoints, for hairpin masquerading. */
   hairpinConnections: 'hairpin-connections',
+  /** 1.29: (LB IP, proto, port) subject to LoadBalancerSourceRanges; replaced by firewall-ips (#122296). */
+  firewall: 'firewall',
+  /** 1.29: (LB IP, proto, port, source range), a concatenated interval set (kernel >= 5.6). */
+  firewallAllow: 'firewall-allow',
 } as const;
 
 export const PREFIX = {

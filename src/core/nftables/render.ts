@@ -90,8 +90,14 @@ export function renderNftables(input: NftRenderInput): NftTable {
     t.rule(j.from, j.newOnly ? `ct state new jump ${j.to}` : `jump ${j.to}`);
   }
   const masqueradeRule = `mark set mark or ${mark}`;
+  const early = layout.firstMerged;
+  if (early) {
+    // 1.29 drops conntrack-INVALID forwarded packets unless the node sets nf_conntrack_tcp_be_liberal
+    // (kubernetes#120412; gone in 1.30, #122663); the sysctl is not known here: taken as unset, the default
+    t.rule(CHAIN.forward, 'ct state invalid drop');
+  }
   if (!layout.inlineMasquerade) {
-    for (const c of [CHAIN.services, CHAIN.clusterIPsCheck, CHAIN.masquerading, CHAIN.markMasq]) t.chain(c);
+    for (const c of early ? [CHAIN.services, CHAIN.masquerading, CHAIN.markMasq] : [CHAIN.services, CHAIN.clusterIPsCheck, CHAIN.masquerading, CHAIN.markMasq]) t.chain(c);
     t.rule(CHAIN.markMasq, masqueradeRule);
     t.rule(CHAIN.masquerading, `mark and ${mark} == 0 return`);
     t.rule(CHAIN.masquerading, `mark set mark xor ${mark}`);
@@ -105,14 +111,15 @@ export function renderNftables(input: NftRenderInput): NftTable {
     t.rule(CHAIN.masquerading, `ct status dnat ${ipX} saddr . ${ipX} daddr . meta l4proto . th dport @${SET.hairpinConnections} masquerade fully-random`);
   }
 
-  t.set({ name: SET.clusterIPs, map: false, type: addrType, comment: 'Active ClusterIPs' });
+  if (!early) t.set({ name: SET.clusterIPs, map: false, type: addrType, comment: 'Active ClusterIPs' });
   if (layout.inlineMasquerade) {
     // one rule for every ClusterIP instead of one per service chain
     if (config.iptables.masqueradeAll) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${masqueradeRule}`, 'masquerade all clusterIP traffic');
     else if (detector) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${detector.ifNotLocal} ${masqueradeRule}`, 'masquerade clusterIP traffic from outside cluster');
   }
-  t.rule(CHAIN.clusterIPsCheck, `${ipX} daddr @${SET.clusterIPs} reject`, 'Reject traffic to invalid ports of ClusterIPs');
-  const serviceCIDRs = (input.serviceCIDRs ?? []).filter((c) => parseCIDRSloppy(c)?.family === family);
+  // 1.29 has no cluster-ips set: traffic to an unused port of a ClusterIP is not rejected (#122692)
+  if (!early) t.rule(CHAIN.clusterIPsCheck, `${ipX} daddr @${SET.clusterIPs} reject`, 'Reject traffic to invalid ports of ClusterIPs');
+  const serviceCIDRs = early ? [] : (input.serviceCIDRs ?? []).filter((c) => parseCIDRSloppy(c)?.family === family);
   if (serviceCIDRs.length > 0) {
     t.rule(CHAIN.clusterIPsCheck, `${ipX} daddr { ${serviceCIDRs.join(',')} } drop`, 'Drop traffic to unallocated ClusterIPs');
   }
@@ -130,17 +137,39 @@ export function renderNftables(input: NftRenderInput): NftTable {
   t.set({ name: SET.noEndpointNodePorts, map: true, type: 'inet_proto . inet_service : verdict', comment: 'vmap to drop or reject packets to service nodeports with no endpoints' });
   t.chain(CHAIN.reject, { comment: 'helper for @no-endpoint-services / @no-endpoint-nodeports' });
   t.rule(CHAIN.reject, 'reject');
-  t.rule(CHAIN.serviceEndpointsCheck, `${ipX} daddr . meta l4proto . th dport vmap @${SET.noEndpointServices}`);
-  t.rule(
-    CHAIN.nodePortEndpointsCheck,
-    npa.matchAll
-      ? `${noLocalhost} meta l4proto . th dport vmap @${SET.noEndpointNodePorts}`
-      : `${ipX} daddr @${SET.nodePortIPs} meta l4proto . th dport vmap @${SET.noEndpointNodePorts}`,
-  );
+  if (early) {
+    // one chain on input, forward and output, so the NodePort check still asks "is it local?"
+    t.rule(CHAIN.endpointsCheck, `${ipX} daddr . meta l4proto . th dport vmap @${SET.noEndpointServices}`);
+    t.rule(
+      CHAIN.endpointsCheck,
+      npa.matchAll
+        ? `fib daddr type local ${noLocalhost} meta l4proto . th dport vmap @${SET.noEndpointNodePorts}`
+        : `${ipX} daddr @${SET.nodePortIPs} meta l4proto . th dport vmap @${SET.noEndpointNodePorts}`,
+    );
+  } else {
+    t.rule(CHAIN.serviceEndpointsCheck, `${ipX} daddr . meta l4proto . th dport vmap @${SET.noEndpointServices}`);
+    t.rule(
+      CHAIN.nodePortEndpointsCheck,
+      npa.matchAll
+        ? `${noLocalhost} meta l4proto . th dport vmap @${SET.noEndpointNodePorts}`
+        : `${ipX} daddr @${SET.nodePortIPs} meta l4proto . th dport vmap @${SET.noEndpointNodePorts}`,
+    );
+  }
 
-  t.set({ name: SET.firewallIPs, map: true, type: `${addrType} . inet_proto . inet_service : verdict`, comment: 'destinations that are subject to LoadBalancerSourceRanges' });
-  t.chain(CHAIN.firewallCheck);
-  t.rule(CHAIN.firewallCheck, `${ipX} daddr . meta l4proto . th dport vmap @${SET.firewallIPs}`);
+  if (early) {
+    // 1.29: a concatenated range set (kernel >= 5.6); #122296 replaced it with firewall-ips for 5.4
+    t.set({ name: SET.firewall, map: false, type: `${addrType} . inet_proto . inet_service`, comment: 'destinations that are subject to LoadBalancerSourceRanges' });
+    t.set({ name: SET.firewallAllow, map: false, type: `${addrType} . inet_proto . inet_service . ${addrType}`, flags: ['interval'], comment: 'destinations+sources that are allowed by LoadBalancerSourceRanges' });
+    t.chain(CHAIN.firewallCheck);
+    t.chain(CHAIN.firewallAllowCheck);
+    t.rule(CHAIN.firewallCheck, `${ipX} daddr . meta l4proto . th dport @${SET.firewall} jump ${CHAIN.firewallAllowCheck}`);
+    t.rule(CHAIN.firewallAllowCheck, `${ipX} daddr . meta l4proto . th dport . ${ipX} saddr @${SET.firewallAllow} return`);
+    t.rule(CHAIN.firewallAllowCheck, 'drop');
+  } else {
+    t.set({ name: SET.firewallIPs, map: true, type: `${addrType} . inet_proto . inet_service : verdict`, comment: 'destinations that are subject to LoadBalancerSourceRanges' });
+    t.chain(CHAIN.firewallCheck);
+    t.rule(CHAIN.firewallCheck, `${ipX} daddr . meta l4proto . th dport vmap @${SET.firewallIPs}`);
+  }
 
   t.set({ name: SET.serviceIPs, map: true, type: `${addrType} . inet_proto . inet_service : verdict`, comment: 'ClusterIP, ExternalIP and LoadBalancer IP traffic' });
   t.set({ name: SET.serviceNodePorts, map: true, type: 'inet_proto . inet_service : verdict', comment: 'NodePort traffic' });
@@ -245,8 +274,9 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
     if (!hasExternalEndpoints) externalVerdict = 'drop';
   }
 
+  const early = ctx.layout.firstMerged;
   const clusterIP = ipString(sp.clusterIP);
-  t.element(SET.clusterIPs, { key: [clusterIP] });
+  if (!early) t.element(SET.clusterIPs, { key: [clusterIP] });
   if (hasInternalEndpoints) t.element(SET.serviceIPs, { key: [clusterIP, proto, port], value: [`goto ${internalTrafficChain}`] });
   else t.element(SET.noEndpointServices, { key: [clusterIP, proto, port], value: [internalVerdict], comment: sp.key });
 
@@ -256,12 +286,24 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
     if (!hasExternalEndpoints) t.element(SET.noEndpointServices, { key: [ip, proto, port], value: [externalVerdict], comment: sp.key });
   }
 
-  const usesFWChain = sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  const sourceRanges = sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  const usesFWChain = sourceRanges && !early;
   if (usesFWChain) t.chain(names.firewall);
+  const allowFromNode = ctx.nodeIP !== null && sp.loadBalancerSourceRanges.some((c) => cidrContains(c, ctx.nodeIP!));
   for (const raw of sp.loadBalancerVIPs) {
     const ip = ipString(raw);
     if (hasEndpoints) t.element(SET.serviceIPs, { key: [ip, proto, port], value: [`goto ${externalTrafficChain}`] });
     if (usesFWChain) t.element(SET.firewallIPs, { key: [ip, proto, port], value: [`goto ${names.firewall}`] });
+    if (sourceRanges && early) {
+      // 1.29: the destination in @firewall, each (destination, source range) in @firewall-allow; a VIP
+      // the node answers itself loops back with itself as source, so it is let in when the node is
+      t.element(SET.firewall, { key: [ip, proto, port], comment: sp.key });
+      for (const c of sp.loadBalancerSourceRanges) {
+        if (parseCIDRSloppy(c) === null) continue;
+        t.element(SET.firewallAllow, { key: [ip, proto, port, cidrString(c)], comment: sp.key });
+      }
+      if (allowFromNode) t.element(SET.firewallAllow, { key: [ip, proto, port, ip] });
+    }
   }
   if (!hasExternalEndpoints) {
     for (const raw of sp.loadBalancerVIPs) t.element(SET.noEndpointServices, { key: [ipString(raw), proto, port], value: [externalVerdict], comment: sp.key });
@@ -296,7 +338,6 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
 
   if (usesFWChain) {
     const sources = [...sp.loadBalancerSourceRanges.map(cidrString)];
-    const allowFromNode = ctx.nodeIP !== null && sp.loadBalancerSourceRanges.some((c) => cidrContains(c, ctx.nodeIP!));
     if (allowFromNode) sources.push(...sp.loadBalancerVIPs.map(ipString));
     t.rule(names.firewall, `${ipX} saddr != { ${sources.join(' , ')} } drop`);
   }

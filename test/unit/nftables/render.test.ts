@@ -15,10 +15,12 @@ describe('layouts by kube-proxy version', () => {
     assert.equal(layoutForVersion('1.34').id, '1.34');
     assert.equal(layoutForVersion('1.33.2').id, '1.31');
     assert.equal(layoutForVersion('1.31').id, '1.31');
+    assert.equal(layoutForVersion('v1.29.4').id, '1.29');
   });
   it('says in one sentence when there is no nftables mode, or a layout is not modelled', () => {
     assert.throws(() => layoutForVersion('1.28.4'), /^InputError: kube-proxy 1\.28\.4 has no nftables mode: it arrived \(alpha\) in 1\.29\.$/);
     assert.throws(() => layoutForVersion('1.30'), /not modelled/);
+    assert.throws(() => layoutForVersion('1.30.2'), /^InputError: kube-proxy 1\.30\.2's nftables tables \(1\.30\) are not modelled \(which of the 1\.31 changes it already has is not pinned\); the layouts known are 1\.29 and 1\.31 onwards\.$/);
     assert.throws(() => layoutForVersion('latest'), /not a version/);
   });
 });

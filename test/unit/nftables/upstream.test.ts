@@ -54,6 +54,36 @@ describe('upstream packet flows under the 1.31–1.33 layout', () => {
   }
 });
 
+// The 1.29 layout: every flow again, except those whose answer came with a later change:
+// - no cluster-ips set yet (kubernetes#122692 added it): a packet to an unused port of a ClusterIP, or to
+//   an unallocated ClusterIP, is neither rejected nor dropped by kube-proxy; it goes on untouched;
+// - firewall-check ran in input/forward/output, after DNAT, where the destination is already the
+//   endpoint: LoadBalancerSourceRanges let every source in (kubernetes#122614, "fixed
+//   LoadBalancerSourceRanges not working for nftables mode", v1.30.0-alpha.1). Upstream's own 1.29 test
+//   still said DROP: its tracer ordered base chains by priority across hooks (#122614 says so).
+const LB_UNFILTERED = { output: '10.180.0.1:80', masq: true };
+const AT_1_29: Record<string, { output: string; masq: boolean }> = {
+  "svc1 does not accept svc2's ports": { output: '', masq: false },
+  'packet to unallocated cluster ip': { output: '', masq: false },
+  'TCP-only port does not match UDP traffic': { output: '', masq: false },
+  'blocked external to LB1': LB_UNFILTERED,
+  'blocked external to LB2': LB_UNFILTERED,
+  'pod to LB1 (blocked by LoadBalancerSourceRanges)': LB_UNFILTERED,
+  'pod to LB2 (blocked by LoadBalancerSourceRanges)': LB_UNFILTERED,
+};
+function at129(c: UpstreamCase): UpstreamCase {
+  const fix = (fs: FlowTest[] | undefined) => fs?.map((f) => (AT_1_29[f.name] ? { ...f, ...AT_1_29[f.name] } : f));
+  return { ...c, flows: fix(c.flows), flowsWithoutEndpoints: fix(c.flowsWithoutEndpoints) };
+}
+describe('upstream packet flows under the 1.29 layout', () => {
+  for (const file of files) {
+    const c = { ...loadCase(file), layout: '1.29', expect: undefined };
+    for (const v of c.variants?.length ? c.variants : [undefined]) {
+      it(`${c.upstream}${v ? ` (${v.name})` : ''}`, () => checkCase(at129(withVariant(c, v && { ...v, expect: undefined, layout: '1.29' }))));
+    }
+  }
+});
+
 // No 1.36 proxier_test.go is in the index; its packet flows are taken to be the older ones (what a
 // packet meets did not change, only how the rules say it): every flow again under the 1.36 render.
 describe('upstream packet flows under the 1.36 layout', () => {
