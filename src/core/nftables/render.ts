@@ -77,7 +77,7 @@ export function renderNftables(input: NftRenderInput): NftTable {
   const ipX = v6 ? 'ip6' : 'ip';
   const addrType = v6 ? 'ipv6_addr' : 'ipv4_addr';
   const noLocalhost = v6 ? 'ip6 daddr != ::1' : 'ip daddr != 127.0.0.0/8';
-  const mark = input.masqueradeMark ?? formatMasqueradeMark(config.iptables.masqueradeBit);
+  const mark = input.masqueradeMark ?? formatMasqueradeMark(config.nftables.masqueradeBit);
   const nodeIP = node.ips.find((ip) => parseIPSloppy(ip) !== null && ip.includes(':') === v6) ?? null;
   const npa = nodePortAddressesFor(config.nodePortAddresses, family, nodeIP);
   const detector = nftLocalDetector(config, family, node.podCIDRs);
@@ -114,7 +114,7 @@ export function renderNftables(input: NftRenderInput): NftTable {
   if (!early) t.set({ name: SET.clusterIPs, map: false, type: addrType, comment: 'Active ClusterIPs' });
   if (layout.inlineMasquerade) {
     // one rule for every ClusterIP instead of one per service chain
-    if (config.iptables.masqueradeAll) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${masqueradeRule}`, 'masquerade all clusterIP traffic');
+    if (config.nftables.masqueradeAll) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${masqueradeRule}`, 'masquerade all clusterIP traffic');
     else if (detector) t.rule(CHAIN.services, `${ipX} daddr @${SET.clusterIPs} ${detector.ifNotLocal} ${masqueradeRule}`, 'masquerade clusterIP traffic from outside cluster');
   }
   // 1.29 has no cluster-ips set: traffic to an unused port of a ClusterIP is not rejected (#122692)
@@ -182,7 +182,7 @@ export function renderNftables(input: NftRenderInput): NftTable {
   );
 
   // ---- syncProxyRules, per service port ----
-  const ctx: ServiceContext = { t, layout, ipX, addrType, masqueradeAll: config.iptables.masqueradeAll, detector, nodeIP, masqueradeRule };
+  const ctx: ServiceContext = { t, layout, ipX, addrType, masqueradeAll: config.nftables.masqueradeAll, detector, nodeIP, masqueradeRule };
   const nodeName = node.name !== '' ? node.name : state.nodeName;
   const nodeLabels = node.labels ?? state.nodeLabels;
   for (const [key, sp] of state.serviceMap) {

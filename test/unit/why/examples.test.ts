@@ -205,9 +205,8 @@ describe('why: nftables at every layout gives the same reasons', () => {
       });
 
       it('masqueradeAll: the masquerade hop names nftables.masqueradeAll and its line', () => {
-        // both sections: the nftables renderer reads iptables.masqueradeAll (kube-proxy reads nftables's), so
-        // only then are the masquerade-all rules there to explain
-        const loaded = parseKubeProxyConfiguration('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nclusterCIDR: 10.244.0.0/16\nnftables:\n  masqueradeAll: true\niptables:\n  masqueradeAll: true\n', 'kube-proxy.yaml');
+        // only the nftables section: kube-proxy's nftables proxier reads nftables.masqueradeAll (NewDualStackProxier)
+        const loaded = parseKubeProxyConfiguration('apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nclusterCIDR: 10.244.0.0/16\nnftables:\n  masqueradeAll: true\n', 'kube-proxy.yaml');
         const r = world(variant, objects, loaded).trace({ protocol: 'TCP', dst: '10.103.81.20', dport: 80, ...FROM.pod });
         const all = r.hops.flatMap((h) => h.because ?? []).find((b) => b.field === 'nftables.masqueradeAll');
         assert.ok(all, r.hops.map((h) => `${h.chain}: ${h.rule} -> ${(h.because ?? []).map(text).join('; ')}`).join('\n'));
