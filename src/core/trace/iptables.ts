@@ -77,9 +77,10 @@ interface ChainIndex {
   builtin: boolean;
   rules: Rule[];
   compiled: Array<CompiledRule | undefined>;
-  /** For long chains: rule indices with no single exact destination, and indices by exact destination. */
+  /** For long chains: indices of rules that cannot be keyed, and of those keyed by exact destination / port. */
   wild?: number[];
   byDst?: Map<string, number[]>;
+  byDport?: Map<number, number[]>;
 }
 
 interface Frame {
@@ -111,6 +112,8 @@ interface Branch {
   affinity?: Affinity;
   /** Call depth of the chain being walked, for the hops' indentation. */
   depth: number;
+  /** No hops kept: the outcome only (an equivalence report compares outcomes of many packets). */
+  quiet: boolean;
 }
 
 interface Env {
@@ -132,7 +135,7 @@ class IndexedRuleset {
   /** Notes about the ruleset itself (jumps added for a rendered ruleset). */
   readonly notes: string[] = [];
 
-  constructor(readonly ruleset: Ruleset) {
+  constructor(readonly ruleset: Ruleset, private readonly ordered = false) {
     for (const t of ruleset.tables) {
       const chains = new Map<string, ChainIndex>();
       for (const c of t.chains) {
@@ -165,40 +168,68 @@ class IndexedRuleset {
 
   chain(table: string, name: string): ChainIndex | undefined {
     const c = this.tables.get(table)?.get(name);
-    if (c && c.rules.length >= INDEX_MIN_RULES && !c.byDst) indexChain(c);
+    if (c && !this.ordered && c.rules.length >= INDEX_MIN_RULES && !c.byDst) indexChain(c);
     return c;
   }
 }
 
-/** Index a long chain's rules by exact destination (`-d IP` or `-d IP/32`, not negated, one address). */
+/**
+ * Index a long chain's rules by what they need to match: an exact destination address, else an exact
+ * destination port. A rule is indexed only when skipping it is the same as evaluating it: every match
+ * before its key can only say yes or no (no "cannot evaluate" that would show as a hop), and it carries no
+ * affinity (a `recent --rcheck` rule names the affinity even when it does not match). Every other rule —
+ * no -d, a negation, a range, a set — stays in the ordered fallback list, merged with the keyed lists by
+ * position, so the first match is the one an ordered walk finds.
+ */
 function indexChain(c: ChainIndex): void {
   const wild: number[] = [];
   const byDst = new Map<string, number[]>();
+  const byDport = new Map<number, number[]>();
+  const add = <K>(m: Map<K, number[]>, k: K, i: number) => {
+    let l = m.get(k);
+    if (!l) m.set(k, (l = []));
+    l.push(i);
+  };
   c.rules.forEach((r, i) => {
-    const w = r.words;
-    let key: string | null = null;
-    for (let k = 0; k < w.length - 1; k++) {
-      if (w[k] === '-d' || w[k] === '--destination' || w[k] === '--dst') {
-        const v = w[k + 1]!;
-        if (k > 0 && w[k - 1] === '!') break;
-        if (v === '!' || v.includes(',')) break;
-        const slash = v.indexOf('/');
-        const ip = slash < 0 ? v : v.slice(0, slash);
-        const bits = slash < 0 ? '' : v.slice(slash + 1);
-        const canon = canonicalIP(ip);
-        if (canon && (bits === '' || (canon.includes(':') ? bits === '128' : bits === '32'))) key = canon;
-        break;
-      }
-    }
+    const cr = (c.compiled[i] ??= compile(r, c.name));
+    const key = cr.affinity ? null : ruleKey(cr.view);
     if (key === null) wild.push(i);
-    else {
-      let l = byDst.get(key);
-      if (!l) byDst.set(key, (l = []));
-      l.push(i);
-    }
+    else if (typeof key === 'string') add(byDst, key, i);
+    else add(byDport, key, i);
   });
   c.wild = wild;
   c.byDst = byDst;
+  c.byDport = byDport;
+}
+
+/** The rule's exact destination (canonical address) or destination port, found before any match that is not
+ * a plain yes/no; null when there is none. */
+function ruleKey(view: RuleView): string | number | null {
+  let dport: number | null = null;
+  for (const m of view.matches) {
+    if (m.kind === 'address') {
+      if (m.addresses.some((a) => parseNet(a.mask !== undefined ? `${a.ip}/${a.mask}` : a.ip) === null)) break;
+      if (m.dir !== 'dst' || m.negated || m.addresses.length !== 1) continue;
+      const a = m.addresses[0]!;
+      const canon = canonicalIP(a.ip);
+      if (canon && (a.mask === undefined || a.mask === (canon.includes(':') ? '128' : '32'))) return canon;
+      continue;
+    }
+    if (m.kind === 'protocol' || m.kind === 'fragment') continue;
+    if (m.kind !== 'module') break;
+    if (m.module === 'comment') continue;
+    if (m.module !== 'tcp' && m.module !== 'udp' && m.module !== 'sctp') break;
+    const p = m.ports;
+    const known = new Set(['--sport', '--source-port', '--dport', '--destination-port', '--syn']);
+    if (!p || p.tcpFlags || m.options.some((o) => !known.has(o.name))) break;
+    if (p.sport && p.sport.ranges.length === 0) break;
+    if (p.dport) {
+      if (p.dport.ranges.length === 0) break;
+      const r = p.dport.ranges;
+      if (dport === null && !p.dport.negated && r.length === 1 && r[0]!.from === r[0]!.to) dport = r[0]!.from;
+    }
+  }
+  return dport;
 }
 
 function lowerBound(a: number[], x: number): number {
@@ -212,21 +243,24 @@ function lowerBound(a: number[], x: number): number {
   return lo;
 }
 
-/** The next rule at or after i that may match a packet to dst, or -1. */
-function nextCandidate(c: ChainIndex, i: number, dst: string): number {
+/** The next rule at or after i that may match a packet to dst:dport, or -1. */
+function nextCandidate(c: ChainIndex, i: number, dst: string, dport: number): number {
   if (!c.byDst) return i < c.rules.length ? i : -1;
-  const w = c.wild!;
-  const a = lowerBound(w, i);
-  const next1 = a < w.length ? w[a]! : -1;
+  let next = after(c.wild!, i);
   const d = c.byDst.get(dst);
-  let next2 = -1;
-  if (d) {
-    const b = lowerBound(d, i);
-    if (b < d.length) next2 = d[b]!;
-  }
-  if (next1 < 0) return next2;
-  if (next2 < 0) return next1;
-  return Math.min(next1, next2);
+  if (d) next = earlier(next, after(d, i));
+  const p = c.byDport!.get(dport);
+  if (p) next = earlier(next, after(p, i));
+  return next;
+}
+
+function after(list: number[], i: number): number {
+  const k = lowerBound(list, i);
+  return k < list.length ? list[k]! : -1;
+}
+
+function earlier(a: number, b: number): number {
+  return a < 0 ? b : b < 0 ? a : Math.min(a, b);
 }
 
 // ---- compiling a rule's matches ------------------------------------------------------------------------
@@ -551,6 +585,7 @@ function ruleText(r: CompiledRule): string {
 
 
 function hop(b: Branch, table: string, chain: string, rule: string, action: string, unevaluated = false): void {
+  if (b.quiet) return;
   const h: Hop = { table, chain, rule, action, depth: b.depth };
   if (b.share < 1 - 1e-12) h.share = b.share;
   if (unevaluated) h.unevaluated = true;
@@ -600,7 +635,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
         verdict = p === 'DROP' ? 'DROP' : 'ACCEPT';
         break;
       }
-      const idx = nextCandidate(top.chain, top.i, b.dstText);
+      const idx = nextCandidate(top.chain, top.i, b.dstText, b.dport);
       if (idx < 0) {
         frames.pop();
         continue;
@@ -752,6 +787,8 @@ export interface IptablesTraceOptions {
    * built-in chains they are added too, and the verdict says it assumed them.
    */
   rendered?: boolean;
+  /** Walk every chain rule by rule, without the index (the reference the index is tested against). */
+  ordered?: boolean;
 }
 
 export class IptablesEvaluator implements ModeEvaluator {
@@ -761,7 +798,7 @@ export class IptablesEvaluator implements ModeEvaluator {
   constructor(rulesets: Ruleset[] | Ruleset, opts: IptablesTraceOptions = {}) {
     this.mode = opts.mode ?? 'iptables';
     for (const rs of Array.isArray(rulesets) ? rulesets : [rulesets]) {
-      const indexed = new IndexedRuleset(rs);
+      const indexed = new IndexedRuleset(rs, opts.ordered);
       if (opts.rendered) indexed.notes.length = 0;
       this.byFamily.set(rs.family, indexed);
     }
@@ -787,6 +824,15 @@ export class IptablesEvaluator implements ModeEvaluator {
   }
 
   trace(packet: Packet, node: NodeContext): TraceResult {
+    return this.run(packet, node, false);
+  }
+
+  /** The trace without its hops (`hops` is empty; everything else as trace gives it): for comparing many packets. */
+  outcome(packet: Packet, node: NodeContext): TraceResult {
+    return this.run(packet, node, true);
+  }
+
+  private run(packet: Packet, node: NodeContext, quiet: boolean): TraceResult {
     const src = parseIPSloppy(packet.src);
     const dst = parseIPSloppy(packet.dst);
     if (!src || !dst) throw new Error(`not an IP address: ${!src ? packet.src : packet.dst}`);
@@ -812,13 +858,14 @@ export class IptablesEvaluator implements ModeEvaluator {
       hops: [],
       qualifications: [],
       depth: 0,
+      quiet,
     };
     if (!rs) {
       start.qualifications.push(`no ${family} rules to trace through`);
-      return summarize(this.mode, [{ b: start, end: 'not-matched' }]);
+      return summarize(this.mode, [{ b: start, end: 'not-matched' }], quiet);
     }
     start.qualifications.push(...rs.notes);
-    return summarize(this.mode, walk(rs, start, env));
+    return summarize(this.mode, walk(rs, start, env), quiet);
   }
 }
 
@@ -892,44 +939,67 @@ function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; e
  */
 function mergeHops(lists: Hop[][]): Hop[] {
   let merged: Hop[] = [];
-  const key = (h: Hop) => `${h.table}\u0000${h.chain}\u0000${h.rule}\u0000${h.action}`;
+  let keys: string[] = [];
   for (const list of lists) {
     const pos = new Map<string, number>();
-    merged.forEach((h, i) => {
-      const k = key(h);
-      if (!pos.has(k)) pos.set(k, i);
-    });
+    for (let i = keys.length - 1; i >= 0; i--) pos.set(keys[i]!, i);
     const next: Hop[] = [];
+    const nextKeys: string[] = [];
     let cursor = 0;
     let pending: Hop[] = [];
+    let pendingKeys: string[] = [];
     for (const h of list) {
-      const at = pos.get(key(h));
+      const k = hopKey(h);
+      const at = pos.get(k);
       if (at === undefined || at < cursor) {
         pending.push({ ...h });
+        pendingKeys.push(k);
         continue;
       }
-      next.push(...merged.slice(cursor, at), ...pending);
+      for (let j = cursor; j < at; j++) {
+        next.push(merged[j]!);
+        nextKeys.push(keys[j]!);
+      }
+      next.push(...pending);
+      nextKeys.push(...pendingKeys);
       pending = [];
-      const m = { ...merged[at]! };
+      pendingKeys = [];
+      // Every merged hop is this function's own copy: the share is summed in place.
+      const m = merged[at]!;
       if (m.share !== undefined) {
         const s = m.share + (h.share ?? 1);
         if (s >= 1 - 1e-9) delete m.share;
         else m.share = s;
       }
       next.push(m);
+      nextKeys.push(k);
       cursor = at + 1;
     }
-    next.push(...merged.slice(cursor), ...pending);
+    for (let j = cursor; j < merged.length; j++) {
+      next.push(merged[j]!);
+      nextKeys.push(keys[j]!);
+    }
+    next.push(...pending);
+    nextKeys.push(...pendingKeys);
     merged = next;
+    keys = nextKeys;
   }
   return merged;
+}
+
+/** A hop's identity for merging, made once per hop (branches forked from one share their earlier hops). */
+const hopKeys = new WeakMap<Hop, string>();
+function hopKey(h: Hop): string {
+  let k = hopKeys.get(h);
+  if (k === undefined) hopKeys.set(h, (k = `${h.table}\u0000${h.chain}\u0000${h.rule}\u0000${h.action}`));
+  return k;
 }
 
 function round(p: number): number {
   return Math.round(p * 1e10) / 1e10;
 }
 
-function summarize(mode: string, ends: Array<{ b: Branch; end: End }>): TraceResult {
+function summarize(mode: string, ends: Array<{ b: Branch; end: End }>, quiet: boolean): TraceResult {
   const byVerdict = new Map<Verdict, number>();
   for (const e of ends) byVerdict.set(e.end, (byVerdict.get(e.end) ?? 0) + e.b.share);
   // The verdict is that of the largest share (forwarded wins a tie).
@@ -976,7 +1046,7 @@ function summarize(mode: string, ends: Array<{ b: Branch; end: End }>): TraceRes
     endpoints: [...endpoints.values()],
     masquerade,
     masqueradeReason,
-    hops: mergeHops(ends.map((e) => e.b.hops)),
+    hops: quiet ? [] : mergeHops(ends.map((e) => e.b.hops)),
     qualifications,
   };
   const affinity = ends.find((e) => e.b.affinity)?.b.affinity;

@@ -88,6 +88,7 @@ interface FamilyState {
   /** Virtual servers by "PROTO addr port". */
   vs: Map<string, VirtualServer>;
   local: string[];
+  localSet: Set<string>;
   ipsets: Map<string, string[]>;
   notes: string[];
 }
@@ -129,11 +130,20 @@ export class IpvsEvaluator implements ModeEvaluator {
         local.add(ip);
       }
       const ipsets = new Map(state.ipsets.map((s) => [s.name, s.members]));
-      this.byFamily.set(state.family, { state, before, base, vs, local: [...local], ipsets, notes });
+      this.byFamily.set(state.family, { state, before, base, vs, local: [...local], localSet: local, ipsets, notes });
     }
   }
 
   trace(packet: Packet, node: NodeContext): TraceResult {
+    return this.run(packet, node, false);
+  }
+
+  /** The trace without its hops (`hops` is empty; everything else as trace gives it): for comparing many packets. */
+  outcome(packet: Packet, node: NodeContext): TraceResult {
+    return { ...this.run(packet, node, true), hops: [] };
+  }
+
+  private run(packet: Packet, node: NodeContext, quiet: boolean): TraceResult {
     const dst = canonicalIP(packet.dst);
     if (!dst) throw new Error(`not an IP address: ${packet.dst}`);
     const family = dst.includes(':') ? 'IPv6' : 'IPv4';
@@ -155,7 +165,7 @@ export class IpvsEvaluator implements ModeEvaluator {
       const r = (fromNode ? fs.before.node : fs.before.pod).trace(packet, ctx);
       for (const h of r.hops) {
         if (fromNode && h.rule === 'policy ACCEPT' && ((h.table === 'filter' && (h.chain === 'OUTPUT' || h.chain === 'INPUT')) || (h.table === 'nat' && h.chain === 'POSTROUTING'))) continue;
-        if (h.table === 'routing' && !nodeOwn.has(dst) && fs.local.includes(dst)) {
+        if (h.table === 'routing' && !nodeOwn.has(dst) && fs.localSet.has(dst)) {
           hops.push({ ...h, rule: `${dst} is bound to kube-ipvs0 (a local address)`, action: fromNode ? 'local address: IPVS takes it at LOCAL_OUT' : h.action });
           continue;
         }
@@ -221,7 +231,8 @@ export class IpvsEvaluator implements ModeEvaluator {
       let verdict: Verdict = 'forwarded';
       if (fs.base) {
         const after = this.after(fs, mark);
-        const r = after.trace({ src: packet.src, sport: packet.sport, dst: e.address, dport: e.port, protocol: packet.protocol, entry: 'node' }, ctx);
+        const out: Packet = { src: packet.src, sport: packet.sport, dst: e.address, dport: e.port, protocol: packet.protocol, entry: 'node' };
+        const r = quiet ? after.outcome(out, ctx) : after.trace(out, ctx);
         for (const h of r.hops) {
           if (h.table === 'nat' && h.chain === 'OUTPUT') continue;
           if (h.table === 'routing') {
