@@ -132,6 +132,8 @@ type HookVerdict = 'ACCEPT' | 'DROP' | 'REJECT';
 
 class IndexedRuleset {
   readonly tables = new Map<string, Map<string, ChainIndex>>();
+  /** Quiet walks' tails by node and branch key (see reusedTail). */
+  readonly tails = new WeakMap<Env, Map<string, { b: Branch; end: End } | null>>();
   /** Notes about the ruleset itself (jumps added for a rendered ruleset). */
   readonly notes: string[] = [];
 
@@ -265,7 +267,25 @@ function earlier(a: number, b: number): number {
 
 // ---- compiling a rule's matches ------------------------------------------------------------------------
 
+/**
+ * Compiled rules by chain and words, shared by every evaluator: the nodes of one cluster (and a mode's
+ * evaluators before and after IPVS) hold the same rules, and reading a rule's words is the costly part.
+ * A compiled rule depends only on its chain's name and its words; the cache is emptied when it grows large.
+ */
+const compiledRules = new Map<string, CompiledRule>();
+const COMPILED_MAX = 1 << 20;
+
 function compile(rule: Rule, chain: string): CompiledRule {
+  const key = `${chain}\u0000${rule.words.join('\u0001')}`;
+  let cr = compiledRules.get(key);
+  if (!cr) {
+    if (compiledRules.size >= COMPILED_MAX) compiledRules.clear();
+    compiledRules.set(key, (cr = compileRule(rule, chain)));
+  }
+  return cr;
+}
+
+function compileRule(rule: Rule, chain: string): CompiledRule {
   const view = viewRule(rule);
   const conds: Cond[] = [];
   const out: CompiledRule = { rule, chain, conds, target: view.target, view };
@@ -887,50 +907,108 @@ type End = Verdict;
 
 function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; end: End }> {
   const out: Array<{ b: Branch; end: End }> = [];
+  const fromNode = start.entry === 'node';
+  for (const n of runHook(rs, 'nat', fromNode ? 'OUTPUT' : 'PREROUTING', start, env)) {
+    if (n.v !== 'ACCEPT') out.push({ b: n.b, end: n.v === 'DROP' ? 'dropped' : 'rejected' });
+    else if (n.b.quiet) out.push(...reusedTail(rs, n.b, env));
+    else tail(rs, n.b, env, out);
+  }
+  return out;
+}
+
+/** The path after the first nat hook: routing, then the filter hooks and nat POSTROUTING. */
+function tail(rs: IndexedRuleset, n: Branch, env: Env, out: Array<{ b: Branch; end: End }>): void {
   const stop = (b: Branch, v: HookVerdict) => {
     out.push({ b, end: v === 'DROP' ? 'dropped' : 'rejected' });
   };
   const finish = (b: Branch, local: boolean | null) => {
     out.push({ b, end: b.dnat ? 'forwarded' : b.kubeAccept && local ? 'accepted' : 'not-matched' });
   };
-  if (start.entry === 'node') {
-    for (const n of runHook(rs, 'nat', 'OUTPUT', start, env)) {
-      if (n.v !== 'ACCEPT') { stop(n.b, n.v); continue; }
-      const local = routeHop(n.b, env, 'after nat OUTPUT');
-      for (const f of runHook(rs, 'filter', 'OUTPUT', n.b, env)) {
-        if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
-        for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
-          if (p.v !== 'ACCEPT') { stop(p.b, p.v); continue; }
-          if (!local) { finish(p.b, local); continue; }
-          p.b.iif = 'lo';
-          for (const i of runHook(rs, 'filter', 'INPUT', p.b, env)) {
-            if (i.v !== 'ACCEPT') stop(i.b, i.v);
-            else finish(i.b, local);
-          }
+  if (n.entry === 'node') {
+    const local = routeHop(n, env, 'after nat OUTPUT');
+    for (const f of runHook(rs, 'filter', 'OUTPUT', n, env)) {
+      if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
+      for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
+        if (p.v !== 'ACCEPT') { stop(p.b, p.v); continue; }
+        if (!local) { finish(p.b, local); continue; }
+        p.b.iif = 'lo';
+        for (const i of runHook(rs, 'filter', 'INPUT', p.b, env)) {
+          if (i.v !== 'ACCEPT') stop(i.b, i.v);
+          else finish(i.b, local);
         }
       }
     }
-    return out;
+    return;
   }
-  for (const n of runHook(rs, 'nat', 'PREROUTING', start, env)) {
-    if (n.v !== 'ACCEPT') { stop(n.b, n.v); continue; }
-    const local = routeHop(n.b, env, 'after nat PREROUTING');
-    if (local) {
-      for (const i of runHook(rs, 'filter', 'INPUT', n.b, env)) {
-        if (i.v !== 'ACCEPT') stop(i.b, i.v);
-        else finish(i.b, local);
-      }
-      continue;
+  const local = routeHop(n, env, 'after nat PREROUTING');
+  if (local) {
+    for (const i of runHook(rs, 'filter', 'INPUT', n, env)) {
+      if (i.v !== 'ACCEPT') stop(i.b, i.v);
+      else finish(i.b, local);
     }
-    for (const f of runHook(rs, 'filter', 'FORWARD', n.b, env)) {
-      if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
-      for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
-        if (p.v !== 'ACCEPT') stop(p.b, p.v);
-        else finish(p.b, local);
-      }
+    return;
+  }
+  for (const f of runHook(rs, 'filter', 'FORWARD', n, env)) {
+    if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
+    for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
+      if (p.v !== 'ACCEPT') stop(p.b, p.v);
+      else finish(p.b, local);
     }
   }
-  return out;
+}
+
+/**
+ * The tail of a quiet walk, reused: after the first nat hook a branch's fate depends only on what the rules
+ * can read of it (addresses, ports, protocol, entry, input interface, mark, DNAT done) and on what decides
+ * its end (kubeAccept), and the many services DNAT'ed to the same endpoints share it. It is walked once per
+ * such key from a fresh branch; its changes are laid onto each branch that has the key. A tail that forks
+ * is not reused (the shares would be multiplied in another order).
+ */
+function reusedTail(rs: IndexedRuleset, b: Branch, env: Env): Array<{ b: Branch; end: End }> {
+  let memo = rs.tails.get(env);
+  if (!memo) rs.tails.set(env, (memo = new Map()));
+  const key = `${b.srcText}|${b.sport}|${b.dstText}|${b.dport}|${b.proto}|${b.entry}|${b.iif}|${b.mark}|${b.dnat}|${b.kubeAccept}`;
+  let t = memo.get(key);
+  if (t === undefined) {
+    const fresh: Branch = { ...b, share: 1, qualifications: [], hops: [], markedBy: undefined, masqBy: undefined, via: undefined, affinity: undefined, masq: false };
+    const ends: Array<{ b: Branch; end: End }> = [];
+    tail(rs, fresh, env, ends);
+    t = ends.length === 1 && ends[0]!.b.share === 1 ? ends[0]! : null;
+    memo.set(key, t);
+  }
+  if (t === null) {
+    const ends: Array<{ b: Branch; end: End }> = [];
+    tail(rs, b, env, ends);
+    return ends;
+  }
+  const r = t.b;
+  const nb: Branch = {
+    share: b.share,
+    src: b.src,
+    srcText: b.srcText,
+    dst: r.dst,
+    dstText: r.dstText,
+    dport: r.dport,
+    sport: b.sport,
+    proto: b.proto,
+    entry: b.entry,
+    iif: r.iif,
+    oif: r.oif,
+    mark: r.mark,
+    dnat: r.dnat,
+    masq: b.masq || r.masq,
+    markedBy: r.markedBy ?? b.markedBy,
+    masqBy: r.masqBy ?? b.masqBy,
+    via: r.via ?? b.via,
+    kubeAccept: r.kubeAccept,
+    hops: b.hops,
+    qualifications: r.qualifications.length ? [...b.qualifications, ...r.qualifications] : b.qualifications,
+    affinity: b.affinity ?? r.affinity,
+    depth: r.depth,
+    quiet: true,
+  };
+  // The end is read from what the key holds (dnat, kubeAccept) and what the tail did: the same for every branch.
+  return [{ b: nb, end: t.end }];
 }
 
 /**
