@@ -613,8 +613,20 @@ function hop(b: Branch, table: string, chain: string, rule: string, action: stri
 }
 
 function parseDestination(to: string, b: Branch): { ip: IPBytes; text: string; port: number } | null {
+  let d = destinations.get(to);
+  if (d === undefined) {
+    if (destinations.size >= COMPILED_MAX) destinations.clear();
+    destinations.set(to, (d = readDestination(to)));
+  }
+  return d && { ip: d.ip, text: d.text, port: d.port ?? b.dport };
+}
+
+/** --to-destination values read once (the address bytes are never changed in place). */
+const destinations = new Map<string, { ip: IPBytes; text: string; port: number | null } | null>();
+
+function readDestination(to: string): { ip: IPBytes; text: string; port: number | null } | null {
   let host = to;
-  let port = b.dport;
+  let port: number | null = null;
   const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(to);
   if (m6) {
     host = m6[1]!;
@@ -697,7 +709,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
       const text = ruleText(cr);
       const sub = rs.chain(table, t.name);
       if (sub && !BUILTIN[table]?.includes(t.name)) {
-        hop(b, table, chainNow, text, `${t.kind === 'goto' ? 'goto' : 'jump'} ${t.name}${cr.probability !== undefined ? ` (probability ${cr.probability}: ${formatPercent(b.share)} of new connections)` : b.share < 1 - 1e-12 && /^KUBE-SEP-/.test(t.name) ? ` (the rest: ${formatPercent(b.share)} of new connections)` : ''}`);
+        if (!b.quiet) hop(b, table, chainNow, text, `${t.kind === 'goto' ? 'goto' : 'jump'} ${t.name}${cr.probability !== undefined ? ` (probability ${cr.probability}: ${formatPercent(b.share)} of new connections)` : b.share < 1 - 1e-12 && /^KUBE-SEP-/.test(t.name) ? ` (the rest: ${formatPercent(b.share)} of new connections)` : ''}`);
         if (t.kind === 'goto') frames[frames.length - 1] = { chain: sub, i: 0 };
         else frames.push({ chain: sub, i: 0 });
         continue;
@@ -733,7 +745,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
           b.dport = d.port;
           b.dnat = true;
           b.via = chainNow;
-          hop(b, table, chainNow, text, `DNAT to ${d.text.includes(':') ? `[${d.text}]` : d.text}:${d.port}${b.share < 1 - 1e-12 ? ` (${formatPercent(b.share)})` : ''}`);
+          if (!b.quiet) hop(b, table, chainNow, text, `DNAT to ${d.text.includes(':') ? `[${d.text}]` : d.text}:${d.port}${b.share < 1 - 1e-12 ? ` (${formatPercent(b.share)})` : ''}`);
           verdict = 'ACCEPT';
           continue;
         }
@@ -760,7 +772,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
           const before = b.mark;
           b.mark = ((b.mark & ~mk.xmark.mask) ^ mk.xmark.value) >>> 0;
           if ((b.mark & ~before) !== 0) b.markedBy = markReason(frames, cr);
-          hop(b, table, chainNow, text, `mark 0x${before.toString(16)} → 0x${b.mark.toString(16)}`);
+          if (!b.quiet) hop(b, table, chainNow, text, `mark 0x${before.toString(16)} → 0x${b.mark.toString(16)}`);
           continue;
         }
         case 'LOG':
@@ -894,8 +906,10 @@ function routeHop(b: Branch, env: Env, afterNat: string): boolean | null {
   const local = isLocal(b.dst, env);
   const podLocal = env.podNets.some((n) => netContains(n, b.dst));
   b.oif = local ? 'lo' : podLocal ? 'pod' : env.podNets.length || env.local ? 'uplink' : null;
-  const where = local === null ? `${b.dstText} is not known to be a node address (assumed remote)` : local ? `${b.dstText} is a node address` : `${b.dstText} is ${podLocal ? 'a pod on this node' : 'not on this node'}`;
-  hop(b, 'routing', afterNat, where, local ? (b.entry === 'node' ? 'deliver locally: filter INPUT' : 'local delivery: filter INPUT') : b.entry === 'node' ? 'send: filter OUTPUT' : 'forward: filter FORWARD');
+  if (!b.quiet) {
+    const where = local === null ? `${b.dstText} is not known to be a node address (assumed remote)` : local ? `${b.dstText} is a node address` : `${b.dstText} is ${podLocal ? 'a pod on this node' : 'not on this node'}`;
+    hop(b, 'routing', afterNat, where, local ? (b.entry === 'node' ? 'deliver locally: filter INPUT' : 'local delivery: filter INPUT') : b.entry === 'node' ? 'send: filter OUTPUT' : 'forward: filter FORWARD');
+  }
   if (local === null) {
     const q = `the node's addresses are not known: ${b.dstText} was taken for a remote address (give --node-ip)`;
     if (!b.qualifications.includes(q)) b.qualifications.push(q);
