@@ -232,7 +232,7 @@ export class IpvsEvaluator implements ModeEvaluator {
       if (fs.base) {
         const after = this.after(fs, mark);
         const out: Packet = { src: packet.src, sport: packet.sport, dst: e.address, dport: e.port, protocol: packet.protocol, entry: 'node' };
-        const r = quiet ? after.outcome(out, ctx) : after.trace(out, ctx);
+        const r = quiet ? this.afterOutcome(after, out, ctx) : after.trace(out, ctx);
         for (const h of r.hops) {
           if (h.table === 'nat' && h.chain === 'OUTPUT') continue;
           if (h.table === 'routing') {
@@ -339,6 +339,20 @@ export class IpvsEvaluator implements ModeEvaluator {
       byState.set(fs, ctx);
     }
     return ctx;
+  }
+
+  /** After IPVS the path depends only on the real server, the client and the mark: the many virtual servers
+   * sharing real servers (node ports, load-balancer IPs of one service) reuse one outcome. */
+  private readonly afterOutcomes = new WeakMap<IptablesEvaluator, WeakMap<NodeContext, Map<string, TraceResult>>>();
+  private afterOutcome(after: IptablesEvaluator, packet: Packet, ctx: NodeContext): TraceResult {
+    let byCtx = this.afterOutcomes.get(after);
+    if (!byCtx) this.afterOutcomes.set(after, (byCtx = new WeakMap()));
+    let memo = byCtx.get(ctx);
+    if (!memo) byCtx.set(ctx, (memo = new Map()));
+    const key = `${packet.src}|${packet.sport}|${packet.dst}|${packet.dport}|${packet.protocol}`;
+    let r = memo.get(key);
+    if (!r) memo.set(key, (r = after.outcome(packet, ctx)));
+    return r;
   }
 
   private after(fs: FamilyState, mark: number): IptablesEvaluator {
