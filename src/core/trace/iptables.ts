@@ -114,6 +114,8 @@ interface Branch {
   depth: number;
   /** No hops kept: the outcome only (an equivalence report compares outcomes of many packets). */
   quiet: boolean;
+  /** The routing decision after the first nat hook: local delivery (true), not (false), not known (null). */
+  routed?: boolean | null;
 }
 
 interface Env {
@@ -864,7 +866,19 @@ export class IptablesEvaluator implements ModeEvaluator {
     return this.run(packet, node, true);
   }
 
-  private run(packet: Packet, node: NodeContext, quiet: boolean): TraceResult {
+  /**
+   * The outcome of a walk that did not fork, with the mark it ends with and its routing decision (what the
+   * ipvs tracer reads of the path before IPVS); null when the walk forked.
+   */
+  brief(packet: Packet, node: NodeContext): { result: TraceResult; mark: number; routed: boolean | null | undefined } | null {
+    let end: Branch | undefined;
+    const result = this.run(packet, node, true, (ends) => {
+      if (ends.length === 1) end = ends[0]!.b;
+    });
+    return end ? { result, mark: end.mark, routed: end.routed } : null;
+  }
+
+  private run(packet: Packet, node: NodeContext, quiet: boolean, seen?: (ends: Array<{ b: Branch; end: End }>) => void): TraceResult {
     const src = parseIPSloppy(packet.src);
     const dst = parseIPSloppy(packet.dst);
     if (!src || !dst) throw new Error(`not an IP address: ${!src ? packet.src : packet.dst}`);
@@ -897,13 +911,16 @@ export class IptablesEvaluator implements ModeEvaluator {
       return summarize(this.mode, [{ b: start, end: 'not-matched' }], quiet);
     }
     start.qualifications.push(...rs.notes);
-    return summarize(this.mode, walk(rs, start, env), quiet);
+    const ends = walk(rs, start, env);
+    seen?.(ends);
+    return summarize(this.mode, ends, quiet);
   }
 }
 
 function routeHop(b: Branch, env: Env, afterNat: string): boolean | null {
   b.depth = 0;
   const local = isLocal(b.dst, env);
+  b.routed = local;
   const podLocal = env.podNets.some((n) => netContains(n, b.dst));
   b.oif = local ? 'lo' : podLocal ? 'pod' : env.podNets.length || env.local ? 'uplink' : null;
   if (!b.quiet) {
@@ -1020,6 +1037,7 @@ function reusedTail(rs: IndexedRuleset, b: Branch, env: Env): Array<{ b: Branch;
     affinity: b.affinity ?? r.affinity,
     depth: r.depth,
     quiet: true,
+    routed: r.routed,
   };
   // The end is read from what the key holds (dnat, kubeAccept) and what the tail did: the same for every branch.
   return [{ b: nb, end: t.end }];

@@ -162,8 +162,15 @@ export class IpvsEvaluator implements ModeEvaluator {
     let markedBy: string | undefined;
     let local = true;
     if (fs.before) {
-      const r = (fromNode ? fs.before.node : fs.before.pod).trace(packet, ctx);
-      for (const h of r.hops) {
+      const ev = fromNode ? fs.before.node : fs.before.pod;
+      // An outcome needs no hops: the mark and the routing decision are read from the walk's one end.
+      const brief = quiet ? ev.brief(packet, ctx) : null;
+      const r = brief ? brief.result : ev.trace(packet, ctx);
+      if (brief) {
+        mark = brief.mark;
+        local = brief.routed === undefined ? true : brief.routed === true;
+      }
+      for (const h of brief ? [] : r.hops) {
         if (fromNode && h.rule === 'policy ACCEPT' && ((h.table === 'filter' && (h.chain === 'OUTPUT' || h.chain === 'INPUT')) || (h.table === 'nat' && h.chain === 'POSTROUTING'))) continue;
         if (h.table === 'routing' && !nodeOwn.has(dst) && fs.localSet.has(dst)) {
           hops.push({ ...h, rule: `${dst} is bound to kube-ipvs0 (a local address)`, action: fromNode ? 'local address: IPVS takes it at LOCAL_OUT' : h.action });
@@ -180,8 +187,10 @@ export class IpvsEvaluator implements ModeEvaluator {
       qualifications.push(...r.qualifications.filter((q) => !qualifications.includes(q)));
       const marked = /^marked by (.*) but no MASQUERADE rule applied$/.exec(r.masqueradeReason);
       if (marked) markedBy = marked[1];
-      const routing = r.hops.find((h) => h.table === 'routing');
-      local = routing ? /deliver|local/.test(routing.action) : true;
+      if (!brief) {
+        const routing = r.hops.find((h) => h.table === 'routing');
+        local = routing ? /deliver|local/.test(routing.action) : true;
+      }
       if (r.verdict === 'rejected' || r.verdict === 'dropped') return { ...r, mode: this.mode, hops, qualifications };
       if (!local) {
         // IPVS schedules new connections only to local addresses; a forwarded packet never meets it.
