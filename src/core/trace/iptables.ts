@@ -708,7 +708,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
       const t = cr.target;
       const chainNow = top.chain.name;
       if (!t) continue;
-      const text = ruleText(cr);
+      const text = b.quiet ? '' : ruleText(cr);
       const sub = rs.chain(table, t.name);
       if (sub && !BUILTIN[table]?.includes(t.name)) {
         if (!b.quiet) hop(b, table, chainNow, text, `${t.kind === 'goto' ? 'goto' : 'jump'} ${t.name}${cr.probability !== undefined ? ` (probability ${cr.probability}: ${formatPercent(b.share)} of new connections)` : b.share < 1 - 1e-12 && /^KUBE-SEP-/.test(t.name) ? ` (the rest: ${formatPercent(b.share)} of new connections)` : ''}`);
