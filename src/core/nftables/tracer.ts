@@ -15,6 +15,16 @@ interface Indexed {
   parsed: Map<NftChain, ParsedRule[]>;
   /** Base chains per hook, by priority. */
   hooks: Map<NftHook, NftChain[]>;
+  /** Quiet traces' tails by node and branch key (see tailOf). */
+  tails: WeakMap<NodeContext, Map<string, Tail | null>>;
+}
+
+/** What the hooks after the first did to a branch that did not fork. */
+interface Tail {
+  b: Branch;
+  dead: boolean;
+  qualifications: string[];
+  markChain?: string;
 }
 
 function index(t: NftTable): Indexed {
@@ -22,7 +32,7 @@ function index(t: NftTable): Indexed {
   const sets = new Map(t.sets.map((s) => [s.name, s]));
   const parsed = new Map<NftChain, ParsedRule[]>();
   for (const c of t.chains) parsed.set(c, c.rules.map((r) => parseRule(r.rule)));
-  return { table: t, chains, sets, parsed, hooks: new Map() };
+  return { table: t, chains, sets, parsed, hooks: new Map(), tails: new WeakMap() };
 }
 
 /** One branch of the packet's fate. */
@@ -53,6 +63,10 @@ class Run {
     /** No hops kept: the outcome only. */
     private readonly quiet = false,
   ) {}
+
+  get fromNode(): boolean {
+    return this.pkt.entry === 'node';
+  }
 
   isLocal(ip: string): boolean {
     const b = parseIPSloppy(ip);
@@ -377,23 +391,59 @@ export function traceTable(table: NftTable, packet: Packet, node: NodeContext, q
   const dead: Branch[] = [];
 
   const first: NftHook = packet.entry === 'node' ? 'output' : 'prerouting';
-  let r = runHook(run, ix, first, live);
+  const r = runHook(run, ix, first, live);
   dead.push(...r.dead);
-  // routing decision after DNAT: to this host (input) or onward (forward, then postrouting)
   const after: Branch[] = [];
   for (const b of r.live) {
-    const local = run.isLocal(b.dst);
-    const hooks: NftHook[] = packet.entry === 'node' ? (local ? ['input'] : ['postrouting']) : local ? ['input'] : ['forward', 'postrouting'];
-    let cur = [b];
-    for (const h of hooks) {
-      r = runHook(run, ix, h, cur);
-      dead.push(...r.dead);
-      cur = r.live;
+    const t = quiet ? tailOf(ix, pkt, node, b) : null;
+    if (!t) {
+      afterFirst(run, ix, b, after, dead);
+      continue;
     }
-    after.push(...cur);
+    for (const q of t.qualifications) run.qualifications.add(q);
+    if (run.markChain === undefined) run.markChain = t.markChain;
+    const nb: Branch = { ...t.b, p: b.p, masqueraded: t.b.masqueraded || b.masqueraded, affinity: t.b.affinity ?? b.affinity };
+    (t.dead ? dead : after).push(nb);
   }
   live = after;
   return summarise(run, [...live, ...dead]);
+}
+
+/** The routing decision after DNAT — to this host (input) or onward (forward, then postrouting) — and those hooks. */
+function afterFirst(run: Run, ix: Indexed, b: Branch, after: Branch[], dead: Branch[]): void {
+  const local = run.isLocal(b.dst);
+  const hooks: NftHook[] = run.fromNode ? (local ? ['input'] : ['postrouting']) : local ? ['input'] : ['forward', 'postrouting'];
+  let cur = [b];
+  for (const h of hooks) {
+    const r = runHook(run, ix, h, cur);
+    dead.push(...r.dead);
+    cur = r.live;
+  }
+  after.push(...cur);
+}
+
+/**
+ * A quiet trace's path after the first hook, reused: it depends only on the packet, the node and what the
+ * rules read of the branch (address, port, mark, the DNAT done), and the services DNAT'ed to the same
+ * endpoints share it. Walked once per key from a fresh branch in a run of its own (to see the
+ * qualifications and the masquerade mark it adds); a tail that forks or ends twice is not reused.
+ */
+function tailOf(ix: Indexed, pkt: Packet & { proto: string; sport: number }, node: NodeContext, b: Branch): Tail | null {
+  let memo = ix.tails.get(node);
+  if (!memo) ix.tails.set(node, (memo = new Map()));
+  const d = b.dnat;
+  const key = `${pkt.src}|${pkt.sport}|${pkt.proto}|${pkt.entry}|${b.dst}|${b.dport}|${b.mark}|${d ? `${d.ip}|${d.port}|${d.via}` : '-'}`;
+  let t = memo.get(key);
+  if (t === undefined) {
+    const run = new Run(ix, pkt, node, true);
+    const after: Branch[] = [];
+    const dead: Branch[] = [];
+    afterFirst(run, ix, { p: 1, dst: b.dst, dport: b.dport, mark: b.mark, dnat: b.dnat, masqueraded: false }, after, dead);
+    const only = after.length + dead.length === 1 ? (after[0] ?? dead[0])! : undefined;
+    t = only && only.p === 1 ? { b: only, dead: dead.length === 1, qualifications: [...run.qualifications], markChain: run.markChain } : null;
+    memo.set(key, t);
+  }
+  return t;
 }
 
 function summarise(run: Run, branches: Branch[]): TraceResult {
