@@ -23,6 +23,8 @@ interface Indexed {
 interface Tail {
   b: Branch;
   dead: boolean;
+  /** The tail DNAT'ed (else the branch keeps its own DNAT, whose chain the key leaves out). */
+  dnatChanged: boolean;
   qualifications: string[];
   markChain?: string;
 }
@@ -402,7 +404,7 @@ export function traceTable(table: NftTable, packet: Packet, node: NodeContext, q
     }
     for (const q of t.qualifications) run.qualifications.add(q);
     if (run.markChain === undefined) run.markChain = t.markChain;
-    const nb: Branch = { ...t.b, p: b.p, masqueraded: t.b.masqueraded || b.masqueraded, affinity: t.b.affinity ?? b.affinity };
+    const nb: Branch = { ...t.b, p: b.p, dnat: t.dnatChanged ? t.b.dnat : b.dnat, masqueraded: t.b.masqueraded || b.masqueraded, affinity: t.b.affinity ?? b.affinity };
     (t.dead ? dead : after).push(nb);
   }
   live = after;
@@ -432,7 +434,7 @@ function tailOf(ix: Indexed, pkt: Packet & { proto: string; sport: number }, nod
   let memo = ix.tails.get(node);
   if (!memo) ix.tails.set(node, (memo = new Map()));
   const d = b.dnat;
-  const key = `${pkt.src}|${pkt.sport}|${pkt.proto}|${pkt.entry}|${b.dst}|${b.dport}|${b.mark}|${d ? `${d.ip}|${d.port}|${d.via}` : '-'}`;
+  const key = `${pkt.src}|${pkt.sport}|${pkt.proto}|${pkt.entry}|${b.dst}|${b.dport}|${b.mark}|${d ? `${d.ip}|${d.port}` : '-'}`;
   let t = memo.get(key);
   if (t === undefined) {
     const run = new Run(ix, pkt, node, true);
@@ -440,7 +442,7 @@ function tailOf(ix: Indexed, pkt: Packet & { proto: string; sport: number }, nod
     const dead: Branch[] = [];
     afterFirst(run, ix, { p: 1, dst: b.dst, dport: b.dport, mark: b.mark, dnat: b.dnat, masqueraded: false }, after, dead);
     const only = after.length + dead.length === 1 ? (after[0] ?? dead[0])! : undefined;
-    t = only && only.p === 1 ? { b: only, dead: dead.length === 1, qualifications: [...run.qualifications], markChain: run.markChain } : null;
+    t = only && only.p === 1 ? { b: only, dead: dead.length === 1, dnatChanged: only.dnat !== b.dnat, qualifications: [...run.qualifications], markChain: run.markChain } : null;
     memo.set(key, t);
   }
   return t;

@@ -97,7 +97,7 @@ for (const seed of [1, 2, 3]) {
 }
 
 test('every mode gives as outcome its trace without the hops', () => {
-  const sample = packets(9).slice(0, 150);
+  const sample = packets(9).slice(0, 400);
   for (const name of ['iptables', 'ipvs', 'nftables']) {
     const mode = modeFor(name, 'test');
     const ev = mode.tracer(mode.render(view, { ...config, mode: name as typeof config.mode }), { rendered: true }) as ReturnType<typeof mode.tracer> & { outcome(p: Packet, c: NodeContext): TraceResult };
