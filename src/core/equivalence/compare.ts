@@ -178,12 +178,17 @@ function comparePath(node: string, p: TracedPath, a: Outcomes, b: Outcomes): Pat
 }
 
 function endpointSet(r: TraceResult): string[] {
-  return [...new Set(r.endpoints.filter((e) => e.probability > 0).map((e) => joinHostPort(e.ip, e.port)))].sort();
+  const set = new Set<string>();
+  for (const e of r.endpoints) if (e.probability > 0) set.add(joinHostPort(e.ip, e.port));
+  return [...set].sort();
 }
 
 function odds(r: TraceResult): string {
   const by = new Map<string, number>();
-  for (const e of r.endpoints) by.set(joinHostPort(e.ip, e.port), (by.get(joinHostPort(e.ip, e.port)) ?? 0) + e.probability);
+  for (const e of r.endpoints) {
+    const k = joinHostPort(e.ip, e.port);
+    by.set(k, (by.get(k) ?? 0) + e.probability);
+  }
   return [...by.entries()].sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => `${k} ${(Math.round(v * 1000) / 10).toString()}%`).join(', ');
 }
 
