@@ -13,6 +13,20 @@ interface Indexed {
   chains: Map<string, NftChain>;
   sets: Map<string, NftSet>;
   parsed: Map<NftChain, ParsedRule[]>;
+  /** Base chains per hook, by priority. */
+  hooks: Map<NftHook, NftChain[]>;
+  /** Quiet traces' tails by node and branch key (see tailOf). */
+  tails: WeakMap<NodeContext, Map<string, Tail | null>>;
+}
+
+/** What the hooks after the first did to a branch that did not fork. */
+interface Tail {
+  b: Branch;
+  dead: boolean;
+  /** The tail DNAT'ed (else the branch keeps its own DNAT, whose chain the key leaves out). */
+  dnatChanged: boolean;
+  qualifications: string[];
+  markChain?: string;
 }
 
 function index(t: NftTable): Indexed {
@@ -20,7 +34,7 @@ function index(t: NftTable): Indexed {
   const sets = new Map(t.sets.map((s) => [s.name, s]));
   const parsed = new Map<NftChain, ParsedRule[]>();
   for (const c of t.chains) parsed.set(c, c.rules.map((r) => parseRule(r.rule)));
-  return { table: t, chains, sets, parsed };
+  return { table: t, chains, sets, parsed, hooks: new Map(), tails: new WeakMap() };
 }
 
 /** One branch of the packet's fate. */
@@ -42,11 +56,19 @@ const MAX_DEPTH = 32;
 class Run {
   hops: Hop[] = [];
   qualifications = new Set<string>();
+  /** The chain of the first hop that set the masquerade mark (kept even when hops are not). */
+  markChain?: string;
   constructor(
     private readonly ix: Indexed,
     private readonly pkt: Packet & { proto: string; sport: number },
     private readonly node: NodeContext,
+    /** No hops kept: the outcome only. */
+    private readonly quiet = false,
   ) {}
+
+  get fromNode(): boolean {
+    return this.pkt.entry === 'node';
+  }
 
   isLocal(ip: string): boolean {
     const b = parseIPSloppy(ip);
@@ -57,10 +79,7 @@ class Run {
       this.qualifications.add('the node\'s own addresses are not known: "fib … type local" was taken as not local');
       return false;
     }
-    return this.node.localAddresses.some((a) => {
-      const x = parseIPSloppy(a);
-      return x !== null && formatIP(x) === s;
-    });
+    return localSet(this.node).has(s);
   }
 
   private value(sel: Selector, b: Branch): string | null {
@@ -175,6 +194,8 @@ class Run {
   }
 
   private hop(chain: string, rule: string, action: string, b: Branch, depth: number): void {
+    if (this.markChain === undefined && action.startsWith('mark or')) this.markChain = chain;
+    if (this.quiet) return;
     const h: Hop = { table: `${this.ix.table.family === 'IPv6' ? 'ip6' : 'ip'} ${this.ix.table.name}`, chain, rule, action, depth };
     if (b.p < 1) h.share = b.p;
     this.hops.push(h);
@@ -271,6 +292,21 @@ class Run {
   }
 }
 
+// The node's addresses in canonical form, once per node context (not per packet and lookup).
+const localSets = new WeakMap<NodeContext, Set<string>>();
+function localSet(node: NodeContext): Set<string> {
+  let set = localSets.get(node);
+  if (!set) {
+    set = new Set();
+    for (const a of node.localAddresses ?? []) {
+      const x = parseIPSloppy(a);
+      if (x !== null) set.add(formatIP(x));
+    }
+    localSets.set(node, set);
+  }
+  return set;
+}
+
 /** An element's (or, with `packet`, the packet's) value for one selector as a key equal for equal matches;
  * undefined when the element is a range or network, or the selector is not one of exact values. */
 function exactKey(sel: Selector, v: string, packet = false): string | undefined {
@@ -320,7 +356,9 @@ const HOOK_ORDER: Record<'forward' | 'local' | 'output-forward' | 'output-local'
 };
 
 function baseChains(ix: Indexed, hook: NftHook): NftChain[] {
-  return ix.table.chains.filter((c) => c.base?.hook === hook).sort((a, b) => a.base!.priority - b.base!.priority);
+  let list = ix.hooks.get(hook);
+  if (!list) ix.hooks.set(hook, (list = ix.table.chains.filter((c) => c.base?.hook === hook).sort((a, b) => a.base!.priority - b.base!.priority)));
+  return list;
 }
 
 /** Runs every base chain of one hook, by priority; returns the branches still alive and those that ended. */
@@ -344,34 +382,70 @@ function runHook(run: Run, ix: Indexed, hook: NftHook, live: Branch[]): { live: 
 // A table's rules are parsed once, not per packet (tracing every service port would otherwise be quadratic).
 const indexes = new WeakMap<NftTable, Indexed>();
 
-export function traceTable(table: NftTable, packet: Packet, node: NodeContext): TraceResult {
+export function traceTable(table: NftTable, packet: Packet, node: NodeContext, quiet = false): TraceResult {
   let ix = indexes.get(table);
   if (!ix) indexes.set(table, (ix = index(table)));
   const proto = packet.protocol.toLowerCase();
   const pkt = { ...packet, proto, sport: packet.sport ?? 40000 };
-  const run = new Run(ix, pkt, node);
+  const run = new Run(ix, pkt, node, quiet);
   const start: Branch = { p: 1, dst: packet.dst, dport: packet.dport, mark: 0n, masqueraded: false };
   let live: Branch[] = [start];
   const dead: Branch[] = [];
 
   const first: NftHook = packet.entry === 'node' ? 'output' : 'prerouting';
-  let r = runHook(run, ix, first, live);
+  const r = runHook(run, ix, first, live);
   dead.push(...r.dead);
-  // routing decision after DNAT: to this host (input) or onward (forward, then postrouting)
   const after: Branch[] = [];
   for (const b of r.live) {
-    const local = run.isLocal(b.dst);
-    const hooks: NftHook[] = packet.entry === 'node' ? (local ? ['input'] : ['postrouting']) : local ? ['input'] : ['forward', 'postrouting'];
-    let cur = [b];
-    for (const h of hooks) {
-      r = runHook(run, ix, h, cur);
-      dead.push(...r.dead);
-      cur = r.live;
+    const t = quiet ? tailOf(ix, pkt, node, b) : null;
+    if (!t) {
+      afterFirst(run, ix, b, after, dead);
+      continue;
     }
-    after.push(...cur);
+    for (const q of t.qualifications) run.qualifications.add(q);
+    if (run.markChain === undefined) run.markChain = t.markChain;
+    const nb: Branch = { ...t.b, p: b.p, dnat: t.dnatChanged ? t.b.dnat : b.dnat, masqueraded: t.b.masqueraded || b.masqueraded, affinity: t.b.affinity ?? b.affinity };
+    (t.dead ? dead : after).push(nb);
   }
   live = after;
   return summarise(run, [...live, ...dead]);
+}
+
+/** The routing decision after DNAT — to this host (input) or onward (forward, then postrouting) — and those hooks. */
+function afterFirst(run: Run, ix: Indexed, b: Branch, after: Branch[], dead: Branch[]): void {
+  const local = run.isLocal(b.dst);
+  const hooks: NftHook[] = run.fromNode ? (local ? ['input'] : ['postrouting']) : local ? ['input'] : ['forward', 'postrouting'];
+  let cur = [b];
+  for (const h of hooks) {
+    const r = runHook(run, ix, h, cur);
+    dead.push(...r.dead);
+    cur = r.live;
+  }
+  after.push(...cur);
+}
+
+/**
+ * A quiet trace's path after the first hook, reused: it depends only on the packet, the node and what the
+ * rules read of the branch (address, port, mark, the DNAT done), and the services DNAT'ed to the same
+ * endpoints share it. Walked once per key from a fresh branch in a run of its own (to see the
+ * qualifications and the masquerade mark it adds); a tail that forks or ends twice is not reused.
+ */
+function tailOf(ix: Indexed, pkt: Packet & { proto: string; sport: number }, node: NodeContext, b: Branch): Tail | null {
+  let memo = ix.tails.get(node);
+  if (!memo) ix.tails.set(node, (memo = new Map()));
+  const d = b.dnat;
+  const key = `${pkt.src}|${pkt.sport}|${pkt.proto}|${pkt.entry}|${b.dst}|${b.dport}|${b.mark}|${d ? `${d.ip}|${d.port}` : '-'}`;
+  let t = memo.get(key);
+  if (t === undefined) {
+    const run = new Run(ix, pkt, node, true);
+    const after: Branch[] = [];
+    const dead: Branch[] = [];
+    afterFirst(run, ix, { p: 1, dst: b.dst, dport: b.dport, mark: b.mark, dnat: b.dnat, masqueraded: false }, after, dead);
+    const only = after.length + dead.length === 1 ? (after[0] ?? dead[0])! : undefined;
+    t = only && only.p === 1 ? { b: only, dead: dead.length === 1, dnatChanged: only.dnat !== b.dnat, qualifications: [...run.qualifications], markChain: run.markChain } : null;
+    memo.set(key, t);
+  }
+  return t;
 }
 
 function summarise(run: Run, branches: Branch[]): TraceResult {
@@ -397,14 +471,14 @@ function summarise(run: Run, branches: Branch[]): TraceResult {
   for (const [v, p] of Object.entries(byVerdict) as Array<[Verdict, number]>) if (p > best) [verdict, best] = [v, p];
   const others = Object.fromEntries(Object.entries(byVerdict).filter(([v]) => v !== verdict)) as Partial<Record<Verdict, number>>;
   const masquerade = masqP > 0;
-  const markRule = run.hops.find((h) => h.action.startsWith('mark or'));
+  const markChain = run.markChain;
   const result: TraceResult = {
     mode: 'nftables',
     verdict,
     endpoints,
     masquerade,
     masqueradeReason: masquerade
-      ? `the packet carries kube-proxy's masquerade mark${markRule ? ` (set via ${markRule.chain})` : ''}, so masquerading rewrites its source in nat-postrouting`
+      ? `the packet carries kube-proxy's masquerade mark${markChain !== undefined ? ` (set via ${markChain})` : ''}, so masquerading rewrites its source in nat-postrouting`
       : verdict === 'forwarded'
         ? 'no rule on its path set the masquerade mark, so the source is kept'
         : 'the packet is not forwarded to an endpoint',
@@ -416,25 +490,27 @@ function summarise(run: Run, branches: Branch[]): TraceResult {
   return result;
 }
 
-/** The ModeEvaluator over the kube-proxy table of each family. */
-export function nftablesEvaluator(states: readonly NftTable[]): ModeEvaluator {
+/** The ModeEvaluator over the kube-proxy table of each family; `outcome` is the trace without its hops. */
+export function nftablesEvaluator(states: readonly NftTable[]): ModeEvaluator & { outcome(packet: Packet, node: NodeContext): TraceResult } {
+  const trace = (packet: Packet, node: NodeContext, quiet: boolean): TraceResult => {
+    const v6 = packet.dst.includes(':');
+    const table = states.find((s) => (s.family === 'IPv6') === v6);
+    if (!table) {
+      return {
+        mode: 'nftables',
+        verdict: 'not-matched',
+        endpoints: [],
+        masquerade: false,
+        masqueradeReason: 'no kube-proxy table of this family',
+        hops: [],
+        qualifications: [`there is no ${v6 ? 'ip6' : 'ip'} kube-proxy table to trace through`],
+      };
+    }
+    return traceTable(table, packet, node, quiet);
+  };
   return {
     mode: 'nftables',
-    trace(packet: Packet, node: NodeContext): TraceResult {
-      const v6 = packet.dst.includes(':');
-      const table = states.find((s) => (s.family === 'IPv6') === v6);
-      if (!table) {
-        return {
-          mode: 'nftables',
-          verdict: 'not-matched',
-          endpoints: [],
-          masquerade: false,
-          masqueradeReason: 'no kube-proxy table of this family',
-          hops: [],
-          qualifications: [`there is no ${v6 ? 'ip6' : 'ip'} kube-proxy table to trace through`],
-        };
-      }
-      return traceTable(table, packet, node);
-    },
+    trace: (packet, node) => trace(packet, node, false),
+    outcome: (packet, node) => trace(packet, node, true),
   };
 }

@@ -6,8 +6,10 @@
 //     nat OUTPUT → filter OUTPUT → nat POSTROUTING → (local address? filter INPUT)
 //
 // Chains are indexed by name once per ruleset; a rule's structure (viewRule) is compiled the first time
-// the tracer meets it and kept; long chains (KUBE-SERVICES: one rule per service port) get an index of
-// their rules by exact destination address, so a packet only visits the rules that can match it.
+// the tracer meets it and kept (shared by evaluators holding the same rule); long chains (KUBE-SERVICES,
+// KUBE-NODEPORTS: one rule per service port) get an index of their rules by exact destination address or
+// port, so a packet only visits the rules that can match it, in the order an ordered walk would.
+// `outcome` is a trace without hops; it reuses the path after the first nat hook between packets.
 //
 // The packet is a first packet of a new connection: conntrack state NEW (plus DNAT once DNAT happened),
 // connection mark 0, no `recent` entry yet (affinity rcheck misses), not a fragment, TCP SYN.
@@ -77,9 +79,10 @@ interface ChainIndex {
   builtin: boolean;
   rules: Rule[];
   compiled: Array<CompiledRule | undefined>;
-  /** For long chains: rule indices with no single exact destination, and indices by exact destination. */
+  /** For long chains: indices of rules that cannot be keyed, and of those keyed by exact destination / port. */
   wild?: number[];
   byDst?: Map<string, number[]>;
+  byDport?: Map<number, number[]>;
 }
 
 interface Frame {
@@ -111,6 +114,10 @@ interface Branch {
   affinity?: Affinity;
   /** Call depth of the chain being walked, for the hops' indentation. */
   depth: number;
+  /** No hops kept: the outcome only (an equivalence report compares outcomes of many packets). */
+  quiet: boolean;
+  /** The routing decision after the first nat hook: local delivery (true), not (false), not known (null). */
+  routed?: boolean | null;
 }
 
 interface Env {
@@ -129,10 +136,12 @@ type HookVerdict = 'ACCEPT' | 'DROP' | 'REJECT';
 
 class IndexedRuleset {
   readonly tables = new Map<string, Map<string, ChainIndex>>();
+  /** Quiet walks' tails by node and branch key (see reusedTail). */
+  readonly tails = new WeakMap<Env, Map<string, { b: Branch; end: End } | null>>();
   /** Notes about the ruleset itself (jumps added for a rendered ruleset). */
   readonly notes: string[] = [];
 
-  constructor(readonly ruleset: Ruleset) {
+  constructor(readonly ruleset: Ruleset, private readonly ordered = false) {
     for (const t of ruleset.tables) {
       const chains = new Map<string, ChainIndex>();
       for (const c of t.chains) {
@@ -165,40 +174,68 @@ class IndexedRuleset {
 
   chain(table: string, name: string): ChainIndex | undefined {
     const c = this.tables.get(table)?.get(name);
-    if (c && c.rules.length >= INDEX_MIN_RULES && !c.byDst) indexChain(c);
+    if (c && !this.ordered && c.rules.length >= INDEX_MIN_RULES && !c.byDst) indexChain(c);
     return c;
   }
 }
 
-/** Index a long chain's rules by exact destination (`-d IP` or `-d IP/32`, not negated, one address). */
+/**
+ * Index a long chain's rules by what they need to match: an exact destination address, else an exact
+ * destination port. A rule is indexed only when skipping it is the same as evaluating it: every match
+ * before its key can only say yes or no (no "cannot evaluate" that would show as a hop), and it carries no
+ * affinity (a `recent --rcheck` rule names the affinity even when it does not match). Every other rule —
+ * no -d, a negation, a range, a set — stays in the ordered fallback list, merged with the keyed lists by
+ * position, so the first match is the one an ordered walk finds.
+ */
 function indexChain(c: ChainIndex): void {
   const wild: number[] = [];
   const byDst = new Map<string, number[]>();
+  const byDport = new Map<number, number[]>();
+  const add = <K>(m: Map<K, number[]>, k: K, i: number) => {
+    let l = m.get(k);
+    if (!l) m.set(k, (l = []));
+    l.push(i);
+  };
   c.rules.forEach((r, i) => {
-    const w = r.words;
-    let key: string | null = null;
-    for (let k = 0; k < w.length - 1; k++) {
-      if (w[k] === '-d' || w[k] === '--destination' || w[k] === '--dst') {
-        const v = w[k + 1]!;
-        if (k > 0 && w[k - 1] === '!') break;
-        if (v === '!' || v.includes(',')) break;
-        const slash = v.indexOf('/');
-        const ip = slash < 0 ? v : v.slice(0, slash);
-        const bits = slash < 0 ? '' : v.slice(slash + 1);
-        const canon = canonicalIP(ip);
-        if (canon && (bits === '' || (canon.includes(':') ? bits === '128' : bits === '32'))) key = canon;
-        break;
-      }
-    }
+    const cr = (c.compiled[i] ??= compile(r, c.name));
+    const key = cr.affinity ? null : ruleKey(cr.view);
     if (key === null) wild.push(i);
-    else {
-      let l = byDst.get(key);
-      if (!l) byDst.set(key, (l = []));
-      l.push(i);
-    }
+    else if (typeof key === 'string') add(byDst, key, i);
+    else add(byDport, key, i);
   });
   c.wild = wild;
   c.byDst = byDst;
+  c.byDport = byDport;
+}
+
+/** The rule's exact destination (canonical address) or destination port, found before any match that is not
+ * a plain yes/no; null when there is none. */
+function ruleKey(view: RuleView): string | number | null {
+  let dport: number | null = null;
+  for (const m of view.matches) {
+    if (m.kind === 'address') {
+      if (m.addresses.some((a) => parseNet(a.mask !== undefined ? `${a.ip}/${a.mask}` : a.ip) === null)) break;
+      if (m.dir !== 'dst' || m.negated || m.addresses.length !== 1) continue;
+      const a = m.addresses[0]!;
+      const canon = canonicalIP(a.ip);
+      if (canon && (a.mask === undefined || a.mask === (canon.includes(':') ? '128' : '32'))) return canon;
+      continue;
+    }
+    if (m.kind === 'protocol' || m.kind === 'fragment') continue;
+    if (m.kind !== 'module') break;
+    if (m.module === 'comment') continue;
+    if (m.module !== 'tcp' && m.module !== 'udp' && m.module !== 'sctp') break;
+    const p = m.ports;
+    const known = new Set(['--sport', '--source-port', '--dport', '--destination-port', '--syn']);
+    if (!p || p.tcpFlags || m.options.some((o) => !known.has(o.name))) break;
+    if (p.sport && p.sport.ranges.length === 0) break;
+    if (p.dport) {
+      if (p.dport.ranges.length === 0) break;
+      const r = p.dport.ranges;
+      if (dport === null && !p.dport.negated && r.length === 1 && r[0]!.from === r[0]!.to) dport = r[0]!.from;
+    }
+  }
+  return dport;
 }
 
 function lowerBound(a: number[], x: number): number {
@@ -212,26 +249,47 @@ function lowerBound(a: number[], x: number): number {
   return lo;
 }
 
-/** The next rule at or after i that may match a packet to dst, or -1. */
-function nextCandidate(c: ChainIndex, i: number, dst: string): number {
+/** The next rule at or after i that may match a packet to dst:dport, or -1. */
+function nextCandidate(c: ChainIndex, i: number, dst: string, dport: number): number {
   if (!c.byDst) return i < c.rules.length ? i : -1;
-  const w = c.wild!;
-  const a = lowerBound(w, i);
-  const next1 = a < w.length ? w[a]! : -1;
+  let next = after(c.wild!, i);
   const d = c.byDst.get(dst);
-  let next2 = -1;
-  if (d) {
-    const b = lowerBound(d, i);
-    if (b < d.length) next2 = d[b]!;
-  }
-  if (next1 < 0) return next2;
-  if (next2 < 0) return next1;
-  return Math.min(next1, next2);
+  if (d) next = earlier(next, after(d, i));
+  const p = c.byDport!.get(dport);
+  if (p) next = earlier(next, after(p, i));
+  return next;
+}
+
+function after(list: number[], i: number): number {
+  const k = lowerBound(list, i);
+  return k < list.length ? list[k]! : -1;
+}
+
+function earlier(a: number, b: number): number {
+  return a < 0 ? b : b < 0 ? a : Math.min(a, b);
 }
 
 // ---- compiling a rule's matches ------------------------------------------------------------------------
 
+/**
+ * Compiled rules by chain and words, shared by every evaluator: the nodes of one cluster (and a mode's
+ * evaluators before and after IPVS) hold the same rules, and reading a rule's words is the costly part.
+ * A compiled rule depends only on its chain's name and its words; the cache is emptied when it grows large.
+ */
+const compiledRules = new Map<string, CompiledRule>();
+const COMPILED_MAX = 1 << 20;
+
 function compile(rule: Rule, chain: string): CompiledRule {
+  const key = `${chain}\u0000${rule.words.join('\u0001')}`;
+  let cr = compiledRules.get(key);
+  if (!cr) {
+    if (compiledRules.size >= COMPILED_MAX) compiledRules.clear();
+    compiledRules.set(key, (cr = compileRule(rule, chain)));
+  }
+  return cr;
+}
+
+function compileRule(rule: Rule, chain: string): CompiledRule {
   const view = viewRule(rule);
   const conds: Cond[] = [];
   const out: CompiledRule = { rule, chain, conds, target: view.target, view };
@@ -551,6 +609,7 @@ function ruleText(r: CompiledRule): string {
 
 
 function hop(b: Branch, table: string, chain: string, rule: string, action: string, unevaluated = false): void {
+  if (b.quiet) return;
   const h: Hop = { table, chain, rule, action, depth: b.depth };
   if (b.share < 1 - 1e-12) h.share = b.share;
   if (unevaluated) h.unevaluated = true;
@@ -558,8 +617,20 @@ function hop(b: Branch, table: string, chain: string, rule: string, action: stri
 }
 
 function parseDestination(to: string, b: Branch): { ip: IPBytes; text: string; port: number } | null {
+  let d = destinations.get(to);
+  if (d === undefined) {
+    if (destinations.size >= COMPILED_MAX) destinations.clear();
+    destinations.set(to, (d = readDestination(to)));
+  }
+  return d && { ip: d.ip, text: d.text, port: d.port ?? b.dport };
+}
+
+/** --to-destination values read once (the address bytes are never changed in place). */
+const destinations = new Map<string, { ip: IPBytes; text: string; port: number | null } | null>();
+
+function readDestination(to: string): { ip: IPBytes; text: string; port: number | null } | null {
   let host = to;
-  let port = b.dport;
+  let port: number | null = null;
   const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(to);
   if (m6) {
     host = m6[1]!;
@@ -600,7 +671,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
         verdict = p === 'DROP' ? 'DROP' : 'ACCEPT';
         break;
       }
-      const idx = nextCandidate(top.chain, top.i, b.dstText);
+      const idx = nextCandidate(top.chain, top.i, b.dstText, b.dport);
       if (idx < 0) {
         frames.pop();
         continue;
@@ -639,10 +710,10 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
       const t = cr.target;
       const chainNow = top.chain.name;
       if (!t) continue;
-      const text = ruleText(cr);
+      const text = b.quiet ? '' : ruleText(cr);
       const sub = rs.chain(table, t.name);
       if (sub && !BUILTIN[table]?.includes(t.name)) {
-        hop(b, table, chainNow, text, `${t.kind === 'goto' ? 'goto' : 'jump'} ${t.name}${cr.probability !== undefined ? ` (probability ${cr.probability}: ${formatPercent(b.share)} of new connections)` : b.share < 1 - 1e-12 && /^KUBE-SEP-/.test(t.name) ? ` (the rest: ${formatPercent(b.share)} of new connections)` : ''}`);
+        if (!b.quiet) hop(b, table, chainNow, text, `${t.kind === 'goto' ? 'goto' : 'jump'} ${t.name}${cr.probability !== undefined ? ` (probability ${cr.probability}: ${formatPercent(b.share)} of new connections)` : b.share < 1 - 1e-12 && /^KUBE-SEP-/.test(t.name) ? ` (the rest: ${formatPercent(b.share)} of new connections)` : ''}`);
         if (t.kind === 'goto') frames[frames.length - 1] = { chain: sub, i: 0 };
         else frames.push({ chain: sub, i: 0 });
         continue;
@@ -678,7 +749,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
           b.dport = d.port;
           b.dnat = true;
           b.via = chainNow;
-          hop(b, table, chainNow, text, `DNAT to ${d.text.includes(':') ? `[${d.text}]` : d.text}:${d.port}${b.share < 1 - 1e-12 ? ` (${formatPercent(b.share)})` : ''}`);
+          if (!b.quiet) hop(b, table, chainNow, text, `DNAT to ${d.text.includes(':') ? `[${d.text}]` : d.text}:${d.port}${b.share < 1 - 1e-12 ? ` (${formatPercent(b.share)})` : ''}`);
           verdict = 'ACCEPT';
           continue;
         }
@@ -705,7 +776,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
           const before = b.mark;
           b.mark = ((b.mark & ~mk.xmark.mask) ^ mk.xmark.value) >>> 0;
           if ((b.mark & ~before) !== 0) b.markedBy = markReason(frames, cr);
-          hop(b, table, chainNow, text, `mark 0x${before.toString(16)} → 0x${b.mark.toString(16)}`);
+          if (!b.quiet) hop(b, table, chainNow, text, `mark 0x${before.toString(16)} → 0x${b.mark.toString(16)}`);
           continue;
         }
         case 'LOG':
@@ -752,6 +823,8 @@ export interface IptablesTraceOptions {
    * built-in chains they are added too, and the verdict says it assumed them.
    */
   rendered?: boolean;
+  /** Walk every chain rule by rule, without the index (the reference the index is tested against). */
+  ordered?: boolean;
 }
 
 export class IptablesEvaluator implements ModeEvaluator {
@@ -761,7 +834,7 @@ export class IptablesEvaluator implements ModeEvaluator {
   constructor(rulesets: Ruleset[] | Ruleset, opts: IptablesTraceOptions = {}) {
     this.mode = opts.mode ?? 'iptables';
     for (const rs of Array.isArray(rulesets) ? rulesets : [rulesets]) {
-      const indexed = new IndexedRuleset(rs);
+      const indexed = new IndexedRuleset(rs, opts.ordered);
       if (opts.rendered) indexed.notes.length = 0;
       this.byFamily.set(rs.family, indexed);
     }
@@ -787,6 +860,27 @@ export class IptablesEvaluator implements ModeEvaluator {
   }
 
   trace(packet: Packet, node: NodeContext): TraceResult {
+    return this.run(packet, node, false);
+  }
+
+  /** The trace without its hops (`hops` is empty; everything else as trace gives it): for comparing many packets. */
+  outcome(packet: Packet, node: NodeContext): TraceResult {
+    return this.run(packet, node, true);
+  }
+
+  /**
+   * The outcome of a walk that did not fork, with the mark it ends with and its routing decision (what the
+   * ipvs tracer reads of the path before IPVS); null when the walk forked.
+   */
+  brief(packet: Packet, node: NodeContext): { result: TraceResult; mark: number; routed: boolean | null | undefined } | null {
+    let end: Branch | undefined;
+    const result = this.run(packet, node, true, (ends) => {
+      if (ends.length === 1) end = ends[0]!.b;
+    });
+    return end ? { result, mark: end.mark, routed: end.routed } : null;
+  }
+
+  private run(packet: Packet, node: NodeContext, quiet: boolean, seen?: (ends: Array<{ b: Branch; end: End }>) => void): TraceResult {
     const src = parseIPSloppy(packet.src);
     const dst = parseIPSloppy(packet.dst);
     if (!src || !dst) throw new Error(`not an IP address: ${!src ? packet.src : packet.dst}`);
@@ -812,23 +906,29 @@ export class IptablesEvaluator implements ModeEvaluator {
       hops: [],
       qualifications: [],
       depth: 0,
+      quiet,
     };
     if (!rs) {
       start.qualifications.push(`no ${family} rules to trace through`);
-      return summarize(this.mode, [{ b: start, end: 'not-matched' }]);
+      return summarize(this.mode, [{ b: start, end: 'not-matched' }], quiet);
     }
     start.qualifications.push(...rs.notes);
-    return summarize(this.mode, walk(rs, start, env));
+    const ends = walk(rs, start, env);
+    seen?.(ends);
+    return summarize(this.mode, ends, quiet);
   }
 }
 
 function routeHop(b: Branch, env: Env, afterNat: string): boolean | null {
   b.depth = 0;
   const local = isLocal(b.dst, env);
+  b.routed = local;
   const podLocal = env.podNets.some((n) => netContains(n, b.dst));
   b.oif = local ? 'lo' : podLocal ? 'pod' : env.podNets.length || env.local ? 'uplink' : null;
-  const where = local === null ? `${b.dstText} is not known to be a node address (assumed remote)` : local ? `${b.dstText} is a node address` : `${b.dstText} is ${podLocal ? 'a pod on this node' : 'not on this node'}`;
-  hop(b, 'routing', afterNat, where, local ? (b.entry === 'node' ? 'deliver locally: filter INPUT' : 'local delivery: filter INPUT') : b.entry === 'node' ? 'send: filter OUTPUT' : 'forward: filter FORWARD');
+  if (!b.quiet) {
+    const where = local === null ? `${b.dstText} is not known to be a node address (assumed remote)` : local ? `${b.dstText} is a node address` : `${b.dstText} is ${podLocal ? 'a pod on this node' : 'not on this node'}`;
+    hop(b, 'routing', afterNat, where, local ? (b.entry === 'node' ? 'deliver locally: filter INPUT' : 'local delivery: filter INPUT') : b.entry === 'node' ? 'send: filter OUTPUT' : 'forward: filter FORWARD');
+  }
   if (local === null) {
     const q = `the node's addresses are not known: ${b.dstText} was taken for a remote address (give --node-ip)`;
     if (!b.qualifications.includes(q)) b.qualifications.push(q);
@@ -840,50 +940,109 @@ type End = Verdict;
 
 function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; end: End }> {
   const out: Array<{ b: Branch; end: End }> = [];
+  const fromNode = start.entry === 'node';
+  for (const n of runHook(rs, 'nat', fromNode ? 'OUTPUT' : 'PREROUTING', start, env)) {
+    if (n.v !== 'ACCEPT') out.push({ b: n.b, end: n.v === 'DROP' ? 'dropped' : 'rejected' });
+    else if (n.b.quiet) out.push(...reusedTail(rs, n.b, env));
+    else tail(rs, n.b, env, out);
+  }
+  return out;
+}
+
+/** The path after the first nat hook: routing, then the filter hooks and nat POSTROUTING. */
+function tail(rs: IndexedRuleset, n: Branch, env: Env, out: Array<{ b: Branch; end: End }>): void {
   const stop = (b: Branch, v: HookVerdict) => {
     out.push({ b, end: v === 'DROP' ? 'dropped' : 'rejected' });
   };
   const finish = (b: Branch, local: boolean | null) => {
     out.push({ b, end: b.dnat ? 'forwarded' : b.kubeAccept && local ? 'accepted' : 'not-matched' });
   };
-  if (start.entry === 'node') {
-    for (const n of runHook(rs, 'nat', 'OUTPUT', start, env)) {
-      if (n.v !== 'ACCEPT') { stop(n.b, n.v); continue; }
-      const local = routeHop(n.b, env, 'after nat OUTPUT');
-      for (const f of runHook(rs, 'filter', 'OUTPUT', n.b, env)) {
-        if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
-        for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
-          if (p.v !== 'ACCEPT') { stop(p.b, p.v); continue; }
-          if (!local) { finish(p.b, local); continue; }
-          p.b.iif = 'lo';
-          for (const i of runHook(rs, 'filter', 'INPUT', p.b, env)) {
-            if (i.v !== 'ACCEPT') stop(i.b, i.v);
-            else finish(i.b, local);
-          }
+  if (n.entry === 'node') {
+    const local = routeHop(n, env, 'after nat OUTPUT');
+    for (const f of runHook(rs, 'filter', 'OUTPUT', n, env)) {
+      if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
+      for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
+        if (p.v !== 'ACCEPT') { stop(p.b, p.v); continue; }
+        if (!local) { finish(p.b, local); continue; }
+        p.b.iif = 'lo';
+        for (const i of runHook(rs, 'filter', 'INPUT', p.b, env)) {
+          if (i.v !== 'ACCEPT') stop(i.b, i.v);
+          else finish(i.b, local);
         }
       }
     }
-    return out;
+    return;
   }
-  for (const n of runHook(rs, 'nat', 'PREROUTING', start, env)) {
-    if (n.v !== 'ACCEPT') { stop(n.b, n.v); continue; }
-    const local = routeHop(n.b, env, 'after nat PREROUTING');
-    if (local) {
-      for (const i of runHook(rs, 'filter', 'INPUT', n.b, env)) {
-        if (i.v !== 'ACCEPT') stop(i.b, i.v);
-        else finish(i.b, local);
-      }
-      continue;
+  const local = routeHop(n, env, 'after nat PREROUTING');
+  if (local) {
+    for (const i of runHook(rs, 'filter', 'INPUT', n, env)) {
+      if (i.v !== 'ACCEPT') stop(i.b, i.v);
+      else finish(i.b, local);
     }
-    for (const f of runHook(rs, 'filter', 'FORWARD', n.b, env)) {
-      if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
-      for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
-        if (p.v !== 'ACCEPT') stop(p.b, p.v);
-        else finish(p.b, local);
-      }
+    return;
+  }
+  for (const f of runHook(rs, 'filter', 'FORWARD', n, env)) {
+    if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
+    for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
+      if (p.v !== 'ACCEPT') stop(p.b, p.v);
+      else finish(p.b, local);
     }
   }
-  return out;
+}
+
+/**
+ * The tail of a quiet walk, reused: after the first nat hook a branch's fate depends only on what the rules
+ * can read of it (addresses, ports, protocol, entry, input interface, mark, DNAT done) and on what decides
+ * its end (kubeAccept), and the many services DNAT'ed to the same endpoints share it. It is walked once per
+ * such key from a fresh branch; its changes are laid onto each branch that has the key. A tail that forks
+ * is not reused (the shares would be multiplied in another order).
+ */
+function reusedTail(rs: IndexedRuleset, b: Branch, env: Env): Array<{ b: Branch; end: End }> {
+  let memo = rs.tails.get(env);
+  if (!memo) rs.tails.set(env, (memo = new Map()));
+  const key = `${b.srcText}|${b.sport}|${b.dstText}|${b.dport}|${b.proto}|${b.entry}|${b.iif}|${b.mark}|${b.dnat}|${b.kubeAccept}`;
+  let t = memo.get(key);
+  if (t === undefined) {
+    const fresh: Branch = { ...b, share: 1, qualifications: [], hops: [], markedBy: undefined, masqBy: undefined, via: undefined, affinity: undefined, masq: false };
+    const ends: Array<{ b: Branch; end: End }> = [];
+    tail(rs, fresh, env, ends);
+    t = ends.length === 1 && ends[0]!.b.share === 1 ? ends[0]! : null;
+    memo.set(key, t);
+  }
+  if (t === null) {
+    const ends: Array<{ b: Branch; end: End }> = [];
+    tail(rs, b, env, ends);
+    return ends;
+  }
+  const r = t.b;
+  const nb: Branch = {
+    share: b.share,
+    src: b.src,
+    srcText: b.srcText,
+    dst: r.dst,
+    dstText: r.dstText,
+    dport: r.dport,
+    sport: b.sport,
+    proto: b.proto,
+    entry: b.entry,
+    iif: r.iif,
+    oif: r.oif,
+    mark: r.mark,
+    dnat: r.dnat,
+    masq: b.masq || r.masq,
+    markedBy: r.markedBy ?? b.markedBy,
+    masqBy: r.masqBy ?? b.masqBy,
+    via: r.via ?? b.via,
+    kubeAccept: r.kubeAccept,
+    hops: b.hops,
+    qualifications: r.qualifications.length ? [...b.qualifications, ...r.qualifications] : b.qualifications,
+    affinity: b.affinity ?? r.affinity,
+    depth: r.depth,
+    quiet: true,
+    routed: r.routed,
+  };
+  // The end is read from what the key holds (dnat, kubeAccept) and what the tail did: the same for every branch.
+  return [{ b: nb, end: t.end }];
 }
 
 /**
@@ -892,44 +1051,67 @@ function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; e
  */
 function mergeHops(lists: Hop[][]): Hop[] {
   let merged: Hop[] = [];
-  const key = (h: Hop) => `${h.table}\u0000${h.chain}\u0000${h.rule}\u0000${h.action}`;
+  let keys: string[] = [];
   for (const list of lists) {
     const pos = new Map<string, number>();
-    merged.forEach((h, i) => {
-      const k = key(h);
-      if (!pos.has(k)) pos.set(k, i);
-    });
+    for (let i = keys.length - 1; i >= 0; i--) pos.set(keys[i]!, i);
     const next: Hop[] = [];
+    const nextKeys: string[] = [];
     let cursor = 0;
     let pending: Hop[] = [];
+    let pendingKeys: string[] = [];
     for (const h of list) {
-      const at = pos.get(key(h));
+      const k = hopKey(h);
+      const at = pos.get(k);
       if (at === undefined || at < cursor) {
         pending.push({ ...h });
+        pendingKeys.push(k);
         continue;
       }
-      next.push(...merged.slice(cursor, at), ...pending);
+      for (let j = cursor; j < at; j++) {
+        next.push(merged[j]!);
+        nextKeys.push(keys[j]!);
+      }
+      next.push(...pending);
+      nextKeys.push(...pendingKeys);
       pending = [];
-      const m = { ...merged[at]! };
+      pendingKeys = [];
+      // Every merged hop is this function's own copy: the share is summed in place.
+      const m = merged[at]!;
       if (m.share !== undefined) {
         const s = m.share + (h.share ?? 1);
         if (s >= 1 - 1e-9) delete m.share;
         else m.share = s;
       }
       next.push(m);
+      nextKeys.push(k);
       cursor = at + 1;
     }
-    next.push(...merged.slice(cursor), ...pending);
+    for (let j = cursor; j < merged.length; j++) {
+      next.push(merged[j]!);
+      nextKeys.push(keys[j]!);
+    }
+    next.push(...pending);
+    nextKeys.push(...pendingKeys);
     merged = next;
+    keys = nextKeys;
   }
   return merged;
+}
+
+/** A hop's identity for merging, made once per hop (branches forked from one share their earlier hops). */
+const hopKeys = new WeakMap<Hop, string>();
+function hopKey(h: Hop): string {
+  let k = hopKeys.get(h);
+  if (k === undefined) hopKeys.set(h, (k = `${h.table}\u0000${h.chain}\u0000${h.rule}\u0000${h.action}`));
+  return k;
 }
 
 function round(p: number): number {
   return Math.round(p * 1e10) / 1e10;
 }
 
-function summarize(mode: string, ends: Array<{ b: Branch; end: End }>): TraceResult {
+function summarize(mode: string, ends: Array<{ b: Branch; end: End }>, quiet: boolean): TraceResult {
   const byVerdict = new Map<Verdict, number>();
   for (const e of ends) byVerdict.set(e.end, (byVerdict.get(e.end) ?? 0) + e.b.share);
   // The verdict is that of the largest share (forwarded wins a tie).
@@ -976,7 +1158,7 @@ function summarize(mode: string, ends: Array<{ b: Branch; end: End }>): TraceRes
     endpoints: [...endpoints.values()],
     masquerade,
     masqueradeReason,
-    hops: mergeHops(ends.map((e) => e.b.hops)),
+    hops: quiet ? [] : mergeHops(ends.map((e) => e.b.hops)),
     qualifications,
   };
   const affinity = ends.find((e) => e.b.affinity)?.b.affinity;

@@ -88,6 +88,7 @@ interface FamilyState {
   /** Virtual servers by "PROTO addr port". */
   vs: Map<string, VirtualServer>;
   local: string[];
+  localSet: Set<string>;
   ipsets: Map<string, string[]>;
   notes: string[];
 }
@@ -129,11 +130,20 @@ export class IpvsEvaluator implements ModeEvaluator {
         local.add(ip);
       }
       const ipsets = new Map(state.ipsets.map((s) => [s.name, s.members]));
-      this.byFamily.set(state.family, { state, before, base, vs, local: [...local], ipsets, notes });
+      this.byFamily.set(state.family, { state, before, base, vs, local: [...local], localSet: local, ipsets, notes });
     }
   }
 
   trace(packet: Packet, node: NodeContext): TraceResult {
+    return this.run(packet, node, false);
+  }
+
+  /** The trace without its hops (`hops` is empty; everything else as trace gives it): for comparing many packets. */
+  outcome(packet: Packet, node: NodeContext): TraceResult {
+    return { ...this.run(packet, node, true), hops: [] };
+  }
+
+  private run(packet: Packet, node: NodeContext, quiet: boolean): TraceResult {
     const dst = canonicalIP(packet.dst);
     if (!dst) throw new Error(`not an IP address: ${packet.dst}`);
     const family = dst.includes(':') ? 'IPv6' : 'IPv4';
@@ -152,10 +162,17 @@ export class IpvsEvaluator implements ModeEvaluator {
     let markedBy: string | undefined;
     let local = true;
     if (fs.before) {
-      const r = (fromNode ? fs.before.node : fs.before.pod).trace(packet, ctx);
-      for (const h of r.hops) {
+      const ev = fromNode ? fs.before.node : fs.before.pod;
+      // An outcome needs no hops: the mark and the routing decision are read from the walk's one end.
+      const brief = quiet ? ev.brief(packet, ctx) : null;
+      const r = brief ? brief.result : ev.trace(packet, ctx);
+      if (brief) {
+        mark = brief.mark;
+        local = brief.routed === undefined ? true : brief.routed === true;
+      }
+      for (const h of brief ? [] : r.hops) {
         if (fromNode && h.rule === 'policy ACCEPT' && ((h.table === 'filter' && (h.chain === 'OUTPUT' || h.chain === 'INPUT')) || (h.table === 'nat' && h.chain === 'POSTROUTING'))) continue;
-        if (h.table === 'routing' && !nodeOwn.has(dst) && fs.local.includes(dst)) {
+        if (h.table === 'routing' && !nodeOwn.has(dst) && fs.localSet.has(dst)) {
           hops.push({ ...h, rule: `${dst} is bound to kube-ipvs0 (a local address)`, action: fromNode ? 'local address: IPVS takes it at LOCAL_OUT' : h.action });
           continue;
         }
@@ -170,8 +187,10 @@ export class IpvsEvaluator implements ModeEvaluator {
       qualifications.push(...r.qualifications.filter((q) => !qualifications.includes(q)));
       const marked = /^marked by (.*) but no MASQUERADE rule applied$/.exec(r.masqueradeReason);
       if (marked) markedBy = marked[1];
-      const routing = r.hops.find((h) => h.table === 'routing');
-      local = routing ? /deliver|local/.test(routing.action) : true;
+      if (!brief) {
+        const routing = r.hops.find((h) => h.table === 'routing');
+        local = routing ? /deliver|local/.test(routing.action) : true;
+      }
       if (r.verdict === 'rejected' || r.verdict === 'dropped') return { ...r, mode: this.mode, hops, qualifications };
       if (!local) {
         // IPVS schedules new connections only to local addresses; a forwarded packet never meets it.
@@ -221,7 +240,8 @@ export class IpvsEvaluator implements ModeEvaluator {
       let verdict: Verdict = 'forwarded';
       if (fs.base) {
         const after = this.after(fs, mark);
-        const r = after.trace({ src: packet.src, sport: packet.sport, dst: e.address, dport: e.port, protocol: packet.protocol, entry: 'node' }, ctx);
+        const out: Packet = { src: packet.src, sport: packet.sport, dst: e.address, dport: e.port, protocol: packet.protocol, entry: 'node' };
+        const r = quiet ? this.afterOutcome(after, out, ctx) : after.trace(out, ctx);
         for (const h of r.hops) {
           if (h.table === 'nat' && h.chain === 'OUTPUT') continue;
           if (h.table === 'routing') {
@@ -328,6 +348,20 @@ export class IpvsEvaluator implements ModeEvaluator {
       byState.set(fs, ctx);
     }
     return ctx;
+  }
+
+  /** After IPVS the path depends only on the real server, the client and the mark: the many virtual servers
+   * sharing real servers (node ports, load-balancer IPs of one service) reuse one outcome. */
+  private readonly afterOutcomes = new WeakMap<IptablesEvaluator, WeakMap<NodeContext, Map<string, TraceResult>>>();
+  private afterOutcome(after: IptablesEvaluator, packet: Packet, ctx: NodeContext): TraceResult {
+    let byCtx = this.afterOutcomes.get(after);
+    if (!byCtx) this.afterOutcomes.set(after, (byCtx = new WeakMap()));
+    let memo = byCtx.get(ctx);
+    if (!memo) byCtx.set(ctx, (memo = new Map()));
+    const key = `${packet.src}|${packet.sport}|${packet.dst}|${packet.dport}|${packet.protocol}`;
+    let r = memo.get(key);
+    if (!r) memo.set(key, (r = after.outcome(packet, ctx)));
+    return r;
   }
 
   private after(fs: FamilyState, mark: number): IptablesEvaluator {
