@@ -184,7 +184,7 @@ for (const version of ['1.36', '1.34', '1.31', '1.29']) {
         assert.deepEqual([w.ok, !w.ok && w.error], [false, 'refused'], JSON.stringify(w));
       });
 
-      await t.test('1.29: no cluster-ips check: a wrong port of a ClusterIP and an unallocated ClusterIP pass kube-proxy untouched', { skip: !layout.firstMerged }, async () => {
+      await t.test('1.29: no cluster-ips check: a wrong port of a ClusterIP and an unallocated ClusterIP pass kube-proxy untouched', { skip: !layout.firstMerged && `1.29 only: the ${layout.versions} layout has the cluster-ips check (kubernetes#122692)` }, async () => {
         for (const [dst, port] of [[IP.web, 81], ['10.96.0.99', 80]] as const) {
           const predicted = traceTable(full, { src: p4.ipv4, dst, dport: port, protocol: 'tcp', entry: 'pod-local' }, { localAddresses: localAddresses(topo) });
           assert.deepEqual([predicted.verdict, predicted.endpoints], ['not-matched', []], `${dst}:${port}: ${JSON.stringify(predicted.verdict)}`);
@@ -193,7 +193,7 @@ for (const version of ['1.36', '1.34', '1.31', '1.29']) {
         }
       });
 
-      await t.test('1.29: loadBalancerSourceRanges are checked after DNAT, so a source outside them gets through (kubernetes#122614)', { skip: !layout.firstMerged }, async () => {
+      await t.test('1.29: loadBalancerSourceRanges are checked after DNAT, so a source outside them gets through (kubernetes#122614)', { skip: !layout.firstMerged && `1.29 only: the ${layout.versions} layout checks source ranges before DNAT (kubernetes#122614)` }, async () => {
         const outside = traceTable(full, { src: client.ipv4, dst: FENCED_LB_IP, dport: 80, protocol: 'tcp', entry: 'external' }, { localAddresses: localAddresses(topo) });
         assert.deepEqual(outside.endpoints.map((e) => byIP.get(e.ip)), [p2.name]);
         assert.equal(seen(await connect(client.ns, FENCED_LB_IP, 80, { timeoutMs: 2_000 }), 'client (outside the ranges) -> fenced LB IP').name, p2.name);
