@@ -32,10 +32,11 @@ for (const [id, c] of Object.entries(CASES)) {
   const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as BenchResult;
   const okTime = c.targetMs === undefined || res.medianMs <= c.targetMs;
   const okRss = c.targetRssMB === undefined || res.maxRssMB <= c.targetRssMB;
-  if (!okTime || !okRss) failed = true;
+  const missed = res.missed ?? [];
+  if (!okTime || !okRss || missed.length) failed = true;
   const target = [c.targetMs !== undefined ? `≤ ${c.targetMs} ms` : '', c.targetRssMB !== undefined ? `≤ ${c.targetRssMB} MB` : ''].filter(Boolean).join(', ');
   rows.push(
-    `| ${c.name} | ${res.medianMs.toFixed(1)} ms | ${Number.isNaN(res.maxRssMB) || res.maxRssMB === null ? '-' : `${res.maxRssMB.toFixed(0)} MB`} | ${target} | ${okTime && okRss ? 'met' : '**missed**'}${res.detail ? ` (${res.detail})` : ''} | ${measured} |`,
+    `| ${c.name} | ${res.medianMs.toFixed(1)} ms | ${Number.isNaN(res.maxRssMB) || res.maxRssMB === null ? '-' : `${res.maxRssMB.toFixed(0)} MB`} | ${target} | ${okTime && okRss && !missed.length ? 'met' : `**missed**${missed.length ? `: ${missed.join(', ')}` : ''}`}${res.detail ? ` (${res.detail})` : ''} | ${measured} |`,
   );
 }
 

@@ -2,6 +2,8 @@ import type { Measurement } from './measure.js';
 
 export interface BenchResult extends Measurement {
   detail?: string;
+  /** Targets the case checks itself beside its median and RSS (connections/s, a ratio, an apply time), missed ones named. */
+  missed?: string[];
 }
 
 export interface BenchCase {
