@@ -3,6 +3,7 @@
 // its base chains and built-in jumps, taken out or changed, is one drift line naming the traffic it affects
 // and the family; spelling, comments, counting-only matches and harmless order never count.
 import { describe, it } from 'node:test';
+import { dumpEdits, only } from '../modes/drift-helpers.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,21 +35,8 @@ async function driftOf(text: string, opts: { version?: string; config?: (c: Kube
   });
 }
 
-function without(line: string): string {
-  assert.ok(DUMP.includes(`${line}\n`), `the dump has ${line}`);
-  return DUMP.replace(`${line}\n`, '');
-}
+const { without, replaced } = dumpEdits(DUMP);
 
-function replaced(from: string, to: string): string {
-  assert.ok(DUMP.includes(from), `the dump has ${from}`);
-  return DUMP.replace(from, to);
-}
-
-/** The one drift there is, as "kind|object|detail". */
-function only(drift: Drift[]): Drift {
-  assert.equal(drift.length, 1, drift.map((d) => `${d.kind} ${d.object ?? ''} ${d.detail}`).join('\n'));
-  return drift[0]!;
-}
 
 describe('flannel kubeadm 1.29: node-wide drift', () => {
   it('the reconstructed objects are in sync with the real dump at 1.29', async () => {

@@ -4,6 +4,7 @@
 // family; iptables-save's spelling, comments and rule order never count; the 1.28/1.29 boundary
 // (KUBE-IPVS-OUT-FILTER) and the host's --random-fully support are honoured.
 import { describe, it } from 'node:test';
+import { dumpEdits, only } from '../modes/drift-helpers.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,20 +35,8 @@ async function driftOf(text: string, opts: { version?: string; iptablesVersion?:
   });
 }
 
-function without(line: string, text = DUMP): string {
-  assert.ok(text.includes(`${line}\n`), `the dump has ${line}`);
-  return text.replace(`${line}\n`, '');
-}
+const { without, replaced } = dumpEdits(DUMP);
 
-function replaced(from: string, to: string): string {
-  assert.ok(DUMP.includes(from), `the dump has ${from}`);
-  return DUMP.replace(from, to);
-}
-
-function only(drift: Drift[]): Drift {
-  assert.equal(drift.length, 1, drift.map((d) => `${d.kind} ${d.object ?? ''} ${d.detail}`).join('\n'));
-  return drift[0]!;
-}
 
 describe('ipvs worker-1 at 1.29: node-wide drift', () => {
   it('the dump is in sync with the rendering of its objects at 1.29', async () => {

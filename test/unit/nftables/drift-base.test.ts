@@ -4,6 +4,7 @@
 // out or changed is drift naming the traffic it affects and the family; the 1.33/1.34 layout boundary
 // (filter chains' priorities, kubernetes#132456) shows as hook/priority drift against the other layout.
 import { describe, it } from 'node:test';
+import { only } from '../modes/drift-helpers.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,11 +38,6 @@ function changed(from: string | RegExp, to: string): string {
 /** The set-member drift (a service's own summary may also say it lost an entry). */
 function members(drift: Drift[]): Drift[] {
   return drift.filter((d) => d.kind === 'missing set member' || d.kind === 'extra set member');
-}
-
-function only(drift: Drift[]): Drift {
-  assert.equal(drift.length, 1, drift.map((d) => `${d.kind} ${d.object ?? ''} ${d.detail}`).join('\n'));
-  return drift[0]!;
 }
 
 describe('nftables: fixed chains, base chains, sets and maps', () => {
