@@ -25,9 +25,12 @@ export function readDumpFile(path: string): Dump {
 /** The node's live state, one per family: through its kube-proxy pod on a cluster, else this host. */
 export async function readNodeStates<S extends FamilyState>(def: ProxyModeDefinition<S>, source: ClusterSource | undefined, node: string, families: readonly IPFamily[]): Promise<LiveStates<S>> {
   const shell = source instanceof ApiSource ? await source.liveRules(node) : await hostShell();
-  const states = await Promise.all(families.map((f) => readLive(def, shell, f)));
-  const version = await runningVersion(shell);
-  const iptables = await shell.run(['iptables', '--version']).catch(() => undefined);
+  // one round trip's wait for all of them: each is its own pods/exec call on a cluster
+  const [states, version, iptables] = await Promise.all([
+    Promise.all(families.map((f) => readLive(def, shell, f))),
+    runningVersion(shell),
+    shell.run(['iptables', '--version']).catch(() => undefined),
+  ]);
   return { description: shell.description, states, ...(version ? { kubeProxyVersion: version } : {}), ...(iptables ? { iptablesVersion: iptables.trim() } : {}) };
 }
 
