@@ -225,8 +225,9 @@ export function applyOverrides(loaded: LoadedConfig, o: ConfigOverrides): Loaded
     if (!isProxyMode(mode)) {
       throw new InputError(`--mode ${JSON.stringify(o.mode)} is not a proxy mode; use one of ${PROXY_MODES.join(', ')}.`);
     }
+    // a flag naming the mode already in force changes nothing: the configuration stays the reason
+    if (mode !== loaded.effectiveMode) overridden.push('mode');
     written.mode = mode;
-    overridden.push('mode');
   }
   if (o.clusterCIDR !== undefined) {
     const value = o.clusterCIDR.trim();

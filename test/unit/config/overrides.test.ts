@@ -41,6 +41,12 @@ describe('applyOverrides: mode', () => {
     assert.equal(same.modeDefaulted, true);
     assert.deepEqual(same.overridden, []);
   });
+  it('a --mode naming the mode already in force is not an override (the configuration stays the reason)', () => {
+    const o = applyOverrides(kubeadm, { mode: 'iptables' });
+    assert.equal(o.effectiveMode, 'iptables');
+    assert.deepEqual(o.overridden, []);
+    assert.deepEqual(applyOverrides(kubeadm, { mode: 'ipvs' }).overridden, ['mode']);
+  });
   it('refuses an unknown mode, listing the valid ones', () => {
     assert.equal(
       inputError(() => applyOverrides(kubeadm, { mode: 'ipsv' })),
