@@ -7,7 +7,7 @@ const path = require('node:path');
 const fs = require('node:fs');
 
 const major = Number(process.versions.node.split('.')[0]);
-if (major < 20) {
+if (major < 22) {
   process.stderr.write(`error: kubectl proxymode needs Node.js 22 or newer on PATH, and this is ${process.version}; install a newer Node.js (e.g. brew install node).\n`);
   process.exit(2);
 }
