@@ -115,7 +115,7 @@ async function probeOne(client: KubeClient, node: string, ns: string, url: strin
     if (phase === 'Succeeded' && MODES.has(word)) return { mode: word, evidence: `GET ${url} on the node answered "${word}"` };
     if (phase === 'Succeeded') return { error: `${url} answered "${word.slice(0, 80)}", not a proxy mode.` };
     return { error: `nothing answered ${url} on the node (${word.slice(0, 120) || `the probe ${phase.toLowerCase()}`}): kube-proxy does not run there, or listens on another metricsBindAddress.` };
-  }, '--probe', 'so /proxyMode was not read');
+  }, GET_PROBE);
 }
 
 /** One probe pod: created, awaited, its log read and judged by `judge`, and ALWAYS deleted. */
@@ -127,9 +127,9 @@ async function probeWith<T extends object>(
   opts: ProbePodOptions,
   leftovers: string[],
   judge: (phase: 'Succeeded' | 'Failed', log: string) => T | { error: string },
-  flag: string,
-  suffix: string,
+  who: ProbeWho,
 ): Promise<T | { error: string } | { refused: string }> {
+  const { flag } = who;
   const podsPath = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`;
   const createIntent: RequestIntent = { verb: 'create', resource: 'pods', namespace: ns };
   let created: Obj;
@@ -137,7 +137,7 @@ async function probeWith<T extends object>(
     created = await cleanup.creating(client.post<Obj>(podsPath, spec, createIntent));
   } catch (err) {
     if (!(err instanceof ProxymodeError)) throw err;
-    return createRefusal(err, ns, flag, suffix);
+    return createRefusal(err, ns, who);
   }
   const name: string = created?.metadata?.name;
   if (!name) return { error: `the API server answered the create of a pod in namespace "${ns}" without the pod's name, so it cannot be followed or deleted.` };
@@ -154,7 +154,7 @@ async function probeWith<T extends object>(
   const removeWith = `kubectl${context} -n ${ns} delete pod ${name}`;
   const release = cleanup.add({ description: where, removeWith, remove });
   try {
-    const phase = await waitForPod(client, podPath, ns, name, node, opts);
+    const phase = await waitForPod(client, podPath, ns, name, node, opts, who.fix);
     if ('error' in phase) return { error: `${where}: ${phase.error}` };
     const log = await readLog(client, podPath);
     if ('error' in log) return { error: `${where} finished (${phase.phase}) but its log could not be read: ${log.error}` };
@@ -174,22 +174,56 @@ async function probeWith<T extends object>(
   }
 }
 
-function createRefusal(err: ProxymodeError, ns: string, flag: string, suffix: string): { refused: string } | { error: string } {
+function createRefusal(err: ProxymodeError, ns: string, who: ProbeWho): { refused: string } | { error: string } {
+  const { flag, suffix, fix } = who;
   const status = apiStatusOf(err);
   if (status?.code === 403 && /PodSecurity/.test(status.message)) {
     return {
-      refused: `${flag}: Pod Security admission in namespace "${ns}" refuses the hostNetwork probe pod (${status.message.replace(/^.*?(violates PodSecurity)/, '$1')}), ${suffix}; run with --probe-namespace set to a namespace whose pod-security.kubernetes.io/enforce level is privileged (kube-system usually is).`,
+      refused: `${flag}: Pod Security admission in namespace "${ns}" refuses the ${who.pod} (${status.message.replace(/^.*?(violates PodSecurity)/, '$1')}), ${suffix}; ${fix.admission}.`,
     };
   }
   if (status?.code === 403) {
     const user = /User "([^"]+)"/.exec(status.message)?.[1];
     return {
-      refused: `${flag}: ${user ? `user "${user}"` : 'you'} may not create pods in namespace "${ns}" (RBAC), ${suffix}; ask a cluster admin to grant "create", "get" and "delete" on "pods" and "get" on "pods/log" in "${ns}", or pick another with --probe-namespace.`,
+      refused: `${flag}: ${user ? `user "${user}"` : 'you'} may not create pods in namespace "${ns}" (RBAC), ${suffix}; ask a cluster admin to grant "create", "get" and "delete" on "pods" and "get" on "pods/log" in "${ns}", ${fix.rbac}.`,
     };
   }
-  if (status?.code === 404) return { refused: `${flag}: the API server answered 404 to create pods in namespace "${ns}" (${status.message}), ${suffix}; check --probe-namespace.` };
+  if (status?.code === 404) return { refused: `${flag}: the API server answered 404 to create pods in namespace "${ns}" (${status.message}), ${suffix}; ${fix.missing}.` };
   return { error: `creating a probe pod failed: ${err.message}` };
 }
+
+/** Which probe this is, for messages: its flag, what its failure leaves unknown, and what the user can change. */
+interface ProbeWho {
+  flag: string;
+  pod: string;
+  suffix: string;
+  fix: { admission: string; rbac: string; missing: string; image: string };
+}
+
+const GET_PROBE: ProbeWho = {
+  flag: '--probe',
+  pod: 'hostNetwork probe pod',
+  suffix: 'so /proxyMode was not read',
+  fix: {
+    admission: 'run with --probe-namespace set to a namespace whose pod-security.kubernetes.io/enforce level is privileged (kube-system usually is)',
+    rbac: 'or pick another with --probe-namespace',
+    missing: 'check --probe-namespace',
+    image: 'use --probe-image with an image the nodes can pull',
+  },
+};
+
+// `set ipvs` has no probe-namespace or probe-image flags of its own: its way out is to skip the probe
+const IPVS_PROBE: ProbeWho = {
+  flag: 'the IPVS probe',
+  pod: 'probe pod (it mounts /lib/modules from the host)',
+  suffix: 'so the IPVS modules were not probed',
+  fix: {
+    admission: 'let that namespace admit privileged pods, or run with --no-probe (the pre-flight then only warns)',
+    rbac: 'or run with --no-probe (the pre-flight then only warns)',
+    missing: 'run with --no-probe (the pre-flight then only warns)',
+    image: 'make the image pullable on the nodes, or run with --no-probe (the pre-flight then only warns)',
+  },
+};
 
 async function waitForPod(
   client: KubeClient,
@@ -198,6 +232,7 @@ async function waitForPod(
   name: string,
   node: string,
   opts: ProbePodOptions,
+  fix: ProbeWho['fix'],
 ): Promise<{ phase: 'Succeeded' | 'Failed' } | { error: string }> {
   const pollMs = opts.pollMs ?? 1000;
   const waitMs = opts.waitMs ?? (PROBE_DEADLINE_SECONDS + 10) * 1000;
@@ -214,7 +249,7 @@ async function waitForPod(
     }
     const waiting = (pod.status?.containerStatuses ?? [])[0]?.state?.waiting;
     if (waiting?.reason && STUCK.test(waiting.reason)) {
-      return { error: `it cannot start: ${waiting.reason}${waiting.message ? ` (${String(waiting.message).split('\n')[0]})` : ''}; use --probe-image with an image the nodes can pull.` };
+      return { error: `it cannot start: ${waiting.reason}${waiting.message ? ` (${String(waiting.message).split('\n')[0]})` : ''}; ${fix.image}.` };
     }
     const scheduled = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled');
     if (scheduled?.status === 'False' && scheduled.reason) return { error: `it cannot be scheduled: ${scheduled.reason}${scheduled.message ? ` (${scheduled.message})` : ''}.` };
@@ -295,7 +330,7 @@ export async function probeIpvsModules(client: KubeClient, nodes: string[], modu
     while (next < nodes.length && !refused && !cleanup.interrupted) {
       const node = nodes[next++];
       const r = await probeWith(client, node, ns, ipvsProbePodSpec(node, { image: opts.image, namespace: ns, modules }), opts, leftovers, (phase, text) =>
-        phase === 'Succeeded' ? parseIpvsProbe(text) : { error: `the probe ${phase.toLowerCase()}: ${text.trim().split('\n')[0]?.slice(0, 120) || 'no output'}` }, 'the IPVS probe', 'so the IPVS modules were not probed');
+        phase === 'Succeeded' ? parseIpvsProbe(text) : { error: `the probe ${phase.toLowerCase()}: ${text.trim().split('\n')[0]?.slice(0, 120) || 'no output'}` }, IPVS_PROBE);
       if ('refused' in r) refused ??= r.refused;
       else answers.set(node, r);
     }

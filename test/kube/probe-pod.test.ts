@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { KubeClient } from '../../src/kube/client.js';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.js';
-import { probeProxyModes, proxyModeUrl } from '../../src/kube/probe-pod.js';
+import { probeIpvsModules, probeProxyModes, proxyModeUrl } from '../../src/kube/probe-pod.js';
 import { fixture, writeKubeconfig } from './helpers.js';
 
 type Behaviour = 'ok' | 'log-fails' | 'never-starts' | 'image-pull' | 'refused-conn' | 'rbac' | 'psa';
@@ -134,6 +134,19 @@ describe('probe pods read /proxyMode', () => {
     behaviour = () => 'psa';
     const { refused } = await probeProxyModes(client, ['a'], { pollMs: 5 });
     assert.match(refused!, /Pod Security admission in namespace "kube-system" refuses the hostNetwork probe pod \(violates PodSecurity "baseline:latest": host namespaces \(hostNetwork=true\)\).*--probe-namespace .*privileged \(kube-system usually is\)/);
+  });
+
+  it('the IPVS probe of `set ipvs`: its refusals and a stuck image name --no-probe, not get\'s --probe-* flags', async () => {
+    behaviour = () => 'rbac';
+    const rbac = (await probeIpvsModules(client, ['a'], ['ip_vs'], { pollMs: 5 })).refused!;
+    assert.match(rbac, /^the IPVS probe: user "system:serviceaccount:default:viewer" may not create pods in namespace "kube-system" \(RBAC\), so the IPVS modules were not probed; .*, or run with --no-probe \(the pre-flight then only warns\)\.$/);
+    behaviour = () => 'psa';
+    const psa = (await probeIpvsModules(client, ['a'], ['ip_vs'], { pollMs: 5 })).refused!;
+    assert.match(psa, /refuses the probe pod \(it mounts \/lib\/modules from the host\) \(violates PodSecurity .*\), so the IPVS modules were not probed; let that namespace admit privileged pods, or run with --no-probe/);
+    behaviour = () => 'image-pull';
+    const { answers } = await probeIpvsModules(client, ['a'], ['ip_vs'], { pollMs: 5 });
+    assert.match((answers.get('a') as any).error, /cannot start: ImagePullBackOff .*; make the image pullable on the nodes, or run with --no-probe/);
+    for (const text of [rbac, psa, (answers.get('a') as any).error]) assert.doesNotMatch(text, /--probe-(namespace|image)/);
   });
 
   it('bounded concurrency across nodes, and every pod deleted', async () => {
