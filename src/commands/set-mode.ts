@@ -91,8 +91,10 @@ export default class SetMode extends ProxymodeCommand {
     const source = openSource(flags);
     progress.update(`reading nodes and kube-proxy's configuration from ${source.description} …`);
     let plan: SetModePlan;
+    let nftGate: boolean | undefined;
     try {
       const config = await loadProxyConfig(source, undefined, {}, { refuse: false, needs: ['ConfigMap', 'Node', 'Service', 'EndpointSlice'] });
+      nftGate = config.config.featureGates?.NFTablesProxyMode;
       const probe = args.mode === 'ipvs' && !flags['no-probe'] ? { modules: ipvsModules(flags.scheduler || config.config.ipvs?.scheduler || 'rr') } : undefined;
       const g = await gather(source, config, flags.filename, (t) => progress.update(t), probe);
       progress.update('tracing every service port through both modes\' rules …');
@@ -162,7 +164,8 @@ export default class SetMode extends ProxymodeCommand {
     let left: Awaited<ReturnType<SetMode['leftovers']>> | undefined;
     if (result.verified) {
       const minors = plan.preflight.nodes.map((n) => parseVersion(n.kubeProxyVersion)?.minor).filter((m): m is number => m !== undefined);
-      const note = selfCleanup(plan.current.mode, plan.mode, minors.length ? Math.min(...minors) : undefined, undefined);
+      // 1.29–1.32 remove nftables leftovers only with the NFTablesProxyMode gate on: the configuration's gate decides
+      const note = selfCleanup(plan.current.mode, plan.mode, minors.length ? Math.min(...minors) : undefined, nftGate);
       if (!json) writeOut(verifyText(plan.mode, result));
       left = await this.leftovers(client, result.nodes.map((n) => n.node), plan.mode, flags, progress, note);
     }
