@@ -45,7 +45,7 @@ export default class Trace extends ProxymodeCommand {
     'kube-proxy-version': kubeProxyVersionFlag,
     'service-cidr': serviceCIDRFlag,
     actual: Flags.boolean({ description: 'Trace through the node\'s live rules.' }),
-    rules: Flags.string({ description: 'Trace through a saved dump: iptables-save, or ipvsadm -Sn (or -Ln --stats) + ipset save + iptables-save concatenated (nft list ruleset dumps are recognised, not yet traced).' }),
+    rules: Flags.string({ description: 'Trace through a saved dump: iptables-save; ipvsadm -Sn (or -Ln --stats) + ipset save + iptables-save concatenated; nft list ruleset (or nft -j); a userspace node\'s iptables-save.' }),
   };
   static override examples = [
     '<%= config.bin %> trace svc/web -n shop -f examples/ --mode iptables --node worker-1',
