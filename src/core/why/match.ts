@@ -67,6 +67,15 @@ export class ReasonIndex {
     if (exact) return own;
     const near = this.nearest(hop);
     if (near) return near.reasons;
+    // a proxy port read from a node: the kernel picked its number, the service port it serves says why
+    if (hop.table === 'proxy') {
+      const items = this.byServicePort.get(hop.rule) ?? [];
+      const port = items.find((it) => it.table === 'proxy');
+      const portal = items.find((it) => it.table !== 'proxy');
+      // its endpoints live in the proxy's memory, not in a dump: the service port's portal rule is the reason then
+      if (/endpoints unknown/.test(hop.action) && portal) return portal.reasons;
+      if (port) return port.reasons;
+    }
     // a jump from a built-in chain into a chain kube-proxy renders is kube-proxy's own
     const jump = /^jump (\S+)/.exec(hop.action);
     if (jump && BUILT_IN.has(hop.chain) && this.byChain.has(`${hop.table}\u0000${jump[1]}`)) {

@@ -37,6 +37,22 @@ describe('why through the CLI', () => {
     assert.ok(fw?.because.some((b) => b.field === 'spec.loadBalancerSourceRanges' && b.value === '203.0.113.0/24'));
   });
 
+  it('trace --rules of a userspace node: its proxy port (the kernel picked another number) is the portal\'s service port', () => {
+    const restore = proxymode(['rules', '-f', 'examples/', '--mode', 'userspace', '--node', 'worker-1', '-o', 'restore']);
+    assert.equal(restore.code, 0, restore.stderr);
+    // what a node's iptables-save holds: the portal jumps kube-proxy inserts, and ports the kernel chose
+    const jump = '-A PREROUTING -m comment --comment "handle ClusterIPs; NOTE: this must be before the NodePort rules" -j KUBE-PORTALS-CONTAINER';
+    const saved = restore.stdout.replace('*nat\n', `*nat\n:PREROUTING ACCEPT [0:0]\n${jump}\n`).replace(/\b327(\d\d)\b/g, '417$1');
+    const dump = join(tmp, 'userspace.save');
+    writeFileSync(dump, saved);
+    const r = proxymode(['trace', 'shop/web', '-f', 'examples/', '--rules', dump, '--node', 'worker-1', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const proxy = (JSON.parse(r.stdout) as { hops: JsonHop[] }).hops.find((h) => h.table === 'proxy');
+    assert.equal(proxy?.chain, 'proxy port 41784/TCP');
+    assert.match(proxy!.action, /endpoints unknown/);
+    assert.deepEqual(proxy!.because.map((b) => `${b.object} ${b.field}`), ['Service shop/web spec.clusterIP']);
+  });
+
   it('trace (human): a "because" line under each hop, with the ConfigMap line of a config field', () => {
     const r = proxymode(['trace', 'svc/web', '-n', 'shop', '-f', 'examples/', '--node', 'worker-1', '--from', '203.0.113.10', '--no-color']);
     assert.equal(r.code, 0, r.stderr);
