@@ -212,9 +212,9 @@ test('iptables engine: packets through rendered rules', { skip, timeout: 120_000
 
           await st.test('a service without endpoints is refused at once (REJECT: ICMP port unreachable, tcp and udp), from outside, a pod and the node', async () => {
             for (const [from, proto] of [[client.ns, 'tcp'], [client.ns, 'udp'], [p4.ns, 'tcp'], [node, 'tcp'], [node, 'udp']] as const) {
-              const t1 = Date.now();
               const r = await connect(from, IP.empty, 80, { proto, timeoutMs: 3_000 });
-              const ms = Date.now() - t1;
+              // timed inside the client: a loaded machine's process start-up is not the rules' answer
+              const ms = r.ms ?? Infinity;
               assert.deepEqual([r.ok, !r.ok && r.error], [false, 'refused'], `${from} ${proto}: ${JSON.stringify(r)}`);
               // the whole client run, process start included, under 1 s: an answer, not the 3 s time-out
               assert.ok(ms < 1_000, `${from} ${proto} refused after ${ms} ms`);

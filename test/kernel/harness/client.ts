@@ -8,9 +8,10 @@ const CLIENT_SCRIPT = fileURLToPath(new URL('./agents/client.mjs', import.meta.u
 export type Proto = 'tcp' | 'udp';
 export type ConnectError = 'refused' | 'timeout' | 'unreachable' | 'reset' | 'no-reply' | 'error';
 export type ConnectResult =
-  /** reply is the server's answer, e.g. `pod-1 192.168.77.100:43122`; local is our ip:port */
-  | { ok: true; reply: string; local?: string }
-  | { ok: false; error: ConnectError; detail: string; local?: string };
+  /** reply is the server's answer, e.g. `pod-1 192.168.77.100:43122`; local is our ip:port; ms how long the
+   * attempt took inside the client (its process start-up not counted) */
+  | { ok: true; reply: string; local?: string; ms?: number }
+  | { ok: false; error: ConnectError; detail: string; local?: string; ms?: number };
 
 export interface ConnectOptions {
   proto?: Proto;

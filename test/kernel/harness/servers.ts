@@ -25,7 +25,7 @@ export interface Server {
 }
 
 export interface StartServerOptions {
-  /** give up waiting for "ready" after this long; default 5 s */
+  /** give up waiting for "ready" after this long; default 15 s: a loaded machine starts node slowly, and this is no measure of anything */
   readyTimeoutMs?: number;
   /** the server exits by itself after this long; default 10 min */
   ttlMs?: number;
@@ -47,7 +47,7 @@ export async function startServer(ns: string, name: string, ports: ServePorts, o
     forgetPid(pid);
   });
   try {
-    await waitReady(child, opts.readyTimeoutMs ?? 5_000);
+    await waitReady(child, opts.readyTimeoutMs ?? 15_000);
   } catch (e) {
     child.kill('SIGKILL');
     await exited;

@@ -27,6 +27,7 @@ function classify(code) {
 
 function tcpOnce() {
   return new Promise((resolve) => {
+    const started = Date.now();
     let done = false;
     let connected = false;
     let local;
@@ -37,7 +38,7 @@ function tcpOnce() {
       done = true;
       clearTimeout(timer);
       sock.destroy();
-      resolve(local && !r.local ? { ...r, local } : r);
+      resolve({ ...r, ...(local && !r.local ? { local } : {}), ms: Date.now() - started });
     };
     const timer = setTimeout(() => finish(connected
       ? { ok: false, error: 'no-reply', detail: 'connected but no reply' }
@@ -56,6 +57,7 @@ function tcpOnce() {
 
 function udpOnce() {
   return new Promise((resolve) => {
+    const started = Date.now();
     let done = false;
     let local;
     const sock = dgram.createSocket(net.isIPv6(ip) ? 'udp6' : 'udp4');
@@ -64,7 +66,7 @@ function udpOnce() {
       done = true;
       clearTimeout(timer);
       try { sock.close(); } catch {}
-      resolve(local && !r.local ? { ...r, local } : r);
+      resolve({ ...r, ...(local && !r.local ? { local } : {}), ms: Date.now() - started });
     };
     const timer = setTimeout(() => finish({ ok: false, error: 'timeout', detail: 'no answer' }), timeoutMs);
     // A connected UDP socket gets ICMP errors (port unreachable -> ECONNREFUSED) as 'error' events.
