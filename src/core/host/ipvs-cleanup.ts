@@ -60,9 +60,14 @@ export function deleteVirtualServersText(servers: readonly VirtualServer[]): str
  */
 export async function cleanupIpvs(run: CommandRunner, note: (line: string) => void = () => {}): Promise<string[]> {
   const said: string[] = [];
-  const addr = await run(['ip', '-o', 'addr', 'show', 'dev', DUMMY_DEVICE]);
-  const hasDevice = addr.code === 0;
-  const bound = hasDevice ? [...addr.stdout.matchAll(/\binet6?\s+([^/\s]+)\//g)].map((m) => m[1]!) : [];
+  // upstream deletes kube-ipvs0 only when it is a dummy link ("expect dummy device" otherwise): a link of
+  // another kind by that name is not kube-proxy's, and neither are the addresses on it
+  const link = await run(['ip', '-d', '-o', 'link', 'show', 'dev', DUMMY_DEVICE]);
+  const kind = link.code === 0 ? linkKind(link.stdout) : undefined;
+  if (kind !== undefined && kind !== 'dummy') note(`${DUMMY_DEVICE} is a ${kind} link, not the dummy kube-proxy makes: left in place.`);
+  const hasDevice = kind === 'dummy';
+  const addr = hasDevice ? await run(['ip', '-o', 'addr', 'show', 'dev', DUMMY_DEVICE]) : undefined;
+  const bound = addr?.code === 0 ? [...addr.stdout.matchAll(/\binet6?\s+([^/\s]+)\//g)].map((m) => m[1]!) : [];
   const save = await run(['ipvsadm', '-Sn']);
   if (save.code === 127) note('IPVS virtual servers not checked: ipvsadm is not installed.');
   else if (save.code !== 0) {
@@ -89,4 +94,11 @@ export async function cleanupIpvs(run: CommandRunner, note: (line: string) => vo
     said.push(`${DUMMY_DEVICE} with ${bound.length} service ${bound.length === 1 ? 'address' : 'addresses'}`);
   }
   return said;
+}
+
+/** The link's kind from `ip -d -o link show` ("dummy", "bridge", "ifb"; "plain" for a device without one, as lo). */
+export function linkKind(text: string): string {
+  // -o joins the lines with a backslash: the flags, then "link/ether …", then the kind's line when it has one
+  const word = text.split('\\')[2]?.trim().split(/\s+/)[0];
+  return word && word !== 'addrgenmode' ? word : 'plain';
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CommandResult } from '../../../src/core/host/backend.js';
-import { cleanupIpvs, deleteVirtualServersText, kubeProxyVirtualServers } from '../../../src/core/host/ipvs-cleanup.js';
+import { cleanupIpvs, deleteVirtualServersText, kubeProxyVirtualServers, linkKind } from '../../../src/core/host/ipvs-cleanup.js';
 import { parseIpvsadmSave } from '../../../src/core/ipvs/parse.js';
 import { cleanupHost } from '../../../src/core/proxier/index.js';
 
@@ -57,6 +57,17 @@ function scripted(answers: Record<string, Partial<CommandResult>>) {
   return { run, calls };
 }
 
+// `ip -d -o link show` lines as iproute2 6.x prints them (the bridge, ifb and lo ones taken on this machine)
+const DUMMY_LINK = '2: kube-ipvs0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN mode DEFAULT group default \\    link/ether 6a:1c:0e:3f:8b:21 brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 0 maxmtu 0 \\    dummy addrgenmode eui64 numtxqueues 1 numrxqueues 1\n';
+const BRIDGE_LINK = '2: kube-ipvs0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\\    link/ether 0a:39:93:02:db:8c brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 \\    bridge forward_delay 1500 hello_time 200 max_age 2000 stp_state 0 priority 32768 addrgenmode eui64\n';
+
+test('the link kind: dummy, bridge, ifb, and a device without one', () => {
+  assert.equal(linkKind(DUMMY_LINK), 'dummy');
+  assert.equal(linkKind(BRIDGE_LINK), 'bridge');
+  assert.equal(linkKind('3: i0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 32\\    link/ether 0e:2d:bf:be:63:ef brd ff:ff:ff:ff:ff:ff promiscuity 0  allmulti 0 minmtu 0 maxmtu 0 \\    ifb addrgenmode eui64 numtxqueues 1\n'), 'ifb');
+  assert.equal(linkKind('1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0  allmulti 0 minmtu 0 maxmtu 0 addrgenmode eui64 numtxqueues 1\n'), 'plain');
+});
+
 const IPSET_SAVE = [
   'create KUBE-NODE-PORT-TCP bitmap:port range 0-65535',
   'add KUBE-NODE-PORT-TCP 30080',
@@ -67,6 +78,7 @@ const IPSET_SAVE = [
 
 test('cleanupIpvs: reads the device, the table and the sets, deletes kube-proxy\'s servers in one ipvsadm -R, then kube-ipvs0', async () => {
   const { run, calls } = scripted({
+    'ip -d -o link show dev kube-ipvs0': { stdout: DUMMY_LINK },
     'ip -o addr show dev kube-ipvs0': { stdout: '5: kube-ipvs0    inet 10.96.0.10/32 scope global kube-ipvs0\\       valid_lft forever preferred_lft forever\n' },
     'ipvsadm -Sn': { stdout: SAVE },
     'ipset save': { stdout: IPSET_SAVE },
@@ -75,34 +87,36 @@ test('cleanupIpvs: reads the device, the table and the sets, deletes kube-proxy\
   });
   const notes: string[] = [];
   const removed = await cleanupIpvs(run, (l) => notes.push(l));
-  assert.deepEqual(calls.map((c) => c.argv), ['ip -o addr show dev kube-ipvs0', 'ipvsadm -Sn', 'ipset save', 'ipvsadm -R', 'ip link del kube-ipvs0']);
-  assert.equal(calls[3]!.stdin, '-D -t 10.96.0.10:53\n-D -u 10.96.0.10:53\n-D -t 192.168.0.7:30080\n-D -t 203.0.113.9:443\n');
+  assert.deepEqual(calls.map((c) => c.argv), ['ip -d -o link show dev kube-ipvs0', 'ip -o addr show dev kube-ipvs0', 'ipvsadm -Sn', 'ipset save', 'ipvsadm -R', 'ip link del kube-ipvs0']);
+  assert.equal(calls[4]!.stdin, '-D -t 10.96.0.10:53\n-D -u 10.96.0.10:53\n-D -t 192.168.0.7:30080\n-D -t 203.0.113.9:443\n');
   assert.deepEqual(removed, ['4 IPVS virtual servers of kube-proxy', 'kube-ipvs0 with 1 service address']);
   assert.deepEqual(notes, ['4 IPVS virtual servers not made by kube-proxy left in place.']);
 });
 
 test('cleanupIpvs on a kernel without IPVS: no virtual server touched, nothing said of it, kube-ipvs0 still removed', async () => {
   const { run, calls } = scripted({
+    'ip -d -o link show dev kube-ipvs0': { stdout: DUMMY_LINK },
     'ip -o addr show dev kube-ipvs0': { stdout: '' },
     'ipvsadm -Sn': { code: 2, stderr: "Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n" },
     'ip link del kube-ipvs0': {},
   });
   const notes: string[] = [];
   assert.deepEqual(await cleanupIpvs(run, (l) => notes.push(l)), ['kube-ipvs0 with 0 service addresses']);
-  assert.deepEqual(calls.map((c) => c.argv), ['ip -o addr show dev kube-ipvs0', 'ipvsadm -Sn', 'ip link del kube-ipvs0']);
+  assert.deepEqual(calls.map((c) => c.argv), ['ip -d -o link show dev kube-ipvs0', 'ip -o addr show dev kube-ipvs0', 'ipvsadm -Sn', 'ip link del kube-ipvs0']);
   assert.deepEqual(notes, []);
 });
 
 test('cleanupIpvs without ipvsadm says the servers were not checked; without the device it deletes none', async () => {
-  const { run, calls } = scripted({ 'ip -o addr show dev kube-ipvs0': { code: 1, stderr: 'Device "kube-ipvs0" does not exist.' } });
+  const { run, calls } = scripted({ 'ip -d -o link show dev kube-ipvs0': { code: 1, stderr: 'Device "kube-ipvs0" does not exist.' } });
   const notes: string[] = [];
   assert.deepEqual(await cleanupIpvs(run, (l) => notes.push(l)), []);
-  assert.deepEqual(calls.map((c) => c.argv), ['ip -o addr show dev kube-ipvs0', 'ipvsadm -Sn']);
+  assert.deepEqual(calls.map((c) => c.argv), ['ip -d -o link show dev kube-ipvs0', 'ipvsadm -Sn']);
   assert.deepEqual(notes, ['IPVS virtual servers not checked: ipvsadm is not installed.']);
 });
 
 test('cleanupIpvs: a refused deletion is one sentence naming the command, and kube-ipvs0 is kept', async () => {
   const { run, calls } = scripted({
+    'ip -d -o link show dev kube-ipvs0': { stdout: DUMMY_LINK },
     'ip -o addr show dev kube-ipvs0': { stdout: '5: kube-ipvs0    inet 10.96.0.10/32 scope global kube-ipvs0\n' },
     'ipvsadm -Sn': { stdout: '-A -t 10.96.0.10:53 -s rr\n' },
     'ipset save': { stdout: '' },
@@ -114,6 +128,7 @@ test('cleanupIpvs: a refused deletion is one sentence naming the command, and ku
 
 test('cleanupHost removes the ipvs part before it destroys the ipsets that tell node ports', async () => {
   const { run, calls } = scripted({
+    'ip -d -o link show dev kube-ipvs0': { stdout: DUMMY_LINK },
     'ip -o addr show dev kube-ipvs0': { stdout: '5: kube-ipvs0    inet 10.96.0.10/32 scope global kube-ipvs0\n' },
     'ipvsadm -Sn': { stdout: '-A -t 192.168.0.7:30080 -s rr\n' },
     'ipset save': { stdout: IPSET_SAVE },
@@ -128,4 +143,16 @@ test('cleanupHost removes the ipvs part before it destroys the ipsets that tell 
   assert.ok(order.indexOf('ipvsadm -R') < order.indexOf('ipset destroy KUBE-NODE-PORT-TCP'));
   assert.equal(calls.find((c) => c.argv === 'ipvsadm -R')!.stdin, '-D -t 192.168.0.7:30080\n');
   assert.deepEqual(removed, ['1 IPVS virtual server of kube-proxy', 'kube-ipvs0 with 1 service address', 'ipset KUBE-NODE-PORT-TCP', 'ipset KUBE-LOAD-BALANCER']);
+});
+
+test('cleanupIpvs leaves a kube-ipvs0 that is not a dummy link, and its addresses mark no virtual server', async () => {
+  const { run, calls } = scripted({
+    'ip -d -o link show dev kube-ipvs0': { stdout: BRIDGE_LINK },
+    'ipvsadm -Sn': { stdout: '-A -t 10.96.0.10:53 -s rr\n' },
+    'ipset save': { stdout: '' },
+  });
+  const notes: string[] = [];
+  assert.deepEqual(await cleanupIpvs(run, (l) => notes.push(l)), []);
+  assert.deepEqual(calls.map((c) => c.argv), ['ip -d -o link show dev kube-ipvs0', 'ipvsadm -Sn', 'ipset save']);
+  assert.deepEqual(notes, ['kube-ipvs0 is a bridge link, not the dummy kube-proxy makes: left in place.', '1 IPVS virtual server not made by kube-proxy left in place.']);
 });
