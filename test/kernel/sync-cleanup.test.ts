@@ -76,7 +76,11 @@ test('sync --cleanup removes kube-proxy\'s IPVS virtual servers and keeps others
   await withTopology(t, { pods: 1 }, async (topo) => {
     const node = topo.node.ns;
     const nodeIP = topo.node.ipv4;
-    await execOk(node, ['ip', 'link', 'add', 'kube-ipvs0', 'type', 'dummy']);
+    const made = await exec(node, ['ip', 'link', 'add', 'kube-ipvs0', 'type', 'dummy']);
+    if (made.code !== 0) {
+      t.skip(`this kernel makes no dummy links (ip link add … type dummy: ${made.stderr.trim()})`);
+      return;
+    }
     await execOk(node, ['ip', 'addr', 'add', '10.96.0.10/32', 'dev', 'kube-ipvs0']);
     await execOk(node, ['ipset', 'create', 'KUBE-NODE-PORT-TCP', 'bitmap:port', 'range', '0-65535']);
     await execOk(node, ['ipset', 'add', 'KUBE-NODE-PORT-TCP', '30080']);
