@@ -60,7 +60,8 @@ export function deleteVirtualServersText(servers: readonly VirtualServer[]): str
  */
 export async function cleanupIpvs(run: CommandRunner, note: (line: string) => void = () => {}): Promise<string[]> {
   const said: string[] = [];
-  // upstream deletes kube-ipvs0 only when it is a dummy link ("expect dummy device" otherwise): a link of
+  // upstream deletes kube-ipvs0 only when it is a dummy link (netlink_linux.go DeleteDummyDevice: "expect dummy
+  // device" otherwise): a link of
   // another kind by that name is not kube-proxy's, and neither are the addresses on it
   const link = await run(['ip', '-d', '-o', 'link', 'show', 'dev', DUMMY_DEVICE]);
   const kind = link.code === 0 ? linkKind(link.stdout) : undefined;
