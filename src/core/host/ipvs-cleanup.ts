@@ -61,8 +61,7 @@ export function deleteVirtualServersText(servers: readonly VirtualServer[]): str
 export async function cleanupIpvs(run: CommandRunner, note: (line: string) => void = () => {}): Promise<string[]> {
   const said: string[] = [];
   // upstream deletes kube-ipvs0 only when it is a dummy link (netlink_linux.go DeleteDummyDevice: "expect dummy
-  // device" otherwise): a link of
-  // another kind by that name is not kube-proxy's, and neither are the addresses on it
+  // device" otherwise): a link of another kind by that name is not kube-proxy's, nor are its addresses
   const link = await run(['ip', '-d', '-o', 'link', 'show', 'dev', DUMMY_DEVICE]);
   const kind = link.code === 0 ? linkKind(link.stdout) : undefined;
   if (kind !== undefined && kind !== 'dummy') note(`${DUMMY_DEVICE} is a ${kind} link, not the dummy kube-proxy makes: left in place.`);
