@@ -9,7 +9,7 @@ import { startupHelp } from './startup.js';
 import { userspaceProxy } from './userspace.js';
 import { yamlInput } from './yaml.js';
 import { equivalenceIpvs, equivalenceNftables } from './equivalence.js';
-import { syncIptables, syncRss } from './sync.js';
+import { syncIptables, syncNftables, syncRss } from './sync.js';
 import type { BenchCase } from '../types.js';
 
 export const CASES: Record<string, BenchCase> = {
@@ -30,4 +30,5 @@ export const CASES: Record<string, BenchCase> = {
   'equivalence-nftables': equivalenceNftables,
   'sync-iptables': syncIptables,
   'sync-rss': syncRss,
+  'sync-nftables': syncNftables,
 };

@@ -1,5 +1,7 @@
 // `sync --cleanup`: what kube-proxy's modes write, and only that (kube-proxy --cleanup, without its known
-// failure after ipvs mode), in both iptables backends and families, the nft tables and the ipsets.
+// failure after ipvs mode): kube-proxy's IPVS virtual servers and kube-ipvs0, then the chains in both
+// iptables backends and families, the nft tables and the ipsets (upstream's ipvs order: the sets last).
+import { cleanupIpvs } from '../host/ipvs-cleanup.js';
 import { iptablesCommand, IptablesCommandBackend } from '../host/iptables.js';
 import { NftCommandBackend } from '../host/nft.js';
 import { KUBE_CHAINS, isServiceChainName } from '../iptables/index.js';
@@ -29,13 +31,14 @@ export function isKubeProxySet(name: string): boolean {
 }
 
 /**
- * CleanupLeftovers for every mode: the jumps from the built-in chains and kube-proxy's chains in both
- * iptables backends and families, the nft `kube-proxy` tables, kube-proxy's ipsets. Resolves what it
- * removed, one phrase each. Tools that are not installed are skipped.
+ * CleanupLeftovers for every mode: kube-proxy's IPVS virtual servers and kube-ipvs0 (host/ipvs-cleanup.ts:
+ * before the ipsets, which tell its node ports), the jumps from the built-in chains and kube-proxy's chains
+ * in both iptables backends and families, the nft `kube-proxy` tables, kube-proxy's ipsets. Resolves what
+ * it removed, one phrase each. Tools that are not installed are skipped.
  */
 export async function cleanupHost(target: HostTarget): Promise<string[]> {
   const { run } = target;
-  const removed: string[] = [];
+  const removed: string[] = await cleanupIpvs(run, target.log);
   for (const kind of ['nft', 'legacy'] as const) {
     const probe = await run([iptablesCommand(kind, 'IPv4', 'save'), '-t', 'nat']);
     if (probe.code === 127) continue;

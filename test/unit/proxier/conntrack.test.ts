@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { ConntrackCommandBackend, FakeConntrack } from '../../../src/core/host/conntrack.js';
+import { CONNTRACK_CONCURRENCY, ConntrackCommandBackend, FakeConntrack, conntrackBatch } from '../../../src/core/host/conntrack.js';
 import type { CommandRunner } from '../../../src/core/host/backend.js';
 import { Proxier } from '../../../src/core/proxier/index.js';
 import { conntrackArgs, staleConntrack, type ConntrackDeletion } from '../../../src/core/proxier/conntrack.js';
@@ -60,17 +60,52 @@ test('the proxier deletes stale entries after a successful apply only', async ()
   await proxier.stop();
 });
 
-test('the conntrack backend runs one `conntrack -D` per deletion and takes "0 flow entries" as done', async () => {
+test('the conntrack backend hands every deletion of a sync to one `conntrack -R -`, a command per line', async () => {
+  const calls: Array<{ argv: string[]; stdin?: string }> = [];
+  const run: CommandRunner = async (argv, stdin) => {
+    calls.push({ argv: [...argv], ...(stdin !== undefined ? { stdin } : {}) });
+    return { code: 0, stdout: '', stderr: '' };
+  };
+  const ct = new ConntrackCommandBackend(run);
+  await ct.clear([
+    { kind: 'nat', family: 'IPv6', origin: 'fd00::1', dest: 'fd00:244::5' },
+    { kind: 'port-nat', family: 'IPv4', port: 30053, dest: '10.244.1.5' },
+    { kind: 'ip', family: 'IPv4', ip: '10.96.0.53' },
+  ]);
+  assert.deepEqual(calls, [{ argv: ['conntrack', '-R', '-'], stdin: '-D --orig-dst fd00::1 --dst-nat fd00:244::5 -p udp -f ipv6\n-D -p udp --dport 30053 --dst-nat 10.244.1.5\n-D --orig-dst 10.96.0.53 -p udp\n' }]);
+  await ct.clear([]);
+  assert.equal(calls.length, 1, 'nothing stale: no process');
+  assert.equal(conntrackBatch([{ kind: 'port', family: 'IPv4', port: 30053 }]), '-D -p udp --dport 30053\n');
+});
+
+test('without -R (conntrack-tools < 1.4.6) or when the batch fails: one `conntrack -D` per deletion, at most four at once, "0 flow entries" is done', async () => {
   const calls: string[][] = [];
+  let inFlight = 0;
+  let most = 0;
   const run: CommandRunner = async (argv) => {
     calls.push([...argv]);
-    if (argv.includes('10.244.1.5')) return { code: 1, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n' };
-    if (argv.includes('10.244.1.6')) return { code: 1, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): Operation failed: invalid parameters\n' };
+    if (argv[1] === '-R') return { code: 2, stdout: '', stderr: "conntrack v1.4.5 (conntrack-tools): unknown option `-R'\n" };
+    inFlight++;
+    most = Math.max(most, inFlight);
+    await new Promise((r) => setTimeout(r, 5));
+    inFlight--;
+    if (argv.includes('10.244.1.5')) return { code: 1, stdout: '', stderr: 'conntrack v1.4.5 (conntrack-tools): 0 flow entries have been deleted.\n' };
+    if (argv.includes('10.244.1.6')) return { code: 1, stdout: '', stderr: 'conntrack v1.4.5 (conntrack-tools): Operation failed: invalid parameters\n' };
     return { code: 0, stdout: '', stderr: '' };
   };
   const ct = new ConntrackCommandBackend(run);
   await ct.clear([{ kind: 'nat', family: 'IPv6', origin: 'fd00::1', dest: '10.244.1.5' }]);
-  assert.deepEqual(calls[0], ['conntrack', '-D', '--orig-dst', 'fd00::1', '--dst-nat', '10.244.1.5', '-p', 'udp', '-f', 'ipv6']);
-  await assert.rejects(ct.clear([{ kind: 'nat', family: 'IPv4', origin: '10.96.0.1', dest: '10.244.1.6' }, { kind: 'port', family: 'IPv4', port: 30053 }]), /invalid parameters/);
-  assert.equal(calls.length, 3, 'the deletion after a failed one still runs');
+  assert.deepEqual(calls[1], ['conntrack', '-D', '--orig-dst', 'fd00::1', '--dst-nat', '10.244.1.5', '-p', 'udp', '-f', 'ipv6']);
+  calls.length = 0;
+  const many: ConntrackDeletion[] = [{ kind: 'nat', family: 'IPv4', origin: '10.96.0.1', dest: '10.244.1.6' }, ...Array.from({ length: 9 }, (_, k) => ({ kind: 'port', family: 'IPv4', port: 30000 + k }) as ConntrackDeletion)];
+  await assert.rejects(ct.clear(many), (e: Error) => e.message === '`conntrack -D --orig-dst 10.96.0.1 --dst-nat 10.244.1.6 -p udp` failed (exit 1: conntrack v1.4.5 (conntrack-tools): Operation failed: invalid parameters).');
+  assert.equal(calls.length, 11, 'the batch, then every deletion, the ones after a failed one too');
+  assert.equal(most, CONNTRACK_CONCURRENCY);
+});
+
+test('no conntrack tool: one sentence, no second try', async () => {
+  const calls: string[][] = [];
+  const ct = new ConntrackCommandBackend(async (argv) => (calls.push([...argv]), { code: 127, stdout: '', stderr: 'spawn conntrack ENOENT' }));
+  await assert.rejects(ct.clear([{ kind: 'port', family: 'IPv4', port: 30053 }]), (e: Error) => /^conntrack is not installed on the node/.test(e.message));
+  assert.equal(calls.length, 1);
 });
