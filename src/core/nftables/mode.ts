@@ -1,12 +1,12 @@
 // nftablesMode: kube-proxy's nftables mode behind the one interface every mode shows the commands.
-import { NODE_PORT_ADDRESSES_PRIMARY, nodePortAddressesDefaulted, type KubeProxyConfiguration } from '../config/index.js';
+import type { KubeProxyConfiguration } from '../config/index.js';
 import type { Dump, IPFamily, LiveCommand, ProxyModeDefinition, RenderOptions, TraceOptions } from '../modes/types.js';
 import type { ProxyView } from '../proxy-view.js';
 import { beLiberalOfTable } from './be-liberal.js';
 import { canonicalLines } from './canonical.js';
 import { tableDrift } from './drift.js';
 import { NFT_JSON, NFT_TEXT, kubeProxyTable } from './dumps.js';
-import { layoutForVersion } from './layout.js';
+import { effectiveNodePortAddresses, layoutForVersion } from './layout.js';
 import { narrowTable } from './narrow.js';
 import { plan } from './plan.js';
 import { transactionText } from './serialize.js';
@@ -24,8 +24,7 @@ function render(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOpt
   // kube-proxy in nftables mode defaults nodePortAddresses to the node's primary IPs (server_linux.go),
   // also when the configuration was written for another mode; 1.29 had no such default (#122724 came in
   // 1.30): there an unset field means every local IP
-  const unset = config.nodePortAddresses.length === 0 || nodePortAddressesDefaulted(config.nodePortAddresses);
-  if (unset) config = { ...config, nodePortAddresses: layout.firstMerged ? [] : [NODE_PORT_ADDRESSES_PRIMARY] };
+  config = { ...config, nodePortAddresses: effectiveNodePortAddresses(config.nodePortAddresses, layout) };
   const live = (opts.live ?? []) as readonly NftTable[];
   const liveOf = (family: string) => live.find((t) => t.family === family && t.chains !== undefined);
   const liberal = layout.firstMerged ? beLiberal(view.families.map((f) => liveOf(f.family)), opts) : undefined;
