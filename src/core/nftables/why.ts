@@ -5,6 +5,7 @@
 import type { ServicePort } from '../model/index.js';
 import type { Reason, ReasonedItem, WhyInput } from '../why/types.js';
 import { ReasonBook } from '../why/reasons.js';
+import { effectiveNodePortAddresses, layoutById } from './layout.js';
 import { CHAIN, PREFIX, SET, chainKind, endpointChainBase, servicePortOfName } from './names.js';
 import { nftFamily, type NftElement, type NftTable } from './types.js';
 
@@ -13,7 +14,10 @@ type R = Reason | undefined;
 export function nftablesWhy(rendered: readonly NftTable[], input: WhyInput): ReasonedItem[] {
   const out: ReasonedItem[] = [];
   for (const t of rendered) {
-    const book = new ReasonBook(input, t.family);
+    // the nodePortAddresses this table's release worked with (1.29: unset = every local IP, not "primary")
+    const layout = layoutById(t.layout);
+    const config = { ...input.config, nodePortAddresses: effectiveNodePortAddresses(input.config.nodePortAddresses, layout) };
+    const book = new ReasonBook({ ...input, config }, t.family);
     const table = `${nftFamily(t.family)} ${t.name}`;
     const push = (kind: ReasonedItem['kind'], chain: string, text: string, sp: ServicePort | undefined, reasons: R[]): void => {
       out.push({ family: t.family, kind, table, chain, text, ...(sp ? { servicePort: sp.key } : {}), reasons: reasons.filter((r): r is Reason => r !== undefined) });
