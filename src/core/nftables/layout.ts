@@ -39,15 +39,21 @@
 // |            |        | affinity no endpoint chains: `dnat ip addr . port to numgen random mod | kubernetes#136499, |
 // |            |        | N map {…}` (kubernetes#136499); base chains and jumps as 1.34          | a 1.36 node's listing |
 //
-// 1.30, what was read (2026-12-02): (A) openshift/kubernetes proxier.go + proxier_test.go @84a2e12f4ce8
-// (klog globals, metrics.RegisterMetrics() without a mode); (B) ashierj/superdemo, a copy of the tree,
-// proxier.go + proxier_test.go @86435b28282e (contextual logger, no nftElementStorage, the old
-// NewServiceChangeTracker signature, no kernel-version check: older than aroradaman @4177b600, the 1.31
-// source); RebelloPrinston/CustomScheduler @6ff458fa (B plus a flowtable rule: not upstream). Not found:
-// kubernetes/kubernetes at v1.30.0's commit 7c48c2bd (files not stored there), any release-1.30 fork in
-// the index (aks-lts/kubernetes, k3s-io/kubernetes hold no pkg/proxy/nftables), a 1.30 node's listing in
-// the pages corpus, and a release note for the split in CHANGELOG-1.30.md (v1.30.0 names #122614 and
-// #122724 only). Whether 1.30.x is A or B turns on whether the split merged before the release-1.30 cut.
+// 1.30, what was read (2026-12-02). Neither 1.30-cycle copy in the index is v1.30.0:
+//   (A) openshift/kubernetes proxier.go + proxier_test.go @84a2e12f4ce8 imports github.com/danwinship/
+//       knftables and logs through klog globals, while v1.30.0's notes list the move to sigs.k8s.io/knftables
+//       and kube-proxy's contextual logging (#122197): A is older than the release;
+//   (B) ashierj/superdemo (a copy of the tree) proxier.go + proxier_test.go @86435b28282e passes
+//       nodePortAddresses as a list of the node's /32 and /128 (#123105's way), and #123105 is in v1.31.0's
+//       notes; v1.30 had #122724's NewNodePortAddresses(family, cidrs, primaryIP) (seen in an iptables
+//       proxier.go copy of that time, no nftables one): B is newer than the release cut.
+// So v1.30.0 lies between A and B, and the one table difference between them (the split) is not dated.
+// Also read: aroradaman/kubernetes @4177b600 (1.31, the 1.31 fixture's source), RebelloPrinston/
+// CustomScheduler @6ff458fa (B plus a flowtable rule, not upstream), GoogleCloudPlatform/kubernetes
+// @3a65f31d and kubernetes_copy @d3e0d569 (later). Not found: kubernetes/kubernetes files at v1.30.0's
+// commit 7c48c2bd (not stored there), a release-1.30 fork (aks-lts/kubernetes, k3s-io/kubernetes hold no
+// pkg/proxy/nftables), a 1.30 node's listing in the pages corpus, a release note for the split in
+// CHANGELOG-1.30.md or -1.31.md's v1.31.0 API changes.
 //
 // 1.29 is checked byte for byte against TestOverallNFTablesRules as tnqn @e2526fc0 has it, with the
 // LoadBalancerSourceRanges objects as the first-merged proxier.go writes them (test/unit/nftables/upstream/
