@@ -85,6 +85,7 @@ export default class Rules extends ProxymodeCommand {
     // header, else `iptables --version` on the node); both named on the header line.
     const notes: string[] = [];
     let assumedVersion: string | undefined;
+    let assumedHost = false; // a host setting the rendering could not read (nftables 1.29: be_liberal): said even offline
     // the node's running kube-proxy, when the live rules were read from it and no version was given
     const running = flags['kube-proxy-version'] ? undefined : live && 'kubeProxyVersion' in live ? live.kubeProxyVersion : undefined;
     const renderWith = (kubeProxyVersion: string | undefined) =>
@@ -98,6 +99,7 @@ export default class Rules extends ProxymodeCommand {
         note: (kind, text, assumed) => {
           notes.push(kind === 'version' && running && kubeProxyVersion === running.version ? `${text} (node's, from its ${running.from})` : text);
           if (assumed && kind === 'version') assumedVersion = text.replace(/ \(.*$/, '');
+          if (assumed && kind === 'host') assumedHost = true;
         },
       });
     let expected: FamilyState[];
@@ -108,6 +110,7 @@ export default class Rules extends ProxymodeCommand {
       if (!(running && e instanceof InputError)) throw e;
       warn(`${live!.description} runs kube-proxy ${running.version}: ${e.message.replace(/\.$/, '')}; comparing with the newest known instead.`);
       notes.length = 0;
+      assumedHost = false;
       expected = renderWith(undefined);
     }
     if (live && def.annotate) {
@@ -119,7 +122,7 @@ export default class Rules extends ProxymodeCommand {
     // Why each rendered rule is there; rules read from a node or a dump are matched to these.
     const why = flags.diff || ['wide', 'json', 'yaml'].includes(flags.output) ? provenance(def, expected, { view, config: config.config, place: config, services, endpointSlices }) : undefined;
     const narrow = <S extends FamilyState>(ss: S[]) => (prefix ? ss.map((s) => def.narrow(s, prefix)) : ss);
-    const header = `Source: ${source.description} · node ${view.nodeName || '<none>'} · mode ${def.mode} · ${config.source}${live && notes.length ? ` · ${notes.join(' · ')}` : ''}`;
+    const header = `Source: ${source.description} · node ${view.nodeName || '<none>'} · mode ${def.mode} · ${config.source}${(live || assumedHost) && notes.length ? ` · ${notes.join(' · ')}` : ''}`;
 
     if (flags.diff) {
       if (!live) throw new InputError('--diff needs live rules: use it with the cluster, --rules FILE, or on this host.');

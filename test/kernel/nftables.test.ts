@@ -1,7 +1,7 @@
 // nftables mode end to end: Services and EndpointSlices for the harness topology -> model -> render ->
 // kube-proxy's full-sync transaction -> `nft -f -` in the node namespace, then real TCP and UDP from
 // outside the cluster (the client), from a pod and from the node itself, for the 1.36+, 1.34–1.35,
-// 1.31–1.33 and 1.29 layouts (1.29 under nodePortAddresses "all", its default, and with its own two
+// 1.31–1.33 and 1.29 layouts (nodePortAddresses unset: 1.29 then answers on every local IP, and has its own two
 // answers: no cluster-ips check yet, kubernetes#122692, and LoadBalancerSourceRanges checked after DNAT,
 // so not enforced, kubernetes#122614). Asserts where each packet lands, which source the pod sees (kube-proxy masquerades
 // ClusterIP traffic from outside the cluster CIDR, external traffic with externalTrafficPolicy Cluster,
@@ -18,7 +18,7 @@ import { applyPlatformDefaults, setDefaults, type KubeProxyConfiguration } from 
 import { netnsRunner } from '../../src/core/host/index.js';
 import { NftCommandBackend, NftTransactionError } from '../../src/core/host/nft.js';
 import { buildProxyState } from '../../src/core/model/index.js';
-import { layoutForVersion, type NftLayout } from '../../src/core/nftables/layout.js';
+import { effectiveNodePortAddresses, layoutForVersion, type NftLayout } from '../../src/core/nftables/layout.js';
 import { plan } from '../../src/core/nftables/plan.js';
 import { renderNftables } from '../../src/core/nftables/render.js';
 import { tableDrift } from '../../src/core/nftables/drift.js';
@@ -71,9 +71,10 @@ function objects(topo: Topology, webPods: readonly Host[]): { services: Service[
 }
 
 function config(masqueradeAll = false, layout?: NftLayout): KubeProxyConfiguration {
-  // 1.29 took an unset nodePortAddresses as every local IP ("primary" is 1.30's default, #122724)
-  const nodePortAddresses = layout?.firstMerged ? ['0.0.0.0/0'] : [];
-  return applyPlatformDefaults(setDefaults({ mode: 'nftables', clusterCIDR: CLUSTER_CIDR, nodePortAddresses, iptables: { masqueradeAll } } as never));
+  // nodePortAddresses unset, resolved per release as the nftables mode does: every local IP in 1.29,
+  // "primary" from 1.30 (#122724)
+  const cfg = applyPlatformDefaults(setDefaults({ mode: 'nftables', clusterCIDR: CLUSTER_CIDR, iptables: { masqueradeAll } } as never));
+  return layout ? { ...cfg, nodePortAddresses: effectiveNodePortAddresses(cfg.nodePortAddresses, layout) } : cfg;
 }
 
 const cniGateway = (topo: Topology) => topo.node.podCIDR.replace(/\.0\/24$/, '.1');

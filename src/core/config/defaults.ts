@@ -148,10 +148,23 @@ export function setDefaults(raw: DeepPartial<KubeProxyConfiguration> | KubeProxy
 export function applyPlatformDefaults(cfg: KubeProxyConfiguration): KubeProxyConfiguration {
   const out: KubeProxyConfiguration = structuredClone(cfg);
   if (out.mode === '') out.mode = 'iptables';
-  if (out.mode === 'nftables' && out.nodePortAddresses.length === 0) out.nodePortAddresses = [NODE_PORT_ADDRESSES_PRIMARY];
+  if (out.mode === 'nftables' && out.nodePortAddresses.length === 0) {
+    out.nodePortAddresses = [NODE_PORT_ADDRESSES_PRIMARY];
+    DEFAULTED_NODE_PORT_ADDRESSES.add(out.nodePortAddresses);
+  }
   if (out.detectLocalMode === '') out.detectLocalMode = 'ClusterCIDR';
   if (out.mode === 'userspace' && out.udpIdleTimeout === undefined) out.udpIdleTimeout = LEGACY_UDP_IDLE_TIMEOUT;
   return out;
+}
+
+// The ["primary"] lists applyPlatformDefaults wrote for an unset field: kube-proxy 1.29's nftables mode
+// had no such default (unset meant every local IP), so a renderer for that release must tell a
+// defaulted list from a written one. Kept by identity, so the config type stays kube-proxy's own.
+const DEFAULTED_NODE_PORT_ADDRESSES = new WeakSet<readonly string[]>();
+
+/** True when `list` is the ["primary"] applyPlatformDefaults put in for an unset nodePortAddresses. */
+export function nodePortAddressesDefaulted(list: readonly string[]): boolean {
+  return DEFAULTED_NODE_PORT_ADDRESSES.has(list);
 }
 
 // getDefaultAddresses: IPv4 (including IPv4-mapped IPv6, which Go's To4() accepts) -> 0.0.0.0 /

@@ -41,6 +41,7 @@ export {
   PROXY_HEALTHZ_PORT,
   PROXY_STATUS_PORT,
   applyPlatformDefaults,
+  nodePortAddressesDefaulted,
   setDefaults,
 } from './defaults.js';
 export {

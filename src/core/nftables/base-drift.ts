@@ -42,8 +42,15 @@ function jumpEffect(from: string, to: string): string {
   if (to === CHAIN.nodePortEndpointsCheck) return 'NodePorts without endpoints are not rejected (connections hang)';
   if (to === CHAIN.firewallCheck) return `loadBalancerSourceRanges are not enforced on ${from.replace(/^filter-/, '')}`;
   if (to === CHAIN.clusterIPsCheck) return `traffic to ClusterIP ports no service uses is not rejected, nor to unallocated ClusterIPs dropped, on ${from.replace(/^filter-/, '')}`;
+  // 1.29's own chains
+  if (to === CHAIN.endpointsCheck) return `traffic to services and NodePorts without endpoints is not rejected on ${from.replace(/^filter-/, '')} (it hangs or reaches a host service)`;
+  if (to === CHAIN.forward) return INVALID_NOT_DROPPED;
   return `${to} is never reached from ${from}`;
 }
+
+/** 1.29's `forward` chain: what its one rule is for (kubernetes#74840, #120412). */
+const INVALID_NOT_DROPPED =
+  'forwarded packets conntrack holds INVALID are not dropped: they leave un-NATed and can reset the connection they belong to (unless the node sets nf_conntrack_tcp_be_liberal)';
 
 /** What a rule of a fixed chain does, said of its absence (canonical rule text). */
 export function ruleMissingEffect(chain: string, rule: string): string {
@@ -62,6 +69,15 @@ export function ruleMissingEffect(chain: string, rule: string): string {
   if (chain === CHAIN.serviceEndpointsCheck) return 'traffic to services without endpoints is not rejected (it hangs or reaches a host service)';
   if (chain === CHAIN.nodePortEndpointsCheck) return 'NodePorts without endpoints are not rejected (connections hang)';
   if (chain === CHAIN.firewallCheck) return 'loadBalancerSourceRanges are not enforced';
+  if (chain === CHAIN.endpointsCheck) {
+    if (rule.includes(`@${SET.noEndpointNodePorts}`)) return 'NodePorts without endpoints are not rejected (connections hang)';
+    return 'traffic to services without endpoints is not rejected (it hangs or reaches a host service)';
+  }
+  if (chain === CHAIN.forward) return INVALID_NOT_DROPPED;
+  if (chain === CHAIN.firewallAllowCheck) {
+    if (/\breturn$/.test(rule)) return 'clients inside loadBalancerSourceRanges are dropped too';
+    return 'loadBalancerSourceRanges are not enforced';
+  }
   if (chain === CHAIN.reject) return 'traffic meant to be rejected is let through';
   if (chain === CHAIN.clusterIPsCheck) {
     if (/\breject\b/.test(rule)) return 'connections to ClusterIP ports no service uses are not rejected';
@@ -130,7 +146,15 @@ export function memberEffect(set: string, e: NftElement, how: 'missing' | 'extra
         ? `NodePort ${destination(e.key)} has no endpoints, yet its traffic is not ${verdict.includes('drop') ? 'dropped' : 'rejected'}`
         : `NodePort ${destination(e.key)} is ${verdict.includes('drop') ? 'dropped' : 'rejected'} though it has endpoints`;
     case SET.firewallIPs:
+    case SET.firewall:
       return how === 'missing' ? `loadBalancerSourceRanges of ${destination(e.key)} are not enforced (every client gets in)` : `${destination(e.key)} is checked against source ranges it does not have`;
+    case SET.firewallAllow: {
+      // (LB IP, proto, port, source range)
+      const dst = destination(e.key.slice(0, 3));
+      return how === 'missing'
+        ? `clients in ${e.key[3]} are dropped at ${dst} though its loadBalancerSourceRanges let them in`
+        : `clients in ${e.key[3]} get into ${dst} though its loadBalancerSourceRanges do not name them`;
+    }
     default:
       return how === 'missing' ? 'kube-proxy has it there' : 'kube-proxy does not have it there';
   }
@@ -149,6 +173,8 @@ const SET_EFFECT: Record<string, string> = {
   [SET.noEndpointServices]: 'traffic to services without endpoints is not rejected (it hangs or reaches a host service)',
   [SET.noEndpointNodePorts]: 'NodePorts without endpoints are not rejected (connections hang)',
   [SET.firewallIPs]: 'loadBalancerSourceRanges are not enforced',
+  [SET.firewall]: 'loadBalancerSourceRanges are not enforced',
+  [SET.firewallAllow]: 'every client of a LoadBalancer IP with loadBalancerSourceRanges is dropped',
 };
 
 /** A fixed set or map missing altogether: the rules that use it cannot exist without it. */

@@ -17,15 +17,16 @@
 // |            |        | object but the LB source-range ones); no v1.29 tag's own test is in the|        |
 // |            |        | index, so the firewall objects' text is assembled from proxier.go, and |        |
 // |            |        | no 1.29.x patch release is known to change the table.                  |        |
-// | 1.30.x     | —      | not modelled: its table lies between two states the index holds and no | kubernetes#122614, #122296 |
-// |            |        | 1.30 tag's test pins which: from v1.30.0-alpha.1 firewall-check on a  | (CHANGELOG-1.30 alpha.1); |
-// |            |        | filter-prerouting chain, filter chains at -110 (#122614), firewall-ips | #122692 (merged 2024-01, |
-// |            |        | vmap + per-service firewall chain, kernel 5.4 (#122296); then cluster- | its review dates); |
-// |            |        | ips, cluster-ips-check, filter-output-post-dnat at -90 (#122692) with  | openshift/kubernetes |
-// |            |        | the `forward` chain gone but still ONE endpoints-check (fib daddr type | proxier.go + _test.go |
-// |            |        | local) — openshift @84a2e12f; later the service-/nodeport-endpoints-   | @84a2e12f4ce8 |
-// |            |        | check split of 1.31 (PR and release not found). Unset nodePortAddresses|        |
-// |            |        | became "primary" in v1.30.0-alpha.1 (#122724).                         |        |
+// | 1.30.x     | —      | not modelled: two 1.30-cycle tables are in the index and no copy of the | see the note below |
+// |            |        | release-1.30 branch or a v1.30.x tag says which one shipped. Both have  |        |
+// |            |        | filter-{prerouting,input,forward,output} at -110 (#122614), filter-    |        |
+// |            |        | output-post-dnat at -90, cluster-ips + cluster-ips-check (#122692),    |        |
+// |            |        | firewall-ips (#122296), no `forward` chain (#122663), nodePortAddresses|        |
+// |            |        | "primary" when unset (v1.30.0 notes, #122724). (A) ONE endpoints-check |        |
+// |            |        | from input/forward/output, its NodePort rule behind `fib daddr type    |        |
+// |            |        | local` (or @nodeport-ips);                                             |        |
+// |            |        | (B) service-/nodeport-endpoints-check (NodePort check from input only),|        |
+// |            |        | whose objects equal the 1.31 layout's.                                 |        |
 // | 1.31–1.33  | 1.31   | filter-{prerouting,input,forward,output} at -110, filter-output-post-  | proxier.go @b0f823e6ccd8 |
 // |            |        | dnat at -90 for cluster-ips-check; ClusterIP masquerade rule matches   |        |
 // |            |        | `ip daddr X tcp dport P`                                               |        |
@@ -38,12 +39,29 @@
 // |            |        | affinity no endpoint chains: `dnat ip addr . port to numgen random mod | kubernetes#136499, |
 // |            |        | N map {…}` (kubernetes#136499); base chains and jumps as 1.34          | a 1.36 node's listing |
 //
+// 1.30, what was read (2026-12-02). Neither 1.30-cycle copy in the index is v1.30.0:
+//   (A) openshift/kubernetes proxier.go + proxier_test.go @84a2e12f4ce8 imports github.com/danwinship/
+//       knftables and logs through klog globals, while v1.30.0's notes list the move to sigs.k8s.io/knftables
+//       and kube-proxy's contextual logging (#122197): A is older than the release;
+//   (B) ashierj/superdemo (a copy of the tree) proxier.go + proxier_test.go @86435b28282e passes
+//       nodePortAddresses as a list of the node's /32 and /128 (#123105's way), and #123105 is in v1.31.0's
+//       notes; v1.30 had #122724's NewNodePortAddresses(family, cidrs, primaryIP) (seen in an iptables
+//       proxier.go copy of that time, no nftables one): B is newer than the release cut.
+// So v1.30.0 lies between A and B, and the one table difference between them (the split) is not dated.
+// Also read: aroradaman/kubernetes @4177b600 (1.31, the 1.31 fixture's source), RebelloPrinston/
+// CustomScheduler @6ff458fa (B plus a flowtable rule, not upstream), GoogleCloudPlatform/kubernetes
+// @3a65f31d and kubernetes_copy @d3e0d569 (later). Not found: kubernetes/kubernetes files at v1.30.0's
+// commit 7c48c2bd (not stored there), a release-1.30 fork (aks-lts/kubernetes, k3s-io/kubernetes hold no
+// pkg/proxy/nftables), a 1.30 node's listing in the pages corpus, a release note for the split in
+// CHANGELOG-1.30.md or -1.31.md's v1.31.0 API changes.
+//
 // 1.29 is checked byte for byte against TestOverallNFTablesRules as tnqn @e2526fc0 has it, with the
 // LoadBalancerSourceRanges objects as the first-merged proxier.go writes them (test/unit/nftables/upstream/
 // base-1.29.nft says which lines are which), and in real traffic by test/kernel/nftables.test.ts.
 // 1.36+ is checked byte for byte against that fork's TestOverallNFTablesRules (upstream's own test at the
 // 1.36 layout) and object for object against a real 1.36 node's published `nft list table`.
 // Offline (no --kube-proxy-version) the newest rendered layout is used.
+import { NODE_PORT_ADDRESSES_PRIMARY, nodePortAddressesDefaulted } from '../config/index.js';
 import { InputError } from '../errors.js';
 import type { NftBaseChain } from './types.js';
 import { CHAIN } from './names.js';
@@ -199,4 +217,15 @@ export function layoutForVersion(version: string | undefined): NftLayout {
 
 export function layoutById(id: string | undefined): NftLayout {
   return LAYOUTS.find((l) => l.id === id) ?? NEWEST_LAYOUT;
+}
+
+/**
+ * The nodePortAddresses kube-proxy of `layout` works with. Unset (or the ["primary"] the config loader put in
+ * for an unset field): the node's primary IPs from 1.30 on (#122724, server_linux.go), every local IP in
+ * 1.29, which had no such default ([] = MatchAll). Written values are kept.
+ */
+export function effectiveNodePortAddresses(list: readonly string[], layout: NftLayout): string[] {
+  const unset = list.length === 0 || nodePortAddressesDefaulted(list);
+  if (!unset) return [...list];
+  return layout.firstMerged ? [] : [NODE_PORT_ADDRESSES_PRIMARY];
 }

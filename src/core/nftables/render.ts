@@ -40,6 +40,8 @@ export interface NftRenderInput {
   masqueradeMark?: string;
   /** ServiceCIDRs of this family (from ServiceCIDR objects); none: no "drop unallocated" rule. */
   serviceCIDRs?: string[];
+  /** The node's nf_conntrack_tcp_be_liberal is 1 (1.29 then writes no `ct state invalid drop`). Default: 0, the kernel's. */
+  conntrackTCPBeLiberal?: boolean;
 }
 
 /** What `ip saddr 10.0.0.0/8` / `iifname "cni0"` words a local-traffic detector gives nftables. */
@@ -91,9 +93,9 @@ export function renderNftables(input: NftRenderInput): NftTable {
   }
   const masqueradeRule = `mark set mark or ${mark}`;
   const early = layout.firstMerged;
-  if (early) {
+  if (early && !input.conntrackTCPBeLiberal) {
     // 1.29 drops conntrack-INVALID forwarded packets unless the node sets nf_conntrack_tcp_be_liberal
-    // (kubernetes#120412; gone in 1.30, #122663); the sysctl is not known here: taken as unset, the default
+    // (kubernetes#120412; gone in 1.30, #122663); the caller says what it read or assumed
     t.rule(CHAIN.forward, 'ct state invalid drop');
   }
   if (!layout.inlineMasquerade) {

@@ -5,6 +5,7 @@
 import type { ServicePort } from '../model/index.js';
 import type { Reason, ReasonedItem, WhyInput } from '../why/types.js';
 import { ReasonBook } from '../why/reasons.js';
+import { effectiveNodePortAddresses, layoutById } from './layout.js';
 import { CHAIN, PREFIX, SET, chainKind, endpointChainBase, servicePortOfName } from './names.js';
 import { nftFamily, type NftElement, type NftTable } from './types.js';
 
@@ -13,7 +14,10 @@ type R = Reason | undefined;
 export function nftablesWhy(rendered: readonly NftTable[], input: WhyInput): ReasonedItem[] {
   const out: ReasonedItem[] = [];
   for (const t of rendered) {
-    const book = new ReasonBook(input, t.family);
+    // the nodePortAddresses this table's release worked with (1.29: unset = every local IP, not "primary")
+    const layout = layoutById(t.layout);
+    const config = { ...input.config, nodePortAddresses: effectiveNodePortAddresses(input.config.nodePortAddresses, layout) };
+    const book = new ReasonBook({ ...input, config }, t.family);
     const table = `${nftFamily(t.family)} ${t.name}`;
     const push = (kind: ReasonedItem['kind'], chain: string, text: string, sp: ServicePort | undefined, reasons: R[]): void => {
       out.push({ family: t.family, kind, table, chain, text, ...(sp ? { servicePort: sp.key } : {}), reasons: reasons.filter((r): r is Reason => r !== undefined) });
@@ -82,6 +86,8 @@ function hairpinOf(k: readonly string[], book: ReasonBook): Array<[ServicePort, 
 function ruleReasons(chain: string, rule: string, sp: ServicePort | undefined, book: ReasonBook): R[] {
   if (!sp) {
     if (chain === CHAIN.services && rule.includes(`@${SET.nodePortIPs}`)) return [book.nodePortAddresses()];
+    // nodePortAddresses matching every local IP (1.29's unset default, or 0.0.0.0/0): the NodePort dispatch asks the routing table
+    if (chain === CHAIN.services && rule.includes(`@${SET.serviceNodePorts}`) && rule.includes('fib daddr type local')) return [book.nodePortAddresses()];
     // 1.36+: ClusterIP masquerading is one rule on @cluster-ips (the element says which service)
     if (chain === CHAIN.services && rule.includes(`@${SET.clusterIPs}`) && /mark set mark or/.test(rule)) return [masqueradeReason(rule, book)];
     return [book.mode('nftables')];
@@ -120,10 +126,11 @@ function elementReasons(set: string, el: NftElement, book: ReasonBook): [Service
   const value = el.value?.join(' ') ?? '';
   const target = /(?:goto|jump) (\S+)/.exec(value)?.[1];
   const named = target ? book.servicePort(servicePortOfName(target) ?? undefined) : undefined;
-  // keys: "ip . proto . port", "proto . port", or "ip"
-  const ip = k.length === 3 || k.length === 1 ? k[0]! : null;
-  const proto = k.length === 3 ? k[1] : k.length === 2 ? k[0] : undefined;
-  const port = Number(k.length === 3 ? k[2] : k.length === 2 ? k[1] : NaN);
+  // keys: "ip . proto . port", "proto . port", or "ip"; 1.29's firewall-allow: "ip . proto . port . source range"
+  const withDst = k.length === 3 || set === SET.firewallAllow;
+  const ip = withDst || k.length === 1 ? k[0]! : null;
+  const proto = withDst ? k[1] : k.length === 2 ? k[0] : undefined;
+  const port = Number(withDst ? k[2] : k.length === 2 ? k[1] : NaN);
   const sp = named ?? (Number.isNaN(port) ? book.servicePorts().find((s) => s.clusterIP === ip) : book.servicePortAt(ip, port, proto));
   if (set === SET.nodePortIPs) return [undefined, [book.nodePortAddresses()]];
   if (set === SET.hairpinConnections && k.length === 4) {
@@ -144,6 +151,8 @@ function elementReasons(set: string, el: NftElement, book: ReasonBook): [Service
     case SET.noEndpointNodePorts:
       return [sp, [value === 'drop' ? book.noLocalEndpoints(sp) : book.noEndpoints(sp), entry()]];
     case SET.firewallIPs:
+    case SET.firewall:
+    case SET.firewallAllow:
       return [sp, [book.sourceRanges(sp), entry()]];
     default:
       return [sp, [entry()]];
