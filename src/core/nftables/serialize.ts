@@ -73,7 +73,10 @@ export function transactionText(t: NftTable): string {
   const ref = tableRef(t);
   const out: string[] = [addTableLine(t)];
   const perService = (name: string) => name.includes('/') || name.startsWith('affinity-');
-  for (const c of t.chains) out.push(addChainLine(t, c), `flush chain ${ref} ${c.name}`);
+  // per-service chains have neither hook nor comment: their line is a prefix and the name
+  const addChain = `add chain ${ref} `;
+  const flushChain = `flush chain ${ref} `;
+  for (const c of t.chains) out.push(c.base !== undefined || c.comment !== undefined ? addChainLine(t, c) : addChain + c.name, flushChain + c.name);
   for (const s of t.sets) out.push(addSetLine(t, s));
   if (!t.sets.some((s) => s.name === 'nodeport-ips')) {
     out.push(`add set ${ref} nodeport-ips { type ${t.family === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr'} ; comment "IPs that accept NodePort traffic" ; }`, `delete set ${ref} nodeport-ips`);
@@ -81,7 +84,7 @@ export function transactionText(t: NftTable): string {
   for (const s of t.sets) if (!perService(s.name)) out.push(`flush ${s.map ? 'map' : 'set'} ${ref} ${s.name}`);
   for (const c of t.chains) {
     const prefix = `add rule ${ref} ${c.name} `;
-    for (const r of c.rules) out.push(prefix + ruleText(r));
+    for (const r of c.rules) out.push(prefix + (r.comment !== undefined ? ruleText(r) : r.rule));
   }
   for (const s of t.sets) {
     if (perService(s.name)) continue;
