@@ -372,18 +372,24 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
     // 1.36+: a local endpoint connecting to itself through the service is masqueraded in `masquerading`
     if (inline && ep.isLocal) t.element(SET.hairpinConnections, { key: [ep.ip, ep.ip, proto, String(ep.port)] });
     if (!hashed) continue;
-    const rules = epChains[i]!.rules;
-    if (!inline) rules.push({ rule: `${ipX} saddr ${ep.ip} ${masqJump}` });
-    if (affinity !== null) rules.push({ rule: `update @${PREFIX.affinity}${hashed.get(ep)!} { ${ipX} saddr }` });
-    rules.push({ rule: dnatTo + ep.endpoint });
+    // flat strings (joins): 100,000 small trees of concatenations would stay as long as the table
+    const dnat = { rule: [dnatTo, ep.endpoint].join('') };
+    const masq = inline ? null : { rule: [ipX, ' saddr ', ep.ip, ' ', masqJump].join('') };
+    const update = affinity === null ? null : { rule: `update @${PREFIX.affinity}${hashed.get(ep)!} { ${ipX} saddr }` };
+    const rules = masq === null ? [update!, dnat] : update === null ? [masq, dnat] : [masq, update, dnat];
+    // an array of the rules' own length: 100,000 endpoint chains each with a grown (17-slot) array weigh
+    // on the garbage collector; a chain seen before (two endpoints of one name) keeps what it had
+    const c = epChains[i]!;
+    if (c.rules.length === 0) c.rules = rules;
+    else c.rules.push(...rules);
   }
 }
 
 /** 1.36+ without affinity: the service chain picks the endpoint and DNATs in one rule. */
 function writeServiceToEndpointsDNAT(ctx: ServiceContext, chain: string, proto: string, endpoints: Endpoint[]): void {
-  let entries = '';
-  for (let i = 0; i < endpoints.length; i++) entries += `${i === 0 ? '' : ' , '}${i} : ${endpoints[i]!.ip} . ${endpoints[i]!.port}`;
-  ctx.t.rule(chain, `meta l4proto ${proto} dnat ${ctx.ipX} addr . port to numgen random mod ${endpoints.length} map { ${entries} }`);
+  const entries = new Array<string>(endpoints.length);
+  for (let i = 0; i < endpoints.length; i++) entries[i] = `${i} : ${endpoints[i]!.ip} . ${endpoints[i]!.port}`;
+  ctx.t.rule(chain, `meta l4proto ${proto} dnat ${ctx.ipX} addr . port to numgen random mod ${endpoints.length} map { ${entries.join(' , ')} }`);
 }
 
 /** `bases`: the endpoint chains' names without "endpoint-" (the affinity sets' without "affinity-"). */
@@ -391,7 +397,8 @@ function writeServiceToEndpointRules(ctx: ServiceContext, chain: string, bases: 
   if (affinity) {
     for (const b of bases) ctx.t.rule(chain, `${ctx.ipX} saddr @${PREFIX.affinity}${b} goto ${PREFIX.endpoint}${b}`);
   }
-  let entries = '';
-  for (let i = 0; i < bases.length; i++) entries += `${i === 0 ? '' : ' , '}${i} : goto ${PREFIX.endpoint}${bases[i]}`;
-  ctx.t.rule(chain, `numgen random mod ${bases.length} vmap { ${entries} }`);
+  // one flat string (a join), not a tree of concatenations held for as long as the table
+  const entries = new Array<string>(bases.length);
+  for (let i = 0; i < bases.length; i++) entries[i] = `${i} : goto ${PREFIX.endpoint}${bases[i]}`;
+  ctx.t.rule(chain, `numgen random mod ${bases.length} vmap { ${entries.join(' , ')} }`);
 }
