@@ -218,10 +218,17 @@ export function endpointNames(sp: ServicePort, ep: Endpoint): { chain: string; a
   return { chain: PREFIX.endpoint + base, affinitySet: PREFIX.affinity + base };
 }
 
-/** The endpoint chain bases (endpoint-/affinity- names without their prefix) of `eps`, from those already hashed. */
-function endpointBases(readable: string, eps: Endpoint[], hashed: Map<Endpoint, string> | null): string[] {
+/**
+ * The endpoint chain bases (endpoint-/affinity- names without their prefix) of `eps`, from `bases` (those
+ * of `reachable`, by position): most often `eps` is `reachable` itself, else a part of it.
+ */
+function endpointBases(readable: string, eps: Endpoint[], reachable: Endpoint[], bases: string[]): string[] {
+  if (eps === reachable) return bases;
   const out = new Array<string>(eps.length);
-  for (let i = 0; i < eps.length; i++) out[i] = hashed?.get(eps[i]!) ?? endpointChainBaseOf(readable, eps[i]!.endpoint);
+  for (let i = 0; i < eps.length; i++) {
+    const at = reachable.indexOf(eps[i]!);
+    out[i] = at >= 0 ? bases[at]! : endpointChainBaseOf(readable, eps[i]!.endpoint);
+  }
   return out;
 }
 
@@ -243,12 +250,12 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
   const usesEndpointChains = !inline || affinity !== null;
   const reachable = cat.allReachableEndpoints;
   // each endpoint's chain base is hashed once per sync and serves its affinity set's name too
-  const hashed = usesEndpointChains ? new Map<Endpoint, string>() : null;
+  const bases: string[] = [];
   const epChains: NftChain[] = [];
-  if (hashed) {
+  if (usesEndpointChains) {
     for (const ep of reachable) {
       const base = endpointChainBaseOf(readable, ep.endpoint);
-      hashed.set(ep, base);
+      bases.push(base);
       epChains.push(t.chain(PREFIX.endpoint + base));
     }
   }
@@ -352,14 +359,14 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
   }
 
   if (affinity !== null) {
-    for (const ep of reachable) {
-      t.set({ name: PREFIX.affinity + hashed!.get(ep)!, map: false, type: ctx.addrType, flags: ['dynamic', 'timeout'], timeout: affinity });
+    for (const base of bases) {
+      t.set({ name: PREFIX.affinity + base, map: false, type: ctx.addrType, flags: ['dynamic', 'timeout'], timeout: affinity });
     }
   }
 
-  if (hashed) {
-    if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, names.cluster, endpointBases(readable, clusterEndpoints, hashed), affinity !== null);
-    if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, names.local, endpointBases(readable, localEndpoints, hashed), affinity !== null);
+  if (usesEndpointChains) {
+    if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, names.cluster, endpointBases(readable, clusterEndpoints, reachable, bases), affinity !== null);
+    if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, names.local, endpointBases(readable, localEndpoints, reachable, bases), affinity !== null);
   } else {
     if (usesClusterPolicyChain) writeServiceToEndpointsDNAT(ctx, names.cluster, proto, clusterEndpoints);
     if (usesLocalPolicyChain) writeServiceToEndpointsDNAT(ctx, names.local, proto, localEndpoints);
@@ -371,11 +378,11 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
     const ep = reachable[i]!;
     // 1.36+: a local endpoint connecting to itself through the service is masqueraded in `masquerading`
     if (inline && ep.isLocal) t.element(SET.hairpinConnections, { key: [ep.ip, ep.ip, proto, String(ep.port)] });
-    if (!hashed) continue;
+    if (!usesEndpointChains) continue;
     // flat strings (joins): 100,000 small trees of concatenations would stay as long as the table
     const dnat = { rule: [dnatTo, ep.endpoint].join('') };
     const masq = inline ? null : { rule: [ipX, ' saddr ', ep.ip, ' ', masqJump].join('') };
-    const update = affinity === null ? null : { rule: `update @${PREFIX.affinity}${hashed.get(ep)!} { ${ipX} saddr }` };
+    const update = affinity === null ? null : { rule: `update @${PREFIX.affinity}${bases[i]!} { ${ipX} saddr }` };
     const rules = masq === null ? [update!, dnat] : update === null ? [masq, dnat] : [masq, update, dnat];
     // an array of the rules' own length: 100,000 endpoint chains each with a grown (17-slot) array weigh
     // on the garbage collector; a chain seen before (two endpoints of one name) keeps what it had
