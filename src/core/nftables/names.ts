@@ -47,16 +47,28 @@ export const PREFIX = {
 /** knftables.NameLengthMax minus the longest prefix kube-proxy reserves (16). */
 const BASE_LENGTH_MAX = 256 - 16;
 const BASE32_CODES = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'].map((c) => c.charCodeAt(0));
+// The one-shot hash as hex (Node >= 20.12) allocates no Hash object and no Buffer: a 10,000-service table
+// hashes 110,000 names.
+const sha256Hex: (s: string) => string = typeof hash === 'function' ? (s) => hash('sha256', s, 'hex') : (s) => createHash('sha256').update(s).digest('hex');
+
+/** The value of five hex digits of `hex` from `at` (20 bits), read without slicing. */
+function hex20(hex: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 5; i++) {
+    const c = hex.charCodeAt(i);
+    v = (v << 4) | (c <= 57 ? c - 48 : c - 87); // '0'-'9', 'a'-'f'
+  }
+  return v;
+}
 
 /** The first 8 characters of base32.StdEncoding of the SHA-256: the first 40 bits of the hash. */
 function hash8(name: string): string {
-  // 40 bits as two 20-bit halves (five hex digits each), four base32 digits each. The one-shot hash as hex
-  // (Node >= 20.12) allocates no Hash object and no Buffer: a 10,000-service table hashes 110,000 names.
-  const hex = typeof hash === 'function' ? hash('sha256', name, 'hex') : createHash('sha256').update(name).digest('hex');
-  const hi = parseInt(hex.slice(0, 5), 16);
-  const lo = parseInt(hex.slice(5, 10), 16);
-  const d = (v: number, i: number) => BASE32_CODES[(v >> (i * 5)) & 31]!;
-  return String.fromCharCode(d(hi, 3), d(hi, 2), d(hi, 1), d(hi, 0), d(lo, 3), d(lo, 2), d(lo, 1), d(lo, 0));
+  // 40 bits as two 20-bit halves, four base32 digits each
+  const hex = sha256Hex(name);
+  const hi = hex20(hex, 0);
+  const lo = hex20(hex, 5);
+  const b = BASE32_CODES;
+  return String.fromCharCode(b[(hi >> 15) & 31]!, b[(hi >> 10) & 31]!, b[(hi >> 5) & 31]!, b[hi & 31]!, b[(lo >> 15) & 31]!, b[(lo >> 10) & 31]!, b[(lo >> 5) & 31]!, b[lo & 31]!);
 }
 
 /** hashAndTruncate: the hash keeps truncated names unique and similar names visually apart. */
@@ -72,15 +84,36 @@ export interface PortName {
   port: string;
 }
 
+/** The readable part of a service port's chain names: "ns1/svc1/tcp/p80". */
+export function servicePortReadable(n: PortName, protocol: string): string {
+  return `${n.namespace}/${n.name}/${protocol}/${n.port}`;
+}
+
 /** servicePortChainNameBase: "ULMVA6XW-ns1/svc1/tcp/p80". */
 export function serviceChainBase(n: PortName, protocol: string): string {
-  return hashAndTruncate(`${n.namespace}/${n.name}/${protocol}/${n.port}`);
+  return hashAndTruncate(servicePortReadable(n, protocol));
 }
 
 /** servicePortEndpointChainNameBase: IPv6 colons become dots (colons are not allowed in chain names). */
 export function endpointChainBase(n: PortName, protocol: string, endpoint: string): string {
-  const { ip, port } = splitHostPort(endpoint);
-  return hashAndTruncate(`${n.namespace}/${n.name}/${protocol}/${n.port}__${ip.includes(':') ? ip.replaceAll(':', '.') : ip}/${port}`);
+  return endpointChainBaseOf(servicePortReadable(n, protocol), endpoint);
+}
+
+/** endpointChainBase from the service port's readable part, computed once per service port. */
+export function endpointChainBaseOf(servicePort: string, endpoint: string): string {
+  let ip: string;
+  let port: string;
+  if (endpoint.charCodeAt(0) === 91 /* [ */) {
+    const end = endpoint.indexOf(']');
+    ip = endpoint.slice(1, end);
+    port = endpoint.slice(end + 2);
+  } else {
+    const i = endpoint.lastIndexOf(':');
+    ip = endpoint.slice(0, i);
+    port = endpoint.slice(i + 1);
+  }
+  if (ip.includes(':')) ip = ip.replaceAll(':', '.');
+  return hashAndTruncate(`${servicePort}__${ip}/${port}`);
 }
 
 export function splitHostPort(hp: string): { ip: string; port: string } {

@@ -18,7 +18,7 @@ import { type Endpoint, type ProxyState, type ServicePort, categorizeEndpoints, 
 import { cidrContains, formatIP, isLoopback, parseCIDRSloppy, parseIPSloppy } from '../net/ip.js';
 import { TableBuilder } from './builder.js';
 import { type NftLayout, NEWEST_LAYOUT } from './layout.js';
-import { CHAIN, PREFIX, SET, endpointChainBase, serviceChainBase } from './names.js';
+import { CHAIN, PREFIX, SET, endpointChainBase, endpointChainBaseOf, serviceChainBase, servicePortReadable } from './names.js';
 import type { NftChain, NftTable } from './types.js';
 
 export interface NftNode {
@@ -208,7 +208,10 @@ interface ServiceContext {
 
 /** The per-service-port chain names kube-proxy computes in newServiceInfo / newEndpointInfo. */
 export function servicePortChains(sp: ServicePort): { cluster: string; local: string; external: string; firewall: string } {
-  const base = serviceChainBase(sp.name, sp.protocol.toLowerCase());
+  return chainsOf(serviceChainBase(sp.name, sp.protocol.toLowerCase()));
+}
+
+function chainsOf(base: string): { cluster: string; local: string; external: string; firewall: string } {
   return { cluster: PREFIX.cluster + base, local: PREFIX.local + base, external: PREFIX.external + base, firewall: PREFIX.firewall + base };
 }
 
@@ -217,24 +220,28 @@ export function endpointNames(sp: ServicePort, ep: Endpoint): { chain: string; a
   return { chain: PREFIX.endpoint + base, affinitySet: PREFIX.affinity + base };
 }
 
-/** The endpoint chain's name alone (most services have no affinity set to name). */
-function endpointChainName(sp: ServicePort, ep: Endpoint): string {
-  return PREFIX.endpoint + endpointChainBase(sp.name, sp.protocol.toLowerCase(), ep.endpoint);
+/**
+ * The endpoint chain bases (endpoint-/affinity- names without their prefix) of `eps`, from `bases` (those
+ * of `reachable`, by position): most often `eps` is `reachable` itself, else a part of it.
+ */
+function endpointBases(readable: string, eps: Endpoint[], reachable: Endpoint[], bases: string[]): string[] {
+  if (eps === reachable) return bases;
+  const out = new Array<string>(eps.length);
+  for (let i = 0; i < eps.length; i++) {
+    const at = reachable.indexOf(eps[i]!);
+    out[i] = at >= 0 ? bases[at]! : endpointChainBaseOf(readable, eps[i]!.endpoint);
+  }
+  return out;
 }
 
+// Hot at 10,000 services × 10 endpoints: no closures here (tsx names every closure it creates), each
+// name hashed once, endpoint chains filled through the objects the builder returned.
 function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType<typeof categorizeEndpoints>): void {
   const { t, ipX } = ctx;
-  // each endpoint's chain name is hashed once per sync; affinity set names only when there is affinity
-  const memo = new Map<Endpoint, string>();
-  const endpointChain = (ep: Endpoint) => {
-    let n = memo.get(ep);
-    if (n === undefined) memo.set(ep, (n = endpointChainName(sp, ep)));
-    return n;
-  };
-  const affinitySetOf = (ep: Endpoint) => PREFIX.affinity + endpointChain(ep).slice(PREFIX.endpoint.length);
   const proto = sp.protocol.toLowerCase();
   const port = String(sp.port);
-  const names = servicePortChains(sp);
+  const readable = servicePortReadable(sp.name, proto);
+  const names = chainsOf(serviceChainBase(sp.name, proto));
   const clusterEndpoints = cat.clusterEndpoints ?? [];
   const localEndpoints = cat.localEndpoints ?? [];
   const hasEndpoints = cat.hasAnyEndpoints;
@@ -243,8 +250,17 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
   const inline = ctx.layout.inlineMasquerade;
   // endpoint chains: every endpoint's before 1.36; since then only session affinity needs them
   const usesEndpointChains = !inline || affinity !== null;
-  const epChain = new Map<Endpoint, NftChain>();
-  if (usesEndpointChains) for (const ep of cat.allReachableEndpoints) epChain.set(ep, t.chain(endpointChain(ep)));
+  const reachable = cat.allReachableEndpoints;
+  // each endpoint's chain base is hashed once per sync and serves its affinity set's name too
+  const bases: string[] = [];
+  const epChains: NftChain[] = [];
+  if (usesEndpointChains) {
+    for (const ep of reachable) {
+      const base = endpointChainBaseOf(readable, ep.endpoint);
+      bases.push(base);
+      epChains.push(t.chain(PREFIX.endpoint + base));
+    }
+  }
   const usesClusterPolicyChain = clusterEndpoints.length > 0;
   if (usesClusterPolicyChain) t.chain(names.cluster);
   const usesLocalPolicyChain = localEndpoints.length > 0;
@@ -345,41 +361,53 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
   }
 
   if (affinity !== null) {
-    for (const ep of cat.allReachableEndpoints) {
-      t.set({ name: affinitySetOf(ep), map: false, type: ctx.addrType, flags: ['dynamic', 'timeout'], timeout: affinity });
+    for (const base of bases) {
+      t.set({ name: PREFIX.affinity + base, map: false, type: ctx.addrType, flags: ['dynamic', 'timeout'], timeout: affinity });
     }
   }
 
   if (usesEndpointChains) {
-    const named = (eps: Endpoint[]) => eps.map((ep) => ({ chain: endpointChain(ep), affinitySet: affinity !== null ? affinitySetOf(ep) : '' }));
-    if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, names.cluster, named(clusterEndpoints), affinity !== null);
-    if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, names.local, named(localEndpoints), affinity !== null);
+    if (usesClusterPolicyChain) writeServiceToEndpointRules(ctx, names.cluster, endpointBases(readable, clusterEndpoints, reachable, bases), affinity !== null);
+    if (usesLocalPolicyChain) writeServiceToEndpointRules(ctx, names.local, endpointBases(readable, localEndpoints, reachable, bases), affinity !== null);
   } else {
     if (usesClusterPolicyChain) writeServiceToEndpointsDNAT(ctx, names.cluster, proto, clusterEndpoints);
     if (usesLocalPolicyChain) writeServiceToEndpointsDNAT(ctx, names.local, proto, localEndpoints);
   }
 
-  for (const ep of cat.allReachableEndpoints) {
+  const masqJump = `jump ${CHAIN.markMasq}`;
+  const dnatTo = `meta l4proto ${proto} dnat to `;
+  for (let i = 0; i < reachable.length; i++) {
+    const ep = reachable[i]!;
     // 1.36+: a local endpoint connecting to itself through the service is masqueraded in `masquerading`
     if (inline && ep.isLocal) t.element(SET.hairpinConnections, { key: [ep.ip, ep.ip, proto, String(ep.port)] });
     if (!usesEndpointChains) continue;
-    const rules = epChain.get(ep)!.rules;
-    if (!inline) rules.push({ rule: `${ipX} saddr ${ep.ip} jump ${CHAIN.markMasq}` });
-    if (affinity !== null) rules.push({ rule: `update @${affinitySetOf(ep)} { ${ipX} saddr }` });
-    rules.push({ rule: `meta l4proto ${proto} dnat to ${ep.endpoint}` });
+    // flat strings (joins): 100,000 small trees of concatenations would stay as long as the table
+    const dnat = { rule: [dnatTo, ep.endpoint].join('') };
+    const masq = inline ? null : { rule: [ipX, ' saddr ', ep.ip, ' ', masqJump].join('') };
+    const update = affinity === null ? null : { rule: `update @${PREFIX.affinity}${bases[i]!} { ${ipX} saddr }` };
+    const rules = masq === null ? [update!, dnat] : update === null ? [masq, dnat] : [masq, update, dnat];
+    // an array of the rules' own length: 100,000 endpoint chains each with a grown (17-slot) array weigh
+    // on the garbage collector; a chain seen before (two endpoints of one name) keeps what it had
+    const c = epChains[i]!;
+    if (c.rules.length === 0) c.rules = rules;
+    else c.rules.push(...rules);
   }
 }
 
 /** 1.36+ without affinity: the service chain picks the endpoint and DNATs in one rule. */
 function writeServiceToEndpointsDNAT(ctx: ServiceContext, chain: string, proto: string, endpoints: Endpoint[]): void {
-  const entries = endpoints.map((ep, i) => `${i} : ${ep.ip} . ${ep.port}`);
+  const entries = new Array<string>(endpoints.length);
+  for (let i = 0; i < endpoints.length; i++) entries[i] = `${i} : ${endpoints[i]!.ip} . ${endpoints[i]!.port}`;
   ctx.t.rule(chain, `meta l4proto ${proto} dnat ${ctx.ipX} addr . port to numgen random mod ${endpoints.length} map { ${entries.join(' , ')} }`);
 }
 
-function writeServiceToEndpointRules(ctx: ServiceContext, chain: string, endpoints: Array<{ chain: string; affinitySet: string }>, affinity: boolean): void {
+/** `bases`: the endpoint chains' names without "endpoint-" (the affinity sets' without "affinity-"). */
+function writeServiceToEndpointRules(ctx: ServiceContext, chain: string, bases: string[], affinity: boolean): void {
   if (affinity) {
-    for (const n of endpoints) ctx.t.rule(chain, `${ctx.ipX} saddr @${n.affinitySet} goto ${n.chain}`);
+    for (const b of bases) ctx.t.rule(chain, `${ctx.ipX} saddr @${PREFIX.affinity}${b} goto ${PREFIX.endpoint}${b}`);
   }
-  const entries = endpoints.map((n, i) => `${i} : goto ${n.chain}`);
-  ctx.t.rule(chain, `numgen random mod ${endpoints.length} vmap { ${entries.join(' , ')} }`);
+  // one flat string (a join), not a tree of concatenations held for as long as the table
+  const entries = new Array<string>(bases.length);
+  for (let i = 0; i < bases.length; i++) entries[i] = `${i} : goto ${PREFIX.endpoint}${bases[i]}`;
+  ctx.t.rule(chain, `numgen random mod ${bases.length} vmap { ${entries.join(' , ')} }`);
 }

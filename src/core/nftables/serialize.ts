@@ -71,23 +71,53 @@ export function dumpText(t: NftTable): string {
  */
 export function transactionText(t: NftTable): string {
   const ref = tableRef(t);
-  const out: string[] = [addTableLine(t)];
+  const out = new Lines();
+  out.push(addTableLine(t));
   const perService = (name: string) => name.includes('/') || name.startsWith('affinity-');
-  for (const c of t.chains) out.push(addChainLine(t, c), `flush chain ${ref} ${c.name}`);
+  // per-service chains have neither hook nor comment: their line is a prefix and the name
+  const addChain = `add chain ${ref} `;
+  const flushChain = `flush chain ${ref} `;
+  for (const c of t.chains) {
+    out.push(c.base !== undefined || c.comment !== undefined ? addChainLine(t, c) : addChain + c.name);
+    out.push(flushChain + c.name);
+  }
   for (const s of t.sets) out.push(addSetLine(t, s));
   if (!t.sets.some((s) => s.name === 'nodeport-ips')) {
-    out.push(`add set ${ref} nodeport-ips { type ${t.family === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr'} ; comment "IPs that accept NodePort traffic" ; }`, `delete set ${ref} nodeport-ips`);
+    out.push(`add set ${ref} nodeport-ips { type ${t.family === 'IPv6' ? 'ipv6_addr' : 'ipv4_addr'} ; comment "IPs that accept NodePort traffic" ; }`);
+    out.push(`delete set ${ref} nodeport-ips`);
   }
   for (const s of t.sets) if (!perService(s.name)) out.push(`flush ${s.map ? 'map' : 'set'} ${ref} ${s.name}`);
   for (const c of t.chains) {
     const prefix = `add rule ${ref} ${c.name} `;
-    for (const r of c.rules) out.push(prefix + ruleText(r));
+    for (const r of c.rules) out.push(prefix + (r.comment !== undefined ? ruleText(r) : r.rule));
   }
   for (const s of t.sets) {
     if (perService(s.name)) continue;
     const prefix = `add element ${ref} ${s.name} { `;
     for (const e of s.elements) out.push(prefix + elementText(e) + ' }');
   }
-  out.push('');
-  return out.join('\n');
+  return out.text();
+}
+
+/**
+ * Newline-terminated lines joined a few thousand at a time: each line's string dies young instead of
+ * being held (and copied by the garbage collector) until one join of half a million of them.
+ */
+class Lines {
+  private readonly chunks: string[] = [];
+  private batch: string[] = [];
+
+  push(line: string): void {
+    if (this.batch.push(line) === 4096) this.flush();
+  }
+
+  private flush(): void {
+    this.chunks.push(this.batch.join('\n') + '\n');
+    this.batch = [];
+  }
+
+  text(): string {
+    if (this.batch.length > 0) this.flush();
+    return this.chunks.join('');
+  }
 }

@@ -66,6 +66,22 @@ class Run {
     private readonly quiet = false,
   ) {}
 
+  /** Runs `fn` for each branch with the hops it adds kept apart: one list per branch, in order. */
+  branchHops(branches: Branch[], fn: (b: Branch) => void): Hop[][] {
+    const saved = this.hops;
+    const lists: Hop[][] = [];
+    try {
+      for (const b of branches) {
+        this.hops = [];
+        fn(b);
+        lists.push(this.hops);
+      }
+    } finally {
+      this.hops = saved;
+    }
+    return lists;
+  }
+
   get fromNode(): boolean {
     return this.pkt.entry === 'node';
   }
@@ -367,16 +383,56 @@ function runHook(run: Run, ix: Indexed, hook: NftHook, live: Branch[]): { live: 
   for (const c of baseChains(ix, hook)) {
     // nat chains see only the first packet of a connection; a trace is of that first packet
     const next: Branch[] = [];
-    for (const b of live) {
+    // the branches a DNAT forked walk a later chain apart, and mostly alike: their hops are merged
+    const lists = run.branchHops(live, (b) => {
       for (const o of run.runChain(c.name, b, 0)) {
         const v = o.b.verdict;
         if (o.end === 'terminal' && (v === 'drop' || v === 'reject')) dead.push(o.b);
         else next.push({ ...o.b, verdict: undefined });
       }
-    }
+    });
+    run.hops.push(...mergeHops(lists));
     live = next;
   }
   return { live, dead };
+}
+
+/**
+ * The branches' hop lists as one path: a hop every branch took shows once with the shares summed (none
+ * when they make the whole), a branch's own hops stay where it left the others, in the branches' order.
+ * No hop is lost: each hop of each branch is in the path, alone or summed with its equals.
+ */
+export function mergeHops(lists: Hop[][]): Hop[] {
+  if (lists.length === 1) return lists[0]!;
+  let path: Hop[] = [];
+  for (const list of lists) {
+    const keys = path.map(hopKey);
+    const out: Hop[] = [];
+    let from = 0; // path[from…] not yet copied
+    let own: Hop[] = []; // this branch's hops not in the path (yet)
+    for (const h of list) {
+      const at = keys.indexOf(hopKey(h), from);
+      if (at < 0) {
+        own.push({ ...h });
+        continue;
+      }
+      out.push(...path.slice(from, at), ...own);
+      own = [];
+      const same = { ...path[at]! };
+      const share = (same.share ?? 1) + (h.share ?? 1);
+      if (same.share === undefined || share >= 1 - 1e-9) delete same.share;
+      else same.share = share;
+      out.push(same);
+      from = at + 1;
+    }
+    out.push(...path.slice(from), ...own);
+    path = out;
+  }
+  return path;
+}
+
+function hopKey(h: Hop): string {
+  return `${h.table}\u0000${h.chain}\u0000${h.depth ?? 0}\u0000${h.rule}\u0000${h.action}`;
 }
 
 // A table's rules are parsed once, not per packet (tracing every service port would otherwise be quadratic).
@@ -396,8 +452,13 @@ export function traceTable(table: NftTable, packet: Packet, node: NodeContext, q
   const r = runHook(run, ix, first, live);
   dead.push(...r.dead);
   const after: Branch[] = [];
+  if (!quiet) {
+    // after the DNAT each branch is routed and walks the later hooks: what they share is shown once
+    run.hops.push(...mergeHops(run.branchHops(r.live, (b) => afterFirst(run, ix, b, after, dead))));
+    return summarise(run, [...after, ...dead]);
+  }
   for (const b of r.live) {
-    const t = quiet ? tailOf(ix, pkt, node, b) : null;
+    const t = tailOf(ix, pkt, node, b);
     if (!t) {
       afterFirst(run, ix, b, after, dead);
       continue;
