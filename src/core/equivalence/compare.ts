@@ -12,7 +12,7 @@ import { EXTERNAL_SOURCE } from '../trace/resolve.js';
 import type { ModeEvaluator, NodeContext, Packet, PacketEntry, TraceEndpoint, TraceResult } from '../trace/types.js';
 import { ProxymodeError } from '../errors.js';
 import { joinHostPort } from '../net/ip.js';
-import { sameData } from './same.js';
+import { shareWith } from './same.js';
 
 export type Aspect = 'verdict' | 'endpoints' | 'odds' | 'masquerade' | 'untraceable';
 
@@ -96,8 +96,11 @@ function sharedTracers(mode: ProxyModeDefinition<FamilyState>, config: KubeProxy
   // Only the last distinct one is kept: nodes alike usually all are (a big cluster's tracers would not fit).
   let last: { states: FamilyState[]; tracer: ModeEvaluator } | undefined;
   return (view) => {
-    const states = mode.render(view, config);
-    if (last && sameData(last.states, states)) return last.tracer;
+    const rendered = mode.render(view, config);
+    // What is alike is shared with the last node's (all of it when all is alike: then so is the tracer);
+    // a tracer for a state partly shared still finds the indexes it made of those parts for the last node.
+    const states = last ? shareWith(last.states, rendered) : rendered;
+    if (states === last?.states) return last.tracer;
     last = { states, tracer: mode.tracer(states, { rendered: true }) };
     return last.tracer;
   };

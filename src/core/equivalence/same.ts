@@ -48,3 +48,61 @@ export function sameData(a: unknown, b: unknown): boolean {
   }
   return true;
 }
+
+/**
+ * `next` with every part that is the same data as the part at the same place in `prev` replaced by prev's
+ * (`prev` itself when all of it is): what differs between two nodes' renderings is kept, the rest is shared.
+ * Tracers keep what they index of a state by the object (a set's member index, a chain's parsed rules), so
+ * the second node finds the first node's. Neither input is changed; a replaced part is only ever read.
+ */
+export function shareWith<T>(prev: T, next: T): T {
+  return share(prev, next).value as T;
+}
+
+function share(a: unknown, b: unknown): { value: unknown; same: boolean } {
+  if (a === b) return { value: a, same: true };
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return { value: b, same: Number.isNaN(a) && Number.isNaN(b) };
+  const proto = Object.getPrototypeOf(a);
+  if (proto !== Object.getPrototypeOf(b)) return { value: b, same: false };
+  if (Array.isArray(a)) {
+    const y = b as unknown[];
+    if (a.length !== y.length) return { value: b, same: false };
+    let out: unknown[] | null = null;
+    for (let i = 0; i < a.length; i++) {
+      const r = share(a[i], y[i]);
+      if (r.same) continue;
+      out ??= a.slice(0, i);
+      out[i] = r.value;
+      for (let j = i + 1; j < a.length; j++) {
+        const s = share(a[j], y[j]);
+        out[j] = s.same ? a[j] : s.value;
+      }
+      break;
+    }
+    return out ? { value: out, same: false } : { value: a, same: true };
+  }
+  if (proto !== Object.prototype && proto !== null) {
+    // Maps, Sets and typed arrays are shared whole or not at all; other class instances never.
+    const same = sameData(a, b);
+    return { value: same ? a : b, same };
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  const sameKeys = ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let out: Record<string, unknown> | null = null;
+  for (const k of kb) {
+    const r = sameKeys ? share(x[k], y[k]) : { value: k in x ? share(x[k], y[k]).value : y[k], same: false };
+    if (r.same && !out) continue;
+    if (!out) {
+      out = Object.create(proto) as Record<string, unknown>;
+      for (const k2 of kb) {
+        if (k2 === k) break;
+        out[k2] = x[k2];
+      }
+    }
+    out[k] = r.same ? x[k] : r.value;
+  }
+  return out ? { value: out, same: false } : { value: a, same: true };
+}

@@ -29,11 +29,18 @@ interface Tail {
   markChain?: string;
 }
 
+// A chain's rules parsed once, for every table holding that very chain (nodes' tables share alike parts).
+const parsedChains = new WeakMap<NftChain, ParsedRule[]>();
+
 function index(t: NftTable): Indexed {
   const chains = new Map(t.chains.map((c) => [c.name, c]));
   const sets = new Map(t.sets.map((s) => [s.name, s]));
   const parsed = new Map<NftChain, ParsedRule[]>();
-  for (const c of t.chains) parsed.set(c, c.rules.map((r) => parseRule(r.rule)));
+  for (const c of t.chains) {
+    let p = parsedChains.get(c);
+    if (!p) parsedChains.set(c, (p = c.rules.map((r) => parseRule(r.rule))));
+    parsed.set(c, p);
+  }
   return { table: t, chains, sets, parsed, hooks: new Map(), tails: new WeakMap() };
 }
 
