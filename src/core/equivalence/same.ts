@@ -56,53 +56,47 @@ export function sameData(a: unknown, b: unknown): boolean {
  * the second node finds the first node's. Neither input is changed; a replaced part is only ever read.
  */
 export function shareWith<T>(prev: T, next: T): T {
-  return share(prev, next).value as T;
+  return share(prev, next) as T;
 }
 
-function share(a: unknown, b: unknown): { value: unknown; same: boolean } {
-  if (a === b) return { value: a, same: true };
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return { value: b, same: Number.isNaN(a) && Number.isNaN(b) };
+/** b's data, as a itself when alike (so `share(a, b) === a` says they are), else sharing a's alike parts. */
+function share(a: unknown, b: unknown): unknown {
+  if (a === b) return a;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return Number.isNaN(a) && Number.isNaN(b) ? a : b;
   const proto = Object.getPrototypeOf(a);
-  if (proto !== Object.getPrototypeOf(b)) return { value: b, same: false };
+  if (proto !== Object.getPrototypeOf(b)) return b;
   if (Array.isArray(a)) {
     const y = b as unknown[];
-    if (a.length !== y.length) return { value: b, same: false };
+    if (a.length !== y.length) return b;
     let out: unknown[] | null = null;
     for (let i = 0; i < a.length; i++) {
-      const r = share(a[i], y[i]);
-      if (r.same) continue;
+      const ai = a[i];
+      // equal primitives (most of a rule's words) without a call
+      const r = ai === y[i] ? ai : share(ai, y[i]);
+      if (r === ai && !out) continue;
       out ??= a.slice(0, i);
-      out[i] = r.value;
-      for (let j = i + 1; j < a.length; j++) {
-        const s = share(a[j], y[j]);
-        out[j] = s.same ? a[j] : s.value;
-      }
-      break;
+      out[i] = r;
     }
-    return out ? { value: out, same: false } : { value: a, same: true };
+    return out ?? a;
   }
-  if (proto !== Object.prototype && proto !== null) {
-    // Maps, Sets and typed arrays are shared whole or not at all; other class instances never.
-    const same = sameData(a, b);
-    return { value: same ? a : b, same };
-  }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  const sameKeys = ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+  // Maps, Sets and typed arrays are shared whole or not at all; other class instances never.
+  if (proto !== Object.prototype && proto !== null) return sameData(a, b) ? a : b;
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
+  const ka = Object.keys(x);
+  const kb = Object.keys(y);
+  const sameKeys = ka.length === kb.length && ka.every((k, i) => k === kb[i]);
   let out: Record<string, unknown> | null = null;
-  for (const k of kb) {
-    const r = sameKeys ? share(x[k], y[k]) : { value: k in x ? share(x[k], y[k]).value : y[k], same: false };
-    if (r.same && !out) continue;
+  for (let i = 0; i < kb.length; i++) {
+    const k = kb[i]!;
+    const xk = x[k];
+    const r = !(k in x) ? y[k] : xk === y[k] ? xk : share(xk, y[k]);
+    if (sameKeys && r === x[k] && !out) continue;
     if (!out) {
       out = Object.create(proto) as Record<string, unknown>;
-      for (const k2 of kb) {
-        if (k2 === k) break;
-        out[k2] = x[k2];
-      }
+      for (let j = 0; j < i; j++) out[kb[j]!] = x[kb[j]!];
     }
-    out[k] = r.same ? x[k] : r.value;
+    out[k] = r;
   }
-  return out ? { value: out, same: false } : { value: a, same: true };
+  return out ?? a;
 }

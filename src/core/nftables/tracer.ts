@@ -236,7 +236,7 @@ class Run {
           return [{ b: { ...b, masqueraded: true, verdict: 'accept' }, end: 'terminal' }];
         case 'dnat': {
           const { ip, port } = splitHostPort(s.to);
-          this.hop(chain.name, text, `DNAT to ${s.to}`, b, depth);
+          if (!this.quiet) this.hop(chain.name, text, `DNAT to ${s.to}`, b, depth);
           return [{ b: { ...b, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' }];
         }
         case 'dnat-map': {
@@ -245,7 +245,7 @@ class Run {
           for (const e of s.entries) {
             const nb = { ...b, p: b.p / n };
             const { ip, port } = splitHostPort(e.to.replace(' . ', ':'));
-            this.hop(chain.name, text, `DNAT to ${ip.includes(':') ? `[${ip}]` : ip}:${port}`, nb, depth);
+            if (!this.quiet) this.hop(chain.name, text, `DNAT to ${ip.includes(':') ? `[${ip}]` : ip}:${port}`, nb, depth);
             out.push({ b: { ...nb, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' });
           }
           return out;
@@ -288,7 +288,7 @@ class Run {
   }
 
   private transfer(chain: NftChain, i: number, kind: 'jump' | 'goto', target: string, b: Branch, depth: number, text: string): Outcome[] {
-    this.hop(chain.name, text, `${kind} ${target}`, b, depth);
+    if (!this.quiet) this.hop(chain.name, text, `${kind} ${target}`, b, depth);
     const out: Outcome[] = [];
     for (const o of this.runChain(target, b, depth + 1)) {
       if (o.end === 'terminal') out.push(o);

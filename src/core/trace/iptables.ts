@@ -616,7 +616,8 @@ function memberIndex(members: string[]): MemberIndex {
 // ---- walking -------------------------------------------------------------------------------------------
 
 function cloneBranch(b: Branch): Branch {
-  return { ...b, hops: [...b.hops], qualifications: [...b.qualifications] };
+  // A quiet branch never records a hop: its (empty) list is shared.
+  return { ...b, hops: b.quiet ? b.hops : [...b.hops], qualifications: [...b.qualifications] };
 }
 
 function ruleText(r: CompiledRule): string {
@@ -957,9 +958,11 @@ type End = Verdict;
 function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; end: End }> {
   const out: Array<{ b: Branch; end: End }> = [];
   const fromNode = start.entry === 'node';
+  // What no rule changes (source, source port, protocol, entry): the tails' keys start alike.
+  const prefix = start.quiet ? `${start.srcText}|${start.sport}|${start.proto}|${start.entry}|` : '';
   for (const n of runHook(rs, 'nat', fromNode ? 'OUTPUT' : 'PREROUTING', start, env)) {
     if (n.v !== 'ACCEPT') out.push({ b: n.b, end: n.v === 'DROP' ? 'dropped' : 'rejected' });
-    else if (n.b.quiet) out.push(...reusedTail(rs, n.b, env));
+    else if (n.b.quiet) out.push(...reusedTail(rs, n.b, env, prefix));
     else tail(rs, n.b, env, out);
   }
   return out;
@@ -1013,10 +1016,10 @@ function tail(rs: IndexedRuleset, n: Branch, env: Env, out: Array<{ b: Branch; e
  * such key from a fresh branch; its changes are laid onto each branch that has the key. A tail that forks
  * is not reused (the shares would be multiplied in another order).
  */
-function reusedTail(rs: IndexedRuleset, b: Branch, env: Env): Array<{ b: Branch; end: End }> {
+function reusedTail(rs: IndexedRuleset, b: Branch, env: Env, prefix: string): Array<{ b: Branch; end: End }> {
   let memo = rs.tails.get(env);
   if (!memo) rs.tails.set(env, (memo = new Map()));
-  const key = `${b.srcText}|${b.sport}|${b.dstText}|${b.dport}|${b.proto}|${b.entry}|${b.iif}|${b.mark}|${b.dnat}|${b.kubeAccept}`;
+  const key = `${prefix}${b.dstText}|${b.dport}|${b.iif}|${b.mark}|${b.dnat}|${b.kubeAccept}`;
   let t = memo.get(key);
   if (t === undefined) {
     const fresh: Branch = { ...b, share: 1, qualifications: [], hops: [], markedBy: undefined, masqBy: undefined, via: undefined, affinity: undefined, masq: false };
