@@ -3,7 +3,7 @@
 // each node compared (src/core/equivalence/compare.ts, as `set MODE --dry-run` makes it).
 import { setDefaults } from '../../src/core/config/index.js';
 import { compareModes, type EquivalenceReport } from '../../src/core/equivalence/compare.js';
-import { buildProxyView } from '../../src/core/proxy-view.js';
+import { nodeViews } from '../../src/core/equivalence/views.js';
 import { measure } from '../measure.js';
 import { syntheticCluster } from '../synthetic.js';
 import type { BenchCase } from '../types.js';
@@ -14,7 +14,8 @@ const NODES = Number(process.env.PROXYMODE_BENCH_EQ_NODES ?? 3);
 function run(target: 'ipvs' | 'nftables') {
   const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, nodes: NODES, seed: 42 });
   const config = setDefaults({ mode: 'iptables', clusterCIDR: '10.128.0.0/9' });
-  const views = objects.nodes.map((n) => buildProxyView(objects, { ...config, hostnameOverride: n.metadata!.name! }, 'bench'));
+  // as plan.ts makes them: the model built once, each node's view with its own local endpoints
+  const views = nodeViews(objects, config, 'bench');
   return compareModes({ views, currentConfig: config, targetConfig: { ...config, mode: target } });
 }
 

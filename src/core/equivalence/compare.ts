@@ -9,9 +9,10 @@ import type { FamilyState, ProxyModeDefinition } from '../modes/types.js';
 import type { ProxyView } from '../proxy-view.js';
 import { addressNearTop } from '../trace/addr.js';
 import { EXTERNAL_SOURCE } from '../trace/resolve.js';
-import type { ModeEvaluator, NodeContext, Packet, PacketEntry, TraceResult } from '../trace/types.js';
+import type { ModeEvaluator, NodeContext, Packet, PacketEntry, TraceEndpoint, TraceResult } from '../trace/types.js';
 import { ProxymodeError } from '../errors.js';
 import { joinHostPort } from '../net/ip.js';
+import { shareWith } from './same.js';
 
 export type Aspect = 'verdict' | 'endpoints' | 'odds' | 'masquerade' | 'untraceable';
 
@@ -75,9 +76,12 @@ export function compareModes(input: EquivalenceInput): EquivalenceReport {
     return { ...base, available: false, equivalent: false, unavailable: `${missing} mode has no definition in this version of kubectl proxymode yet, so its rules cannot be rendered and traced against ${missing === target ? current : target}'s: the switch is unproven.` };
   }
   const diffs: PathDifference[] = [];
+  // Nodes whose rules came out alike share one tracer (compiled once); each node keeps its own context.
+  const tracerA = sharedTracers(from, input.currentConfig);
+  const tracerB = sharedTracers(to, input.targetConfig);
   for (const view of input.views) {
-    const a = from.tracer(from.render(view, input.currentConfig), { rendered: true });
-    const b = to.tracer(to.render(view, input.targetConfig), { rendered: true });
+    const a = tracerA(view);
+    const b = tracerB(view);
     for (const path of paths(view, input.currentConfig)) {
       base.pathsTraced++;
       diffs.push(...comparePath(view.nodeName, path, a, b));
@@ -85,6 +89,21 @@ export function compareModes(input: EquivalenceInput): EquivalenceReport {
   }
   const groups = group(diffs, current, target);
   return { ...base, equivalent: groups.length === 0, groups };
+}
+
+/** A mode's tracer for a node's view, reused from an earlier node whose rendered states are the same data. */
+function sharedTracers(mode: ProxyModeDefinition<FamilyState>, config: KubeProxyConfiguration): (view: ProxyView) => ModeEvaluator {
+  // Only the last distinct one is kept: nodes alike usually all are (a big cluster's tracers would not fit).
+  let last: { states: FamilyState[]; tracer: ModeEvaluator } | undefined;
+  return (view) => {
+    const rendered = mode.render(view, config);
+    // What is alike is shared with the last node's (all of it when all is alike: then so is the tracer);
+    // a tracer for a state partly shared still finds the indexes it made of those parts for the last node.
+    const states = last ? shareWith(last.states, rendered) : rendered;
+    if (states === last?.states) return last.tracer;
+    last = { states, tracer: mode.tracer(states, { rendered: true }) };
+    return last.tracer;
+  };
 }
 
 function registeredName(mode: string): boolean {
@@ -163,6 +182,14 @@ function comparePath(node: string, p: TracedPath, a: Outcomes, b: Outcomes): Pat
   }
   const out: PathDifference[] = [];
   if (ra.verdict !== rb.verdict) out.push({ ...base, aspect: 'verdict', current: ra.verdict, target: rb.verdict });
+  // The same endpoint list, element by element (the tracers mostly list them alike), has the same set and
+  // odds: the strings below are made only when the lists differ.
+  if (sameEndpoints(ra.endpoints, rb.endpoints)) {
+    if (ra.verdict === 'forwarded' && rb.verdict === 'forwarded' && ra.masquerade !== rb.masquerade) {
+      out.push({ ...base, aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
+    }
+    return out;
+  }
   const ea = endpointSet(ra);
   const eb = endpointSet(rb);
   if (ea.join(',') !== eb.join(',')) out.push({ ...base, aspect: 'endpoints', current: ea.join(', ') || 'none', target: eb.join(', ') || 'none' });
@@ -175,6 +202,16 @@ function comparePath(node: string, p: TracedPath, a: Outcomes, b: Outcomes): Pat
     out.push({ ...base, aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
   }
   return out;
+}
+
+function sameEndpoints(x: TraceEndpoint[], y: TraceEndpoint[]): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const a = x[i]!;
+    const b = y[i]!;
+    if (a.ip !== b.ip || a.port !== b.port || a.probability !== b.probability) return false;
+  }
+  return true;
 }
 
 function endpointSet(r: TraceResult): string[] {

@@ -29,11 +29,18 @@ interface Tail {
   markChain?: string;
 }
 
+// A chain's rules parsed once, for every table holding that very chain (nodes' tables share alike parts).
+const parsedChains = new WeakMap<NftChain, ParsedRule[]>();
+
 function index(t: NftTable): Indexed {
   const chains = new Map(t.chains.map((c) => [c.name, c]));
   const sets = new Map(t.sets.map((s) => [s.name, s]));
   const parsed = new Map<NftChain, ParsedRule[]>();
-  for (const c of t.chains) parsed.set(c, c.rules.map((r) => parseRule(r.rule)));
+  for (const c of t.chains) {
+    let p = parsedChains.get(c);
+    if (!p) parsedChains.set(c, (p = c.rules.map((r) => parseRule(r.rule))));
+    parsed.set(c, p);
+  }
   return { table: t, chains, sets, parsed, hooks: new Map(), tails: new WeakMap() };
 }
 
@@ -245,7 +252,7 @@ class Run {
           return [{ b: { ...b, masqueraded: true, verdict: 'accept' }, end: 'terminal' }];
         case 'dnat': {
           const { ip, port } = splitHostPort(s.to);
-          this.hop(chain.name, text, `DNAT to ${s.to}`, b, depth);
+          if (!this.quiet) this.hop(chain.name, text, `DNAT to ${s.to}`, b, depth);
           return [{ b: { ...b, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' }];
         }
         case 'dnat-map': {
@@ -254,7 +261,7 @@ class Run {
           for (const e of s.entries) {
             const nb = { ...b, p: b.p / n };
             const { ip, port } = splitHostPort(e.to.replace(' . ', ':'));
-            this.hop(chain.name, text, `DNAT to ${ip.includes(':') ? `[${ip}]` : ip}:${port}`, nb, depth);
+            if (!this.quiet) this.hop(chain.name, text, `DNAT to ${ip.includes(':') ? `[${ip}]` : ip}:${port}`, nb, depth);
             out.push({ b: { ...nb, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' });
           }
           return out;
@@ -297,7 +304,7 @@ class Run {
   }
 
   private transfer(chain: NftChain, i: number, kind: 'jump' | 'goto', target: string, b: Branch, depth: number, text: string): Outcome[] {
-    this.hop(chain.name, text, `${kind} ${target}`, b, depth);
+    if (!this.quiet) this.hop(chain.name, text, `${kind} ${target}`, b, depth);
     const out: Outcome[] = [];
     for (const o of this.runChain(target, b, depth + 1)) {
       if (o.end === 'terminal') out.push(o);

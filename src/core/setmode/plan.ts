@@ -4,8 +4,8 @@
 import { createTwoFilesPatch } from 'diff';
 import type { KubeProxyConfiguration, LoadedConfig } from '../config/index.js';
 import { compareModes, type EquivalenceReport } from '../equivalence/compare.js';
+import { nodeViews } from '../equivalence/views.js';
 import type { ConfigMap, EndpointSlice, Node, Service } from '../objects/types.js';
-import { buildProxyView } from '../proxy-view.js';
 import type { ModeReport } from '../report/mode.js';
 import { editProxyConfig } from './edit.js';
 import { preflight, type PreflightInput, type PreflightReport } from './preflight.js';
@@ -67,7 +67,7 @@ export function planSetMode(i: PlanInput): SetModePlan {
     mode: i.mode as KubeProxyConfiguration['mode'],
     ipvs: { ...i.config.config.ipvs, scheduler: i.scheduler ?? i.config.config.ipvs.scheduler },
   };
-  const views = where.kind === 'manual' && i.report.replacement?.full ? [] : i.nodes.map((n) => buildProxyView({ services: i.services, endpointSlices: i.endpointSlices, nodes: i.nodes }, { ...i.config.config, hostnameOverride: n.metadata?.name ?? '' }, i.source));
+  const views = where.kind === 'manual' && i.report.replacement?.full ? [] : nodeViews({ services: i.services, endpointSlices: i.endpointSlices, nodes: i.nodes }, i.config.config, i.source);
   const equivalence = compareModes({ views, currentConfig, targetConfig });
   const change = planChange(where, i);
   const sameScheduler = !i.scheduler || i.scheduler === current.scheduler;

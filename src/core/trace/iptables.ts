@@ -69,7 +69,10 @@ interface CompiledRule {
   /** recent --rcheck/--update: affinity. */
   affinity?: Affinity;
   target?: Target;
-  view: RuleView;
+  /** The rule's comment; its structure (RuleView) is not kept: at 10,000 services it was half the heap. */
+  comment?: string;
+  /** What indexChain files the rule under (ruleKey), read when compiled. */
+  key: string | number | null;
   text?: string;
 }
 
@@ -198,7 +201,7 @@ function indexChain(c: ChainIndex): void {
   };
   c.rules.forEach((r, i) => {
     const cr = (c.compiled[i] ??= compile(r, c.name));
-    const key = cr.affinity ? null : ruleKey(cr.view);
+    const key = cr.affinity ? null : cr.key;
     if (key === null) wild.push(i);
     else if (typeof key === 'string') add(byDst, key, i);
     else add(byDport, key, i);
@@ -292,7 +295,8 @@ function compile(rule: Rule, chain: string): CompiledRule {
 function compileRule(rule: Rule, chain: string): CompiledRule {
   const view = viewRule(rule);
   const conds: Cond[] = [];
-  const out: CompiledRule = { rule, chain, conds, target: view.target, view };
+  const out: CompiledRule = { rule, chain, conds, target: view.target, key: ruleKey(view) };
+  if (view.comment !== undefined) out.comment = view.comment;
   for (const m of view.matches) compileMatch(m, out);
   if (view.unknown.length) {
     const why = `cannot evaluate ${view.unknown.join(' ')}`;
@@ -307,7 +311,8 @@ function compileMatch(m: Match, out: CompiledRule): void {
     case 'address': {
       const nets = m.addresses.map((a) => parseNet(a.mask !== undefined ? `${a.ip}/${a.mask}` : a.ip));
       if (nets.some((n) => n === null)) {
-        conds.push(() => `cannot read address ${m.value}`);
+        const why = `cannot read address ${m.value}`;
+        conds.push(() => why);
         return;
       }
       const ns = nets as Net[];
@@ -326,25 +331,32 @@ function compileMatch(m: Match, out: CompiledRule): void {
       return;
     }
     case 'interface': {
-      const cls = ifaceClass(m.name);
+      const name = m.name;
+      const cls = ifaceClass(name);
       const neg = m.negated;
       const dir = m.dir;
       conds.push((b) => {
         const have = dir === 'in' ? b.iif : b.oif;
-        if (have === null) return dir === 'in' ? (b.entry === 'node' ? neg : `-i ${m.name}: the input interface is not known here`) : `-o ${m.name}: the output interface is not known here`;
-        if (cls === null) return `${dir === 'in' ? '-i' : '-o'} ${m.name}: interface not in the tracer's model (pod bridge/veth, uplink/overlay, lo)`;
+        if (have === null) return dir === 'in' ? (b.entry === 'node' ? neg : `-i ${name}: the input interface is not known here`) : `-o ${name}: the output interface is not known here`;
+        if (cls === null) return `${dir === 'in' ? '-i' : '-o'} ${name}: interface not in the tracer's model (pod bridge/veth, uplink/overlay, lo)`;
         return (have === cls) !== neg;
       });
       return;
     }
-    case 'fragment':
+    case 'fragment': {
       // A first packet is not a fragment.
-      conds.push(() => m.negated);
+      const neg = m.negated;
+      conds.push(() => neg);
       return;
+    }
     case 'module':
       compileModule(m, out);
       return;
   }
+}
+
+function pushUnknown(conds: Cond[], what: string): void {
+  conds.push(() => `cannot evaluate ${what}`);
 }
 
 function portsMatch(spec: PortSpec, port: number): boolean | string {
@@ -354,7 +366,7 @@ function portsMatch(spec: PortSpec, port: number): boolean | string {
 
 function compileModule(m: ModuleMatch, out: CompiledRule): void {
   const conds = out.conds;
-  const unknown = (what = m.words.join(' ')) => conds.push(() => `cannot evaluate ${what}`);
+  const unknown = (what: string) => pushUnknown(conds, what);
   switch (m.module) {
     case 'comment':
     case 'nfacct':
@@ -408,12 +420,12 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
       const st = m.statistic;
       if (st?.mode === 'random' && st.probability !== undefined && !st.negated) out.probability = st.probability;
       else if (st?.mode === 'random' && st.probability !== undefined) out.probability = 1 - st.probability;
-      else unknown();
+      else unknown(m.words.join(' '));
       return;
     }
     case 'recent': {
       const r = m.recent;
-      if (!r) return unknown() as unknown as void;
+      if (!r) return unknown(m.words.join(' ')) as unknown as void;
       if (r.command === 'set' || r.command === undefined) {
         // --set always matches (it records the source); negated, never.
         if (r.negated) conds.push(() => false);
@@ -427,7 +439,7 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     }
     case 'addrtype': {
       const a = m.addrtype;
-      if (!a) return unknown() as unknown as void;
+      if (!a) return unknown(m.words.join(' ')) as unknown as void;
       for (const [dir, spec] of [['src', a.srcType], ['dst', a.dstType]] as const) {
         if (!spec) continue;
         const types = spec.value.map((t) => t.toUpperCase());
@@ -447,13 +459,13 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     }
     case 'mark': {
       const mk = m.mark;
-      if (!mk) return unknown() as unknown as void;
+      if (!mk) return unknown(m.words.join(' ')) as unknown as void;
       conds.push((b) => (((b.mark & mk.mask) >>> 0) === mk.value >>> 0) !== mk.negated);
       return;
     }
     case 'connmark': {
       const mk = m.mark;
-      if (!mk) return unknown() as unknown as void;
+      if (!mk) return unknown(m.words.join(' ')) as unknown as void;
       // A new connection's mark is 0.
       conds.push(() => (0 === mk.value >>> 0) !== mk.negated);
       return;
@@ -461,7 +473,7 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     case 'conntrack':
     case 'state': {
       const ct = m.conntrack;
-      if (!ct) return unknown() as unknown as void;
+      if (!ct) return unknown(m.words.join(' ')) as unknown as void;
       if (ct.ctstate) {
         const states = ct.ctstate.value.map((s) => s.toUpperCase());
         const neg = ct.ctstate.negated;
@@ -473,7 +485,7 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     }
     case 'set': {
       const s = m.set;
-      if (!s) return unknown() as unknown as void;
+      if (!s) return unknown(m.words.join(' ')) as unknown as void;
       conds.push((b, e) => {
         const members = e.ipsets?.get(s.name);
         if (!members) return `--match-set ${s.name}: the ipset's contents are not known`;
@@ -483,19 +495,23 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     }
     case 'icmp':
     case 'icmp6':
-    case 'icmpv6':
-      conds.push((b) => (b.proto === 'icmp' || b.proto === 'ipv6-icmp' ? `cannot evaluate ${m.words.join(' ')}` : false));
+    case 'icmpv6': {
+      const why = `cannot evaluate ${m.words.join(' ')}`;
+      conds.push((b) => (b.proto === 'icmp' || b.proto === 'ipv6-icmp' ? why : false));
       return;
+    }
     case 'physdev':
-      if (!m.physdev) return unknown() as unknown as void;
+      if (!m.physdev) return unknown(m.words.join(' ')) as unknown as void;
       compilePhysdev(m.physdev, conds);
       return;
-    case 'pkttype':
+    case 'pkttype': {
       // A packet to a unicast address.
-      conds.push(() => (m.options.some((o) => o.args[0] === 'unicast') ? !m.options[0]!.negated : m.options[0]?.negated ?? false));
+      const unicast = m.options.some((o) => o.args[0] === 'unicast') ? !m.options[0]!.negated : m.options[0]?.negated ?? false;
+      conds.push(() => unicast);
       return;
+    }
     default:
-      unknown();
+      unknown(m.words.join(' '));
   }
 }
 
@@ -600,7 +616,8 @@ function memberIndex(members: string[]): MemberIndex {
 // ---- walking -------------------------------------------------------------------------------------------
 
 function cloneBranch(b: Branch): Branch {
-  return { ...b, hops: [...b.hops], qualifications: [...b.qualifications] };
+  // A quiet branch never records a hop: its (empty) list is shared.
+  return { ...b, hops: b.quiet ? b.hops : [...b.hops], qualifications: [...b.qualifications] };
 }
 
 function ruleText(r: CompiledRule): string {
@@ -725,7 +742,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
           continue;
         case 'ACCEPT':
           hop(b, table, chainNow, text, 'ACCEPT');
-          if (/^KUBE-/.test(chainNow) || cr.view.comment) b.kubeAccept = true;
+          if (/^KUBE-/.test(chainNow) || cr.comment) b.kubeAccept = true;
           verdict = 'ACCEPT';
           continue;
         case 'DROP':
@@ -806,10 +823,10 @@ function markReason(frames: Frame[], cr: CompiledRule): string {
   const caller = frames.length >= 2 ? frames[frames.length - 2]! : undefined;
   if (caller && frames[frames.length - 1]!.chain.name === 'KUBE-MARK-MASQ') {
     const r = caller.chain.compiled[caller.i - 1];
-    const why = r?.view.comment;
+    const why = r?.comment;
     return `${caller.chain.name}${why ? ` ("${why}")` : ''}`;
   }
-  return `${cr.chain}${cr.view.comment ? ` ("${cr.view.comment}")` : ''}`;
+  return `${cr.chain}${cr.comment ? ` ("${cr.comment}")` : ''}`;
 }
 
 // ---- the evaluator --------------------------------------------------------------------------------------
@@ -941,9 +958,11 @@ type End = Verdict;
 function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; end: End }> {
   const out: Array<{ b: Branch; end: End }> = [];
   const fromNode = start.entry === 'node';
+  // What no rule changes (source, source port, protocol, entry): the tails' keys start alike.
+  const prefix = start.quiet ? `${start.srcText}|${start.sport}|${start.proto}|${start.entry}|` : '';
   for (const n of runHook(rs, 'nat', fromNode ? 'OUTPUT' : 'PREROUTING', start, env)) {
     if (n.v !== 'ACCEPT') out.push({ b: n.b, end: n.v === 'DROP' ? 'dropped' : 'rejected' });
-    else if (n.b.quiet) out.push(...reusedTail(rs, n.b, env));
+    else if (n.b.quiet) out.push(...reusedTail(rs, n.b, env, prefix));
     else tail(rs, n.b, env, out);
   }
   return out;
@@ -997,10 +1016,10 @@ function tail(rs: IndexedRuleset, n: Branch, env: Env, out: Array<{ b: Branch; e
  * such key from a fresh branch; its changes are laid onto each branch that has the key. A tail that forks
  * is not reused (the shares would be multiplied in another order).
  */
-function reusedTail(rs: IndexedRuleset, b: Branch, env: Env): Array<{ b: Branch; end: End }> {
+function reusedTail(rs: IndexedRuleset, b: Branch, env: Env, prefix: string): Array<{ b: Branch; end: End }> {
   let memo = rs.tails.get(env);
   if (!memo) rs.tails.set(env, (memo = new Map()));
-  const key = `${b.srcText}|${b.sport}|${b.dstText}|${b.dport}|${b.proto}|${b.entry}|${b.iif}|${b.mark}|${b.dnat}|${b.kubeAccept}`;
+  const key = `${prefix}${b.dstText}|${b.dport}|${b.iif}|${b.mark}|${b.dnat}|${b.kubeAccept}`;
   let t = memo.get(key);
   if (t === undefined) {
     const fresh: Branch = { ...b, share: 1, qualifications: [], hops: [], markedBy: undefined, masqBy: undefined, via: undefined, affinity: undefined, masq: false };

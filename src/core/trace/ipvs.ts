@@ -155,7 +155,8 @@ export class IpvsEvaluator implements ModeEvaluator {
     const qualifications = [...fs.notes];
     const hops: Hop[] = [];
     const fromNode = packet.entry === 'node';
-    const nodeOwn = new Set((node.localAddresses ?? []).map((a) => canonicalIP(a) ?? a));
+    // the node's own addresses, read only to word a trace's routing hop (an outcome has none)
+    let nodeOwn: Set<string> | undefined;
 
     // 1. netfilter before IPVS.
     let mark = 0;
@@ -172,6 +173,7 @@ export class IpvsEvaluator implements ModeEvaluator {
       }
       for (const h of brief ? [] : r.hops) {
         if (fromNode && h.rule === 'policy ACCEPT' && ((h.table === 'filter' && (h.chain === 'OUTPUT' || h.chain === 'INPUT')) || (h.table === 'nat' && h.chain === 'POSTROUTING'))) continue;
+        nodeOwn ??= new Set((node.localAddresses ?? []).map((a) => canonicalIP(a) ?? a));
         if (h.table === 'routing' && !nodeOwn.has(dst) && fs.localSet.has(dst)) {
           hops.push({ ...h, rule: `${dst} is bound to kube-ipvs0 (a local address)`, action: fromNode ? 'local address: IPVS takes it at LOCAL_OUT' : h.action });
           continue;
@@ -235,13 +237,15 @@ export class IpvsEvaluator implements ModeEvaluator {
     let routing: Hop | undefined;
     let masqReason: string | undefined;
     let masqFor: string[] = [];
+    // The same for every real server: the evaluator after IPVS (by mark) and the client's part of the key.
+    const after = fs.base ? this.after(fs, mark) : null;
+    const client = `${packet.src}|${packet.sport}|${packet.protocol}|`;
     for (const e of sched.endpoints) {
       const ep: TraceEndpoint = { ip: e.address, port: e.port, probability: e.probability, via: `ipvs ${chain}`, masquerade: false };
       let verdict: Verdict = 'forwarded';
-      if (fs.base) {
-        const after = this.after(fs, mark);
+      if (after) {
         const out: Packet = { src: packet.src, sport: packet.sport, dst: e.address, dport: e.port, protocol: packet.protocol, entry: 'node' };
-        const r = quiet ? this.afterOutcome(after, out, ctx) : after.trace(out, ctx);
+        const r = quiet ? this.afterOutcome(after, out, ctx, client) : after.trace(out, ctx);
         for (const h of r.hops) {
           if (h.table === 'nat' && h.chain === 'OUTPUT') continue;
           if (h.table === 'routing') {
@@ -353,12 +357,12 @@ export class IpvsEvaluator implements ModeEvaluator {
   /** After IPVS the path depends only on the real server, the client and the mark: the many virtual servers
    * sharing real servers (node ports, load-balancer IPs of one service) reuse one outcome. */
   private readonly afterOutcomes = new WeakMap<IptablesEvaluator, WeakMap<NodeContext, Map<string, TraceResult>>>();
-  private afterOutcome(after: IptablesEvaluator, packet: Packet, ctx: NodeContext): TraceResult {
+  private afterOutcome(after: IptablesEvaluator, packet: Packet, ctx: NodeContext, client: string): TraceResult {
     let byCtx = this.afterOutcomes.get(after);
     if (!byCtx) this.afterOutcomes.set(after, (byCtx = new WeakMap()));
     let memo = byCtx.get(ctx);
     if (!memo) byCtx.set(ctx, (memo = new Map()));
-    const key = `${packet.src}|${packet.sport}|${packet.dst}|${packet.dport}|${packet.protocol}`;
+    const key = `${client}${packet.dst}|${packet.dport}`;
     let r = memo.get(key);
     if (!r) memo.set(key, (r = after.outcome(packet, ctx)));
     return r;
