@@ -128,7 +128,7 @@ export class ClusterGen {
 
   slicesOf(svc: Service): EndpointSlice[] {
     const out: EndpointSlice[] = [];
-    for (const f of svc.spec?.ipFamilies ?? ['IPv4']) {
+    for (const f of (svc.spec?.ipFamilies ?? ['IPv4']) as IPFamily[]) {
       const n = this.pick([0, 1, 1, 2]);
       for (let i = 0; i < n; i++) out.push(this.slice(svc, f, i));
     }
