@@ -235,7 +235,7 @@ export function randomChange(g: ClusterGen, c: Cluster): Change {
     case 'slice added': {
       if (services.length === 0) break;
       const svc = g.pick(services);
-      const f = g.pick(svc.spec?.ipFamilies ?? ['IPv4']);
+      const f = g.pick((svc.spec?.ipFamilies ?? ['IPv4']) as IPFamily[]);
       slices.push(g.slice(svc, f, 7 + Math.floor(g.r() * 1000)));
       touched.add(keyOf(svc));
       break;
