@@ -10,6 +10,7 @@ import { userspaceProxy } from './userspace.js';
 import { yamlInput } from './yaml.js';
 import { equivalenceIpvs, equivalenceNftables } from './equivalence.js';
 import { syncIptables, syncRss } from './sync.js';
+import { syncPartial } from './sync-partial.js';
 import type { BenchCase } from '../types.js';
 
 export const CASES: Record<string, BenchCase> = {
@@ -30,4 +31,5 @@ export const CASES: Record<string, BenchCase> = {
   'equivalence-nftables': equivalenceNftables,
   'sync-iptables': syncIptables,
   'sync-rss': syncRss,
+  'sync-partial': syncPartial,
 };
