@@ -64,30 +64,69 @@ export function updateProxyView(
 }
 
 /**
- * `previous` without the changed services' keys, with `fresh`'s entries in their place: both in key order,
- * merged in one pass so the result is in key order too (as buildProxyState leaves it). Every key dropped
- * or added is recorded in `touched`.
+ * Each map's keys in order, kept beside it and carried over to the map spliced from it: a service's keys
+ * ("ns/name" and "ns/name:port") are found by binary search instead of a walk of the map. Shared, never
+ * changed: a splice that adds and drops no key hands the same array on.
+ */
+const sortedKeys = new WeakMap<Map<string, unknown>, readonly string[]>();
+
+function keysOf(m: Map<string, unknown>): readonly string[] {
+  let keys = sortedKeys.get(m);
+  if (!keys) sortedKeys.set(m, (keys = [...m.keys()]));
+  return keys;
+}
+
+/** The first index whose key is not below `x`. */
+function lowerBound(keys: readonly string[], x: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareEndpointStrings(keys[mid]!, x) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The keys of service `svc` in `m`: "svc" itself (a port without a name) and "svc:…" (';' follows ':'). */
+function keysOfService(m: Map<string, unknown>, keys: readonly string[], svc: string): string[] {
+  const out = m.has(svc) ? [svc] : [];
+  for (let i = lowerBound(keys, `${svc}:`); i < keys.length && keys[i]!.startsWith(`${svc}:`); i++) out.push(keys[i]!);
+  return out;
+}
+
+/**
+ * `previous` without the changed services' keys, with `fresh`'s entries in their place, in key order (as
+ * buildProxyView leaves it). When no key is new, a copy of `previous` with those keys set or deleted keeps
+ * that order (Map.set on a present key leaves it where it is); a new key is merged in one ordered pass.
+ * Every key dropped or added is recorded in `touched`.
  */
 function splice<T>(previous: Map<string, T>, fresh: Map<string, T>, changed: ReadonlySet<string>, touched: Set<string>): Map<string, T> {
+  const keys = keysOf(previous as Map<string, unknown>);
+  const dropped = new Set<string>();
+  for (const svc of changed) for (const key of keysOfService(previous as Map<string, unknown>, keys, svc)) dropped.add(key);
+  for (const key of dropped) touched.add(key);
+  for (const key of fresh.keys()) touched.add(key);
+  const gone = [...dropped].filter((k) => !fresh.has(k));
+  if ([...fresh.keys()].every((k) => previous.has(k))) {
+    const out = new Map(previous);
+    for (const key of gone) out.delete(key);
+    for (const [key, value] of fresh) out.set(key, value);
+    const goneSet = new Set(gone);
+    sortedKeys.set(out as Map<string, unknown>, gone.length === 0 ? keys : keys.filter((k) => !goneSet.has(k)));
+    return out;
+  }
   const out = new Map<string, T>();
   const adds = [...fresh];
   let i = 0;
   for (const [key, value] of previous) {
     while (i < adds.length && compareEndpointStrings(adds[i]![0], key) < 0) {
       out.set(adds[i]![0], adds[i]![1]);
-      touched.add(adds[i]![0]);
       i++;
     }
-    if (changed.has(serviceOfKey(key))) {
-      touched.add(key);
-      continue;
-    }
-    out.set(key, value);
+    if (!dropped.has(key)) out.set(key, value);
   }
-  for (; i < adds.length; i++) {
-    out.set(adds[i]![0], adds[i]![1]);
-    touched.add(adds[i]![0]);
-  }
+  for (; i < adds.length; i++) out.set(adds[i]![0], adds[i]![1]);
   return out;
 }
 

@@ -8,7 +8,8 @@
 // A key two services claim in a map (one address and port given to both, which the API server does not
 // stop for externalIPs) is settled by the next full sync, as it is by kube-proxy's own order.
 import { compareEndpointStrings, type ProxyState } from '../model/index.js';
-import { isAffinitySetName, isServiceChainName, SET } from './names.js';
+import { type ServicePortIndex, elementServicePort, rememberServicePortIndex, servicePortIndex } from './index-table.js';
+import { isAffinitySetName, isServiceChainName, SET, servicePortOfName } from './names.js';
 import { type NftRenderInput, renderNftables } from './render.js';
 import type { NftChain, NftElement, NftSet, NftTable } from './types.js';
 
@@ -63,6 +64,7 @@ export function renderNftablesChanged(input: ChangedRenderInput): NftTable {
   const freshAffinity = after.sets.filter((s) => isAffinitySetName(s.name));
   const goneAffinity = new Set([...before.sets.filter((s) => isAffinitySetName(s.name)), ...freshAffinity].map((s) => s.name));
   const sets: NftSet[] = [];
+  const touchedSets = new Map<string, NftElement[]>();
   for (const s of previous.sets) {
     if (isAffinitySetName(s.name)) {
       if (!goneAffinity.has(s.name)) sets.push(s);
@@ -80,9 +82,99 @@ export function renderNftablesChanged(input: ChangedRenderInput): NftTable {
     }
     const kept = s.name === SET.hairpinConnections ? stillWritten(rest, state, changed, old, now) : new Set<string>();
     sets.push({ ...s, elements: spliceElements(s.elements, old, now, kept) });
+    touchedSets.set(s.name, [...old, ...now]);
   }
   sets.push(...freshAffinity);
   const out: NftTable = { ...previous, chains, sets };
+  // the plan looks tables up by service port: the new table's index is the previous one's, redone for
+  // what changed, instead of a walk of every chain and element
+  rememberServicePortIndex(out, indexAfter(previous, out, { gone, fresh, goneAffinity, freshAffinity, touchedSets }));
+  return out;
+}
+
+interface Touched {
+  gone: ReadonlySet<string>;
+  fresh: readonly NftChain[];
+  goneAffinity: ReadonlySet<string>;
+  freshAffinity: readonly NftSet[];
+  /** Per fixed set changed: the elements (as they were and as they are) whose keys it touched. */
+  touchedSets: ReadonlyMap<string, readonly NftElement[]>;
+}
+
+/**
+ * servicePortIndex(next), from servicePortIndex(previous): the entries of the service ports that own a
+ * touched chain, affinity set or element are built again, the others shared. An element's owner is as
+ * the index says (its comment or verdict; a cluster IP's, the service port its service-ips or
+ * no-endpoint-services element names), looked up only for the touched keys.
+ */
+function indexAfter(previous: NftTable, next: NftTable, t: Touched): ServicePortIndex {
+  const before = servicePortIndex(previous);
+  const byName = <T extends { name: string }>(m: Map<string, T[]>, gone: ReadonlySet<string>, fresh: readonly T[]): Map<string, T[]> => {
+    const out = new Map(m);
+    const affected = new Set<string>();
+    for (const n of [...gone, ...fresh.map((x) => x.name)]) {
+      const sp = servicePortOfName(n);
+      if (sp) affected.add(sp);
+    }
+    for (const sp of affected) {
+      const list = (m.get(sp) ?? []).filter((x) => !gone.has(x.name));
+      for (const x of fresh) if (servicePortOfName(x.name) === sp) list.push(x);
+      if (list.length > 0) out.set(sp, list);
+      else out.delete(sp);
+    }
+    return out;
+  };
+  const ix: ServicePortIndex = {
+    chains: byName(before.chains, t.gone, t.fresh),
+    empty: [...before.empty.filter((c) => !t.gone.has(c.name)), ...t.fresh.filter((c) => c.rules.length === 0 && servicePortOfName(c.name) !== null)],
+    affinitySets: byName(before.affinitySets, t.goneAffinity, t.freshAffinity),
+    elements: new Map(before.elements),
+  };
+  // the addresses whose cluster-ips owner may have changed: every touched address of the maps naming it
+  const ips = new Set<string>();
+  for (const name of [SET.clusterIPs, SET.serviceIPs, SET.noEndpointServices]) for (const e of t.touchedSets.get(name) ?? []) ips.add(e.key[0]!);
+  const owners = [previous, next].map((tbl) => clusterIPOwnersOf(tbl, ips));
+  for (const [name, touched] of t.touchedSets) {
+    const sets = [previous, next].map((tbl) => tbl.sets.find((s) => s.name === name));
+    if (!sets[1]) continue;
+    const clusterIPs = name === SET.clusterIPs;
+    const keys = new Set(touched.map(keyText));
+    const firsts = new Set(touched.map((e) => e.key[0]!));
+    const lasts = new Set(touched.map((e) => e.key[e.key.length - 1]!));
+    // two Set lookups rule out almost every element before its key is joined
+    const hit = (e: NftElement) => (clusterIPs ? ips.has(e.key[0]!) : firsts.has(e.key[0]!) && lasts.has(e.key[e.key.length - 1]!) && keys.has(keyText(e)));
+    const owner = (e: NftElement, i: number) => (clusterIPs ? owners[i]!.get(e.key[0]!) : elementServicePort(e)) ?? null;
+    const mine = sets.map((s, i) => (s?.elements ?? []).filter(hit).map((e) => [owner(e, i), e] as const));
+    const affected = new Set<string>();
+    for (const list of mine) for (const [sp] of list) if (sp) affected.add(sp);
+    if (affected.size === 0) continue;
+    const prevBySp = before.elements.get(name) ?? new Map<string, NftElement[]>();
+    const bySp = new Map(prevBySp);
+    for (const sp of affected) {
+      const list = (prevBySp.get(sp) ?? []).filter((e) => !hit(e));
+      for (const [o, e] of mine[1]!) if (o === sp) list.push(e);
+      if (list.length > 0) bySp.set(sp, list);
+      else bySp.delete(sp);
+    }
+    ix.elements.set(name, bySp);
+  }
+  return ix;
+}
+
+/** clusterIPOwners (index-table.ts) for the addresses in `ips` only. */
+function clusterIPOwnersOf(t: NftTable, ips: ReadonlySet<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  if (ips.size === 0) return out;
+  const cluster = new Set<string>();
+  for (const e of t.sets.find((s) => s.name === SET.clusterIPs)?.elements ?? []) if (ips.has(e.key[0]!)) cluster.add(e.key[0]!);
+  for (const name of [SET.serviceIPs, SET.noEndpointServices]) {
+    for (const e of t.sets.find((s) => s.name === name)?.elements ?? []) {
+      const ip = e.key[0]!;
+      if (!cluster.has(ip) || out.has(ip)) continue;
+      const sp = elementServicePort(e);
+      if (sp) out.set(ip, sp);
+    }
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@ import { canonicalLines } from '../../../src/core/nftables/canonical.js';
 import { tableDrift } from '../../../src/core/nftables/drift.js';
 import { nftablesMode } from '../../../src/core/nftables/mode.js';
 import { plan } from '../../../src/core/nftables/plan.js';
+import { servicePortIndex } from '../../../src/core/nftables/index-table.js';
 import { renderNftablesChanged } from '../../../src/core/nftables/render-changed.js';
 import { renderNftables } from '../../../src/core/nftables/render.js';
 import { layoutForVersion } from '../../../src/core/nftables/layout.js';
@@ -17,6 +18,17 @@ import { updateProxyView } from '../../../src/core/proxy-view-update.js';
 import { ClusterGen, NODE, randomChange, rng } from '../model/random-cluster.js';
 import { ep } from '../model/fixtures.js';
 import type { ProxyState, ServicePort } from '../../../src/core/model/index.js';
+
+/** An index with its maps as sorted entry lists (the order of service ports in a map does not matter, within one it does). */
+function plainIndex(ix: ReturnType<typeof servicePortIndex>): unknown {
+  const m = <T>(x: Map<string, T>) => [...x.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return {
+    chains: m(ix.chains),
+    empty: ix.empty.map((c) => c.name).sort(),
+    affinitySets: m(ix.affinitySets),
+    elements: m(ix.elements).map(([k, v]) => [k, m(v)]),
+  };
+}
 
 const config = applyPlatformDefaults(setDefaults({ mode: 'nftables', hostnameOverride: NODE, clusterCIDR: '10.244.0.0/16,fd00:10:244::/48' } as never));
 
@@ -49,6 +61,8 @@ describe('renderChanged (nftables)', () => {
             assert.deepStrictEqual(tableDrift(full[i]!, t), [], at);
             const held = tables.find((x) => x.family === t.family)!;
             assert.equal(plan(held, t, { changed: up.servicePorts }).text(), plan(held, full[i]!, { changed: up.servicePorts }).text(), at);
+            // the index the scoped render left for the plan is the one a walk of the table gives
+            assert.deepStrictEqual(plainIndex(servicePortIndex(t)), plainIndex(servicePortIndex(structuredClone(t))), `${at}: index`);
           }
           view = up.view;
           tables = spliced;
