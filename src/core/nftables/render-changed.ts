@@ -29,6 +29,17 @@ export function onlyServicePorts(state: ProxyState, keys: readonly string[]): Pr
 
 const keyText = (e: NftElement) => e.key.join(' . ');
 
+/** The same elements in the same order: key, value and comment. */
+function sameElements(a: readonly NftElement[], b: readonly NftElement[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.comment !== y.comment || keyText(x) !== keyText(y) || (x.value ?? []).join(' ') !== (y.value ?? []).join(' ')) return false;
+  }
+  return true;
+}
+
 export interface ChangedRenderInput extends Omit<NftRenderInput, 'state'> {
   /** The table rendered from `previousState` (by renderNftables or by this function). */
   previous: NftTable;
@@ -76,8 +87,8 @@ export function renderNftablesChanged(input: ChangedRenderInput): NftTable {
     }
     const old = setOf(before, s.name)?.elements ?? [];
     const now = setOf(after, s.name)?.elements ?? [];
-    if (old.length === 0 && now.length === 0) {
-      sets.push(s);
+    if (sameElements(old, now)) {
+      sets.push(s); // what the changed service ports write here is as it was (an endpoint change, mostly)
       continue;
     }
     const kept = s.name === SET.hairpinConnections ? stillWritten(rest, state, changed, old, now) : new Set<string>();
