@@ -108,6 +108,8 @@ function splice<T>(previous: Map<string, T>, fresh: Map<string, T>, changed: Rea
   for (const key of dropped) touched.add(key);
   for (const key of fresh.keys()) touched.add(key);
   const gone = [...dropped].filter((k) => !fresh.has(k));
+  // nothing of these services changed here (their service ports on an endpoint change): the same map
+  if (gone.length === 0 && fresh.size === dropped.size && [...fresh].every(([k, v]) => JSON.stringify(v) === JSON.stringify(previous.get(k)))) return previous;
   if ([...fresh.keys()].every((k) => previous.has(k))) {
     const out = new Map(previous);
     for (const key of gone) out.delete(key);
