@@ -21,12 +21,18 @@ class FakeNftHost implements ModeHost {
   readonly description = 'fake nft host';
   readonly tables = new Map<IPFamily, NftTable>();
   readonly plans: NftPlan[] = [];
+  /** The next apply is refused whole, as nft refuses a transaction. */
+  failNext = false;
   constructor(private readonly layout: string) {}
   async read(family: IPFamily): Promise<FamilyState | undefined> {
     return this.tables.get(family);
   }
   async apply(plan: Plan): Promise<void> {
     const p = plan as NftPlan;
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('nft refused the transaction.');
+    }
     this.plans.push(p);
     const like: NftTable = { family: p.family, name: 'kube-proxy', comment: 'rules for kube-proxy', chains: [], sets: [], layout: this.layout };
     this.tables.set(p.family, applyPlan(this.tables.get(p.family), p, like));
@@ -124,4 +130,33 @@ describe('proxier partial syncs, nftables mode', () => {
       assert.ok(calls.renderChanged > 10);
     });
   }
+
+  it('a refused partial apply keeps the host as it was; the next sync is full and renders everything', async () => {
+    const g = new ClusterGen(rng(21));
+    let cluster = g.cluster(60);
+    const host = new FakeNftHost('1.36');
+    const { def, calls } = counted();
+    const proxier = new Proxier({ def, config, host, clock: new FakeClock(), log: () => {}, kubeProxyVersion: '1.36', retryInitialMs: 1_000 });
+    proxier.replaceObjects(cluster);
+    await proxier.syncProxyRules();
+    const held0 = [...host.tables].map(([f, t]) => [f, held(t)]);
+    let ch = randomChange(g, cluster);
+    while (proxier.replaceObjects(ch.cluster) === 0) ch = randomChange(g, ch.cluster);
+    cluster = ch.cluster;
+    host.failNext = true;
+    const failed = await proxier.syncProxyRules();
+    assert.deepEqual([failed.ok, failed.full], [false, false]);
+    assert.equal(calls.renderChanged, 1);
+    assert.deepStrictEqual([...host.tables].map(([f, t]) => [f, held(t)]), held0, 'nothing of the refused transaction reached the host');
+    const retried = await proxier.syncProxyRules();
+    assert.deepEqual([retried.ok, retried.full], [true, true]);
+    assert.deepEqual([calls.render, calls.renderChanged], [2, 1], 'the retry rendered everything');
+    for (const [family, lines] of fullRender(cluster, '1.36')) assert.deepStrictEqual(held(host.tables.get(family)), lines, family);
+    // and the partial syncs after it start from what the full one applied
+    ch = randomChange(g, cluster);
+    while (proxier.replaceObjects(ch.cluster) === 0) ch = randomChange(g, ch.cluster);
+    const after = await proxier.syncProxyRules();
+    assert.deepEqual([after.ok, after.full], [true, false]);
+    for (const [family, lines] of fullRender(ch.cluster, '1.36')) assert.deepStrictEqual(held(host.tables.get(family)), lines, family);
+  });
 });
