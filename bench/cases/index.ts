@@ -10,6 +10,7 @@ import { userspaceProxy } from './userspace.js';
 import { yamlInput } from './yaml.js';
 import { equivalenceIpvs, equivalenceNftables } from './equivalence.js';
 import { syncIptables, syncNftables, syncRss } from './sync.js';
+import { syncPartial } from './sync-partial.js';
 import type { BenchCase } from '../types.js';
 
 export const CASES: Record<string, BenchCase> = {
@@ -31,4 +32,5 @@ export const CASES: Record<string, BenchCase> = {
   'sync-iptables': syncIptables,
   'sync-rss': syncRss,
   'sync-nftables': syncNftables,
+  'sync-partial': syncPartial,
 };

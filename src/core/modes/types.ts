@@ -232,6 +232,12 @@ export interface ProxyModeDefinition<S extends FamilyState = FamilyState> {
   /** The dump kinds this mode reads; `primary` must be present for a dump to be this mode's. */
   readonly dumps: { readonly primary: readonly DumpKind[]; readonly also?: readonly DumpKind[] };
   render(view: ProxyView, config: KubeProxyConfiguration, opts?: RenderOptions): S[];
+  /**
+   * A partial sync's render: what `render(view)` gives, built from `previous` (the states rendered from
+   * `previous.view` with the same configuration and options) by rendering only the `changed` service ports
+   * ("ns/name:port", as they were and as they are). Undefined, or absent: the caller renders everything.
+   */
+  renderChanged?(previous: { states: readonly S[]; view: ProxyView }, view: ProxyView, changed: readonly string[], config: KubeProxyConfiguration, opts?: RenderOptions): S[] | undefined;
   /** Reads one family's state from a dump's sections (those of this mode's kinds). */
   parse(dump: Dump, family: IPFamily): S;
   /** What to run on a node to read its live state. */

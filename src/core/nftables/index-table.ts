@@ -82,3 +82,8 @@ export function servicePortIndex(t: NftTable): ServicePortIndex {
   indexes.set(t, ix);
   return ix;
 }
+
+/** Takes `ix` as `t`'s index: a scoped render builds its table's index from the previous one's, without walking the table. */
+export function rememberServicePortIndex(t: NftTable, ix: ServicePortIndex): void {
+  indexes.set(t, ix);
+}

@@ -6,38 +6,62 @@ import { beLiberalOfTable } from './be-liberal.js';
 import { canonicalLines } from './canonical.js';
 import { tableDrift } from './drift.js';
 import { NFT_JSON, NFT_TEXT, kubeProxyTable } from './dumps.js';
-import { effectiveNodePortAddresses, layoutForVersion } from './layout.js';
+import { effectiveNodePortAddresses, layoutForVersion, type NftLayout } from './layout.js';
 import { narrowTable } from './narrow.js';
 import { plan } from './plan.js';
 import { transactionText } from './serialize.js';
-import { renderNftables } from './render.js';
+import { type NftRenderInput, renderNftables } from './render.js';
+import { renderNftablesChanged } from './render-changed.js';
 import { serviceCIDRsFor } from './service-cidrs.js';
 import { localTrafficCIDR, summarizeTable } from './summary.js';
 import { nftablesEvaluator } from './tracer.js';
 import type { NftTable } from './types.js';
 import { nftablesWhy } from './why.js';
 
+const liveOf = (opts: RenderOptions, family: string) => ((opts.live ?? []) as readonly NftTable[]).find((t) => t.family === family && t.chains !== undefined);
+
+/** What renderNftables takes besides the state, for one family of the view. */
+function familyInput(view: ProxyView, f: ProxyView['families'][number], config: KubeProxyConfiguration, opts: RenderOptions, liberal: boolean): Omit<NftRenderInput, 'state'> {
+  return {
+    config,
+    node: { name: view.nodeName, ips: f.nodeIPs, podCIDRs: f.podCIDRs, ...(view.node?.metadata?.labels ? { labels: view.node.metadata.labels } : {}) },
+    layout: layoutForVersion(opts.kubeProxyVersion),
+    serviceCIDRs: serviceCIDRsFor(opts.kubeProxyVersion, opts.serviceCIDRs, liveOf(opts, f.family)),
+    ...(liberal ? { conntrackTCPBeLiberal: true } : {}),
+  };
+}
+
+/**
+ * kube-proxy in nftables mode defaults nodePortAddresses to the node's primary IPs (server_linux.go), also
+ * when the configuration was written for another mode; 1.29 had no such default (#122724 came in 1.30):
+ * there an unset field means every local IP.
+ */
+function nftablesConfig(config: KubeProxyConfiguration, layout: NftLayout): KubeProxyConfiguration {
+  return { ...config, nodePortAddresses: effectiveNodePortAddresses(config.nodePortAddresses, layout) };
+}
+
 function render(view: ProxyView, config: KubeProxyConfiguration, opts: RenderOptions = {}): NftTable[] {
   const layout = layoutForVersion(opts.kubeProxyVersion);
   const assumed = !opts.kubeProxyVersion;
   opts.note?.('version', `kube-proxy ${assumed ? layout.versions : opts.kubeProxyVersion!.replace(/^v/, '')}${assumed ? ' (newest known, assumed)' : ''}`, assumed);
-  // kube-proxy in nftables mode defaults nodePortAddresses to the node's primary IPs (server_linux.go),
-  // also when the configuration was written for another mode; 1.29 had no such default (#122724 came in
-  // 1.30): there an unset field means every local IP
-  config = { ...config, nodePortAddresses: effectiveNodePortAddresses(config.nodePortAddresses, layout) };
-  const live = (opts.live ?? []) as readonly NftTable[];
-  const liveOf = (family: string) => live.find((t) => t.family === family && t.chains !== undefined);
-  const liberal = layout.firstMerged ? beLiberal(view.families.map((f) => liveOf(f.family)), opts) : undefined;
-  return view.families.map((f) =>
-    renderNftables({
-      state: f.state,
-      config,
-      node: { name: view.nodeName, ips: f.nodeIPs, podCIDRs: f.podCIDRs, ...(view.node?.metadata?.labels ? { labels: view.node.metadata.labels } : {}) },
-      layout,
-      serviceCIDRs: serviceCIDRsFor(opts.kubeProxyVersion, opts.serviceCIDRs, liveOf(f.family)),
-      ...(liberal ? { conntrackTCPBeLiberal: true } : {}),
-    }),
-  );
+  config = nftablesConfig(config, layout);
+  const liberal = layout.firstMerged ? beLiberal(view.families.map((f) => liveOf(opts, f.family)), opts) : false;
+  return view.families.map((f) => renderNftables({ state: f.state, ...familyInput(view, f, config, opts, liberal) }));
+}
+
+/** A partial sync: each family's previous table with only the changed service ports rendered again. */
+function renderChanged(previous: { states: readonly NftTable[]; view: ProxyView }, view: ProxyView, changed: readonly string[], config: KubeProxyConfiguration, opts: RenderOptions = {}): NftTable[] | undefined {
+  config = nftablesConfig(config, layoutForVersion(opts.kubeProxyVersion));
+  const out: NftTable[] = [];
+  for (const f of view.families) {
+    const table = previous.states.find((t) => t.family === f.family);
+    const before = previous.view.families.find((p) => p.family === f.family);
+    // be_liberal shapes only 1.29's forward chain, which a partial sync does not rewrite
+    const input = familyInput(view, f, config, opts, false);
+    if (!table || !before || table.layout !== input.layout!.id) return undefined;
+    out.push(renderNftablesChanged({ ...input, previous: table, previousState: before.state, state: f.state, changed }));
+  }
+  return out;
 }
 
 /** 1.29's forward rule follows the node's nf_conntrack_tcp_be_liberal: read from a live table, else assumed 0. */
@@ -61,6 +85,7 @@ export const nftablesMode: ProxyModeDefinition<NftTable> = {
   },
   dumps: { primary: [NFT_TEXT, NFT_JSON] },
   render,
+  renderChanged,
   parse: (dump: Dump, family: IPFamily) => kubeProxyTable(dump, family),
   liveCommands: (_family: IPFamily): LiveCommand[] => [{ kind: NFT_TEXT.name, argv: ['nft', 'list', 'ruleset'] }],
   narrow: narrowTable,

@@ -39,6 +39,8 @@ export class ChangeTracker {
   private readonly services = new Map<string, Service>();
   private readonly slices = new Map<string, EndpointSlice>();
   private readonly nodes = new Map<string, Node>();
+  /** Slice keys by the service ("ns/name") their label names: a partial sync reads one service's slices. */
+  private readonly slicesByService = new Map<string, Set<string>>();
   private readonly pendingServices = new Set<string>();
   private readonly pendingEndpoints = new Set<string>();
   private triggerTimes: number[] = [];
@@ -79,6 +81,8 @@ export class ChangeTracker {
     const old = this.slices.get(k);
     if (old && same(old, slice)) return false;
     this.slices.set(k, slice);
+    if (old) this.unindexSlice(k, old);
+    this.indexSlice(k, slice);
     if (old) this.markEndpoints(serviceOfSlice(old));
     this.markEndpoints(serviceOfSlice(slice));
     const trigger = Date.parse(slice.metadata?.annotations?.[LAST_CHANGE_TRIGGER_TIME] ?? '');
@@ -90,6 +94,7 @@ export class ChangeTracker {
     const old = this.slices.get(key);
     if (!old) return false;
     this.slices.delete(key);
+    this.unindexSlice(key, old);
     this.markEndpoints(serviceOfSlice(old));
     return true;
   }
@@ -146,6 +151,17 @@ export class ChangeTracker {
     return { services: [...this.services.values()], endpointSlices: [...this.slices.values()], nodes: [...this.nodes.values()] };
   }
 
+  /** The Services and EndpointSlices of `services` ("ns/name") and every node: what a partial sync rebuilds from. */
+  objectsOf(services: Iterable<string>): ClusterObjects {
+    const out: ClusterObjects = { services: [], endpointSlices: [], nodes: [...this.nodes.values()] };
+    for (const key of services) {
+      const svc = this.services.get(key);
+      if (svc) out.services.push(svc);
+      for (const k of this.slicesByService.get(key) ?? []) out.endpointSlices.push(this.slices.get(k)!);
+    }
+    return out;
+  }
+
   node(): Node | undefined {
     return this.nodes.get(this.nodeName);
   }
@@ -171,6 +187,22 @@ export class ChangeTracker {
     this.nodeChanged = false;
     this.triggerTimes = [];
     return out;
+  }
+
+  private indexSlice(key: string, slice: EndpointSlice): void {
+    const svc = serviceOfSlice(slice);
+    if (!svc) return;
+    let keys = this.slicesByService.get(svc);
+    if (!keys) this.slicesByService.set(svc, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private unindexSlice(key: string, slice: EndpointSlice): void {
+    const svc = serviceOfSlice(slice);
+    const keys = svc ? this.slicesByService.get(svc) : undefined;
+    if (!keys) return;
+    keys.delete(key);
+    if (keys.size === 0) this.slicesByService.delete(svc!);
   }
 
   private markService(key: string): void {

@@ -2,12 +2,14 @@
 // registered mode: change trackers feed a BoundedFrequencyRunner; each sync builds the node's view, renders
 // the mode's state per family and applies the mode's plan through the host adapter. Full syncs at start,
 // after a failure, when the node's labels (topology) change, and every syncPeriod; partial syncs (only the
-// changed services) otherwise. A failed apply leaves the host as it was (the adapter's promise), is said
+// changed services) otherwise: their view rebuilds only the changed services' entries, and a mode with a
+// scoped render (renderChanged) renders only their service ports into what was last applied. A failed apply leaves the host as it was (the adapter's promise), is said
 // once per failure, retried with back-off, and the next sync is full. Clock and host are injected.
 import type { KubeProxyConfiguration } from '../config/index.js';
 import { parseDuration } from '../config/duration.js';
 import type { FamilyState, IPFamily, ProxyModeDefinition } from '../modes/types.js';
 import { buildProxyView, type ProxyView } from '../proxy-view.js';
+import { updateProxyView } from '../proxy-view-update.js';
 import { ChangeTracker, type ClusterObjects } from './changes.js';
 import type { Clock } from './clock.js';
 import { ProxyHealth, serviceHealth, type ServiceHealth } from './health.js';
@@ -27,9 +29,13 @@ export interface ProxierOptions {
   kubeProxyVersion?: string;
   /** Where the objects came from, for messages. */
   source?: string;
+  /** Told how long each step of a sync took (ms by the clock), for benchmarks: the view, the render, and each family's plan and apply. */
+  onStep?: (step: SyncStep, ms: number) => void;
   /** Back-off after a failed sync: first and longest wait (default 1 s, doubling to 60 s... capped at syncPeriod). */
   retryInitialMs?: number;
 }
+
+export type SyncStep = 'view' | 'render' | 'plan' | 'apply';
 
 export interface SyncOutcome {
   ok: boolean;
@@ -148,14 +154,23 @@ export class Proxier {
     const record: SyncRecord = { at: start, full, ok: false, seconds: 0, networkProgrammingSeconds: [] };
     let operations = 0;
     try {
-      const view = buildProxyView(this.tracker.objects(), { ...config, hostnameOverride: this.tracker.nodeName || config.hostnameOverride }, this.opts.source ?? 'the objects');
+      const step = this.stepTimer();
+      const cfg = { ...config, hostnameOverride: this.tracker.nodeName || config.hostnameOverride };
+      const source = this.opts.source ?? 'the objects';
+      // a partial sync rebuilds only the changed services' entries, as kube-proxy's change trackers do
+      const update = full || this.view === undefined ? undefined : updateProxyView(this.view, this.tracker.objectsOf(pending.services), pending.services, cfg, source);
+      const view = update?.view ?? buildProxyView(this.tracker.objects(), cfg, source);
+      const changed = update?.servicePorts;
+      step('view');
       this.health.syncNode(view.node);
-      const states = def.render(view, config, { kubeProxyVersion: this.opts.kubeProxyVersion });
-      const changed = full ? undefined : this.changedServicePorts(pending.services, view);
+      const states = this.renderStates(def, view, update?.incremental ? changed : undefined);
+      step('render');
       for (const next of states) {
         const previous = full ? await host.read(next.family) : this.applied.get(next.family);
         const plan = def.plan(previous, next, { full: full || previous === undefined, ...(changed ? { changed } : {}) });
+        step('plan');
         await host.apply(plan);
+        step('apply');
         operations += plan.operations.length;
         this.applied.set(next.family, next);
       }
@@ -211,6 +226,34 @@ export class Proxier {
     }
   }
 
+  /**
+   * The mode's states for `view`: on a partial sync (`changed` given) through the mode's scoped render
+   * from what was applied for the previous view, where the mode has one; otherwise everything.
+   */
+  private renderStates(def: ProxyModeDefinition<FamilyState>, view: ProxyView, changed: string[] | undefined): FamilyState[] {
+    const opts = { kubeProxyVersion: this.opts.kubeProxyVersion };
+    if (changed && def.renderChanged && this.view) {
+      const previous = view.families.map((f) => this.applied.get(f.family));
+      if (previous.every((p) => p !== undefined)) {
+        const states = def.renderChanged({ states: previous as FamilyState[], view: this.view }, view, changed, this.opts.config, opts);
+        if (states) return states;
+      }
+    }
+    return def.render(view, this.opts.config, opts);
+  }
+
+  /** Reports the time since the last step to `opts.onStep` (the bench's split of a sync). */
+  private stepTimer(): (name: SyncStep) => void {
+    const report = this.opts.onStep;
+    if (!report) return () => {};
+    let last = this.opts.clock.now();
+    return (name) => {
+      const now = this.opts.clock.now();
+      report(name, now - last);
+      last = now;
+    };
+  }
+
   private backoff(): number {
     const first = this.opts.retryInitialMs ?? 1_000;
     return Math.min(first * 2 ** (this.failures - 1), Math.max(first, this.syncPeriodMs));
@@ -225,18 +268,6 @@ export class Proxier {
 
   private families(): IPFamily[] {
     return this.view ? this.view.families.map((f) => f.family) : ['IPv4'];
-  }
-
-  /** The service ports ("ns/name:port") of the changed services, as they were and as they are. */
-  private changedServicePorts(services: Set<string>, view: ProxyView): string[] {
-    const out = new Set<string>();
-    for (const v of [this.view, view]) {
-      for (const f of v?.families ?? []) {
-        for (const [key, sp] of f.state.serviceMap) if (services.has(`${sp.name.namespace}/${sp.name.name}`)) out.add(key);
-        for (const key of f.state.endpointsMap.keys()) if (services.has(key.replace(/:[^/:]*$/, ''))) out.add(key);
-      }
-    }
-    return [...out];
   }
 }
 
