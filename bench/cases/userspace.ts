@@ -8,8 +8,8 @@
 //     on a small machine the three share the cores, so that split is where the rate goes;
 //   - 100,000 connections through the proxy: its process's open descriptors and RSS before and after.
 // The load generator and the greeting server (test/kernel/userspace/conns.mjs) are kept cheap per connection
-// and are the same for both paths. The client and node namespaces get a wide ephemeral port range and tcp_tw_reuse, so the load generator
-// and the proxy's own outgoing connections do not run out of ports. The load average is recorded with
+// and are the same for both paths. The client and node namespaces get a wide ephemeral port range and
+// tcp_tw_reuse, so the load generator and the proxy's own outgoing connections do not run out of ports. The load average is recorded with
 // the figures: other work on the machine slows every path. Without root or namespaces the case says why.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +34,7 @@ const LEAK_CONNECTIONS = 100_000;
 const CONCURRENCY = 64;
 /** Load-generating processes (the load splits evenly): one event loop must not cap either path. */
 const CLIENTS = 2;
+/** /proc/PID/stat counts CPU time in USER_HZ ticks: 100 a second on Linux. */
 const CLK_TCK = 100;
 
 async function transferMs(topo: Topology, ip: string): Promise<number> {
