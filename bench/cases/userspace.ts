@@ -3,10 +3,13 @@
 // namespace, portal rules written by the sync). One pod behind two ClusterIPs, one served by the proxy,
 // one by a plain nat DNAT rule (what the iptables mode does). Measured from the client namespace:
 //   - a 64 MiB transfer each way (median of 5; the case's time) and the proxy's share of DNAT's rate;
-//   - new connections per second (20,000, 64 at a time: connect, read the pod's greeting, close);
+//   - new connections per second (20,000, 64 at a time from two client processes: connect, read the pod's
+//     greeting, close), with the CPU time each party spent per connection (client, proxy, pod's server):
+//     on a small machine the three share the cores, so that split is where the rate goes;
 //   - 100,000 connections through the proxy: its process's open descriptors and RSS before and after.
-// The client and node namespaces get a wide ephemeral port range and tcp_tw_reuse, so the load generator
-// and the proxy's own outgoing connections do not run out of ports. The load average is recorded with
+// The load generator and the greeting server (test/kernel/userspace/conns.mjs) are kept cheap per connection
+// and are the same for both paths. The client and node namespaces get a wide ephemeral port range and
+// tcp_tw_reuse, so the load generator and the proxy's own outgoing connections do not run out of ports. The load average is recorded with
 // the figures: other work on the machine slows every path. Without root or namespaces the case says why.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,10 @@ const VIA_DNAT = '10.96.0.31';
 const RATE_CONNECTIONS = 20_000;
 const LEAK_CONNECTIONS = 100_000;
 const CONCURRENCY = 64;
+/** Load-generating processes (the load splits evenly): one event loop must not cap either path. */
+const CLIENTS = 2;
+/** /proc/PID/stat counts CPU time in USER_HZ ticks: 100 a second on Linux. */
+const CLK_TCK = 100;
 
 async function transferMs(topo: Topology, ip: string): Promise<number> {
   const r = await run('ip', ['netns', 'exec', topo.client.ns, process.execPath, BULK, JSON.stringify({ ip, port: 80 })], { timeoutMs: 60_000 });
@@ -43,12 +50,39 @@ interface ConnsResult {
   failed: number;
   ms: number;
   errors: Record<string, number>;
+  /** the clients' CPU time, µs */
+  cpuUs: number;
 }
 
+/** `count` connections from CLIENTS processes at once (CONCURRENCY in all); the rate is over the slowest. */
 async function connections(topo: Topology, ip: string, count: number): Promise<ConnsResult> {
-  const r = await run('ip', ['netns', 'exec', topo.client.ns, process.execPath, CONNS, JSON.stringify({ ip, port: 8080, count, concurrency: CONCURRENCY })], { timeoutMs: 600_000 });
-  if (r.code !== 0) throw new Error(`connections to ${ip} failed: ${r.stderr.trim()}`);
-  return JSON.parse(r.stdout) as ConnsResult;
+  const each = await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      const spec = { ip, port: 8080, count: Math.ceil(count / CLIENTS), concurrency: CONCURRENCY / CLIENTS };
+      const r = await run('ip', ['netns', 'exec', topo.client.ns, process.execPath, CONNS, JSON.stringify(spec)], { timeoutMs: 600_000 });
+      if (r.code !== 0) throw new Error(`connections to ${ip} failed: ${r.stderr.trim()}`);
+      return JSON.parse(r.stdout) as ConnsResult;
+    }),
+  );
+  const errors: Record<string, number> = {};
+  for (const c of each) for (const [k, n] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + n;
+  const sum = (f: (c: ConnsResult) => number) => each.reduce((a, c) => a + f(c), 0);
+  return { ok: sum((c) => c.ok), failed: sum((c) => c.failed), ms: Math.max(...each.map((c) => c.ms)), errors, cpuUs: sum((c) => c.cpuUs) };
+}
+
+/** CPU time (user + system, ms) a process has used. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+/** A rate run with each party's CPU time per connection (µs): where a connection's cost goes. */
+async function measuredConnections(topo: Topology, ip: string, count: number, proxyPid: number, serverPid: number): Promise<ConnsResult & { proxyUs: number; serverUs: number }> {
+  const p0 = cpuMs(proxyPid);
+  const s0 = cpuMs(serverPid);
+  const c = await connections(topo, ip, count);
+  return { ...c, proxyUs: ((cpuMs(proxyPid) - p0) * 1000) / c.ok, serverUs: ((cpuMs(serverPid) - s0) * 1000) / c.ok };
 }
 
 /** Open descriptors and resident memory (MB) of a process. */
@@ -101,10 +135,12 @@ export const userspaceProxy: BenchCase = {
       for (const ns of [topo.client.ns, topo.node.ns]) {
         await execOk(ns, ['sysctl', '-qw', 'net.ipv4.ip_local_port_range=1024 65535', 'net.ipv4.tcp_tw_reuse=1']);
       }
-      await topo.serve([pod], { tcp: [8080] });
       const bulk = spawnInNs(pod.ns, [process.execPath, BULK, JSON.stringify({ serve: 9100, mb: MB })]);
       children.push(bulk);
       await bulk.next();
+      const hello = spawnInNs(pod.ns, [process.execPath, CONNS, JSON.stringify({ serve: 8080 })]);
+      children.push(hello);
+      await hello.next();
       const file = join(dir, 'cluster.yaml');
       writeFileSync(file, objects(topo, pod.ipv4));
       let stderr = '';
@@ -112,7 +148,13 @@ export const userspaceProxy: BenchCase = {
       sync.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
       const syncExit = new Promise<number | null>((r) => sync!.once('exit', (code) => r(code)));
       await until(async () => ((await exec(topo.node.ns, ['iptables-nft-save', '-t', 'nat'])).stdout.match(/^-A KUBE-PORTALS-CONTAINER /gm) ?? []).length === 2, 60_000, `the sync's portal rules (${stderr.trim()})`);
-      const [proxyPid] = netnsPids(topo.node.ns);
+      const proxyPid = netnsPids(topo.node.ns).find((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--userspace-proxy-child');
+        } catch {
+          return false; // a command of the sync's that ended meanwhile
+        }
+      });
       if (!proxyPid) throw new Error('no proxy process in the node namespace');
       for (const [port, target] of [[80, 9100], [8080, 8080]] as const) {
         await execOk(topo.node.ns, ['iptables-nft', '-t', 'nat', '-A', 'PREROUTING', '-d', `${VIA_DNAT}/32`, '-p', 'tcp', '--dport', String(port), '-j', 'DNAT', '--to-destination', `${pod.ipv4}:${target}`]);
@@ -129,9 +171,10 @@ export const userspaceProxy: BenchCase = {
       const share = rate(median(viaProxy)) / rate(median(viaDnat));
 
       await connections(topo, VIA_PROXY, 2_000); // warm-up
-      const cp = await connections(topo, VIA_PROXY, RATE_CONNECTIONS);
-      const cd = await connections(topo, VIA_DNAT, RATE_CONNECTIONS);
+      const cp = await measuredConnections(topo, VIA_PROXY, RATE_CONNECTIONS, proxyPid, hello.pid!);
+      const cd = await measuredConnections(topo, VIA_DNAT, RATE_CONNECTIONS, proxyPid, hello.pid!);
       const cps = (c: ConnsResult) => (c.ok / c.ms) * 1000;
+      const costs = (c: ConnsResult & { proxyUs: number; serverUs: number }) => `client ${(c.cpuUs / c.ok).toFixed(0)}, proxy ${c.proxyUs.toFixed(0)}, server ${c.serverUs.toFixed(0)}`;
 
       await new Promise((r) => setTimeout(r, 1_000));
       const before = usage(proxyPid);
@@ -156,7 +199,8 @@ export const userspaceProxy: BenchCase = {
         missed: verdicts.filter((v) => /MISSED|SEEN/.test(v)).map((v) => v.replace(/ (MISSED|SEEN)$/, '')),
         detail:
           `proxy ${rate(median(viaProxy)).toFixed(0)} MiB/s vs DNAT ${rate(median(viaDnat)).toFixed(0)} MiB/s (${(share * 100).toFixed(0)}%); ` +
-          `new connections proxy ${cps(cp).toFixed(0)}/s${errs(cp)} vs DNAT ${cps(cd).toFixed(0)}/s${errs(cd)}; ` +
+          `new connections proxy ${cps(cp).toFixed(0)}/s${errs(cp)} vs DNAT ${cps(cd).toFixed(0)}/s${errs(cd)} ` +
+          `(CPU µs per connection: through the proxy ${costs(cp)}; DNAT ${costs(cd)}); ` +
           `${LEAK_CONNECTIONS.toLocaleString('en')} connections (${leak.ok} ok${errs(leak)}): proxy fds ${before.fds} -> ${after.fds}, RSS ${before.rssMB.toFixed(0)} -> ${after.rssMB.toFixed(0)} MB; ` +
           `sync exit ${code}; load average ${load0.map((l) => l.toFixed(1)).join(' ')} before, ${load1.map((l) => l.toFixed(1)).join(' ')} after; ${verdicts.join(', ')}`,
       };

@@ -1,8 +1,10 @@
 // The userspace mode's host side for `sync` (proxier.go syncProxyRules + ensurePortals, unmergeService):
-// on each sync the proxy's sockets follow the service ports first (new ones opened, removed ones closed,
-// endpoint lists handed to the balancer without touching open connections), then the portal chains are
-// written with the ports those sockets really got (iptables-restore --noflush) and iptablesInit's jumps
-// ensured; a removed UDP service port's conntrack flows are cleared. The sockets live in this process,
+// on each sync, a service port whose proxy stops (removed, or changed so it restarts) first loses its portal
+// rules and only then its socket, as cleanupPortalAndProxy does (closePortal, then stopProxy): no rule ever
+// points at a closed port. Then the proxy's sockets follow the service ports (new ones opened, endpoint
+// lists handed to the balancer without touching open connections), the portal chains are written with the
+// ports those sockets really got (iptables-restore --noflush) and iptablesInit's jumps ensured; a removed
+// UDP service port's conntrack flows are cleared. The sockets live in this process,
 // or, with --netns, in a child process inside the namespace (host/userspace/child.ts). close() removes
 // the portal rules and then closes the sockets: the rules must never outlive the proxy they point at.
 import type { KubeProxyConfiguration } from '../config/index.js';
@@ -10,7 +12,7 @@ import { parseDuration } from '../config/duration.js';
 import { parsePortRange } from '../config/net.js';
 import { detectIptablesKind } from '../host/detect.js';
 import { IptablesCommandBackend } from '../host/iptables.js';
-import { childProxier, clearUDPEntriesForIP, localProxier, type ProxierChildOptions, type ProxierHandle } from '../host/userspace/index.js';
+import { childProxier, clearUDPEntriesForIP, localProxier, stoppingServicePorts, type ProxierChildOptions, type ProxierHandle } from '../host/userspace/index.js';
 import type { FamilyState, IPFamily, Plan, ProxyModeDefinition } from '../modes/types.js';
 import { portalJumpRules, portalRemovalText, portalRules, portalRestoreText, servedProxies, type ProxiedServicePort, type UserspacePlan } from '../userspace/index.js';
 import type { HostTarget, ModeHost } from './host.js';
@@ -46,6 +48,8 @@ export async function userspaceHost(def: ProxyModeDefinition<FamilyState>, targe
   const backend = new IptablesCommandBackend(kind, run);
   let proxier: ProxierHandle | undefined;
   let served: ProxiedServicePort[] = [];
+  /** The service ports the written rules point at, with their proxy ports. */
+  let live: ProxiedServicePort[] = [];
   let written: IPFamily | undefined;
   const where = target.netns ? `a child process in network namespace ${target.netns}` : 'this process';
 
@@ -62,11 +66,15 @@ export async function userspaceHost(def: ProxyModeDefinition<FamilyState>, targe
         const opts = userspaceProxierOptions(config, address.listenIP);
         proxier = target.netns ? childProxier(target.netns, opts, log) : localProxier({ ...opts, log });
       }
-      // sockets first, so the rules only ever point at ports that are open
+      const write = (ports: ProxiedServicePort[]) =>
+        backend.restore(family, portalRestoreText([{ family, rules: portalRules(family, ports, address), proxies: ports, rendered: false }]), { noflush: true });
+      // closePortal before stopProxy: the rules of the proxies this sync stops go while their sockets still listen
+      const stopping = stoppingServicePorts(served, proxies);
+      if (written === family && live.some((p) => stopping.has(p.servicePort))) await write(live.filter((p) => !stopping.has(p.servicePort)));
+      // then the sockets, and the rules with the ports they got: rules only ever point at open ports
       const synced = await proxier.sync(proxies);
-      const live = servedProxies(proxies, synced.ports, synced.open);
-      const text = portalRestoreText([{ family, rules: portalRules(family, live, address), proxies: live, rendered: false }]);
-      await backend.restore(family, text, { noflush: true });
+      live = servedProxies(proxies, synced.ports, synced.open);
+      await write(live);
       // iptablesInit, every sync as upstream: the jumps from the built-in chains into the portal chains
       for (const j of portalJumpRules()) await backend.ensureRule(family, j.table, j.chain, j.words, j.position);
       written = family;

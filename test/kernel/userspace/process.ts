@@ -5,6 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 export interface LineChild {
+  /** The child's pid (`ip netns exec` execs the command: the program's own pid). */
+  readonly pid: number | undefined;
   send(line: string): void;
   /** The next line the child prints (rejects after timeoutMs). */
   next(timeoutMs?: number): Promise<string>;
@@ -25,6 +27,7 @@ export function spawnInNs(ns: string, argv: string[]): LineChild {
   });
   const exited = new Promise<void>((r) => child.once('close', () => r()));
   return {
+    pid: child.pid,
     send: (line) => child.stdin!.write(`${line}\n`),
     next: (timeoutMs = 10_000) =>
       queue.length

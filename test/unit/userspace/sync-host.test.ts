@@ -108,6 +108,41 @@ describe('sync --mode userspace: the host side', () => {
     }
   });
 
+  it('a service port that goes, or restarts, loses its portal rules while its socket still listens; then the socket closes (closePortal, then stopProxy)', async () => {
+    const { run: record } = recorder();
+    let watched: number[] = [];
+    const restores: Array<{ text: string; listening: boolean[] }> = [];
+    const run: CommandRunner = async (argv, stdin) => {
+      if (argv[0]!.endsWith('-restore')) restores.push({ text: stdin ?? '', listening: await Promise.all(watched.map(listens)) });
+      return record(argv, stdin);
+    };
+    const web: SvcSpec = { name: 'web', clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }], endpoints: ['10.244.1.2'] };
+    const api: SvcSpec = { name: 'api', clusterIP: '10.96.0.13', ports: [{ name: 'http', port: 8080 }], endpoints: ['10.244.1.4'] };
+    const { plan, config } = planFor([web, api]);
+    const host = await userspaceHost(def, { run, description: 'test host' }, config);
+    try {
+      await host.apply(plan);
+      const portOf = (name: string, text: string) => Number(new RegExp(`--comment default/${name}:http .*--to-ports (\\d+)`).exec(text)?.[1]);
+      watched = [portOf('web', restores[0]!.text), portOf('api', restores[0]!.text)];
+      assert.ok(watched.every((p) => p > 0), restores[0]!.text);
+      restores.length = 0;
+      // web goes; api gains ClientIP affinity, which restarts its proxy (sameConfig is false)
+      await host.apply(planFor([{ ...api, affinitySeconds: 600 }]).plan);
+      assert.equal(restores.length, 2, 'the stopping proxies\' rules are written away first, then the new state');
+      assert.doesNotMatch(restores[0]!.text, /default\/(web|api):http/);
+      assert.deepEqual(restores[0]!.listening, [true, true], 'both sockets still listened when their rules went');
+      assert.doesNotMatch(restores[1]!.text, /default\/web:http/);
+      assert.match(restores[1]!.text, /default\/api:http/, 'the restarted proxy gets its rules back');
+      assert.deepEqual(restores[1]!.listening, [false, watched[1] === portOf('api', restores[1]!.text)], 'the old sockets closed before the new rules');
+      // nothing stopping: one write, as before
+      restores.length = 0;
+      await host.apply(planFor([{ ...api, affinitySeconds: 600 }]).plan);
+      assert.equal(restores.length, 1);
+    } finally {
+      await host.close!();
+    }
+  });
+
   it('a node port that cannot be claimed gets no rules (its cluster IP still does); freed, the next sync writes them', async () => {
     const nodePort = await freePort();
     const squatter = net.createServer();

@@ -6,7 +6,7 @@
 //   iptables-restore --noflush < portalRestoreText([state]); once: iptables <jumpRuleArgv(j)> for portalJumpRules()
 //   await proxier.stop();                                                    // closes sockets, ends connections
 // The process must stay alive while it proxies: the sockets are in it.
-export { startUserspaceProxier, UserspaceProxier, type ServicePortToProxy, type UserspaceProxierOptions } from './proxier.js';
+export { startUserspaceProxier, stoppingServicePorts, UserspaceProxier, type ServicePortToProxy, type UserspaceProxierOptions } from './proxier.js';
 export { ENDPOINT_DIAL_TIMEOUTS_MS, tryConnect } from './dial.js';
 export type { ProxySocket } from './tcp.js';
 export { syncUserspaceFamily } from './sync.js';

@@ -39,6 +39,20 @@ interface Running {
 // upstream's NewService keeps an existing entry's timeout, is not applied (faithfully) until the port restarts
 const configKey = (s: ServicePortToProxy) => JSON.stringify([s.protocol, s.portals, s.affinitySeconds !== null]);
 
+/**
+ * The service ports of `before` whose proxy a sync to `now` stops: gone, or changed so that upstream's
+ * mergeService stops the proxy and opens a new one. Their portal rules go first (cleanupPortalAndProxy).
+ */
+export function stoppingServicePorts(before: readonly ServicePortToProxy[], now: readonly ServicePortToProxy[]): Set<string> {
+  const next = new Map(now.map((s) => [s.servicePort, s]));
+  const out = new Set<string>();
+  for (const b of before) {
+    const n = next.get(b.servicePort);
+    if (!n || configKey(n) !== configKey(b)) out.add(b.servicePort);
+  }
+  return out;
+}
+
 export class UserspaceProxier {
   private readonly running = new Map<string, Running>();
   private readonly lb: RoundRobin;
@@ -116,7 +130,7 @@ export class UserspaceProxier {
         this.log(`${name}: no proxy port left in the port range`);
         continue;
       }
-      const common = { servicePort: name, listenIP: this.opts.listenIP, port, lb: this.lb, log: this.log, ...(this.opts.dialTimeoutsMs ? { dialTimeoutsMs: this.opts.dialTimeoutsMs } : {}) };
+      const common = { servicePort: name, listenIP: this.opts.listenIP, port, lb: this.lb, clientIPAffinity: spec.affinitySeconds !== null, log: this.log, ...(this.opts.dialTimeoutsMs ? { dialTimeoutsMs: this.opts.dialTimeoutsMs } : {}) };
       try {
         const socket = spec.protocol === 'TCP' ? await openTCPProxySocket(common) : await openUDPProxySocket({ ...common, idleTimeoutMs: this.opts.udpIdleTimeoutMs ?? 250 });
         this.running.set(name, { spec, socket, open: 0 });
