@@ -12,6 +12,7 @@ import { modeFor } from '../../src/core/modes/registry.js';
 import type { Plan } from '../../src/core/modes/types.js';
 import { buildProxyView } from '../../src/core/proxy-view.js';
 import { Proxier, modeHost, systemClock, type Clock } from '../../src/core/proxier/index.js';
+import { syncWaiter } from '../sync-waiter.js';
 import type { SyncStep } from '../../src/core/proxier/proxier.js';
 import { median } from '../measure.js';
 import { syntheticCluster } from '../synthetic.js';
@@ -69,14 +70,10 @@ async function measureIn(ns: string): Promise<BenchResult> {
     kubeProxyVersion: '1.36',
     onStep: (s, ms) => (steps[s] += ms),
   });
-  let wake: (() => void) | undefined;
   let fullMs = 0;
-  proxier.onSync((r) => {
-    if (!r.ok) process.stderr.write(`sync failed: ${r.error}\n`);
+  const next = syncWaiter(proxier, (r) => {
     if (r.full) fullMs = r.seconds * 1000;
-    wake?.();
   });
-  const next = () => new Promise<void>((r) => (wake = r));
   let w = next();
   proxier.replaceObjects(objects);
   proxier.start();

@@ -14,6 +14,7 @@ import { localRunner, netnsRunner } from '../../src/core/host/runner.js';
 import { modeFor } from '../../src/core/modes/registry.js';
 import type { Plan } from '../../src/core/modes/types.js';
 import { Proxier, modeHost, systemClock, type Clock } from '../../src/core/proxier/index.js';
+import { syncWaiter } from '../sync-waiter.js';
 import { median } from '../measure.js';
 import { syntheticCluster } from '../synthetic.js';
 import type { BenchCase, BenchResult } from '../types.js';
@@ -137,13 +138,7 @@ export const syncRss: BenchCase = {
       const cfg = setDefaults({ mode: 'iptables', clusterCIDR: '10.128.0.0/9', hostnameOverride: 'node-0', iptables: { minSyncPeriod: '0s', syncPeriod: '1h' } } as never);
       const proxier = new Proxier({ def: iptables, config: cfg, host, clock: systemClock(), log: (m) => process.stderr.write(`${m}\n`) });
       const synced: number[] = [];
-      let wake: (() => void) | undefined;
-      proxier.onSync((r) => {
-        if (!r.ok) process.stderr.write(`sync failed: ${r.error}\n`);
-        synced.push(r.seconds * 1000);
-        wake?.();
-      });
-      const next = () => new Promise<void>((r) => (wake = r));
+      const next = syncWaiter(proxier, (r) => synced.push(r.seconds * 1000));
       let w = next();
       proxier.replaceObjects(objects);
       proxier.start();
@@ -225,13 +220,7 @@ export const syncNftables: BenchCase = {
       const spent = { renderMs: 0, planMs: 0 };
       const proxier = new Proxier({ def: timedDef(nftables, spent), config: cfg, host, clock: systemClock(), log: (m) => process.stderr.write(`${m}\n`), kubeProxyVersion: '1.36' });
       const synced: number[] = [];
-      let wake: (() => void) | undefined;
-      proxier.onSync((r) => {
-        if (!r.ok) process.stderr.write(`sync failed: ${r.error}\n`);
-        synced.push(r.seconds * 1000);
-        wake?.();
-      });
-      const next = () => new Promise<void>((r) => (wake = r));
+      const next = syncWaiter(proxier, (r) => synced.push(r.seconds * 1000));
       let w = next();
       proxier.replaceObjects(objects);
       proxier.start();

@@ -11,16 +11,8 @@ export interface Cluster {
   nodes: Node[];
 }
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The bench's seeded generator (mulberry32), so a failing seed here reproduces there too. */
+export { prng as rng } from '../../../bench/synthetic.js';
 
 export const NODE = 'node-0';
 

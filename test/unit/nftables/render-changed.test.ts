@@ -16,7 +16,7 @@ import { layoutForVersion } from '../../../src/core/nftables/layout.js';
 import { buildProxyView } from '../../../src/core/proxy-view.js';
 import { updateProxyView } from '../../../src/core/proxy-view-update.js';
 import { ClusterGen, NODE, randomChange, rng } from '../model/random-cluster.js';
-import { ep } from '../model/fixtures.js';
+import { ep, sp as fixtureSP } from '../model/fixtures.js';
 import type { ProxyState, ServicePort } from '../../../src/core/model/index.js';
 
 /** An index with its maps as sorted entry lists (the order of service ports in a map does not matter, within one it does). */
@@ -73,21 +73,7 @@ describe('renderChanged (nftables)', () => {
 
   it('keeps a hairpin entry another service still writes, drops it when none does', () => {
     const state = (eps: Record<string, boolean>): ProxyState => {
-      const sp = (name: string, ip: string): ServicePort => ({
-        name: { namespace: 'ns', name, port: 'p', protocol: 'TCP' },
-        key: `ns/${name}:p`,
-        clusterIP: ip,
-        port: 80,
-        protocol: 'TCP',
-        nodePort: 0,
-        loadBalancerVIPs: [],
-        externalIPs: [],
-        loadBalancerSourceRanges: [],
-        sessionAffinity: { type: 'None' },
-        healthCheckNodePort: 0,
-        externalPolicyLocal: false,
-        internalPolicyLocal: false,
-      });
+      const sp = (name: string, ip: string): ServicePort => fixtureSP({ name: { namespace: 'ns', name, port: 'p', protocol: 'TCP' }, key: `ns/${name}:p`, clusterIP: ip });
       const local = ep('10.244.0.5:8080', { isLocal: true, ready: true, serving: true });
       return {
         ipFamily: 'IPv4',
