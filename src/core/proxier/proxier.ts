@@ -3,8 +3,9 @@
 // the mode's state per family and applies the mode's plan through the host adapter. Full syncs at start,
 // after a failure, when the node's labels (topology) change, and every syncPeriod; partial syncs (only the
 // changed services) otherwise: their view rebuilds only the changed services' entries, and a mode with a
-// scoped render (renderChanged) renders only their service ports into what was last applied. A failed apply leaves the host as it was (the adapter's promise), is said
-// once per failure, retried with back-off, and the next sync is full. Clock and host are injected.
+// scoped render (renderChanged) renders only their service ports into what was last applied. A failed
+// apply leaves the host as it was (the adapter's promise), is said once per failure, retried with
+// back-off, and the next sync is full. Clock and host are injected.
 import type { KubeProxyConfiguration } from '../config/index.js';
 import { parseDuration } from '../config/duration.js';
 import type { FamilyState, IPFamily, ProxyModeDefinition } from '../modes/types.js';
