@@ -40,7 +40,10 @@ export abstract class ProxymodeCommand extends Command {
       // oclif's own usage errors (unknown flag, missing argument, bad option value).
       if (err.oclif.exit === 0) return;
       code = ExitCode.USAGE;
-      message = `${err.message.split('\n')[0]}; see 'kubectl proxymode ${typedCommand() || this.id || ''} --help'.`.replace('  ', ' ');
+      // a flag-constraint error's first line is only "The following error occurred:": its reasons follow
+      const lines = err.message.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).filter((l) => l && !/^See more help/.test(l));
+      const said = /occurred:$/.test(lines[0] ?? '') && lines.length > 1 ? lines.slice(1).join('; ') : (lines[0] ?? err.message);
+      message = `${said}; see 'kubectl proxymode ${typedCommand() || this.id || ''} --help'.`.replace('  ', ' ');
     } else {
       code = ExitCode.USAGE;
       message = `unexpected failure: ${err.message.split('\n')[0]}; rerun with --debug and report it.`;

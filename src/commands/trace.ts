@@ -34,6 +34,8 @@ export default class Trace extends ProxymodeCommand {
   static override args = { target: Args.string({ required: true, ignoreStdin: true, description: 'svc/NAME (with -n), NAMESPACE/NAME or IP:PORT.' }) };
   static override flags = {
     ...sourceFlags,
+    // trace follows one Service: -A finds its namespace rather than listing every one
+    'all-namespaces': Flags.boolean({ ...sourceFlags['all-namespaces'], description: 'With svc/NAME: look the Service up in every namespace (one match is traced; several are listed), as kubectl\'s -A.' }),
     ...proxyConfigFlags,
     ...whatIfFlags,
     compare: compareFlag,

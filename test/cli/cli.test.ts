@@ -161,6 +161,13 @@ describe('errors: one sentence, the right exit code, no stack', () => {
     assert.equal(s.stderr, 'error: MODE "ipsv" is not a proxy mode; use one of iptables, ipvs, nftables, kernelspace, userspace.\n');
   });
 
+  it('flags that exclude each other name both, in one sentence (exit 2), not oclif\'s bare "The following error occurred:"', () => {
+    const r = proxymode(['rules', '-A', '-n', 'shop', '-f', 'examples/']);
+    assert.equal(r.code, 2);
+    assertOneSentence(r.stderr);
+    assert.equal(r.stderr, "error: --namespace=shop cannot also be provided when using --all-namespaces; see 'kubectl proxymode rules --help'.\n");
+  });
+
   it('an unknown flag is a usage error (exit 2)', () => {
     const r = proxymode(['get', '--frobnicate']);
     assert.equal(r.code, 2);
