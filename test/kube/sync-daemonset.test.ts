@@ -104,6 +104,16 @@ test('--all-nodes when it already runs: one sentence naming --remove, nothing cr
   assert.equal(s.requests.filter((q) => q.startsWith('POST')).length, posts);
 });
 
+test('never ready within the timeout: said with the ready count, and everything --all-nodes created is deleted again', async (t) => {
+  const s = await serve(t, cluster()); // pods Pending, never ready, nothing stuck
+  await assert.rejects(
+    installAllNodes(s.client, { ...install, timeoutMs: 60 }),
+    /^ClusterError: DaemonSet kubectl-proxymode\/kubectl-proxymode-sync was not ready within the timeout \(0 of 2 pods ready\); everything --all-nodes created was deleted\.$/,
+  );
+  assert.deepEqual(ours(s.store), []);
+  assert.equal(cleanup.pending.length, 0);
+});
+
 test('a pod that cannot start: everything --all-nodes created is deleted again', async (t) => {
   const s = await serve(t, cluster({ waiting: 'ImagePullBackOff' }));
   await assert.rejects(installAllNodes(s.client, install), /kubectl-proxymode-sync-worker-1 on node worker-1 cannot run: ImagePullBackOff; everything --all-nodes created was deleted/);
