@@ -12,7 +12,7 @@ import { modeFor } from '../../src/core/modes/registry.js';
 import type { Plan } from '../../src/core/modes/types.js';
 import { buildProxyView } from '../../src/core/proxy-view.js';
 import { Proxier, modeHost, systemClock, type Clock } from '../../src/core/proxier/index.js';
-import { syncWaiter } from '../sync-waiter.js';
+import { startLoop } from '../sync-waiter.js';
 import type { SyncStep } from '../../src/core/proxier/proxier.js';
 import { median } from '../measure.js';
 import { syntheticCluster } from '../synthetic.js';
@@ -71,13 +71,9 @@ async function measureIn(ns: string): Promise<BenchResult> {
     onStep: (s, ms) => (steps[s] += ms),
   });
   let fullMs = 0;
-  const next = syncWaiter(proxier, (r) => {
+  const next = await startLoop(proxier, objects, (r) => {
     if (r.full) fullMs = r.seconds * 1000;
   });
-  let w = next();
-  proxier.replaceObjects(objects);
-  proxier.start();
-  await w;
   if (proxier.metrics.failures > 0) throw new Error('the full sync failed');
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
   const latency: number[] = [];
@@ -89,7 +85,7 @@ async function measureIn(ns: string): Promise<BenchResult> {
     objects.endpointSlices[i * 7] = moved;
     gc();
     for (const k of Object.keys(steps) as SyncStep[]) steps[k] = 0;
-    w = next();
+    const w = next();
     const t0 = nowMs();
     if (!proxier.tracker.upsertSlice(moved)) throw new Error('the change was not seen');
     proxier.queued();

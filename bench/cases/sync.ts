@@ -14,7 +14,7 @@ import { localRunner, netnsRunner } from '../../src/core/host/runner.js';
 import { modeFor } from '../../src/core/modes/registry.js';
 import type { Plan } from '../../src/core/modes/types.js';
 import { Proxier, modeHost, systemClock, type Clock } from '../../src/core/proxier/index.js';
-import { syncWaiter } from '../sync-waiter.js';
+import { startLoop } from '../sync-waiter.js';
 import { median } from '../measure.js';
 import { syntheticCluster } from '../synthetic.js';
 import type { BenchCase, BenchResult } from '../types.js';
@@ -138,17 +138,13 @@ export const syncRss: BenchCase = {
       const cfg = setDefaults({ mode: 'iptables', clusterCIDR: '10.128.0.0/9', hostnameOverride: 'node-0', iptables: { minSyncPeriod: '0s', syncPeriod: '1h' } } as never);
       const proxier = new Proxier({ def: iptables, config: cfg, host, clock: systemClock(), log: (m) => process.stderr.write(`${m}\n`) });
       const synced: number[] = [];
-      const next = syncWaiter(proxier, (r) => synced.push(r.seconds * 1000));
-      let w = next();
-      proxier.replaceObjects(objects);
-      proxier.start();
-      await w;
+      const next = await startLoop(proxier, objects, (r) => synced.push(r.seconds * 1000));
       const rss: number[] = [];
       for (let i = 0; i < CHANGES; i++) {
         // a new slice object (the tracker keeps the old one): its first endpoint moves to a new pod IP
         const slice = objects.endpointSlices[i]!;
         objects.endpointSlices[i] = { ...slice, endpoints: slice.endpoints!.map((e, j) => (j === 0 ? { ...e, addresses: [`10.255.${i}.1`] } : e)) };
-        w = next();
+        const w = next();
         if (proxier.replaceObjects(objects) !== 1) throw new Error('the change was not seen');
         await w;
         (globalThis as { gc?: () => void }).gc?.();
@@ -233,11 +229,7 @@ export const syncNftables: BenchCase = {
       const spent = { renderMs: 0, planMs: 0 };
       const proxier = new Proxier({ def: timedDef(nftables, spent), config: cfg, host, clock: systemClock(), log: (m) => process.stderr.write(`${m}\n`), kubeProxyVersion: '1.36' });
       const synced: number[] = [];
-      const next = syncWaiter(proxier, (r) => synced.push(r.seconds * 1000));
-      let w = next();
-      proxier.replaceObjects(objects);
-      proxier.start();
-      await w;
+      const next = await startLoop(proxier, objects, (r) => synced.push(r.seconds * 1000));
       if (proxier.metrics.failures > 0) throw new Error('the full sync failed');
       const fullApplyMs = applyMs;
       const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -252,7 +244,7 @@ export const syncNftables: BenchCase = {
         objects.endpointSlices[i] = moved;
         gc();
         spent.renderMs = spent.planMs = 0;
-        w = next();
+        const w = next();
         const t0 = Number(process.hrtime.bigint()) / 1e6;
         if (!proxier.tracker.upsertSlice(moved)) throw new Error('the change was not seen');
         proxier.queued();
