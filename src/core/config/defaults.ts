@@ -19,14 +19,14 @@
 //    defaulted only when absent or null, so conntrack.tcpCloseWaitTimeout: 0s stays 0s.
 //
 // 2. applyPlatformDefaults = Options.platformApplyDefaults (cmd/kube-proxy/app/server_linux.go),
-//    run after the file is loaded: mode "" -> iptables ("Using iptables proxy"); in nftables mode an
-//    unset nodePortAddresses -> ["primary"]; detectLocalMode "" -> ClusterCIDR.
+//    run after the file is loaded: mode "" -> iptables ("Using iptables proxy"); detectLocalMode "" ->
+//    ClusterCIDR. Its nftables-mode nodePortAddresses -> ["primary"] (1.30+) is applied by the nftables
+//    face for the release it renders.
 import { formatDurationNanos, parseDurationNanos } from './duration.js';
 import { appendPortIfNeeded, ipFamily } from './net.js';
 import {
   KUBE_PROXY_API_VERSION,
   KUBE_PROXY_KIND,
-  NODE_PORT_ADDRESSES_PRIMARY,
   type DeepPartial,
   type Duration,
   type KubeProxyConfiguration,
@@ -148,23 +148,12 @@ export function setDefaults(raw: DeepPartial<KubeProxyConfiguration> | KubeProxy
 export function applyPlatformDefaults(cfg: KubeProxyConfiguration): KubeProxyConfiguration {
   const out: KubeProxyConfiguration = structuredClone(cfg);
   if (out.mode === '') out.mode = 'iptables';
-  if (out.mode === 'nftables' && out.nodePortAddresses.length === 0) {
-    out.nodePortAddresses = [NODE_PORT_ADDRESSES_PRIMARY];
-    DEFAULTED_NODE_PORT_ADDRESSES.add(out.nodePortAddresses);
-  }
+  // nftables' ["primary"] nodePortAddresses (server_linux.go) is not filled in here: it came in 1.30
+  // (#122724) and the release is not known yet when a file is loaded; the nftables mode face applies it
+  // for the release it renders (effectiveNodePortAddresses), also to a file written for another mode.
   if (out.detectLocalMode === '') out.detectLocalMode = 'ClusterCIDR';
   if (out.mode === 'userspace' && out.udpIdleTimeout === undefined) out.udpIdleTimeout = LEGACY_UDP_IDLE_TIMEOUT;
   return out;
-}
-
-// The ["primary"] lists applyPlatformDefaults wrote for an unset field: kube-proxy 1.29's nftables mode
-// had no such default (unset meant every local IP), so a renderer for that release must tell a
-// defaulted list from a written one. Kept by identity, so the config type stays kube-proxy's own.
-const DEFAULTED_NODE_PORT_ADDRESSES = new WeakSet<readonly string[]>();
-
-/** True when `list` is the ["primary"] applyPlatformDefaults put in for an unset nodePortAddresses. */
-export function nodePortAddressesDefaulted(list: readonly string[]): boolean {
-  return DEFAULTED_NODE_PORT_ADDRESSES.has(list);
 }
 
 // getDefaultAddresses: IPv4 (including IPv4-mapped IPv6, which Go's To4() accepts) -> 0.0.0.0 /

@@ -41,7 +41,6 @@ export {
   PROXY_HEALTHZ_PORT,
   PROXY_STATUS_PORT,
   applyPlatformDefaults,
-  nodePortAddressesDefaulted,
   setDefaults,
 } from './defaults.js';
 export {

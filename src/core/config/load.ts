@@ -50,7 +50,8 @@ export type ConfigOrigin =
 
 export interface LoadedConfig {
   /** Fully resolved: SetDefaults, then Linux platform defaults (mode "" -> iptables, detectLocalMode
-   * "" -> ClusterCIDR, nftables' unset nodePortAddresses -> ["primary"]), then overrides. */
+   * "" -> ClusterCIDR; nftables' ["primary"] nodePortAddresses, a 1.30+ default, is the nftables face's),
+   * then overrides. */
   config: KubeProxyConfiguration;
   /** The KubeProxyConfiguration as written (plain JSON value, no defaults). */
   raw: Record<string, unknown>;

@@ -61,7 +61,7 @@
 // 1.36+ is checked byte for byte against that fork's TestOverallNFTablesRules (upstream's own test at the
 // 1.36 layout) and object for object against a real 1.36 node's published `nft list table`.
 // Offline (no --kube-proxy-version) the newest rendered layout is used.
-import { NODE_PORT_ADDRESSES_PRIMARY, nodePortAddressesDefaulted } from '../config/index.js';
+import { NODE_PORT_ADDRESSES_PRIMARY } from '../config/index.js';
 import { InputError } from '../errors.js';
 import type { NftBaseChain } from './types.js';
 import { CHAIN } from './names.js';
@@ -220,12 +220,11 @@ export function layoutById(id: string | undefined): NftLayout {
 }
 
 /**
- * The nodePortAddresses kube-proxy of `layout` works with. Unset (or the ["primary"] the config loader put in
- * for an unset field): the node's primary IPs from 1.30 on (#122724, server_linux.go), every local IP in
- * 1.29, which had no such default ([] = MatchAll). Written values are kept.
+ * The nodePortAddresses kube-proxy of `layout` works with. Unset: the node's primary IPs from 1.30 on
+ * (#122724, server_linux.go's platformApplyDefaults), every local IP in 1.29, which had no such default
+ * ([] = MatchAll). Written values are kept.
  */
 export function effectiveNodePortAddresses(list: readonly string[], layout: NftLayout): string[] {
-  const unset = list.length === 0 || nodePortAddressesDefaulted(list);
-  if (!unset) return [...list];
+  if (list.length > 0) return [...list];
   return layout.firstMerged ? [] : [NODE_PORT_ADDRESSES_PRIMARY];
 }

@@ -164,8 +164,8 @@ describe('applyPlatformDefaults (Linux platformApplyDefaults)', () => {
     assert.equal(c.detectLocalMode, 'ClusterCIDR');
     assert.deepEqual(c.nodePortAddresses, []);
   });
-  it('defaults nodePortAddresses to primary in nftables mode only', () => {
-    assert.deepEqual(applyPlatformDefaults(setDefaults({ mode: 'nftables' })).nodePortAddresses, ['primary']);
+  it('leaves nftables\' "primary" nodePortAddresses to the nftables face (a 1.30+ default)', () => {
+    assert.deepEqual(applyPlatformDefaults(setDefaults({ mode: 'nftables' })).nodePortAddresses, []);
     assert.deepEqual(applyPlatformDefaults(setDefaults({ mode: 'nftables', nodePortAddresses: ['10.0.0.0/8'] })).nodePortAddresses, ['10.0.0.0/8']);
     assert.deepEqual(applyPlatformDefaults(setDefaults({ mode: 'ipvs' })).nodePortAddresses, []);
   });

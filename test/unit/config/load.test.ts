@@ -137,7 +137,7 @@ describe('parseKubeProxyConfiguration: bare files', () => {
   it('reads JSON', () => {
     const l = parseKubeProxyConfiguration('{"apiVersion":"kubeproxy.config.k8s.io/v1alpha1","kind":"KubeProxyConfiguration","mode":"nftables"}', 'c.json');
     assert.equal(l.effectiveMode, 'nftables');
-    assert.deepEqual(l.config.nodePortAddresses, ['primary']);
+    assert.deepEqual(l.config.nodePortAddresses, []);
     assert.equal(l.config.nftables.syncPeriod, '30s');
   });
   it('mode "" (or absent, or null) runs iptables and says it defaulted', () => {

@@ -29,8 +29,8 @@ describe('applyOverrides: mode', () => {
     assert.equal(o.configuredMode, '', 'still what the ConfigMap says');
     assert.equal(o.modeDefaulted, false);
     assert.deepEqual(o.overridden, ['mode']);
-    // platform defaults follow the new mode: nftables' unset nodePortAddresses means primary
-    assert.deepEqual(o.config.nodePortAddresses, ['primary']);
+    // nftables' "primary" default is the nftables face's, per release: the field stays unset here
+    assert.deepEqual(o.config.nodePortAddresses, []);
     assert.equal(kubeadm.effectiveMode, 'iptables', 'the input is not changed');
     assert.deepEqual(kubeadm.overridden, []);
   });

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { nftablesMode } from '../../../src/core/nftables/mode.js';
-import { applyPlatformDefaults, nodePortAddressesDefaulted, setDefaults } from '../../../src/core/config/index.js';
+import { applyPlatformDefaults, setDefaults } from '../../../src/core/config/index.js';
 import { buildProxyView } from '../../../src/core/proxy-view.js';
 import type { NftTable } from '../../../src/core/nftables/types.js';
 import { loadCase } from './upstream/harness.js';
@@ -26,9 +26,14 @@ function render(fields: Record<string, unknown>, version: string, live?: NftTabl
 }
 
 describe('nodePortAddresses by release', () => {
-  it('marks only the defaulted ["primary"], not a written one', () => {
-    assert.equal(nodePortAddressesDefaulted(configOf({}).nodePortAddresses), true);
-    assert.equal(nodePortAddressesDefaulted(configOf({ nodePortAddresses: ['primary'] }).nodePortAddresses), false);
+  it('the loader leaves an unset field unset (the release decides), and keeps a written ["primary"]', () => {
+    assert.deepEqual(configOf({}).nodePortAddresses, []);
+    assert.deepEqual(configOf({ nodePortAddresses: ['primary'] }).nodePortAddresses, ['primary']);
+  });
+  it('1.29 with ["primary"] written answers NodePorts on the primary node IP only', () => {
+    const { table, rules } = render({ nodePortAddresses: ['primary'] }, '1.29');
+    assert.ok(rules.includes('services: ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports'), rules.join('\n'));
+    assert.deepEqual(table.sets.find((s) => s.name === 'nodeport-ips')?.elements.map((e) => e.key[0]), ['192.168.0.2']);
   });
   it('1.29 with the field unset answers NodePorts on every local IP (fib daddr type local, no nodeport-ips set)', () => {
     const { table, rules } = render({}, '1.29');
