@@ -6,20 +6,6 @@ import { joinHostPort } from '../net/ip.js';
 import { ipvsBaseDrift } from './base-drift.js';
 import type { IpvsState, VirtualServer } from './types.js';
 
-// What a parsed state's text held beyond its data: whether its addresses were listed from kube-ipvs0.
-const ADDRESSES_LISTED = new WeakSet<IpvsState>();
-
-/** Marks a parsed state whose addresses come from `ip addr show kube-ipvs0` (else from KUBE-IPVS-IPS). */
-export function markAddressesListed(st: IpvsState): void {
-  ADDRESSES_LISTED.add(st);
-}
-
-/** A copy of `from` (annotated, narrowed) keeps what was known of its text. */
-export function carryMarks(from: IpvsState, to: IpvsState): IpvsState {
-  if (ADDRESSES_LISTED.has(from)) ADDRESSES_LISTED.add(to);
-  return to;
-}
-
 function vsName(v: VirtualServer): string {
   return `${joinHostPort(v.address, v.port)}/${v.protocol}`;
 }
@@ -56,5 +42,5 @@ function virtualServerDrift(expected: IpvsState, actual: IpvsState): Drift[] {
 
 /** Everything kube-proxy's ipvs proxier owns that differs between the rendered and the live state. */
 export function ipvsDrift(expected: IpvsState, actual: IpvsState): Drift[] {
-  return [...virtualServerDrift(expected, actual), ...ipvsBaseDrift(expected, actual, { addressesListed: ADDRESSES_LISTED.has(actual), jumps: expected.jumps })];
+  return [...virtualServerDrift(expected, actual), ...ipvsBaseDrift(expected, actual, { addressesListed: actual.addressesListed === true, jumps: expected.jumps })];
 }

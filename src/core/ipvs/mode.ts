@@ -13,7 +13,7 @@ import { serializeIpvsOutput } from './serialize.js';
 import { annotateIpvs, ipvsCanonicalLines, ipvsSummaries, narrowIpvs } from './summary.js';
 import type { IpvsState } from './types.js';
 import { addressesOfListing, IP_ADDR } from './addresses.js';
-import { carryMarks, ipvsDrift, markAddressesListed } from './drift.js';
+import { ipvsDrift } from './drift.js';
 import { ipvsVersion, stateForVersion } from './versions.js';
 import { capabilitiesOf, capabilitiesOfDump, describeCapabilities, IPTABLES_VERSION, resolveHost, type HostCapabilities } from '../iptables/versions.js';
 import type { KubeProxyConfiguration } from '../config/index.js';
@@ -41,7 +41,7 @@ function ipvsState(dump: Dump, family: IPFamily): IpvsState {
   const iptables = iptablesSaveText(dump, family);
   const listed = addressesOfListing(sectionText(dump, IP_ADDR.name), family);
   const st = stateFromText({ ipvsadm, ipset, iptables, ...(listed ? { addresses: listed } : {}) }, family, dump.source);
-  if (listed) markAddressesListed(st);
+  if (listed) st.addressesListed = true;
   const caps = capabilitiesOfDump(dump, iptables, IPTABLES_SAVE.name);
   if (caps) HOST_OF.set(st, caps);
   return st;
@@ -74,11 +74,11 @@ export const ipvsMode: ProxyModeDefinition<IpvsState> = {
     { kind: IPTABLES_SAVE.name, argv: [family === 'IPv4' ? 'iptables-save' : 'ip6tables-save'], family },
     { kind: IP_ADDR.name, argv: ['ip', 'addr', 'show', 'dev', 'kube-ipvs0'], optional: true },
   ],
-  narrow: (st, prefix) => carryMarks(st, narrowIpvs(st, prefix)),
+  narrow: narrowIpvs,
   summarize: ipvsSummaries,
   drift: ipvsDrift,
   canonicalLines: ipvsCanonicalLines,
-  annotate: (actual, expected) => carryMarks(actual, annotateIpvs(actual, expected)),
+  annotate: annotateIpvs,
   tracer: (states, opts) => ipvsEvaluator([...states], { rendered: opts.rendered }),
   localTrafficCIDR: (st) => localTrafficCIDR(st.iptables),
   plan: planIpvs,

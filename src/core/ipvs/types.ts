@@ -87,6 +87,9 @@ export interface IpvsState {
   virtualServers: VirtualServer[];
   /** Addresses kube-proxy binds to the kube-ipvs0 dummy interface (also the members of KUBE-IPVS-IPS). */
   addresses: string[];
+  /** A parsed dump's addresses came from `ip addr show kube-ipvs0` (else from KUBE-IPVS-IPS): only then
+   * can a missing or extra address on the interface be told. */
+  addressesListed?: true;
   ipsets: IPSet[];
   /** The companion iptables-restore input (nat, then filter, as kube-proxy writes it). */
   iptables: Ruleset;
