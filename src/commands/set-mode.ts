@@ -5,7 +5,7 @@ import { ExitCode, InputError, ProxymodeError } from '../core/errors.js';
 import { planSetMode, type SetModePlan } from '../core/setmode/plan.js';
 import { ipvsModules, schedulerProblem } from '../core/setmode/preflight.js';
 import { renderPlan } from '../core/setmode/render.js';
-import { parseRequestTimeout } from '../kube/duration.js';
+import { parseTimeoutFlag } from '../kube/duration.js';
 import { loadProxyConfig } from '../kube/proxy-config.js';
 import { applyPlan, checkPermissions, gather, rollBackTo, type ApplyResult } from '../kube/set-mode.js';
 import { defaultBackupDir, latestBackup } from '../kube/set-mode-api.js';
@@ -54,7 +54,7 @@ export default class SetMode extends ProxymodeCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SetMode);
     const backupDir = flags['backup-dir'] ?? defaultBackupDir();
-    const timeoutMs = parseTimeout(flags.timeout);
+    const timeoutMs = parseTimeoutFlag(flags.timeout);
     const json = flags.output === 'json' || flags.output === 'yaml';
     const progress = new Progress(process.stderr.isTTY === true);
     const say = (t: string) => progress.say(t);
@@ -235,16 +235,6 @@ async function runningMode(source: ApiSource, given: string | undefined): Promis
   if (given) return given;
   const config = await loadProxyConfig(source, undefined, {}, { refuse: false, needs: ['ConfigMap'] });
   return config.effectiveMode;
-}
-
-function parseTimeout(value: string): number {
-  try {
-    const ms = parseRequestTimeout(value);
-    if (ms <= 0) throw new InputError('');
-    return ms;
-  } catch {
-    throw new InputError(`--timeout "${value}" is not a positive duration; use a value like 90s or 5m.`);
-  }
 }
 
 async function confirm(question: string): Promise<boolean> {

@@ -4,19 +4,19 @@
 import { Flags } from '@oclif/core';
 import { ExitCode, InputError, ProxymodeError } from '../core/errors.js';
 import type { KubeClient } from '../kube/client.js';
+import { parseTimeoutFlag } from '../kube/duration.js';
 import { ApiSource, openSource } from '../kube/source.js';
 import { ALL_NODES_NAME, ALL_NODES_NAMESPACE, installAllNodes, removeAllNodes } from '../kube/sync-daemonset.js';
 import { besideRefusal, kubeProxyBeside } from '../kube/sync-pod.js';
 import { writeOut } from '../ui/print.js';
 import { Progress } from '../ui/progress.js';
 
-/** How long --all-nodes waits for its DaemonSet's pods to be ready before it deletes what it created. */
-export const ALL_NODES_READY_MS = 5 * 60_000;
 
 export const onClusterFlags = {
   'all-nodes': Flags.boolean({ description: 'Run sync on every node through a DaemonSet (namespace kubectl-proxymode, its own RBAC); it stays after the command ends, until `sync --remove`. Ctrl-C before its pods are ready deletes what was created.' }),
   remove: Flags.boolean({ description: 'Delete what --all-nodes created (DaemonSet, RBAC, namespace; only objects carrying its label) and exit.' }),
   force: Flags.boolean({ description: 'With --on-node or --all-nodes: run even beside a live kube-proxy (both then write the same chains and tables).' }),
+  timeout: Flags.string({ description: 'With --all-nodes: how long its DaemonSet\'s pods may take to be ready before everything it created is deleted (default 5m), e.g. 90s or 10m.' }),
   'service-account': Flags.string({ description: 'With --on-node: run the pod as this existing ServiceAccount in kube-system instead of creating one with the least RBAC (list/watch Services, EndpointSlices, Nodes; get kube-proxy\'s ConfigMap).' }),
 };
 
@@ -46,6 +46,7 @@ export async function runAllNodes(flags: F): Promise<void> {
   if (flags['on-node']) throw new InputError('--on-node and --all-nodes cannot be combined; give one.');
   for (const f of ['once', 'dry-run', 'cleanup']) if (flags[f] === true) throw new InputError(`--all-nodes runs the loop on every node until --remove; leave out --${f} (or use --on-node NODE --${f}).`);
   if (flags['service-account']) throw new InputError(`--service-account is for --on-node; --all-nodes creates its own ServiceAccount in namespace ${ALL_NODES_NAMESPACE}.`);
+  const timeoutMs = parseTimeoutFlag(typeof flags.timeout === 'string' ? flags.timeout : '5m');
   const client = cluster(flags, '--all-nodes');
   await refuseBeside(client, undefined, flags);
   const args: string[] = [];
@@ -56,7 +57,7 @@ export async function runAllNodes(flags: F): Promise<void> {
   const progress = new Progress(process.stderr.isTTY === true);
   let r;
   try {
-    r = await installAllNodes(client, { image: String(flags.image), args, timeoutMs: ALL_NODES_READY_MS, onProgress: (t) => progress.say(t) });
+    r = await installAllNodes(client, { image: String(flags.image), args, timeoutMs, onProgress: (t) => progress.say(t) });
   } finally {
     progress.done();
   }

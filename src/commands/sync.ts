@@ -57,6 +57,7 @@ export default class Sync extends ProxymodeCommand {
     checkMode(flags.mode);
     if (flags.remove) return runRemove(flags);
     if (flags['all-nodes']) return runAllNodes(flags);
+    if (flags.timeout !== undefined) throw new InputError('--timeout is how long --all-nodes waits for its pods to be ready; without --all-nodes leave it out.');
     if (flags['on-node']) return this.onNode(flags['on-node'], flags);
     const exclusive = ['once', 'dry-run', 'cleanup'].filter((f) => flags[f as 'once']);
     if (exclusive.length > 1) throw new InputError(`--${exclusive.join(' and --')} cannot be combined; give one.`);

@@ -11,3 +11,14 @@ export function parseRequestTimeout(value: string): number {
   }
   return Math.round(parseDuration(v));
 }
+
+/** A --timeout flag's value (set's rollout, sync --all-nodes' pods): a positive duration, in ms. */
+export function parseTimeoutFlag(value: string): number {
+  try {
+    const ms = parseRequestTimeout(value);
+    if (ms > 0) return ms;
+  } catch {
+    // said below, in --timeout's own words
+  }
+  throw new InputError(`--timeout "${value}" is not a positive duration; use a value like 90s or 5m.`);
+}

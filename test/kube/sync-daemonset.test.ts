@@ -212,6 +212,24 @@ test('CLI: --all-nodes --force installs, says it stays and how to remove it; --r
   assert.equal(again.stdout.trim(), 'nothing of sync --all-nodes was found; nothing to remove.');
 });
 
+test('CLI: --timeout bounds the wait for the pods: never ready within 1s, exit 3 naming the count, all deleted; bad or misplaced --timeout, exit 2', async (t) => {
+  const s = await serve(t, cluster({}));
+  const r = await run(['sync', '--all-nodes', '--timeout', '1s'], s.kubeconfig);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /DaemonSet kubectl-proxymode\/kubectl-proxymode-sync was not ready within the timeout \(0 of 2 pods ready\); everything --all-nodes created was deleted\./);
+  assert.deepEqual(ours(s.store), []);
+  const posts = s.requests.filter((q) => q.startsWith('POST')).length;
+  for (const [args, said] of [
+    [['sync', '--all-nodes', '--timeout', 'soon'], /^error: --timeout "soon" is not a positive duration; use a value like 90s or 5m\.$/],
+    [['sync', '--on-node', 'worker-1', '--timeout', '1m'], /^error: --timeout is how long --all-nodes waits for its pods to be ready; without --all-nodes leave it out\.$/],
+  ] as const) {
+    const bad = await run([...args], s.kubeconfig);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr.trim(), said);
+  }
+  assert.equal(s.requests.filter((q) => q.startsWith('POST')).length, posts, 'nothing created for bad input');
+});
+
 test('CLI: Ctrl-C before the DaemonSet is ready deletes everything created, exit 130', async (t) => {
   const s = await serve(t, cluster({}));
   const r = await run(['sync', '--all-nodes'], s.kubeconfig, { interruptWhen: () => s.requests.filter((q) => q === `GET ${DS}`).length >= 2 });
