@@ -51,9 +51,12 @@ export function staleConntrack(previous: ProxyView | undefined, next: ProxyView,
     const family = f.family;
     const before = previous?.families.find((p) => p.family === family)?.state;
     const after = f.state;
+    // a partial sync's view keeps every unchanged service port's entries as they were (proxy-view-update):
+    // the same objects cannot have made anything stale
+    const unchanged = (key: string) => before !== undefined && before.serviceMap.get(key) === after.serviceMap.get(key) && before.endpointsMap.get(key) === after.endpointsMap.get(key);
     // endpoints gone: the old service port's addresses, as they were
     for (const [key, sp] of before?.serviceMap ?? []) {
-      if (sp.protocol !== 'UDP') continue;
+      if (sp.protocol !== 'UDP' || unchanged(key)) continue;
       const now = readyIPs(after.endpointsMap.get(key));
       for (const ip of readyIPs(before!.endpointsMap.get(key))) {
         if (now.has(ip)) continue;
@@ -63,7 +66,7 @@ export function staleConntrack(previous: ProxyView | undefined, next: ProxyView,
     }
     // service ports that went from no ready endpoint to some
     for (const [key, sp] of after.serviceMap) {
-      if (sp.protocol !== 'UDP') continue;
+      if (sp.protocol !== 'UDP' || unchanged(key)) continue;
       if (readyIPs(after.endpointsMap.get(key)).size === 0) continue;
       if (before?.serviceMap.has(key) && readyIPs(before.endpointsMap.get(key)).size > 0) continue;
       for (const ip of serviceIPs(sp)) add(opts.ipPort ? { kind: 'ip', family, ip, port: sp.port } : { kind: 'ip', family, ip });

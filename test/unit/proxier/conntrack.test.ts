@@ -5,6 +5,7 @@ import type { CommandRunner } from '../../../src/core/host/backend.js';
 import { Proxier } from '../../../src/core/proxier/index.js';
 import { conntrackArgs, staleConntrack, type ConntrackDeletion } from '../../../src/core/proxier/conntrack.js';
 import { buildProxyView } from '../../../src/core/proxy-view.js';
+import { updateProxyView } from '../../../src/core/proxy-view-update.js';
 import { FakeClock, FakeHost, config, iptables, node, service, slice } from './fakes.js';
 
 const udp = (name: string, ip: string, extra: Record<string, unknown> = {}) =>
@@ -33,6 +34,17 @@ test('a UDP service port that gets its first endpoint: every entry to its IPs is
   assert.deepEqual(staleConntrack(after, after), [], 'nothing changed: nothing stale');
   const tcpGone = view([service('web', '10.96.0.80')], [slice('web', [])]);
   assert.deepEqual(staleConntrack(after, tcpGone).filter((d) => d.kind === 'nat'), [{ kind: 'nat', family: 'IPv4', origin: '10.96.0.53', dest: '10.244.1.9' }], 'only the UDP endpoint, not the TCP one');
+});
+
+test('after a partial view update: the gone endpoint of the changed service is found, the unchanged services (their entries kept as they were) are passed over', () => {
+  const services = [udp('dns', '10.96.0.53'), udp('ntp', '10.96.0.123')];
+  const before = view(services, [udpSlice('dns', ['10.244.1.5', '10.244.1.6']), udpSlice('ntp', ['10.244.1.7'])]);
+  const objects = { services, endpointSlices: [udpSlice('dns', ['10.244.1.6']), udpSlice('ntp', ['10.244.1.7'])], nodes: [node('node-a')] };
+  const u = updateProxyView(before, objects, new Set(['ns/dns']), config(), 'test');
+  assert.equal(u.incremental, true);
+  const [b, a] = [before.families[0]!.state, u.view.families[0]!.state];
+  assert.equal(a.endpointsMap.get('ns/ntp:http'), b.endpointsMap.get('ns/ntp:http'), 'the unchanged service keeps its entry');
+  assert.deepEqual(staleConntrack(before, u.view), [{ kind: 'nat', family: 'IPv4', origin: '10.96.0.53', dest: '10.244.1.5' }]);
 });
 
 test('the proxier deletes stale entries after a successful apply only', async () => {
