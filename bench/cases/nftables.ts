@@ -26,7 +26,8 @@ import { loadavg } from 'node:os';
 import { syntheticCluster } from '../synthetic.js';
 import type { BenchCase } from '../types.js';
 
-const config = applyPlatformDefaults(setDefaults({ mode: 'nftables', clusterCIDR: '10.128.0.0/9' } as never));
+// nodePortAddresses as kube-proxy 1.30+ defaults it in nftables mode (the mode face does this for the CLI)
+const config = applyPlatformDefaults(setDefaults({ mode: 'nftables', clusterCIDR: '10.128.0.0/9', nodePortAddresses: ['primary'] } as never));
 const node = { name: 'node-0', ips: ['192.168.0.0'], podCIDRs: ['10.128.0.0/24'] };
 
 /** `phases`, when given, gets the wall ms of building the model (ProxyState) and of rendering. */
