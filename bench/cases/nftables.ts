@@ -3,12 +3,14 @@
 // a fresh network namespace (root only; about a minute at this size, kernel.md); and one endpoint's
 // partial transaction at that size, planned and (root only) applied over the loaded table.
 //
-// Why applying one endpoint takes as long as it does: nft (1.0.6 here) fills its cache with every chain
-// and every set of the table (NFT_MSG_GETCHAIN and NFT_MSG_GETSET dumps; the set dump carries each rule's
-// anonymous map too, one per service in 1.36's `dnat … map { … }`) before any `add table`, `add rule` or
-// element command, so the apply costs in proportion to the table, not to the transaction: 110,000 chains
-// with the 1.34 layout's endpoint chains at this size, 11,000 chains and 10,000 anonymous maps with 1.36's.
-// `add chain` / `flush chain` alone fetch neither. kube-proxy's knftables runs the same `nft -f -`.
+// Why applying one endpoint takes as long as it does: nft 1.0.6 (Debian 12's, and what kube-proxy's own
+// image ships) fills its cache with every chain and every set of the table (NFT_MSG_GETCHAIN and
+// NFT_MSG_GETSET dumps; the set dump carries each rule's anonymous map too, one per service in 1.36's
+// `dnat … map { … }`) before any `add table`, `add rule` or element command, so the apply costs in
+// proportion to the table, not to the transaction: 110,000 chains with the 1.34 layout's endpoint chains at
+// this size, 11,000 chains and 10,000 anonymous maps with 1.36's. `add chain` / `flush chain` alone fetch
+// neither. The partial case times each command kind alone to show which ones pay for the dump with the nft
+// it runs (PM_BENCH_NFT picks another, bench/nft.ts). kube-proxy's knftables runs the same `nft -f -`.
 import { applyPlatformDefaults, setDefaults } from '../../src/core/config/index.js';
 import { buildProxyState } from '../../src/core/model/index.js';
 import { LAYOUTS } from '../../src/core/nftables/layout.js';
@@ -24,6 +26,7 @@ import { existsSync } from 'node:fs';
 import { measure, median } from '../measure.js';
 import { loadavg } from 'node:os';
 import { syntheticCluster } from '../synthetic.js';
+import { benchNft } from '../nft.js';
 import type { BenchCase } from '../types.js';
 
 const config = applyPlatformDefaults(setDefaults({ mode: 'nftables', clusterCIDR: '10.128.0.0/9' } as never));
@@ -44,7 +47,8 @@ const sh = (args: string[], input?: string) => spawnSync(args[0]!, args.slice(1)
 /** Runs `fn` with a fresh namespace holding `text` loaded by `nft -f -`; why not, when it cannot. */
 function withLoadedNamespace<T>(text: string, fn: (ns: string, loadSeconds: number) => T): T | string {
   if (process.getuid?.() !== 0) return 'not measured: needs root';
-  if (sh(['nft', '--version']).status !== 0) return 'not measured: no nft';
+  const nft = benchNft();
+  if (nft.error) return nft.error;
   const ns = `pm-bench-nft-${process.pid}`;
   try {
     if (sh(['ip', 'netns', 'add', ns]).status !== 0) return 'not measured: ip netns add failed';
@@ -92,7 +96,7 @@ function renderCase(layoutId: string, also?: string): BenchCase {
       }
       const load = withLoadedNamespace(text, (_ns, secs) => secs);
       if (typeof load === 'number' && m.medianMs / 1000 / load > 0.1) missed.push('≤ 10% of nft -f');
-      const ratio = typeof load === 'number' ? `; nft -f loads it in ${load.toFixed(1)} s, render + serialize is ${((m.medianMs / 1000 / load) * 100).toFixed(1)}% of that (target ≤ 10%)` : `; load ${load}`;
+      const ratio = typeof load === 'number' ? `; nft -f (${benchNft().label}) loads it in ${load.toFixed(1)} s, render + serialize is ${((m.medianMs / 1000 / load) * 100).toFixed(1)}% of that (target ≤ 10%)` : `; load ${load}`;
       // process CPU (the garbage collector's threads included) beside the wall time: on a shared machine the
       // wall time is mostly waiting for a CPU
       const cpuMs = median(cpu.slice(1));
@@ -133,7 +137,7 @@ export const nftablesPartial: BenchCase = {
       ops = p.operations.length;
       partial = p.text();
     }, 5, 1);
-    const applied = withLoadedNamespace(transactionText(before), (ns) => {
+    const applied = withLoadedNamespace(transactionText(before), (ns, loadSeconds) => {
       // median of 5 runs of each (the transactions are idempotent); user+sys of nft beside the wall time,
       // since on a shared machine the wall time is mostly waiting for a CPU
       const timed = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', '%U %S'] : [];
@@ -153,18 +157,26 @@ export const nftablesPartial: BenchCase = {
       const netnsExec = ['ip', 'netns', 'exec', ns];
       const whole = runs(netnsExec, ['nft', '-f', '-'], partial);
       if (typeof whole === 'string') return whole;
-      // where the time goes: entering the namespace, and the transaction's chain lines alone (nft fetches
-      // no chain or set for them) against the whole (nft 1.0.6 dumps every chain and every set of the
-      // table, the rules' anonymous maps included, before a rule or element command)
+      // where the time goes: entering the namespace, and each command kind alone. The transaction's own
+      // kinds (its chain lines, its rules) and, as probes of what else fills nft's cache, `add table` and
+      // `add element` of an element the table already holds (both change nothing). nft 1.0.6 dumps every
+      // chain and every set of the table before a table, rule or element command, not before chain lines.
       const enter = runs(netnsExec, ['true']);
       const nsenter = runs(['nsenter', `--net=/run/netns/${ns}`], ['true']);
-      const chainLines = partial.split('\n').filter((l) => /^(add|flush) chain /.test(l)).join('\n') + '\n';
-      const chainsOnly = runs(netnsExec, ['nft', '-f', '-'], chainLines);
+      const lines = partial.split('\n');
+      const member = [...before.sets].find((x) => x.name === 'cluster-ips')?.elements[0]?.key.join(' . ');
+      const kinds: Array<[string, string]> = [
+        ['its add/flush chain lines', lines.filter((l) => /^(add|flush) chain /.test(l)).join('\n')],
+        ['its add rule lines', lines.filter((l) => l.startsWith('add rule ')).join('\n')],
+        ['add table', 'add table ip kube-proxy'],
+        ['add element', member === undefined ? '' : `add element ip kube-proxy cluster-ips { ${member} }`],
+      ];
       const f = (x: { ms: number; cpu: number } | string, cpu = true) => (typeof x === 'string' ? x : `${x.ms.toFixed(0)} ms${cpu ? ` (${x.cpu.toFixed(0)} ms nft CPU)` : ''}`);
+      const alone = kinds.filter(([, text]) => text !== '').map(([what, text]) => `${what} ${f(runs(netnsExec, ['nft', '-f', '-'], `${text}\n`))}`);
       const chains = before.chains.length;
       return {
         wallMs: whole.ms,
-        text: `applied in ${whole.ms.toFixed(0)} ms wall, ${whole.cpu.toFixed(0)} ms nft CPU, over the loaded table of ${chains} chains (target ≤ 100 ms); of that, entering the namespace ${f(enter, false)} (nsenter ${f(nsenter, false)}), its add/flush chain lines alone ${f(chainsOnly)}: the rest is nft's dump of every chain and set before a rule; load average ${loadavg()[0]!.toFixed(1)}`,
+        text: `${benchNft().label}: applied in ${whole.ms.toFixed(0)} ms wall, ${whole.cpu.toFixed(0)} ms nft CPU, over the loaded table of ${chains} chains (loaded by nft -f in ${loadSeconds.toFixed(1)} s; target ≤ 100 ms); of that, entering the namespace ${f(enter, false)} (nsenter ${f(nsenter, false)}); each alone: ${alone.join(', ')}; load average ${loadavg()[0]!.toFixed(1)}`,
       };
     });
     const said = typeof applied === 'string' ? applied : applied.text;
