@@ -137,19 +137,21 @@ export const nftablesPartial: BenchCase = {
       ops = p.operations.length;
       partial = p.text();
     }, 5, 1);
-    const applied = withLoadedNamespace(transactionText(before), (ns, loadSeconds) => {
+    const full = transactionText(before);
+    const applied = withLoadedNamespace(full, (ns, loadSeconds) => {
       // median of 5 runs of each (the transactions are idempotent); user+sys of nft beside the wall time,
       // since on a shared machine the wall time is mostly waiting for a CPU
       const timed = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', '%U %S'] : [];
-      const runs = (enter: string[], argv: string[], input?: string): { ms: number; cpu: number } | string => {
-        const out: Array<{ ms: number; cpu: number }> = [];
+      type Run = { ms: number; cpu: number; user: number; sys: number };
+      const runs = (enter: string[], argv: string[], input?: string): Run | string => {
+        const out: Run[] = [];
         for (let k = 0; k < 5; k++) {
           const t0 = process.hrtime.bigint();
           const r = sh([...enter, ...timed, ...argv], input);
           const ms = Number(process.hrtime.bigint() - t0) / 1e6;
           if (r.status !== 0) return `${argv.join(' ')} failed: ${r.stderr.split('\n')[0]}`;
           const [u, s] = timed.length ? r.stderr.trim().split('\n').pop()!.split(' ').map(Number) : [NaN, NaN];
-          out.push({ ms, cpu: ((u ?? NaN) + (s ?? NaN)) * 1000 });
+          out.push({ ms, cpu: ((u ?? NaN) + (s ?? NaN)) * 1000, user: (u ?? NaN) * 1000, sys: (s ?? NaN) * 1000 });
         }
         out.sort((a, b) => a.ms - b.ms);
         return out[2]!;
@@ -158,9 +160,10 @@ export const nftablesPartial: BenchCase = {
       const whole = runs(netnsExec, ['nft', '-f', '-'], partial);
       if (typeof whole === 'string') return whole;
       // where the time goes: entering the namespace, and each command kind alone. The transaction's own
-      // kinds (its chain lines, its rules) and, as probes of what else fills nft's cache, `add table` and
-      // `add element` of an element the table already holds (both change nothing). nft 1.0.6 dumps every
-      // chain and every set of the table before a table, rule or element command, not before chain lines.
+      // kinds (its chain lines, its rules) and, as probes of what else fills nft's cache, the full sync's
+      // `add table` line (with its comment, as knftables writes it) and `add element` of an element the
+      // table already holds (both change nothing). Which kinds fetch which objects is the nft's own choice
+      // (its cache.c): 1.0.6 dumps chains and sets before a rule, 1.0.6.1 and 1.1.3 the sets alone.
       const enter = runs(netnsExec, ['true']);
       const nsenter = runs(['nsenter', `--net=/run/netns/${ns}`], ['true']);
       const lines = partial.split('\n');
@@ -168,15 +171,16 @@ export const nftablesPartial: BenchCase = {
       const kinds: Array<[string, string]> = [
         ['its add/flush chain lines', lines.filter((l) => /^(add|flush) chain /.test(l)).join('\n')],
         ['its add rule lines', lines.filter((l) => l.startsWith('add rule ')).join('\n')],
-        ['add table', 'add table ip kube-proxy'],
+        ['add table', full.slice(0, full.indexOf('\n')).startsWith('add table ') ? full.slice(0, full.indexOf('\n')) : ''],
         ['add element', member === undefined ? '' : `add element ip kube-proxy cluster-ips { ${member} }`],
       ];
-      const f = (x: { ms: number; cpu: number } | string, cpu = true) => (typeof x === 'string' ? x : `${x.ms.toFixed(0)} ms${cpu ? ` (${x.cpu.toFixed(0)} ms nft CPU)` : ''}`);
+      // /usr/bin/time counts in 10 ms steps
+      const f = (x: Run | string, cpu = true) => (typeof x === 'string' ? x : `${x.ms.toFixed(0)} ms${cpu ? ` (nft CPU ${x.cpu.toFixed(0)} ms: user ${x.user.toFixed(0)}, sys ${x.sys.toFixed(0)})` : ''}`);
       const alone = kinds.filter(([, text]) => text !== '').map(([what, text]) => `${what} ${f(runs(netnsExec, ['nft', '-f', '-'], `${text}\n`))}`);
       const chains = before.chains.length;
       return {
         wallMs: whole.ms,
-        text: `${benchNft().label}: applied in ${whole.ms.toFixed(0)} ms wall, ${whole.cpu.toFixed(0)} ms nft CPU, over the loaded table of ${chains} chains (loaded by nft -f in ${loadSeconds.toFixed(1)} s; target ≤ 100 ms); of that, entering the namespace ${f(enter, false)} (nsenter ${f(nsenter, false)}); each alone: ${alone.join(', ')}; load average ${loadavg()[0]!.toFixed(1)}`,
+        text: `${benchNft().label}: applied in ${whole.ms.toFixed(0)} ms wall, nft CPU ${whole.cpu.toFixed(0)} ms (user ${whole.user.toFixed(0)}, sys ${whole.sys.toFixed(0)}), over the loaded table of ${chains} chains (loaded by nft -f in ${loadSeconds.toFixed(1)} s; target ≤ 100 ms); of that, entering the namespace ${f(enter, false)} (nsenter ${f(nsenter, false)}); each alone: ${alone.join(', ')}; load average ${loadavg()[0]!.toFixed(1)}`,
       };
     });
     const said = typeof applied === 'string' ? applied : applied.text;
