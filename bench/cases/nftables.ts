@@ -3,14 +3,15 @@
 // a fresh network namespace (root only; about a minute at this size, kernel.md); and one endpoint's
 // partial transaction at that size, planned and (root only) applied over the loaded table.
 //
-// Why applying one endpoint takes as long as it does: nft 1.0.6 (Debian 12's, and what kube-proxy's own
-// image ships) fills its cache with every chain and every set of the table (NFT_MSG_GETCHAIN and
-// NFT_MSG_GETSET dumps; the set dump carries each rule's anonymous map too, one per service in 1.36's
-// `dnat … map { … }`) before any `add table`, `add rule` or element command, so the apply costs in
-// proportion to the table, not to the transaction: 110,000 chains with the 1.34 layout's endpoint chains at
-// this size, 11,000 chains and 10,000 anonymous maps with 1.36's. `add chain` / `flush chain` alone fetch
-// neither. The partial case times each command kind alone to show which ones pay for the dump with the nft
-// it runs (PM_BENCH_NFT picks another, bench/nft.ts). kube-proxy's knftables runs the same `nft -f -`.
+// Why applying one endpoint takes as long as it does: nft fills its cache from the table before a rule,
+// element or `add table { … }` command — Debian 12's 1.0.6 (kube-proxy's own image's until mid-2026) every
+// chain and every set (NFT_MSG_GETCHAIN and NFT_MSG_GETSET dumps), 1.0.6.1 (its image's since) and 1.1.3
+// every set. The set dump carries each rule's anonymous map too, one per service in 1.36's `dnat … map
+// { … }`, so the apply costs in proportion to the table, not to the transaction: 110,000 chains with the
+// 1.34 layout's endpoint chains at this size, 11,000 chains and 10,000 anonymous maps with 1.36's. Most of
+// that is the kernel's time (sys), which no nft version saves. `add chain` / `flush chain` alone fetch
+// nothing. The partial case times each command kind alone, with the nft it runs (PM_BENCH_NFT picks
+// another, bench/nft.ts). kube-proxy's knftables runs the same `nft -f -`.
 import { applyPlatformDefaults, setDefaults } from '../../src/core/config/index.js';
 import { buildProxyState } from '../../src/core/model/index.js';
 import { LAYOUTS } from '../../src/core/nftables/layout.js';
