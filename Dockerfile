@@ -5,8 +5,8 @@
 # there too). Debian 12's nft 1.0.6 (node:22-slim is bookworm) segfaults on any set a newer nft wrote, in any
 # table (kubernetes#136786; reproduced here), which is why kube-proxy's own image moved to nft 1.0.6.1; and
 # it dumps every chain and set of kube-proxy's table before a rule, so a one-endpoint partial sync costs
-# it ~1.5x the nft CPU of 1.1.3 at 10,000 services. The price, shared with kube-proxy's 1.0.6.1: sets this
-# image writes crash a host's nft 1.0.6.
+# it ~1.5x the nft CPU of 1.1.3 at 10,000 services. The price is kube-proxy's too: sets written by 1.1.3,
+# as by 1.0.6.1, crash an nft 1.0.6 or older on the host (checked with 1.0.2 and 1.0.6).
 FROM node:22-trixie-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends iptables nftables ipset ipvsadm conntrack iproute2 nfacct \
