@@ -9,8 +9,9 @@
 // every set. The set dump carries each rule's anonymous map too, one per service in 1.36's `dnat … map
 // { … }`, so the apply costs in proportion to the table, not to the transaction: 110,000 chains with the
 // 1.34 layout's endpoint chains at this size, 11,000 chains and 10,000 anonymous maps with 1.36's. Most of
-// that is the kernel's time (sys), which no nft version saves. `add chain` / `flush chain` alone fetch
-// nothing. The partial case times each command kind alone, with the nft it runs (PM_BENCH_NFT picks
+// the apply is kernel time (sys), which no nft version saves: the dump itself and, on commit, the kernel's
+// validation of the whole table that a new rule sets off (perf, 1.1.3, 1.36 at 10k: a quarter each).
+// `add chain` / `flush chain` alone fetch nothing. The partial case times each command kind alone, with the nft it runs (PM_BENCH_NFT picks
 // another, bench/nft.ts). kube-proxy's knftables runs the same `nft -f -`.
 import { applyPlatformDefaults, setDefaults } from '../../src/core/config/index.js';
 import { buildProxyState } from '../../src/core/model/index.js';
