@@ -3,12 +3,16 @@
 // a fresh network namespace (root only; about a minute at this size, kernel.md); and one endpoint's
 // partial transaction at that size, planned and (root only) applied over the loaded table.
 //
-// Why applying one endpoint takes as long as it does: nft (1.0.6 here) fills its cache with every chain
-// and every set of the table (NFT_MSG_GETCHAIN and NFT_MSG_GETSET dumps; the set dump carries each rule's
-// anonymous map too, one per service in 1.36's `dnat … map { … }`) before any `add table`, `add rule` or
-// element command, so the apply costs in proportion to the table, not to the transaction: 110,000 chains
-// with the 1.34 layout's endpoint chains at this size, 11,000 chains and 10,000 anonymous maps with 1.36's.
-// `add chain` / `flush chain` alone fetch neither. kube-proxy's knftables runs the same `nft -f -`.
+// Why applying one endpoint takes as long as it does: nft fills its cache from the table before a rule,
+// element or `add table { … }` command — Debian 12's 1.0.6 (kube-proxy's own image's until mid-2026) every
+// chain and every set (NFT_MSG_GETCHAIN and NFT_MSG_GETSET dumps), 1.0.6.1 (its image's since) and 1.1.3
+// every set. The set dump carries each rule's anonymous map too, one per service in 1.36's `dnat … map
+// { … }`, so the apply costs in proportion to the table, not to the transaction: 110,000 chains with the
+// 1.34 layout's endpoint chains at this size, 11,000 chains and 10,000 anonymous maps with 1.36's. Most of
+// the apply is kernel time (sys), which no nft version saves: the dump itself and, on commit, the kernel's
+// validation of the whole table that a new rule sets off (perf, 1.1.3, 1.36 at 10k: a quarter each).
+// `add chain` / `flush chain` alone fetch nothing. The partial case times each command kind alone, with the nft it runs (PM_BENCH_NFT picks
+// another, bench/nft.ts). kube-proxy's knftables runs the same `nft -f -`.
 import { applyPlatformDefaults, setDefaults } from '../../src/core/config/index.js';
 import { buildProxyState } from '../../src/core/model/index.js';
 import { LAYOUTS } from '../../src/core/nftables/layout.js';
@@ -24,6 +28,7 @@ import { existsSync } from 'node:fs';
 import { measure, median } from '../measure.js';
 import { loadavg } from 'node:os';
 import { syntheticCluster } from '../synthetic.js';
+import { benchNft } from '../nft.js';
 import type { BenchCase } from '../types.js';
 
 // nodePortAddresses as kube-proxy 1.30+ defaults it in nftables mode (the mode face does this for the CLI)
@@ -45,7 +50,8 @@ const sh = (args: string[], input?: string) => spawnSync(args[0]!, args.slice(1)
 /** Runs `fn` with a fresh namespace holding `text` loaded by `nft -f -`; why not, when it cannot. */
 function withLoadedNamespace<T>(text: string, fn: (ns: string, loadSeconds: number) => T): T | string {
   if (process.getuid?.() !== 0) return 'not measured: needs root';
-  if (sh(['nft', '--version']).status !== 0) return 'not measured: no nft';
+  const nft = benchNft();
+  if (nft.error) return nft.error;
   const ns = `pm-bench-nft-${process.pid}`;
   try {
     if (sh(['ip', 'netns', 'add', ns]).status !== 0) return 'not measured: ip netns add failed';
@@ -93,7 +99,7 @@ function renderCase(layoutId: string, also?: string): BenchCase {
       }
       const load = withLoadedNamespace(text, (_ns, secs) => secs);
       if (typeof load === 'number' && m.medianMs / 1000 / load > 0.1) missed.push('≤ 10% of nft -f');
-      const ratio = typeof load === 'number' ? `; nft -f loads it in ${load.toFixed(1)} s, render + serialize is ${((m.medianMs / 1000 / load) * 100).toFixed(1)}% of that (target ≤ 10%)` : `; load ${load}`;
+      const ratio = typeof load === 'number' ? `; nft -f (${benchNft().label}) loads it in ${load.toFixed(1)} s, render + serialize is ${((m.medianMs / 1000 / load) * 100).toFixed(1)}% of that (target ≤ 10%)` : `; load ${load}`;
       // process CPU (the garbage collector's threads included) beside the wall time: on a shared machine the
       // wall time is mostly waiting for a CPU
       const cpuMs = median(cpu.slice(1));
@@ -134,19 +140,21 @@ export const nftablesPartial: BenchCase = {
       ops = p.operations.length;
       partial = p.text();
     }, 5, 1);
-    const applied = withLoadedNamespace(transactionText(before), (ns) => {
+    const full = transactionText(before);
+    const applied = withLoadedNamespace(full, (ns, loadSeconds) => {
       // median of 5 runs of each (the transactions are idempotent); user+sys of nft beside the wall time,
       // since on a shared machine the wall time is mostly waiting for a CPU
       const timed = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', '%U %S'] : [];
-      const runs = (enter: string[], argv: string[], input?: string): { ms: number; cpu: number } | string => {
-        const out: Array<{ ms: number; cpu: number }> = [];
+      type Run = { ms: number; cpu: number; user: number; sys: number };
+      const runs = (enter: string[], argv: string[], input?: string): Run | string => {
+        const out: Run[] = [];
         for (let k = 0; k < 5; k++) {
           const t0 = process.hrtime.bigint();
           const r = sh([...enter, ...timed, ...argv], input);
           const ms = Number(process.hrtime.bigint() - t0) / 1e6;
           if (r.status !== 0) return `${argv.join(' ')} failed: ${r.stderr.split('\n')[0]}`;
           const [u, s] = timed.length ? r.stderr.trim().split('\n').pop()!.split(' ').map(Number) : [NaN, NaN];
-          out.push({ ms, cpu: ((u ?? NaN) + (s ?? NaN)) * 1000 });
+          out.push({ ms, cpu: ((u ?? NaN) + (s ?? NaN)) * 1000, user: (u ?? NaN) * 1000, sys: (s ?? NaN) * 1000 });
         }
         out.sort((a, b) => a.ms - b.ms);
         return out[2]!;
@@ -154,18 +162,28 @@ export const nftablesPartial: BenchCase = {
       const netnsExec = ['ip', 'netns', 'exec', ns];
       const whole = runs(netnsExec, ['nft', '-f', '-'], partial);
       if (typeof whole === 'string') return whole;
-      // where the time goes: entering the namespace, and the transaction's chain lines alone (nft fetches
-      // no chain or set for them) against the whole (nft 1.0.6 dumps every chain and every set of the
-      // table, the rules' anonymous maps included, before a rule or element command)
+      // where the time goes: entering the namespace, and each command kind alone. The transaction's own
+      // kinds (its chain lines, its rules) and, as probes of what else fills nft's cache, the full sync's
+      // `add table` line (with its comment, as knftables writes it) and `add element` of an element the
+      // table already holds (both change nothing). Which kinds fetch which objects is the nft's own choice
+      // (its cache.c): 1.0.6 dumps chains and sets before a rule, 1.0.6.1 and 1.1.3 the sets alone.
       const enter = runs(netnsExec, ['true']);
       const nsenter = runs(['nsenter', `--net=/run/netns/${ns}`], ['true']);
-      const chainLines = partial.split('\n').filter((l) => /^(add|flush) chain /.test(l)).join('\n') + '\n';
-      const chainsOnly = runs(netnsExec, ['nft', '-f', '-'], chainLines);
-      const f = (x: { ms: number; cpu: number } | string, cpu = true) => (typeof x === 'string' ? x : `${x.ms.toFixed(0)} ms${cpu ? ` (${x.cpu.toFixed(0)} ms nft CPU)` : ''}`);
+      const lines = partial.split('\n');
+      const member = [...before.sets].find((x) => x.name === 'cluster-ips')?.elements[0]?.key.join(' . ');
+      const kinds: Array<[string, string]> = [
+        ['its add/flush chain lines', lines.filter((l) => /^(add|flush) chain /.test(l)).join('\n')],
+        ['its add rule lines', lines.filter((l) => l.startsWith('add rule ')).join('\n')],
+        ['add table', full.slice(0, full.indexOf('\n')).startsWith('add table ') ? full.slice(0, full.indexOf('\n')) : ''],
+        ['add element', member === undefined ? '' : `add element ip kube-proxy cluster-ips { ${member} }`],
+      ];
+      // /usr/bin/time counts in 10 ms steps
+      const f = (x: Run | string, cpu = true) => (typeof x === 'string' ? x : `${x.ms.toFixed(0)} ms${cpu ? ` (nft CPU ${x.cpu.toFixed(0)} ms: user ${x.user.toFixed(0)}, sys ${x.sys.toFixed(0)})` : ''}`);
+      const alone = kinds.filter(([, text]) => text !== '').map(([what, text]) => `${what} ${f(runs(netnsExec, ['nft', '-f', '-'], `${text}\n`))}`);
       const chains = before.chains.length;
       return {
         wallMs: whole.ms,
-        text: `applied in ${whole.ms.toFixed(0)} ms wall, ${whole.cpu.toFixed(0)} ms nft CPU, over the loaded table of ${chains} chains (target ≤ 100 ms); of that, entering the namespace ${f(enter, false)} (nsenter ${f(nsenter, false)}), its add/flush chain lines alone ${f(chainsOnly)}: the rest is nft's dump of every chain and set before a rule; load average ${loadavg()[0]!.toFixed(1)}`,
+        text: `${benchNft().label}: applied in ${whole.ms.toFixed(0)} ms wall, nft CPU ${whole.cpu.toFixed(0)} ms (user ${whole.user.toFixed(0)}, sys ${whole.sys.toFixed(0)}), over the loaded table of ${chains} chains (loaded by nft -f in ${loadSeconds.toFixed(1)} s; target ≤ 100 ms); of that, entering the namespace ${f(enter, false)} (nsenter ${f(nsenter, false)}); each alone: ${alone.join(', ')}; load average ${loadavg()[0]!.toFixed(1)}`,
       };
     });
     const said = typeof applied === 'string' ? applied : applied.text;

@@ -17,6 +17,7 @@ import { Proxier, modeHost, systemClock, type Clock } from '../../src/core/proxi
 import { startLoop } from '../sync-waiter.js';
 import { median } from '../measure.js';
 import { syntheticCluster } from '../synthetic.js';
+import { benchNft } from '../nft.js';
 import type { BenchCase, BenchResult } from '../types.js';
 
 const iptables = modeFor('iptables', 'bench');
@@ -205,7 +206,8 @@ export const syncNftables: BenchCase = {
   targetRssMB: 400,
   async run() {
     if (process.getuid?.() !== 0) return skipped('not measured: needs root');
-    if (sh(['sh', '-c', 'command -v nft']).status !== 0) return skipped('not measured: nft is missing');
+    const nft = benchNft(); // PM_BENCH_NFT, or nft from PATH; the result names it
+    if (nft.error) return skipped(nft.error);
     const nftables = modeFor('nftables', 'bench');
     const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, seed: 42 });
     return inNamespace('nft', async (ns) => {
@@ -267,7 +269,7 @@ export const syncNftables: BenchCase = {
         medianMs: lat,
         maxRssMB: steady,
         missed,
-        detail: `${SERVICES} services x 10 endpoints: event → nft applied median ${lat.toFixed(0)} ms (target ≤ 100 ms: ${missed.length ? 'MISSED' : 'met'}; medians of its steps: render (the changed service ports) ${step('render')} ms, plan ${step('plan')} ms (${step('ops')} operations), nft -f ${step('apply')} ms, the rest (change tracking, the changed services' view, scheduling, GC) ${step('rest')} ms); steady-state RSS ${steady.toFixed(0)} MB (median after GC over the last ${Math.ceil(CHANGES / 2)} partial syncs; heap used ${mb(mem.heapUsed)} MB, external ${mb(mem.external)} MB, V8 heap limit ${mb(heap.heap_size_limit)} MB; peak of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); full sync ${synced[0]!.toFixed(0)} ms of which nft -f ${fullApplyMs.toFixed(0)} ms; ${proxier.metrics.fullSyncs} full / ${proxier.metrics.partialSyncs} partial; load ${loadavg()}`,
+        detail: `${nft.label}; ${SERVICES} services x 10 endpoints: event → nft applied median ${lat.toFixed(0)} ms (target ≤ 100 ms: ${missed.length ? 'MISSED' : 'met'}; medians of its steps: render (the changed service ports) ${step('render')} ms, plan ${step('plan')} ms (${step('ops')} operations), nft -f ${step('apply')} ms, the rest (change tracking, the changed services' view, scheduling, GC) ${step('rest')} ms); steady-state RSS ${steady.toFixed(0)} MB (median after GC over the last ${Math.ceil(CHANGES / 2)} partial syncs; heap used ${mb(mem.heapUsed)} MB, external ${mb(mem.external)} MB, V8 heap limit ${mb(heap.heap_size_limit)} MB; peak of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); full sync ${synced[0]!.toFixed(0)} ms of which nft -f ${fullApplyMs.toFixed(0)} ms; ${proxier.metrics.fullSyncs} full / ${proxier.metrics.partialSyncs} partial; load ${loadavg()}`,
       };
     });
   },

@@ -1,4 +1,4 @@
-// The Dockerfile (no Docker engine here, so its promises are checked one by one): slim Node 22, the
+// The Dockerfile (no Docker engine here, so its promises are checked one by one): slim Node 22 on Debian 13, the
 // netfilter tools sync runs, only package.json, bin/ and dist/ copied, the CLI as entrypoint — and those
 // files alone, without node_modules, run `sync` (the bundle carries prom-client and the rest).
 import assert from 'node:assert/strict';
@@ -15,8 +15,9 @@ const instructions = dockerfile
   .split('\n')
   .filter((l) => l.trim() && !l.startsWith('#'));
 
-test('Dockerfile: slim Node 22 with the tools sync runs', () => {
-  assert.equal(instructions[0], 'FROM node:22-slim');
+test('Dockerfile: slim Node 22 on Debian 13 (nft 1.1.3) with the tools sync runs', () => {
+  // named, not node:22-slim (Debian 12): the base's Debian release decides which nft writes kube-proxy's tables
+  assert.equal(instructions[0], 'FROM node:22-trixie-slim');
   const run = instructions.find((l) => l.startsWith('RUN '))!;
   for (const pkg of ['iptables', 'nftables', 'ipset', 'ipvsadm', 'conntrack', 'iproute2', 'nfacct']) assert.match(run, new RegExp(`\\s${pkg}(\\s|$)`), pkg);
   assert.match(run, /rm -rf \/var\/lib\/apt\/lists/);

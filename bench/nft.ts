@@ -1,0 +1,48 @@
+// Which nft the nftables bench cases run. By default `nft` from PATH, as the product runs it; with
+// PM_BENCH_NFT=/path/to/nft (e.g. a newer nft built outside the repository) that binary's directory goes
+// first on this bench process's PATH, so every `nft` the case spawns — through `ip netns exec`, which
+// keeps the environment, and through the product's own runner — is that one. Each case runs in its own
+// process (bench/run.ts), so the change ends with the case.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
+
+export interface BenchNft {
+  /** `nft --version`'s line, e.g. "nftables v1.1.3 (Commodore Bullmoose #4)", and where it came from. */
+  label: string;
+  /** Why the case cannot measure with it, when it cannot. */
+  error?: string;
+}
+
+let chosen: BenchNft | undefined;
+
+/** Puts PM_BENCH_NFT's nft first on PATH (once) and says which nft the case runs. */
+export function benchNft(): BenchNft {
+  if (chosen) return chosen;
+  const asked = process.env.PM_BENCH_NFT;
+  let from = 'nft from PATH';
+  if (asked) {
+    const path = resolve(asked);
+    try {
+      if (!statSync(path).isFile()) throw new Error('not a file');
+      accessSync(path, constants.X_OK);
+    } catch {
+      return (chosen = { label: `PM_BENCH_NFT=${asked}`, error: `not measured: PM_BENCH_NFT=${asked} is not an executable file` });
+    }
+    let dir = dirname(path);
+    if (basename(path) !== 'nft') {
+      // PATH finds programs by name: a link named nft in a directory of its own
+      dir = mkdtempSync(join(tmpdir(), 'pm-bench-nft-'));
+      symlinkSync(path, join(dir, 'nft'));
+      const made = dir;
+      process.on('exit', () => rmSync(made, { recursive: true, force: true }));
+    }
+    process.env.PATH = `${dir}${delimiter}${process.env.PATH ?? ''}`;
+    from = `PM_BENCH_NFT=${asked}`;
+  }
+  const v = spawnSync('nft', ['--version'], { encoding: 'utf8' });
+  const line = `${v.stdout ?? ''}`.split('\n')[0]!.trim();
+  if (v.status !== 0 || !line) return (chosen = { label: from, error: `not measured: ${from} does not run (nft --version failed)` });
+  return (chosen = { label: `${line}, ${from}` });
+}
