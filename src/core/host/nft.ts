@@ -7,7 +7,7 @@
 import { parseJsonListing } from '../nftables/parse-json.js';
 import { KUBE_PROXY_TABLE, type NftTable, nftFamily } from '../nftables/types.js';
 import type { IPFamily } from '../objects/types.js';
-import type { CommandRunner } from './backend.js';
+import type { CommandResult, CommandRunner } from './backend.js';
 import { HostCommandError, commandFailure } from './errors.js';
 
 export const NFT_MIN_VERSION = '1.0.1';
@@ -52,6 +52,18 @@ export function refusedLine(stderr: string): { line: number; reason: string } | 
   return m ? { line: Number(m[1]), reason: m[2]!.trim() } : undefined;
 }
 
+/**
+ * nft's failure as one sentence. nft 1.0.6 and older crash (SIGSEGV) listing or changing anything once
+ * any table on the host holds a set that a newer nft wrote (kubernetes#136786; kube-proxy's image moved
+ * to nft 1.0.6.1 for it): said with that cause, since the crash itself prints nothing.
+ */
+function nftFailure(argv: string[], r: CommandResult, what: string): HostCommandError {
+  const e = commandFailure(argv, r.code, r.stderr, what);
+  if (!/killed by SIGSEGV/.test(r.stderr)) return e;
+  const why = 'nft 1.0.6 and older crash so when a newer nft wrote a set in any table on this host (kubernetes#136786): use nft 1.0.6.1 or newer here.';
+  return new HostCommandError(e.message.replace(/\.$/, `; ${why}`), argv, r.code, r.stderr);
+}
+
 export class NftCommandBackend {
   constructor(private readonly run: CommandRunner) {}
 
@@ -75,7 +87,7 @@ export class NftCommandBackend {
     const r = await this.run(argv, text);
     if (r.code === 0) return;
     const at = refusedLine(r.stderr);
-    if (!at) throw commandFailure(argv, r.code, r.stderr, what);
+    if (!at) throw nftFailure(argv, r, what);
     const lineText = text.split('\n')[at.line - 1];
     throw new NftTransactionError(
       `nft refused line ${at.line} of the transaction (\`${(lineText ?? '').slice(0, 160)}\`): ${at.reason}; nothing was applied.`,
@@ -103,7 +115,7 @@ export class NftCommandBackend {
     const r = await this.run(argv);
     if (r.code !== 0) {
       if (/No such file or directory/.test(r.stderr)) return undefined;
-      throw commandFailure(argv, r.code, r.stderr, 'the table could not be read');
+      throw nftFailure(argv, r, 'the table could not be read');
     }
     return parseJsonListing(r.stdout).find((t) => t.table.name === KUBE_PROXY_TABLE)?.table;
   }
@@ -112,7 +124,7 @@ export class NftCommandBackend {
   async listRuleset(): Promise<string> {
     const argv = ['nft', 'list', 'ruleset'];
     const r = await this.run(argv);
-    if (r.code !== 0) throw commandFailure(argv, r.code, r.stderr, 'the ruleset could not be read');
+    if (r.code !== 0) throw nftFailure(argv, r, 'the ruleset could not be read');
     return r.stdout;
   }
 

@@ -2,6 +2,7 @@
 // the sync instead of hanging it.
 
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import type { CommandResult, CommandRunner } from './backend.js';
 
 export interface RunnerOptions {
@@ -50,7 +51,9 @@ function spawnOnce(argv: readonly string[], stdin: string | undefined, timeoutMs
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       let stderr = Buffer.concat(err).toString('utf8');
-      let status = code ?? 128 + (signal ? 9 : 0);
+      // a signal's death as a shell reports it (128 + its number) and said, so a crash is not "no error output"
+      let status = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+      if (signal && !timedOut) stderr += `killed by ${signal}\n`;
       if (spawnError) {
         stderr += `${spawnError.message}\n`;
         status = NOT_STARTED;

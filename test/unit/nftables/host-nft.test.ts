@@ -25,6 +25,15 @@ describe('host nft backend', () => {
       return true;
     });
   });
+  it('a crashed nft (SIGSEGV, as 1.0.6 on a set a newer nft wrote) is said with its known cause, not as "no error output"', async () => {
+    const r = scripted([{ argv: ['nft', '-f', '-'], result: { code: 139, stderr: 'killed by SIGSEGV\n' } }]);
+    await assert.rejects(new NftCommandBackend(r.run).apply('add table ip kube-proxy\n'), (e: unknown) => {
+      assert.equal((e as Error).message, '`nft -f -` failed (exit 139: killed by SIGSEGV); nft 1.0.6 and older crash so when a newer nft wrote a set in any table on this host (kubernetes#136786): use nft 1.0.6.1 or newer here.');
+      return true;
+    });
+    const other = scripted([{ argv: ['nft', 'list', 'ruleset'], result: { code: 137, stderr: 'killed by SIGKILL\n' } }]);
+    await assert.rejects(new NftCommandBackend(other.run).listRuleset(), /^Error: `nft list ruleset` failed \(exit 137: killed by SIGKILL\)\.$|failed \(exit 137: killed by SIGKILL\)\.$/);
+  });
   it('checks without applying (nft -c)', async () => {
     const r = scripted([{ argv: ['nft', '-c', '-f', '-'] }]);
     await new NftCommandBackend(r.run).check('flush ruleset\n');
