@@ -6,11 +6,18 @@ import { constants } from 'node:os';
 import type { CommandResult, CommandRunner } from './backend.js';
 
 export interface RunnerOptions {
-  /** SIGKILL after this long (default 60 s: a full iptables-nft restore of a big cluster takes seconds). */
+  /** SIGKILL after this long, plus INPUT_MS_PER_MB for each MB of standard input (default 60 s). */
   timeoutMs?: number;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
+/**
+ * Loading rules takes time in proportion to their size, far beyond any fixed bound at 10,000 services:
+ * `nft -f` of a 56 MB transaction took 37–73 s here, and iptables-nft-restore 1.8.9 --noflush of 33 MB
+ * (kube-proxy's own invocation) over 20 minutes. kube-proxy waits for either as long as it takes; so does
+ * this runner, up to a bound that still ends a tool that hangs: 2 minutes per MB it was given.
+ */
+export const INPUT_MS_PER_MB = 120_000;
 
 /** Exit status reported for a command we killed because it ran past its time (as coreutils `timeout`). */
 export const TIMED_OUT = 124;
@@ -20,7 +27,7 @@ export const NOT_STARTED = 127;
 /** Runs commands on this host. */
 export function localRunner(opts: RunnerOptions = {}): CommandRunner {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  return (argv, stdin) => spawnOnce(argv, stdin, timeoutMs);
+  return (argv, stdin) => spawnOnce(argv, stdin, timeoutMs + Math.ceil(((stdin?.length ?? 0) / 1e6) * INPUT_MS_PER_MB));
 }
 
 /** Runs commands inside network namespace `ns` (`ip netns exec NS …`), through `base` (default: this host). */

@@ -20,3 +20,12 @@ test('a normal exit keeps its code and says nothing more; a timeout is 124, not 
   assert.equal(slow.code, TIMED_OUT);
   assert.equal(slow.stderr, 'timed out after 50 ms\n');
 });
+
+test('the bound grows with the input: a tool given MBs of rules is not killed at the base timeout', async () => {
+  // 200 ms base + 1.2 s for these 10 KB: the sleep (0.5 s) outlives the base but not the grown bound
+  const input = 'x'.repeat(10_000);
+  const r = await localRunner({ timeoutMs: 200 })(['sh', '-c', 'cat >/dev/null; sleep 0.5'], input);
+  assert.equal(r.code, 0, r.stderr);
+  const bare = await localRunner({ timeoutMs: 200 })(['sh', '-c', 'cat >/dev/null; sleep 5'], input);
+  assert.equal(bare.code, TIMED_OUT, 'past the grown bound it is still ended');
+});
