@@ -26,7 +26,11 @@ for (const [id, c] of Object.entries(CASES)) {
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench', 'child.ts'), id], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 24 });
   if (r.status !== 0) {
     failed = true;
-    rows.push(`| ${c.name} | failed: ${r.stderr.trim().split('\n').pop()} | | | | ${measured} |`);
+    // the error's own line, not the "Node.js vX" a crashed child prints last
+    const said = r.stderr.trim().split('\n').filter((l) => l.trim() && !/^Node\.js v/.test(l) && !/^\s+at /.test(l));
+    const why = [...said].reverse().find((l) => /Error|error:/.test(l)) ?? said.at(-1) ?? `exit ${r.status ?? r.signal}`;
+    process.stderr.write(r.stderr);
+    rows.push(`| ${c.name} | failed: ${why.trim().replace(/\|/g, '\\|')} | | | | ${measured} |`);
     continue;
   }
   const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as BenchResult;
