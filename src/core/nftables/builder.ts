@@ -6,6 +6,8 @@ import { KUBE_PROXY_TABLE } from './types.js';
 
 export class TableBuilder {
   private readonly chains = new Map<string, NftChain>();
+  /** Every chain in creation order (the table's order): those of `chain` and of `uniqueChain`. */
+  private readonly order: NftChain[] = [];
   private readonly sets = new Map<string, NftSet>();
   /** Element keys per set: one element per key, as nftElementStorage.ensureElem keeps it. */
   private readonly keys = new Map<string, Map<string, number>>();
@@ -22,12 +24,20 @@ export class TableBuilder {
     if (!c) {
       c = extra ? { name, ...extra, rules: [] } : { name, rules: [] };
       this.chains.set(name, c);
+      this.order.push(c);
     }
     return c;
   }
 
-  hasChain(name: string): boolean {
-    return this.chains.has(name);
+  /**
+   * A chain the caller knows no other call names (an endpoint's: its name holds the service port and the
+   * endpoint, each endpoint once per port). Not indexed by name: 100,000 endpoint chains cost a large Map
+   * and a flattened, hashed key each for lookups nobody makes.
+   */
+  uniqueChain(name: string, rules: NftChain['rules']): NftChain {
+    const c: NftChain = { name, rules };
+    this.order.push(c);
+    return c;
   }
 
   rule(chain: string, rule: string, comment?: string): void {
@@ -59,6 +69,6 @@ export class TableBuilder {
   }
 
   finish(): NftTable {
-    return { family: this.family, name: KUBE_PROXY_TABLE, comment: this.comment, chains: [...this.chains.values()], sets: [...this.sets.values()], layout: this.layout };
+    return { family: this.family, name: KUBE_PROXY_TABLE, comment: this.comment, chains: this.order, sets: [...this.sets.values()], layout: this.layout };
   }
 }

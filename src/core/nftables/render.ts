@@ -255,10 +255,11 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
   const bases: string[] = [];
   const epChains: NftChain[] = [];
   if (usesEndpointChains) {
+    // one chain per endpoint: `reachable` names each endpoint (ip:port) once
     for (const ep of reachable) {
       const base = endpointChainBaseOf(readable, ep.endpoint);
       bases.push(base);
-      epChains.push(t.chain(PREFIX.endpoint + base));
+      epChains.push(t.uniqueChain(PREFIX.endpoint + base, []));
     }
   }
   const usesClusterPolicyChain = clusterEndpoints.length > 0;
@@ -387,10 +388,8 @@ function renderServicePort(ctx: ServiceContext, sp: ServicePort, cat: ReturnType
     const update = affinity === null ? null : { rule: `update @${PREFIX.affinity}${bases[i]!} { ${ipX} saddr }` };
     const rules = masq === null ? [update!, dnat] : update === null ? [masq, dnat] : [masq, update, dnat];
     // an array of the rules' own length: 100,000 endpoint chains each with a grown (17-slot) array weigh
-    // on the garbage collector; a chain seen before (two endpoints of one name) keeps what it had
-    const c = epChains[i]!;
-    if (c.rules.length === 0) c.rules = rules;
-    else c.rules.push(...rules);
+    // on the garbage collector
+    epChains[i]!.rules = rules;
   }
 }
 
