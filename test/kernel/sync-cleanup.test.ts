@@ -7,25 +7,12 @@
 // Every namespace is removed even when an assertion fails.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import test, { before } from 'node:test';
-import { announceSkip, exec, execOk, kernelSkipReason, withTopology } from './harness/index.js';
+import { announceSkip, exec, execOk, kernelSkipReason, withTopology, cli, ensureBuiltCli } from './harness/index.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'kubectl-proxymode');
 const skip = announceSkip(kernelSkipReason(['ip', 'ipset']), 'sync --cleanup (ipvs leftovers)');
 
-before(() => {
-  if (skip || existsSync(join(ROOT, 'dist', 'kubectl-proxymode.cjs'))) return;
-  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-});
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+before(() => ensureBuiltCli(skip));
 
 /** Why the IPVS part cannot run here (ipvsadm's own first line), or undefined when it can. */
 function ipvsSkipReason(): string | undefined {

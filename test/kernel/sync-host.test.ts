@@ -7,25 +7,19 @@
 //     those to the endpoint that stays are kept.
 // Every namespace and process is removed even when an assertion fails.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { before } from 'node:test';
 import { stringify } from 'yaml';
-import { announceSkip, connectBatch, exec, execOk, kernelSkipReason, withTopology, type Host, type Topology } from './harness/index.js';
+import { announceSkip, connectBatch, exec, execOk, kernelSkipReason, withTopology, type Host, type Topology, BIN, cli, ensureBuiltCli } from './harness/index.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'kubectl-proxymode');
 const skip = announceSkip(kernelSkipReason(['iptables-nft', 'iptables-nft-save', 'nft', 'nfacct', 'conntrack', 'ipset']), 'sync on a host (built CLI)');
 const WEB_IP = '10.96.0.10';
 const DNS_IP = '10.96.0.53';
 
-before(() => {
-  if (skip || existsSync(join(ROOT, 'dist', 'kubectl-proxymode.cjs'))) return;
-  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-});
+before(() => ensureBuiltCli(skip));
 
 function objects(topo: Topology, web: readonly Host[], dns: readonly Host[] = []): string {
   const svc = (name: string, ip: string, protocol: 'TCP' | 'UDP') => ({
@@ -44,10 +38,6 @@ function objects(topo: Topology, web: readonly Host[], dns: readonly Host[] = []
   });
   const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node' }, spec: { podCIDR: topo.node.podCIDR, podCIDRs: [topo.node.podCIDR] }, status: { addresses: [{ type: 'InternalIP', address: topo.node.ipv4 }] } };
   return [node, svc('web', WEB_IP, 'TCP'), slice('web', web, 'TCP'), svc('dns', DNS_IP, 'UDP'), slice('dns', dns, 'UDP')].map((o) => stringify(o)).join('---\n');
-}
-
-function cli(args: string[]) {
-  return spawnSync(BIN, args, { encoding: 'utf8', timeout: 60_000 });
 }
 
 async function landsOn(topo: Topology, ip: string, proto: 'tcp' | 'udp' = 'tcp', count = 8): Promise<Record<string, number>> {

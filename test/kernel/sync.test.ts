@@ -8,17 +8,15 @@
 //   --cleanup: no kube-proxy chain, jump, nft table or ipset is left.
 // Every namespace and process is removed even when an assertion fails.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { before } from 'node:test';
 import { stringify } from 'yaml';
 import { isKubeProxyChain } from '../../src/core/proxier/cleanup.js';
-import { announceSkip, connectBatch, exec, execOk, httpGet as get, kernelSkipReason, withTopology, type Host, type Topology } from './harness/index.js';
+import { announceSkip, connectBatch, exec, execOk, httpGet as get, kernelSkipReason, withTopology, type Host, type Topology, BIN, cli, ensureBuiltCli } from './harness/index.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'kubectl-proxymode');
 const skip = announceSkip(kernelSkipReason(['iptables-nft', 'iptables-nft-save', 'nft', 'nfacct', 'conntrack']), 'sync (built CLI)');
 
 const NS = 'app';
@@ -27,11 +25,7 @@ const LB_IP = '10.96.0.11';
 const EXTRA_IP = '10.96.0.12';
 const LB_NODE_PORT = 30180;
 
-before(() => {
-  if (skip || existsSync(join(ROOT, 'dist', 'kubectl-proxymode.cjs'))) return;
-  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-});
+before(() => ensureBuiltCli(skip));
 
 function objects(topo: Topology, web: readonly Host[], hcPort: number, extra = true) {
   const svc = (name: string, ip: string, extra: Record<string, unknown> = {}) => ({
@@ -67,11 +61,6 @@ function objects(topo: Topology, web: readonly Host[], hcPort: number, extra = t
 
 function writeObjects(file: string, docs: unknown[]): void {
   writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
-}
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 async function landsOn(topo: Topology, ip: string, count = 12): Promise<Record<string, number>> {

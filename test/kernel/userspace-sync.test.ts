@@ -7,18 +7,16 @@
 // are cleared; SIGTERM removes the portal rules and closes the ports; after a SIGKILL the child goes
 // by itself and --cleanup removes the rules left behind.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { before } from 'node:test';
 import { stringify } from 'yaml';
-import { announceSkip, connect, connectBatch, exec, httpGet, kernelSkipReason, netnsPids, parseReply, withTopology, type Host, type Topology } from './harness/index.js';
+import { announceSkip, connect, connectBatch, exec, httpGet, kernelSkipReason, netnsPids, parseReply, withTopology, type Host, type Topology, BIN, cli, ensureBuiltCli } from './harness/index.js';
 import { spawnInNs, type LineChild } from './userspace/process.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'kubectl-proxymode');
 const HERE = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const skip = announceSkip(kernelSkipReason(['iptables-nft', 'iptables-nft-save', 'iptables-nft-restore', 'conntrack', 'ss']), 'sync --mode userspace (built CLI)');
 
@@ -29,11 +27,7 @@ const HOLD_IP = '10.96.0.42';
 const WEB_NODE_PORT = 30091;
 const PORTAL_CHAINS = /^:(KUBE-PORTALS-(CONTAINER|HOST)|KUBE-NODEPORT-(CONTAINER|HOST|NON-LOCAL)) /m;
 
-before(() => {
-  if (skip || existsSync(join(ROOT, 'dist', 'kubectl-proxymode.cjs'))) return;
-  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-});
+before(() => ensureBuiltCli(skip));
 
 interface Wanted {
   web: readonly Host[];
@@ -67,11 +61,6 @@ function objects(topo: Topology, w: Wanted): unknown[] {
 }
 
 const write = (file: string, docs: unknown[]) => writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** Both iptables backends' save of the node: the portal chains may be in either. */
 async function saveAll(ns: string): Promise<string> {

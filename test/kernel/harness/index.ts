@@ -11,3 +11,4 @@ export { announceSkip, hasTool, kernelSkip, kernelSkipReason, skipUnlessKernel }
 export { SERVICE_CIDR, SERVICE_CIDR6 } from './addresses.js';
 export { TEST_NAMESPACE, service, slice } from './objects.js';
 export { httpGet } from './http.js';
+export { BIN, ROOT, cli, ensureBuiltCli } from './cli.js';
