@@ -79,7 +79,8 @@ export const syncIptables: BenchCase = {
     if (why) return skipped(why);
     const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, seed: 42 });
     const rounds: Array<{ syncMs: number; restoreMs: number; aloneMs: number; commands: string }> = [];
-    // one round: at this size a --noflush restore takes minutes on iptables 1.8.9 (see kernel.md)
+    // one round: at this size a --noflush restore takes minutes (iptables-nft 1.8.9 and 1.8.11 alike: per rule it
+    // inserts the rule's chains into a sorted list of the chains to fetch, so rules x chains string compares)
     for (let i = 0; i < ROUNDS; i++) {
       (globalThis as { gc?: () => void }).gc?.();
       const spent = new Map<string, number>();
