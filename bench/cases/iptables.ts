@@ -9,6 +9,7 @@ import { buildProxyState } from '../../src/core/model/index.js';
 import { measure, median } from '../measure.js';
 import { syntheticCluster } from '../synthetic.js';
 import type { BenchCase } from '../types.js';
+import { benchIptables } from '../iptables-tool.js';
 
 const config = setDefaults({ clusterCIDR: '10.128.0.0/9' });
 const node = { name: 'node-0', ips: ['192.168.0.0'], podCIDRs: ['10.128.0.0/24'] };
@@ -22,6 +23,8 @@ function renderText(objects: ReturnType<typeof syntheticCluster>) {
 /** Seconds iptables-nft-restore takes to load `text` into a new namespace, or why it was not measured. */
 function applySeconds(text: string): number | string {
   if (process.getuid?.() !== 0) return 'not measured: needs root';
+  const ipt = benchIptables(); // PM_BENCH_IPTABLES, or iptables-nft from PATH
+  if (ipt.error) return ipt.error;
   const ns = `pm-bench-${process.pid}`;
   const sh = (args: string[], input?: string) => spawnSync(args[0], args.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 28 });
   try {
@@ -49,7 +52,7 @@ export const iptablesRender: BenchCase = {
       text = renderText(objects).text;
     }, 5, 1);
     const apply = applySeconds(text);
-    const ratio = typeof apply === 'number' ? `; iptables-nft-restore loads it in ${apply.toFixed(1)} s, render is ${((m.medianMs / 1000 / apply) * 100).toFixed(1)}% of that (target ≤ 10%)` : `; apply ${apply}`;
+    const ratio = typeof apply === 'number' ? `; iptables-nft-restore (${benchIptables().label}) loads it in ${apply.toFixed(1)} s, render is ${((m.medianMs / 1000 / apply) * 100).toFixed(1)}% of that (target ≤ 10%)` : `; apply ${apply}`;
     return { ...m, detail: `${(text.length / 1e6).toFixed(1)} MB, ${text.split('\n').filter((l) => l.startsWith('-A')).length} rules${ratio}` };
   },
 };

@@ -3,6 +3,7 @@
 //    jump rules and nfacct counters kube-proxy ensures) against the time iptables-nft-restore itself spends
 //    on the same text in the same sync (every command timed through the runner) and, as a check, loading
 //    that text alone (the same `--noflush` invocation) into another fresh namespace. Target: the whole sync <= 1.2x the restore.
+//    PM_BENCH_IPTABLES runs another iptables build (bench/iptables-tool.ts); both rows name the iptables they ran.
 //  - sync-rss: the loop (Proxier with the system clock, the real host adapter) after its full sync and 10
 //    one-endpoint changes, each synced partially; RSS after a GC is its steady state. Target <= 400 MB.
 // Without root or namespaces a case says why and measures nothing.
@@ -18,6 +19,7 @@ import { startLoop } from '../sync-waiter.js';
 import { median } from '../measure.js';
 import { syntheticCluster } from '../synthetic.js';
 import { benchNft } from '../nft.js';
+import { benchIptables } from '../iptables-tool.js';
 import type { BenchCase, BenchResult } from '../types.js';
 
 const iptables = modeFor('iptables', 'bench');
@@ -56,6 +58,8 @@ const stillClock: Clock = { now: () => Date.now(), setTimer: () => ({ id: 0 }), 
 
 function skipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'not measured: needs root';
+  const ipt = benchIptables(); // PM_BENCH_IPTABLES, or iptables-nft from PATH (before the checks below look on PATH)
+  if (ipt.error) return ipt.error;
   for (const tool of ['iptables-nft-restore', 'nfacct']) if (sh(['sh', '-c', `command -v ${tool}`]).status !== 0) return `not measured: ${tool} is missing`;
   return undefined;
 }
@@ -75,7 +79,8 @@ export const syncIptables: BenchCase = {
     if (why) return skipped(why);
     const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, seed: 42 });
     const rounds: Array<{ syncMs: number; restoreMs: number; aloneMs: number; commands: string }> = [];
-    // one round: at this size a --noflush restore takes minutes on iptables 1.8.9 (see kernel.md)
+    // one round: at this size a --noflush restore takes minutes (iptables-nft 1.8.9 and 1.8.11 alike: per rule it
+    // inserts the rule's chains into a sorted list of the chains to fetch, so rules x chains string compares)
     for (let i = 0; i < ROUNDS; i++) {
       (globalThis as { gc?: () => void }).gc?.();
       const spent = new Map<string, number>();
@@ -111,7 +116,7 @@ export const syncIptables: BenchCase = {
       medianMs: syncMs,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
       ...(ratio > 1.2 ? { missed: ['whole sync ≤ 1.2× the restore'] } : {}),
-      detail: `${SERVICES} services x 10 endpoints: iptables-nft-restore inside the sync ${restoreMs.toFixed(0)} ms, the same text restored alone ${aloneMs.toFixed(0)} ms; whole sync / restore = ${ratio.toFixed(2)}x (target <= 1.2x: ${ratio <= 1.2 ? 'met' : 'MISSED'}); load ${loadavg()}; commands of the last sync: ${rounds.at(-1)!.commands}`,
+      detail: `${benchIptables().label}; ${SERVICES} services x 10 endpoints: iptables-nft-restore inside the sync ${restoreMs.toFixed(0)} ms, the same text restored alone ${aloneMs.toFixed(0)} ms; whole sync / restore = ${ratio.toFixed(2)}x (target <= 1.2x: ${ratio <= 1.2 ? 'met' : 'MISSED'}); load ${loadavg()}; commands of the last sync: ${rounds.at(-1)!.commands}`,
     };
   },
 };
@@ -157,7 +162,7 @@ export const syncRss: BenchCase = {
         samplesMs: synced.slice(1),
         medianMs: median(synced.slice(1)),
         maxRssMB: steady,
-        detail: `${SERVICES} services x 10 endpoints: steady-state RSS ${steady.toFixed(0)} MB (median after GC over the last ${Math.ceil(CHANGES / 2)} partial syncs; peak of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); full sync ${synced[0]!.toFixed(0)} ms, partial syncs median ${median(synced.slice(1)).toFixed(0)} ms; ${proxier.metrics.fullSyncs} full / ${proxier.metrics.partialSyncs} partial; load ${loadavg()}`,
+        detail: `${benchIptables().label}; ${SERVICES} services x 10 endpoints: steady-state RSS ${steady.toFixed(0)} MB (median after GC over the last ${Math.ceil(CHANGES / 2)} partial syncs; peak of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB); full sync ${synced[0]!.toFixed(0)} ms, partial syncs median ${median(synced.slice(1)).toFixed(0)} ms; ${proxier.metrics.fullSyncs} full / ${proxier.metrics.partialSyncs} partial; load ${loadavg()}`,
       };
     });
   },
