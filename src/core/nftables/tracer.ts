@@ -3,7 +3,7 @@
 // into its branches with their odds, the DNAT applied before routing picks input or forward, and the
 // masquerade mark read back in postrouting.
 import type { Hop, ModeEvaluator, NodeContext, Packet, TraceEndpoint, TraceResult, Verdict } from '../trace/types.js';
-import { cidrContains, formatIP, parseIPSloppy } from '../net/ip.js';
+import { formatIP, isIPv4Bytes, parseCIDRSloppy, parseIPSloppy } from '../net/ip.js';
 import { type Match, type Operand, type ParsedRule, type Selector, type Statement, parseRule } from './rule.js';
 import { splitHostPort } from './names.js';
 import type { NftChain, NftHook, NftSet, NftTable } from './types.js';
@@ -70,7 +70,7 @@ class Run {
     private readonly pkt: Packet & { proto: string; sport: number },
     private readonly node: NodeContext,
     /** No hops kept: the outcome only. */
-    private readonly quiet = false,
+    readonly quiet = false,
   ) {}
 
   /** Runs `fn` for each branch with the hops it adds kept apart: one list per branch, in order. */
@@ -94,9 +94,8 @@ class Run {
   }
 
   isLocal(ip: string): boolean {
-    const b = parseIPSloppy(ip);
-    if (!b) return false;
-    const s = formatIP(b);
+    const s = canonIP(ip);
+    if (s === null) return false;
     if (s === '::1' || s.startsWith('127.')) return true;
     if (this.node.localAddresses === undefined) {
       this.qualifications.add('the node\'s own addresses are not known: "fib … type local" was taken as not local');
@@ -131,7 +130,7 @@ class Run {
   }
 
   private elementMatches(sel: Selector, have: string, want: string): boolean {
-    if (sel.kind === 'addr') return want.includes('/') ? cidrContains(want, have) : normIP(want) === normIP(have);
+    if (sel.kind === 'addr') return want.includes('/') ? inCIDR(want, have) : normIP(want) === normIP(have);
     if (sel.kind === 'l4proto') return protoName(want) === have;
     if (sel.kind === 'port') {
       const m = /^(\d+)-(\d+)$/.exec(want);
@@ -159,13 +158,14 @@ class Run {
   private first<E extends { key: string[] }>(sels: Selector[], elements: E[], b: Branch): E | undefined {
     const index = elementIndex(sels, elements);
     if (!index) return elements.find((e) => this.keyMatches(sels, e.key, b));
-    const have: string[] = [];
-    for (const sel of sels) {
-      const v = this.value(sel, b);
+    let key = '';
+    for (let i = 0; i < sels.length; i++) {
+      const v = this.value(sels[i]!, b);
       if (v === null) return undefined;
-      have.push(exactKey(sel, v, true)!);
+      const k = exactKey(sels[i]!, v, true) ?? '';
+      key = i === 0 ? k : `${key}\u0000${k}`;
     }
-    return index.get(have.join('\u0000'));
+    return index.get(key);
   }
 
   private operandMatches(sels: Selector[], op: Operand, b: Branch): boolean {
@@ -208,7 +208,13 @@ class Run {
     for (let i = from; i < rules.length; i++) {
       const r = rules[i]!;
       const text = chain.rules[i]!.rule;
-      if (!r.matches.every((m) => this.matches(m, b, text))) continue;
+      let all = true;
+      for (const m of r.matches) {
+        if (this.matches(m, b, text)) continue;
+        all = false;
+        break;
+      }
+      if (!all) continue;
       const res = this.statements(chain, i, r.statements, b, depth, text);
       if (Array.isArray(res)) return res;
       b = res;
@@ -258,11 +264,10 @@ class Run {
         case 'dnat-map': {
           const out: Outcome[] = [];
           const n = s.entries.length;
-          for (const e of s.entries) {
+          for (const e of dnatTargets(s.entries)) {
             const nb = { ...b, p: b.p / n };
-            const { ip, port } = splitHostPort(e.to.replace(' . ', ':'));
-            if (!this.quiet) this.hop(chain.name, text, `DNAT to ${ip.includes(':') ? `[${ip}]` : ip}:${port}`, nb, depth);
-            out.push({ b: { ...nb, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' });
+            if (!this.quiet) this.hop(chain.name, text, `DNAT to ${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.portText}`, nb, depth);
+            out.push({ b: { ...nb, dnat: { ip: e.ip, port: e.port, via: chain.name }, dst: e.ip, dport: e.port, verdict: 'accept' }, end: 'terminal' });
           }
           return out;
         }
@@ -296,7 +301,7 @@ class Run {
   }
 
   private verdictString(chain: NftChain, i: number, v: string, b: Branch, depth: number, text: string): Outcome[] {
-    const [word, target] = v.trim().split(/\s+/);
+    const [word, target] = verdictWords(v);
     if (word === 'goto' || word === 'jump') return this.transfer(chain, i, word, target!, b, depth, text);
     if (word === 'drop' || word === 'reject' || word === 'accept' || word === 'return') return this.statements(chain, i, [{ kind: 'verdict', verdict: word }], b, depth, text) as Outcome[];
     this.qualifications.add(`verdict "${v}" not understood`);
@@ -314,6 +319,34 @@ class Run {
     return out;
   }
 }
+
+// A DNAT map's targets read once per map (the statement is the parsed chain's, kept for the table).
+const dnatTargetsOf = new WeakMap<object, Array<{ ip: string; port: number; portText: string }>>();
+function dnatTargets(entries: Array<{ key: string[]; to: string }>): Array<{ ip: string; port: number; portText: string }> {
+  let t = dnatTargetsOf.get(entries);
+  if (!t) {
+    t = entries.map((e) => {
+      const { ip, port } = splitHostPort(e.to.replace(' . ', ':'));
+      return { ip, port: Number(port), portText: port };
+    });
+    dnatTargetsOf.set(entries, t);
+  }
+  return t;
+}
+
+// A verdict's words ("goto", "service-…"), split once per distinct verdict text.
+const verdictSplits = new Map<string, string[]>();
+function verdictWords(v: string): string[] {
+  let w = verdictSplits.get(v);
+  if (!w) {
+    if (verdictSplits.size >= MEMO_MAX) verdictSplits.clear();
+    verdictSplits.set(v, (w = v.trim().split(/\s+/)));
+  }
+  return w;
+}
+
+/** Bound of the module's memos of strings (cleared when reached). */
+const MEMO_MAX = 1 << 18;
 
 // The node's addresses in canonical form, once per node context (not per packet and lookup).
 const localSets = new WeakMap<NodeContext, Set<string>>();
@@ -362,9 +395,46 @@ function elementIndex<E extends { key: string[] }>(sels: Selector[], elements: E
   return index;
 }
 
+/** Canonical address text (null: not an address), memoized: every set lookup and address match reads one. */
+const canonIPs = new Map<string, string | null>();
+function canonIP(s: string): string | null {
+  let n = canonIPs.get(s);
+  if (n === undefined) {
+    const b = parseIPSloppy(s);
+    n = b ? formatIP(b) : null;
+    if (canonIPs.size >= MEMO_MAX) canonIPs.clear();
+    canonIPs.set(s, n);
+  }
+  return n;
+}
+
 function normIP(s: string): string {
-  const b = parseIPSloppy(s);
-  return b ? formatIP(b) : s;
+  return canonIP(s) ?? s;
+}
+
+/** cidrContains with the network read once per network text. */
+const nets = new Map<string, { bytes: Uint8Array; v4: boolean; prefix: number } | null>();
+function inCIDR(cidr: string, ip: string): boolean {
+  let net = nets.get(cidr);
+  if (net === undefined) {
+    const c = parseCIDRSloppy(cidr);
+    net = c ? { bytes: parseIPSloppy(c.cidr.slice(0, c.cidr.indexOf('/')))!, v4: c.family === 'IPv4', prefix: c.prefix } : null;
+    if (nets.size >= MEMO_MAX) nets.clear();
+    nets.set(cidr, net);
+  }
+  if (net === null) return false;
+  const addr = parseIPSloppy(ip);
+  if (addr === null || net.v4 !== isIPv4Bytes(addr)) return false;
+  let i = net.v4 ? 12 : 0;
+  let left = net.prefix;
+  while (left >= 8) {
+    if (net.bytes[i] !== addr[i]) return false;
+    i++;
+    left -= 8;
+  }
+  if (left === 0) return true;
+  const mask = (0xff << (8 - left)) & 0xff;
+  return (net.bytes[i]! & mask) === (addr[i]! & mask);
 }
 
 function protoName(p: string): string {
@@ -390,15 +460,16 @@ function runHook(run: Run, ix: Indexed, hook: NftHook, live: Branch[]): { live: 
   for (const c of baseChains(ix, hook)) {
     // nat chains see only the first packet of a connection; a trace is of that first packet
     const next: Branch[] = [];
-    // the branches a DNAT forked walk a later chain apart, and mostly alike: their hops are merged
-    const lists = run.branchHops(live, (b) => {
+    const walk = (b: Branch) => {
       for (const o of run.runChain(c.name, b, 0)) {
         const v = o.b.verdict;
         if (o.end === 'terminal' && (v === 'drop' || v === 'reject')) dead.push(o.b);
         else next.push({ ...o.b, verdict: undefined });
       }
-    });
-    run.hops.push(...mergeHops(lists));
+    };
+    // the branches a DNAT forked walk a later chain apart, and mostly alike: their hops are merged
+    if (run.quiet) for (const b of live) walk(b);
+    else run.hops.push(...mergeHops(run.branchHops(live, walk)));
     live = next;
   }
   return { live, dead };

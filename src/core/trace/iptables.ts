@@ -82,6 +82,8 @@ interface ChainIndex {
   builtin: boolean;
   rules: Rule[];
   compiled: Array<CompiledRule | undefined>;
+  /** Each rule's target chain in this ruleset (null: none), found the first time the rule matches. */
+  subs: Array<ChainIndex | null | undefined>;
   /** For long chains: indices of rules that cannot be keyed, and of those keyed by exact destination / port. */
   wild?: number[];
   byDst?: Map<string, number[]>;
@@ -139,8 +141,8 @@ type HookVerdict = 'ACCEPT' | 'DROP' | 'REJECT';
 
 class IndexedRuleset {
   readonly tables = new Map<string, Map<string, ChainIndex>>();
-  /** Quiet walks' tails by node and branch key (see reusedTail). */
-  readonly tails = new WeakMap<Env, Map<string, { b: Branch; end: End } | null>>();
+  /** Quiet walks' tails by node, then what no rule changes (see walk), then the branch's key (see reusedTail). */
+  readonly tails = new WeakMap<Env, Map<string, TailMemo>>();
   /** Notes about the ruleset itself (jumps added for a rendered ruleset). */
   readonly notes: string[] = [];
 
@@ -148,7 +150,7 @@ class IndexedRuleset {
     for (const t of ruleset.tables) {
       const chains = new Map<string, ChainIndex>();
       for (const c of t.chains) {
-        chains.set(c.name, { name: c.name, policy: c.policy, builtin: c.policy !== '-', rules: c.rules, compiled: new Array(c.rules.length) });
+        chains.set(c.name, { name: c.name, policy: c.policy, builtin: c.policy !== '-', rules: c.rules, compiled: new Array(c.rules.length), subs: new Array(c.rules.length) });
       }
       this.tables.set(t.name, chains);
     }
@@ -161,7 +163,7 @@ class IndexedRuleset {
       if (!chains || !chains.has(j.target)) continue;
       let builtin = chains.get(j.chain);
       if (!builtin) {
-        builtin = { name: j.chain, policy: 'ACCEPT', builtin: true, rules: [], compiled: [] };
+        builtin = { name: j.chain, policy: 'ACCEPT', builtin: true, rules: [], compiled: [], subs: [] };
         chains.set(j.chain, builtin);
         synthesized.add(builtin);
       } else if (!synthesized.has(builtin)) {
@@ -170,6 +172,7 @@ class IndexedRuleset {
       }
       builtin.rules = [...builtin.rules, { words: j.words }];
       builtin.compiled.push(undefined);
+      builtin.subs.push(undefined);
       added.push(`${j.table} ${j.chain}`);
     }
     if (added.length) this.notes.push(`the ruleset has no built-in chains: kube-proxy's jumps into its chains were assumed (${[...new Set(added)].join(', ')})`);
@@ -275,20 +278,17 @@ function earlier(a: number, b: number): number {
 // ---- compiling a rule's matches ------------------------------------------------------------------------
 
 /**
- * Compiled rules by chain and words, shared by every evaluator: the nodes of one cluster (and a mode's
- * evaluators before and after IPVS) hold the same rules, and reading a rule's words is the costly part.
- * A compiled rule depends only on its chain's name and its words; the cache is emptied when it grows large.
+ * Compiled rules by rule object, shared by every evaluator holding that very rule: the nodes of one cluster
+ * share their alike rules (equivalence/same.ts), and a mode's evaluators before and after IPVS hold the same
+ * rules. A compiled rule depends only on its words and its chain's name (checked: a rule object met under
+ * another chain is compiled again). Weak, so a report's rules go with its rulesets.
  */
-const compiledRules = new Map<string, CompiledRule>();
+const compiledRules = new WeakMap<Rule, CompiledRule>();
 const COMPILED_MAX = 1 << 20;
 
 function compile(rule: Rule, chain: string): CompiledRule {
-  const key = `${chain}\u0000${rule.words.join('\u0001')}`;
-  let cr = compiledRules.get(key);
-  if (!cr) {
-    if (compiledRules.size >= COMPILED_MAX) compiledRules.clear();
-    compiledRules.set(key, (cr = compileRule(rule, chain)));
-  }
+  let cr = compiledRules.get(rule);
+  if (!cr || cr.chain !== chain) compiledRules.set(rule, (cr = compileRule(rule, chain)));
   return cr;
 }
 
@@ -728,7 +728,8 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
       const chainNow = top.chain.name;
       if (!t) continue;
       const text = b.quiet ? '' : ruleText(cr);
-      const sub = rs.chain(table, t.name);
+      let sub = top.chain.subs[idx];
+      if (sub === undefined) sub = top.chain.subs[idx] = rs.chain(table, t.name) ?? null;
       if (sub && !BUILTIN[table]?.includes(t.name)) {
         if (!b.quiet) hop(b, table, chainNow, text, `${t.kind === 'goto' ? 'goto' : 'jump'} ${t.name}${cr.probability !== undefined ? ` (probability ${cr.probability}: ${formatPercent(b.share)} of new connections)` : b.share < 1 - 1e-12 && /^KUBE-SEP-/.test(t.name) ? ` (the rest: ${formatPercent(b.share)} of new connections)` : ''}`);
         if (t.kind === 'goto') frames[frames.length - 1] = { chain: sub, i: 0 };
@@ -804,7 +805,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
           hop(b, table, chainNow, text, `${t.name} (no effect on the path)`);
           continue;
         default: {
-          const known = sub !== undefined;
+          const known = sub !== null;
           const why = known ? `jump to built-in chain ${t.name}` : /^[A-Z0-9][A-Z0-9_-]*$/.test(t.name) && !/^[A-Z]+$/.test(t.name) ? `chain ${t.name} is not in the ruleset` : `target ${t.name}`;
           const q = `${table} ${chainNow}: cannot evaluate ${why}; passed over`;
           if (!b.qualifications.includes(q)) b.qualifications.push(q);
@@ -958,11 +959,14 @@ type End = Verdict;
 function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; end: End }> {
   const out: Array<{ b: Branch; end: End }> = [];
   const fromNode = start.entry === 'node';
-  // What no rule changes (source, source port, protocol, entry): the tails' keys start alike.
-  const prefix = start.quiet ? `${start.srcText}|${start.sport}|${start.proto}|${start.entry}|` : '';
+  let memo: TailMemo | undefined;
   for (const n of runHook(rs, 'nat', fromNode ? 'OUTPUT' : 'PREROUTING', start, env)) {
     if (n.v !== 'ACCEPT') out.push({ b: n.b, end: n.v === 'DROP' ? 'dropped' : 'rejected' });
-    else if (n.b.quiet) out.push(...reusedTail(rs, n.b, env, prefix));
+    else if (n.b.quiet) {
+      const t = reusedTail(rs, n.b, env, (memo ??= tailMemo(rs, start, env)));
+      if (Array.isArray(t)) out.push(...t);
+      else out.push(t);
+    }
     else tail(rs, n.b, env, out);
   }
   return out;
@@ -1016,17 +1020,20 @@ function tail(rs: IndexedRuleset, n: Branch, env: Env, out: Array<{ b: Branch; e
  * such key from a fresh branch; its changes are laid onto each branch that has the key. A tail that forks
  * is not reused (the shares would be multiplied in another order).
  */
-function reusedTail(rs: IndexedRuleset, b: Branch, env: Env, prefix: string): Array<{ b: Branch; end: End }> {
-  let memo = rs.tails.get(env);
-  if (!memo) rs.tails.set(env, (memo = new Map()));
-  const key = `${prefix}${b.dstText}|${b.dport}|${b.iif}|${b.mark}|${b.dnat}|${b.kubeAccept}`;
-  let t = memo.get(key);
+function reusedTail(rs: IndexedRuleset, b: Branch, env: Env, memo: TailMemo): { b: Branch; end: End } | Array<{ b: Branch; end: End }> {
+  let byPort = memo.get(b.dstText);
+  if (!byPort) memo.set(b.dstText, (byPort = new Map()));
+  let byState = byPort.get(b.dport);
+  if (!byState) byPort.set(b.dport, (byState = new Map()));
+  // mark (32 bits), input interface, DNAT done, accepted by kube-proxy: one exact number
+  const key = ((b.mark >>> 0) * 8 + IIF_CODE[b.iif ?? 'null']!) * 4 + (b.dnat ? 2 : 0) + (b.kubeAccept ? 1 : 0);
+  let t = byState.get(key);
   if (t === undefined) {
     const fresh: Branch = { ...b, share: 1, qualifications: [], hops: [], markedBy: undefined, masqBy: undefined, via: undefined, affinity: undefined, masq: false };
     const ends: Array<{ b: Branch; end: End }> = [];
     tail(rs, fresh, env, ends);
     t = ends.length === 1 && ends[0]!.b.share === 1 ? ends[0]! : null;
-    memo.set(key, t);
+    byState.set(key, t);
   }
   if (t === null) {
     const ends: Array<{ b: Branch; end: End }> = [];
@@ -1061,7 +1068,21 @@ function reusedTail(rs: IndexedRuleset, b: Branch, env: Env, prefix: string): Ar
     routed: r.routed,
   };
   // The end is read from what the key holds (dnat, kubeAccept) and what the tail did: the same for every branch.
-  return [{ b: nb, end: t.end }];
+  return { b: nb, end: t.end };
+}
+
+/** Reused tails of one node's quiet walks that share what no rule changes (source, source port, protocol,
+ * entry), by the branch's destination address, then port, then the rest of its key. */
+type TailMemo = Map<string, Map<number, Map<number, { b: Branch; end: End } | null>>>;
+const IIF_CODE: Record<string, number> = { null: 0, pod: 1, uplink: 2, lo: 3, other: 4 };
+
+function tailMemo(rs: IndexedRuleset, start: Branch, env: Env): TailMemo {
+  let byEnv = rs.tails.get(env);
+  if (!byEnv) rs.tails.set(env, (byEnv = new Map()));
+  const prefix = `${start.srcText}|${start.sport}|${start.proto}|${start.entry}`;
+  let memo = byEnv.get(prefix);
+  if (!memo) byEnv.set(prefix, (memo = new Map()));
+  return memo;
 }
 
 /**
@@ -1130,60 +1151,103 @@ function round(p: number): number {
   return Math.round(p * 1e10) / 1e10;
 }
 
+const VERDICT_ORDER: Verdict[] = ['forwarded', 'accepted', 'rejected', 'dropped', 'not-matched'];
+
 function summarize(mode: string, ends: Array<{ b: Branch; end: End }>, quiet: boolean): TraceResult {
-  const byVerdict = new Map<Verdict, number>();
-  for (const e of ends) byVerdict.set(e.end, (byVerdict.get(e.end) ?? 0) + e.b.share);
+  // Shares by verdict, in VERDICT_ORDER's places (a branch list is short: loops, not maps).
+  const shares = [0, 0, 0, 0, 0];
+  const seen = [false, false, false, false, false];
+  for (const e of ends) {
+    const k = VERDICT_ORDER.indexOf(e.end);
+    shares[k] += e.b.share;
+    seen[k] = true;
+  }
   // The verdict is that of the largest share (forwarded wins a tie).
-  const order: Verdict[] = ['forwarded', 'accepted', 'rejected', 'dropped', 'not-matched'];
   let verdict: Verdict = 'not-matched';
   let best = -1;
-  for (const v of order) {
-    const s = byVerdict.get(v) ?? 0;
-    if (s > best + 1e-12) {
-      best = s;
-      verdict = v;
+  for (let k = 0; k < 5; k++) {
+    if (shares[k]! > best + 1e-12) {
+      best = shares[k]!;
+      verdict = VERDICT_ORDER[k]!;
     }
   }
-  const endpoints = new Map<string, TraceEndpoint>();
+  const endpoints: TraceEndpoint[] = [];
+  let mainCount = 0;
+  let masqFirst: Branch | undefined;
+  let masqCount = 0;
+  let marked: Branch | undefined;
   for (const e of ends) {
-    if (e.end !== 'forwarded') continue;
-    const ip = e.b.dstText;
-    const k = `${ip}|${e.b.dport}`;
-    const ep = endpoints.get(k);
-    if (ep) {
-      ep.probability += e.b.share;
-      ep.masquerade ||= e.b.masq;
-    } else endpoints.set(k, { ip, port: e.b.dport, probability: e.b.share, via: e.b.via, masquerade: e.b.masq });
+    if (e.end === 'forwarded') {
+      const ip = e.b.dstText;
+      const port = e.b.dport;
+      let ep: TraceEndpoint | undefined;
+      for (const x of endpoints) {
+        if (x.ip === ip && x.port === port) {
+          ep = x;
+          break;
+        }
+      }
+      if (ep) {
+        ep.probability += e.b.share;
+        ep.masquerade ||= e.b.masq;
+      } else endpoints.push({ ip, port, probability: e.b.share, via: e.b.via, masquerade: e.b.masq });
+    }
+    if (e.end !== verdict) continue;
+    mainCount++;
+    if (e.b.masq) {
+      masqFirst ??= e.b;
+      masqCount++;
+    }
+    if (!marked && e.b.markedBy) marked = e.b;
   }
-  for (const ep of endpoints.values()) ep.probability = round(ep.probability);
-  const mainEnds = ends.filter((e) => e.end === verdict);
-  const masqBranches = mainEnds.filter((e) => e.b.masq);
-  const masquerade = masqBranches.length > 0;
+  for (const ep of endpoints) ep.probability = round(ep.probability);
+  const masquerade = masqCount > 0;
   let masqueradeReason: string;
   if (masquerade) {
-    const b = masqBranches[0]!.b;
-    const some = masqBranches.length < mainEnds.length ? `only for ${masqBranches.map((e) => e.b.dstText).join(', ')}: ` : '';
+    const b = masqFirst!;
+    const some = masqCount < mainCount ? `only for ${ends.filter((e) => e.end === verdict && e.b.masq).map((e) => e.b.dstText).join(', ')}: ` : '';
     masqueradeReason = `${some}${b.markedBy ? `marked for masquerade by ${b.markedBy}, ` : ''}masqueraded in ${b.masqBy ?? 'POSTROUTING'}`;
   } else if (verdict === 'rejected' || verdict === 'dropped') {
     masqueradeReason = `the packet is ${verdict} before POSTROUTING`;
   } else {
-    const marked = mainEnds.find((e) => e.b.markedBy);
-    masqueradeReason = marked ? `marked by ${marked.b.markedBy} but no MASQUERADE rule applied` : 'no rule marked the packet for masquerade: the source address is kept';
+    masqueradeReason = marked ? `marked by ${marked.markedBy} but no MASQUERADE rule applied` : 'no rule marked the packet for masquerade: the source address is kept';
   }
-  const qualifications = [...new Set(ends.flatMap((e) => e.b.qualifications))];
+  // The branches' qualifications, each once, in order (most branches have none).
+  let qualifications: string[] = [];
+  let qset: Set<string> | undefined;
+  for (const e of ends) {
+    const qs = e.b.qualifications;
+    if (qs.length === 0) continue;
+    qset ??= new Set();
+    for (const q of qs) qset.add(q);
+  }
+  if (qset) qualifications = [...qset];
   const result: TraceResult = {
     mode,
     verdict,
-    endpoints: [...endpoints.values()],
+    endpoints,
     masquerade,
     masqueradeReason,
     hops: quiet ? [] : mergeHops(ends.map((e) => e.b.hops)),
     qualifications,
   };
-  const affinity = ends.find((e) => e.b.affinity)?.b.affinity;
+  let affinity: Affinity | undefined;
+  for (const e of ends) {
+    if (e.b.affinity) {
+      affinity = e.b.affinity;
+      break;
+    }
+  }
   if (affinity) result.affinity = affinity;
-  const others = [...byVerdict].filter(([v, s]) => v !== verdict && s > 1e-12);
-  if (others.length) result.otherVerdicts = Object.fromEntries(others.map(([v, s]) => [v, round(s)]));
+  // Other verdicts in the order they first ended a branch (as a Map of them would list them).
+  let others: Partial<Record<Verdict, number>> | undefined;
+  for (const e of ends) {
+    const v = e.end;
+    if (v === verdict || others?.[v] !== undefined) continue;
+    const sh = shares[VERDICT_ORDER.indexOf(v)]!;
+    if (sh > 1e-12) (others ??= {})[v] = round(sh);
+  }
+  if (others) result.otherVerdicts = others;
   return result;
 }
 
