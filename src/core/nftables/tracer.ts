@@ -15,9 +15,12 @@ interface Indexed {
   parsed: Map<NftChain, ParsedRule[]>;
   /** Base chains per hook, by priority. */
   hooks: Map<NftHook, NftChain[]>;
-  /** Quiet traces' tails by node and branch key (see tailOf). */
-  tails: WeakMap<NodeContext, Map<string, Tail | null>>;
+  /** Quiet traces' tails by node, then packet (source, ports, protocol, entry), then branch (see tailOf). */
+  tails: WeakMap<NodeContext, Map<string, TailMemo>>;
 }
+
+/** Tails by the branch's destination address, port, mark, and the DNAT it carries. */
+type TailMemo = Map<string, Map<number, Map<bigint, Map<string, Tail | null>>>>;
 
 /** What the hooks after the first did to a branch that did not fork. */
 interface Tail {
@@ -57,6 +60,11 @@ interface Branch {
 }
 
 type Outcome = { b: Branch; end: 'fallthrough' | 'return' | 'terminal' };
+
+/** A branch with every field in one order (one object shape: spreading branches of varied shapes was slow). */
+function branch(p: number, dst: string, dport: number, mark: bigint, dnat: Branch['dnat'], masqueraded: boolean, verdict: Branch['verdict'], affinity: Branch['affinity']): Branch {
+  return { p, dst, dport, mark, dnat, masqueraded, verdict, affinity };
+}
 
 const MAX_DEPTH = 32;
 
@@ -239,35 +247,35 @@ class Run {
           break;
         case 'mark-set': {
           const v = BigInt(s.value);
-          b = { ...b, mark: s.op === 'or' ? b.mark | v : s.op === 'xor' ? b.mark ^ v : v };
+          b = branch(b.p, b.dst, b.dport, s.op === 'or' ? b.mark | v : s.op === 'xor' ? b.mark ^ v : v, b.dnat, b.masqueraded, b.verdict, b.affinity);
           this.hop(chain.name, text, `mark ${s.op} ${s.value}`, b, depth);
           break;
         }
         case 'update': {
           const set = this.ix.sets.get(s.set);
-          b = { ...b, affinity: { set: s.set, seconds: set?.timeout ?? 0 } };
+          b = branch(b.p, b.dst, b.dport, b.mark, b.dnat, b.masqueraded, b.verdict, { set: s.set, seconds: set?.timeout ?? 0 });
           this.hop(chain.name, text, `remember the client in @${s.set}`, b, depth);
           break;
         }
         case 'verdict':
           this.hop(chain.name, text, s.verdict.toUpperCase(), b, depth);
           if (s.verdict === 'return') return [{ b, end: 'return' }];
-          return [{ b: { ...b, verdict: s.verdict }, end: 'terminal' }];
+          return [{ b: branch(b.p, b.dst, b.dport, b.mark, b.dnat, b.masqueraded, s.verdict, b.affinity), end: 'terminal' }];
         case 'masquerade':
           this.hop(chain.name, text, 'masquerade', b, depth);
-          return [{ b: { ...b, masqueraded: true, verdict: 'accept' }, end: 'terminal' }];
+          return [{ b: branch(b.p, b.dst, b.dport, b.mark, b.dnat, true, 'accept', b.affinity), end: 'terminal' }];
         case 'dnat': {
           const { ip, port } = splitHostPort(s.to);
           if (!this.quiet) this.hop(chain.name, text, `DNAT to ${s.to}`, b, depth);
-          return [{ b: { ...b, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' }];
+          return [{ b: branch(b.p, ip, Number(port), b.mark, { ip, port: Number(port), via: chain.name }, b.masqueraded, 'accept', b.affinity), end: 'terminal' }];
         }
         case 'dnat-map': {
           const out: Outcome[] = [];
           const n = s.entries.length;
           for (const e of dnatTargets(s.entries)) {
-            const nb = { ...b, p: b.p / n };
-            if (!this.quiet) this.hop(chain.name, text, `DNAT to ${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.portText}`, nb, depth);
-            out.push({ b: { ...nb, dnat: { ip: e.ip, port: e.port, via: chain.name }, dst: e.ip, dport: e.port, verdict: 'accept' }, end: 'terminal' });
+            const p = b.p / n;
+            if (!this.quiet) this.hop(chain.name, text, `DNAT to ${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.portText}`, branch(p, b.dst, b.dport, b.mark, b.dnat, b.masqueraded, b.verdict, b.affinity), depth);
+            out.push({ b: branch(p, e.ip, e.port, b.mark, { ip: e.ip, port: e.port, via: chain.name }, b.masqueraded, 'accept', b.affinity), end: 'terminal' });
           }
           return out;
         }
@@ -279,7 +287,7 @@ class Run {
             const entries = s.target.entries;
             const out: Outcome[] = [];
             for (const e of entries) {
-              const nb = { ...b, p: b.p / s.selectors[0]!.mod };
+              const nb = branch(b.p / s.selectors[0]!.mod, b.dst, b.dport, b.mark, b.dnat, b.masqueraded, b.verdict, b.affinity);
               out.push(...this.verdictString(chain, i, e.verdict, nb, depth, text));
             }
             return out;
@@ -464,7 +472,7 @@ function runHook(run: Run, ix: Indexed, hook: NftHook, live: Branch[]): { live: 
       for (const o of run.runChain(c.name, b, 0)) {
         const v = o.b.verdict;
         if (o.end === 'terminal' && (v === 'drop' || v === 'reject')) dead.push(o.b);
-        else next.push({ ...o.b, verdict: undefined });
+        else next.push(branch(o.b.p, o.b.dst, o.b.dport, o.b.mark, o.b.dnat, o.b.masqueraded, undefined, o.b.affinity));
       }
     };
     // the branches a DNAT forked walk a later chain apart, and mostly alike: their hops are merged
@@ -520,9 +528,9 @@ export function traceTable(table: NftTable, packet: Packet, node: NodeContext, q
   let ix = indexes.get(table);
   if (!ix) indexes.set(table, (ix = index(table)));
   const proto = packet.protocol.toLowerCase();
-  const pkt = { ...packet, proto, sport: packet.sport ?? 40000 };
+  const pkt = { src: packet.src, dst: packet.dst, dport: packet.dport, sport: packet.sport ?? 40000, protocol: packet.protocol, entry: packet.entry, proto };
   const run = new Run(ix, pkt, node, quiet);
-  const start: Branch = { p: 1, dst: packet.dst, dport: packet.dport, mark: 0n, masqueraded: false };
+  const start = branch(1, packet.dst, packet.dport, 0n, undefined, false, undefined, undefined);
   let live: Branch[] = [start];
   const dead: Branch[] = [];
 
@@ -535,15 +543,16 @@ export function traceTable(table: NftTable, packet: Packet, node: NodeContext, q
     run.hops.push(...mergeHops(run.branchHops(r.live, (b) => afterFirst(run, ix, b, after, dead))));
     return summarise(run, [...after, ...dead]);
   }
+  let memo: TailMemo | undefined;
   for (const b of r.live) {
-    const t = tailOf(ix, pkt, node, b);
+    const t = tailOf(ix, pkt, node, b, (memo ??= tailMemo(ix, pkt, node)));
     if (!t) {
       afterFirst(run, ix, b, after, dead);
       continue;
     }
     for (const q of t.qualifications) run.qualifications.add(q);
     if (run.markChain === undefined) run.markChain = t.markChain;
-    const nb: Branch = { ...t.b, p: b.p, dnat: t.dnatChanged ? t.b.dnat : b.dnat, masqueraded: t.b.masqueraded || b.masqueraded, affinity: t.b.affinity ?? b.affinity };
+    const nb = branch(b.p, t.b.dst, t.b.dport, t.b.mark, t.dnatChanged ? t.b.dnat : b.dnat, t.b.masqueraded || b.masqueraded, t.b.verdict, t.b.affinity ?? b.affinity);
     (t.dead ? dead : after).push(nb);
   }
   live = after;
@@ -569,22 +578,36 @@ function afterFirst(run: Run, ix: Indexed, b: Branch, after: Branch[], dead: Bra
  * endpoints share it. Walked once per key from a fresh branch in a run of its own (to see the
  * qualifications and the masquerade mark it adds); a tail that forks or ends twice is not reused.
  */
-function tailOf(ix: Indexed, pkt: Packet & { proto: string; sport: number }, node: NodeContext, b: Branch): Tail | null {
-  let memo = ix.tails.get(node);
-  if (!memo) ix.tails.set(node, (memo = new Map()));
+function tailOf(ix: Indexed, pkt: Packet & { proto: string; sport: number }, node: NodeContext, b: Branch, memo: TailMemo): Tail | null {
+  let byPort = memo.get(b.dst);
+  if (!byPort) memo.set(b.dst, (byPort = new Map()));
+  let byMark = byPort.get(b.dport);
+  if (!byMark) byPort.set(b.dport, (byMark = new Map()));
+  let byDnat = byMark.get(b.mark);
+  if (!byDnat) byMark.set(b.mark, (byDnat = new Map()));
   const d = b.dnat;
-  const key = `${pkt.src}|${pkt.sport}|${pkt.proto}|${pkt.entry}|${b.dst}|${b.dport}|${b.mark}|${d ? `${d.ip}|${d.port}` : '-'}`;
-  let t = memo.get(key);
+  // the DNAT just done is to the branch's own destination (the common case: no string made)
+  const key = !d ? '-' : d.ip === b.dst && d.port === b.dport ? '=' : `${d.ip}|${d.port}`;
+  let t = byDnat.get(key);
   if (t === undefined) {
     const run = new Run(ix, pkt, node, true);
     const after: Branch[] = [];
     const dead: Branch[] = [];
-    afterFirst(run, ix, { p: 1, dst: b.dst, dport: b.dport, mark: b.mark, dnat: b.dnat, masqueraded: false }, after, dead);
+    afterFirst(run, ix, branch(1, b.dst, b.dport, b.mark, b.dnat, false, undefined, undefined), after, dead);
     const only = after.length + dead.length === 1 ? (after[0] ?? dead[0])! : undefined;
     t = only && only.p === 1 ? { b: only, dead: dead.length === 1, dnatChanged: only.dnat !== b.dnat, qualifications: [...run.qualifications], markChain: run.markChain } : null;
-    memo.set(key, t);
+    byDnat.set(key, t);
   }
   return t;
+}
+
+function tailMemo(ix: Indexed, pkt: Packet & { proto: string; sport: number }, node: NodeContext): TailMemo {
+  let byNode = ix.tails.get(node);
+  if (!byNode) ix.tails.set(node, (byNode = new Map()));
+  const prefix = `${pkt.src}|${pkt.sport}|${pkt.proto}|${pkt.entry}`;
+  let memo = byNode.get(prefix);
+  if (!memo) byNode.set(prefix, (memo = new Map()));
+  return memo;
 }
 
 function summarise(run: Run, branches: Branch[]): TraceResult {

@@ -617,7 +617,40 @@ function memberIndex(members: string[]): MemberIndex {
 
 function cloneBranch(b: Branch): Branch {
   // A quiet branch never records a hop: its (empty) list is shared.
-  return { ...b, hops: b.quiet ? b.hops : [...b.hops], qualifications: [...b.qualifications] };
+  return copyBranch(b, b.share, b.quiet ? b.hops : [...b.hops], [...b.qualifications]);
+}
+
+/**
+ * b with another share, hop list and qualifications; every field written in one order, the optional ones
+ * too, so all branches have one object shape (spreading branches of varied shapes was slow).
+ */
+function copyBranch(b: Branch, share: number, hops: Hop[], qualifications: string[]): Branch {
+  return {
+    share,
+    src: b.src,
+    srcText: b.srcText,
+    dst: b.dst,
+    dstText: b.dstText,
+    dport: b.dport,
+    sport: b.sport,
+    proto: b.proto,
+    entry: b.entry,
+    iif: b.iif,
+    oif: b.oif,
+    mark: b.mark,
+    dnat: b.dnat,
+    masq: b.masq,
+    markedBy: b.markedBy,
+    masqBy: b.masqBy,
+    via: b.via,
+    kubeAccept: b.kubeAccept,
+    hops,
+    qualifications,
+    affinity: b.affinity,
+    depth: b.depth,
+    quiet: b.quiet,
+    routed: b.routed,
+  };
 }
 
 function ruleText(r: CompiledRule): string {
@@ -920,11 +953,16 @@ export class IptablesEvaluator implements ModeEvaluator {
       mark: 0,
       dnat: false,
       masq: false,
+      markedBy: undefined,
+      masqBy: undefined,
+      via: undefined,
       kubeAccept: false,
       hops: [],
       qualifications: [],
+      affinity: undefined,
       depth: 0,
       quiet,
+      routed: undefined,
     };
     if (!rs) {
       start.qualifications.push(`no ${family} rules to trace through`);
@@ -1029,7 +1067,12 @@ function reusedTail(rs: IndexedRuleset, b: Branch, env: Env, memo: TailMemo): { 
   const key = ((b.mark >>> 0) * 8 + IIF_CODE[b.iif ?? 'null']!) * 4 + (b.dnat ? 2 : 0) + (b.kubeAccept ? 1 : 0);
   let t = byState.get(key);
   if (t === undefined) {
-    const fresh: Branch = { ...b, share: 1, qualifications: [], hops: [], markedBy: undefined, masqBy: undefined, via: undefined, affinity: undefined, masq: false };
+    const fresh = copyBranch(b, 1, [], []);
+    fresh.markedBy = undefined;
+    fresh.masqBy = undefined;
+    fresh.via = undefined;
+    fresh.affinity = undefined;
+    fresh.masq = false;
     const ends: Array<{ b: Branch; end: End }> = [];
     tail(rs, fresh, env, ends);
     t = ends.length === 1 && ends[0]!.b.share === 1 ? ends[0]! : null;
