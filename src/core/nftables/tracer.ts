@@ -462,22 +462,24 @@ function baseChains(ix: Indexed, hook: NftHook): NftChain[] {
   return list;
 }
 
+/** One branch through one base chain: those it ends go to dead, the others on to next (verdict cleared). */
+function walkBase(run: Run, c: NftChain, b: Branch, next: Branch[], dead: Branch[]): void {
+  for (const o of run.runChain(c.name, b, 0)) {
+    const v = o.b.verdict;
+    if (o.end === 'terminal' && (v === 'drop' || v === 'reject')) dead.push(o.b);
+    else next.push(branch(o.b.p, o.b.dst, o.b.dport, o.b.mark, o.b.dnat, o.b.masqueraded, undefined, o.b.affinity));
+  }
+}
+
 /** Runs every base chain of one hook, by priority; returns the branches still alive and those that ended. */
 function runHook(run: Run, ix: Indexed, hook: NftHook, live: Branch[]): { live: Branch[]; dead: Branch[] } {
   const dead: Branch[] = [];
   for (const c of baseChains(ix, hook)) {
     // nat chains see only the first packet of a connection; a trace is of that first packet
     const next: Branch[] = [];
-    const walk = (b: Branch) => {
-      for (const o of run.runChain(c.name, b, 0)) {
-        const v = o.b.verdict;
-        if (o.end === 'terminal' && (v === 'drop' || v === 'reject')) dead.push(o.b);
-        else next.push(branch(o.b.p, o.b.dst, o.b.dport, o.b.mark, o.b.dnat, o.b.masqueraded, undefined, o.b.affinity));
-      }
-    };
     // the branches a DNAT forked walk a later chain apart, and mostly alike: their hops are merged
-    if (run.quiet) for (const b of live) walk(b);
-    else run.hops.push(...mergeHops(run.branchHops(live, walk)));
+    if (run.quiet) for (const b of live) walkBase(run, c, b, next, dead);
+    else run.hops.push(...mergeHops(run.branchHops(live, (b) => walkBase(run, c, b, next, dead))));
     live = next;
   }
   return { live, dead };
@@ -612,20 +614,25 @@ function tailMemo(ix: Indexed, pkt: Packet & { proto: string; sport: number }, n
 
 function summarise(run: Run, branches: Branch[]): TraceResult {
   const byVerdict: Partial<Record<Verdict, number>> = {};
-  const add = (v: Verdict, p: number) => (byVerdict[v] = (byVerdict[v] ?? 0) + p);
   const endpoints: TraceEndpoint[] = [];
   let affinity: TraceResult['affinity'];
   let masqP = 0;
   for (const b of branches) {
-    if (b.verdict === 'drop') add('dropped', b.p);
-    else if (b.verdict === 'reject') add('rejected', b.p);
+    if (b.verdict === 'drop') byVerdict.dropped = (byVerdict.dropped ?? 0) + b.p;
+    else if (b.verdict === 'reject') byVerdict.rejected = (byVerdict.rejected ?? 0) + b.p;
     else if (b.dnat) {
-      add('forwarded', b.p);
-      const ep = endpoints.find((e) => e.ip === b.dnat!.ip && e.port === b.dnat!.port);
+      byVerdict.forwarded = (byVerdict.forwarded ?? 0) + b.p;
+      let ep: TraceEndpoint | undefined;
+      for (const e of endpoints) {
+        if (e.ip === b.dnat.ip && e.port === b.dnat.port) {
+          ep = e;
+          break;
+        }
+      }
       if (ep) ep.probability += b.p;
       else endpoints.push({ ip: b.dnat.ip, port: b.dnat.port, probability: b.p, via: b.dnat.via, masquerade: b.masqueraded });
       if (b.masqueraded) masqP += b.p;
-    } else add('not-matched', b.p);
+    } else byVerdict['not-matched'] = (byVerdict['not-matched'] ?? 0) + b.p;
     if (b.affinity) affinity = { seconds: b.affinity.seconds, name: b.affinity.set };
   }
   let verdict: Verdict = 'not-matched';

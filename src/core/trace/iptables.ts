@@ -150,7 +150,7 @@ class IndexedRuleset {
     for (const t of ruleset.tables) {
       const chains = new Map<string, ChainIndex>();
       for (const c of t.chains) {
-        chains.set(c.name, { name: c.name, policy: c.policy, builtin: c.policy !== '-', rules: c.rules, compiled: new Array(c.rules.length), subs: new Array(c.rules.length) });
+        chains.set(c.name, { name: c.name, policy: c.policy, builtin: c.policy !== '-', rules: c.rules, compiled: compiledFor(c.rules, c.name), subs: new Array(c.rules.length) });
       }
       this.tables.set(t.name, chains);
     }
@@ -278,18 +278,24 @@ function earlier(a: number, b: number): number {
 // ---- compiling a rule's matches ------------------------------------------------------------------------
 
 /**
- * Compiled rules by rule object, shared by every evaluator holding that very rule: the nodes of one cluster
- * share their alike rules (equivalence/same.ts), and a mode's evaluators before and after IPVS hold the same
- * rules. A compiled rule depends only on its words and its chain's name (checked: a rule object met under
- * another chain is compiled again). Weak, so a report's rules go with its rulesets.
+ * A chain's compiled rules, shared by every evaluator holding that very rule list under that chain name:
+ * the nodes of one cluster share their alike chains (equivalence/same.ts), and a mode's evaluators before
+ * and after IPVS hold the same lists. A compiled rule depends only on its words and its chain's name. Kept
+ * by list, not by rule (a weak entry per rule made the garbage collector's work grow with the rules), and
+ * weakly, so a report's rules go with its rulesets.
  */
-const compiledRules = new WeakMap<Rule, CompiledRule>();
-const COMPILED_MAX = 1 << 20;
+const compiledLists = new WeakMap<Rule[], { chain: string; compiled: Array<CompiledRule | undefined> }>();
+
+function compiledFor(rules: Rule[], chain: string): Array<CompiledRule | undefined> {
+  const had = compiledLists.get(rules);
+  if (had && had.chain === chain) return had.compiled;
+  const compiled = new Array<CompiledRule | undefined>(rules.length);
+  if (!had) compiledLists.set(rules, { chain, compiled });
+  return compiled;
+}
 
 function compile(rule: Rule, chain: string): CompiledRule {
-  let cr = compiledRules.get(rule);
-  if (!cr || cr.chain !== chain) compiledRules.set(rule, (cr = compileRule(rule, chain)));
-  return cr;
+  return compileRule(rule, chain);
 }
 
 function compileRule(rule: Rule, chain: string): CompiledRule {
@@ -366,7 +372,6 @@ function portsMatch(spec: PortSpec, port: number): boolean | string {
 
 function compileModule(m: ModuleMatch, out: CompiledRule): void {
   const conds = out.conds;
-  const unknown = (what: string) => pushUnknown(conds, what);
   switch (m.module) {
     case 'comment':
     case 'nfacct':
@@ -390,10 +395,10 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
         const neg = p.syn.negated;
         conds.push((b) => (b.proto === 'tcp') !== neg);
       }
-      if (p?.tcpFlags) unknown(`--tcp-flags ${p.tcpFlags.mask.join(',')} ${p.tcpFlags.comp.join(',')}`);
+      if (p?.tcpFlags) pushUnknown(conds, `--tcp-flags ${p.tcpFlags.mask.join(',')} ${p.tcpFlags.comp.join(',')}`);
       const known = new Set(['--sport', '--source-port', '--dport', '--destination-port', '--syn', '--tcp-flags']);
       const other = m.options.filter((o) => !known.has(o.name));
-      if (other.length) unknown(other.map((o) => o.name).join(' '));
+      if (other.length) pushUnknown(conds, other.map((o) => o.name).join(' '));
       return;
     }
     case 'multiport': {
@@ -420,12 +425,12 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
       const st = m.statistic;
       if (st?.mode === 'random' && st.probability !== undefined && !st.negated) out.probability = st.probability;
       else if (st?.mode === 'random' && st.probability !== undefined) out.probability = 1 - st.probability;
-      else unknown(m.words.join(' '));
+      else pushUnknown(conds, m.words.join(' '));
       return;
     }
     case 'recent': {
       const r = m.recent;
-      if (!r) return unknown(m.words.join(' ')) as unknown as void;
+      if (!r) return pushUnknown(conds, m.words.join(' '));
       if (r.command === 'set' || r.command === undefined) {
         // --set always matches (it records the source); negated, never.
         if (r.negated) conds.push(() => false);
@@ -439,12 +444,12 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     }
     case 'addrtype': {
       const a = m.addrtype;
-      if (!a) return unknown(m.words.join(' ')) as unknown as void;
+      if (!a) return pushUnknown(conds, m.words.join(' '));
       for (const [dir, spec] of [['src', a.srcType], ['dst', a.dstType]] as const) {
         if (!spec) continue;
         const types = spec.value.map((t) => t.toUpperCase());
         if (types.some((t) => t !== 'LOCAL')) {
-          unknown(`--${dir}-type ${spec.value.join(',')}`);
+          pushUnknown(conds, `--${dir}-type ${spec.value.join(',')}`);
           continue;
         }
         const neg = spec.negated;
@@ -459,13 +464,13 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     }
     case 'mark': {
       const mk = m.mark;
-      if (!mk) return unknown(m.words.join(' ')) as unknown as void;
+      if (!mk) return pushUnknown(conds, m.words.join(' '));
       conds.push((b) => (((b.mark & mk.mask) >>> 0) === mk.value >>> 0) !== mk.negated);
       return;
     }
     case 'connmark': {
       const mk = m.mark;
-      if (!mk) return unknown(m.words.join(' ')) as unknown as void;
+      if (!mk) return pushUnknown(conds, m.words.join(' '));
       // A new connection's mark is 0.
       conds.push(() => (0 === mk.value >>> 0) !== mk.negated);
       return;
@@ -473,19 +478,19 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     case 'conntrack':
     case 'state': {
       const ct = m.conntrack;
-      if (!ct) return unknown(m.words.join(' ')) as unknown as void;
+      if (!ct) return pushUnknown(conds, m.words.join(' '));
       if (ct.ctstate) {
         const states = ct.ctstate.value.map((s) => s.toUpperCase());
         const neg = ct.ctstate.negated;
         conds.push((b) => states.some((s) => s === 'NEW' || (s === 'DNAT' && b.dnat)) !== neg);
       }
       const other = Object.keys(ct).filter((k) => k !== 'ctstate');
-      if (other.length) unknown(other.map((k) => `--${k}`).join(' '));
+      if (other.length) pushUnknown(conds, other.map((k) => `--${k}`).join(' '));
       return;
     }
     case 'set': {
       const s = m.set;
-      if (!s) return unknown(m.words.join(' ')) as unknown as void;
+      if (!s) return pushUnknown(conds, m.words.join(' '));
       conds.push((b, e) => {
         const members = e.ipsets?.get(s.name);
         if (!members) return `--match-set ${s.name}: the ipset's contents are not known`;
@@ -501,7 +506,7 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
       return;
     }
     case 'physdev':
-      if (!m.physdev) return unknown(m.words.join(' ')) as unknown as void;
+      if (!m.physdev) return pushUnknown(conds, m.words.join(' '));
       compilePhysdev(m.physdev, conds);
       return;
     case 'pkttype': {
@@ -511,7 +516,7 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
       return;
     }
     default:
-      unknown(m.words.join(' '));
+      pushUnknown(conds, m.words.join(' '));
   }
 }
 
@@ -675,7 +680,8 @@ function parseDestination(to: string, b: Branch): { ip: IPBytes; text: string; p
   return d && { ip: d.ip, text: d.text, port: d.port ?? b.dport };
 }
 
-/** --to-destination values read once (the address bytes are never changed in place). */
+/** --to-destination values read once (the address bytes are never changed in place); cleared at this size. */
+const COMPILED_MAX = 1 << 20;
 const destinations = new Map<string, { ip: IPBytes; text: string; port: number | null } | null>();
 
 function readDestination(to: string): { ip: IPBytes; text: string; port: number | null } | null {
@@ -1012,23 +1018,17 @@ function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; e
 
 /** The path after the first nat hook: routing, then the filter hooks and nat POSTROUTING. */
 function tail(rs: IndexedRuleset, n: Branch, env: Env, out: Array<{ b: Branch; end: End }>): void {
-  const stop = (b: Branch, v: HookVerdict) => {
-    out.push({ b, end: v === 'DROP' ? 'dropped' : 'rejected' });
-  };
-  const finish = (b: Branch, local: boolean | null) => {
-    out.push({ b, end: b.dnat ? 'forwarded' : b.kubeAccept && local ? 'accepted' : 'not-matched' });
-  };
   if (n.entry === 'node') {
     const local = routeHop(n, env, 'after nat OUTPUT');
     for (const f of runHook(rs, 'filter', 'OUTPUT', n, env)) {
-      if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
+      if (f.v !== 'ACCEPT') { stopAt(out, f.b, f.v); continue; }
       for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
-        if (p.v !== 'ACCEPT') { stop(p.b, p.v); continue; }
-        if (!local) { finish(p.b, local); continue; }
+        if (p.v !== 'ACCEPT') { stopAt(out, p.b, p.v); continue; }
+        if (!local) { finishAt(out, p.b, local); continue; }
         p.b.iif = 'lo';
         for (const i of runHook(rs, 'filter', 'INPUT', p.b, env)) {
-          if (i.v !== 'ACCEPT') stop(i.b, i.v);
-          else finish(i.b, local);
+          if (i.v !== 'ACCEPT') stopAt(out, i.b, i.v);
+          else finishAt(out, i.b, local);
         }
       }
     }
@@ -1037,18 +1037,26 @@ function tail(rs: IndexedRuleset, n: Branch, env: Env, out: Array<{ b: Branch; e
   const local = routeHop(n, env, 'after nat PREROUTING');
   if (local) {
     for (const i of runHook(rs, 'filter', 'INPUT', n, env)) {
-      if (i.v !== 'ACCEPT') stop(i.b, i.v);
-      else finish(i.b, local);
+      if (i.v !== 'ACCEPT') stopAt(out, i.b, i.v);
+      else finishAt(out, i.b, local);
     }
     return;
   }
   for (const f of runHook(rs, 'filter', 'FORWARD', n, env)) {
-    if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
+    if (f.v !== 'ACCEPT') { stopAt(out, f.b, f.v); continue; }
     for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
-      if (p.v !== 'ACCEPT') stop(p.b, p.v);
-      else finish(p.b, local);
+      if (p.v !== 'ACCEPT') stopAt(out, p.b, p.v);
+      else finishAt(out, p.b, local);
     }
   }
+}
+
+function stopAt(out: Array<{ b: Branch; end: End }>, b: Branch, v: HookVerdict): void {
+  out.push({ b, end: v === 'DROP' ? 'dropped' : 'rejected' });
+}
+
+function finishAt(out: Array<{ b: Branch; end: End }>, b: Branch, local: boolean | null): void {
+  out.push({ b, end: b.dnat ? 'forwarded' : b.kubeAccept && local ? 'accepted' : 'not-matched' });
 }
 
 /**

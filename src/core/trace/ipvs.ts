@@ -227,7 +227,8 @@ export class IpvsEvaluator implements ModeEvaluator {
       if (affinity) r.affinity = affinity;
       return r;
     }
-    hops.push({ table: 'ipvs', chain, rule, action: `to ${sched.endpoints.map((e) => `${joinHostPort(e.address, e.port)} (${formatPercent(e.probability)})`).join(', ')} — ${sched.note}` });
+    // (an outcome's hops are dropped: the scheduler's hop, the longest to word, is not made for one)
+    if (!quiet) hops.push({ table: 'ipvs', chain, rule, action: `to ${sched.endpoints.map((e) => `${joinHostPort(e.address, e.port)} (${formatPercent(e.probability)})`).join(', ')} — ${sched.note}` });
 
     // 3. netfilter after IPVS, per real server.
     const endpoints: TraceEndpoint[] = [];
