@@ -36,7 +36,7 @@ import { formatPercent } from '../net/percent.js';
 import type { Rule, Ruleset, TableName } from '../iptables/types.js';
 import { jumpRules } from '../iptables/render/jumps.js';
 import { restoreRuleText } from '../iptables/serialize.js';
-import { viewRule, type Match, type ModuleMatch, type PortSpec, type RuleView, type Target } from '../iptables/words.js';
+import { viewRule, viewWords, type Match, type ModuleMatch, type PortSpec, type RuleView, type Target } from '../iptables/words.js';
 import { canonicalIP, formatIP, isLoopback, netContains, parseIPSloppy, parseNet, type IPBytes, type Net } from './addr.js';
 import type { Affinity, Hop, ModeEvaluator, NodeContext, Packet, PacketEntry, TraceEndpoint, TraceResult, Verdict } from './types.js';
 
@@ -60,7 +60,7 @@ const PROTO_NUM: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sct
 /** Result of one condition: true, false, or why it cannot be evaluated. */
 type Cond = (b: Branch, e: Env) => boolean | string;
 
-interface CompiledRule {
+export interface CompiledRule {
   rule: Rule;
   chain: string;
   conds: Cond[];
@@ -295,10 +295,54 @@ function compiledFor(rules: Rule[], chain: string): Array<CompiledRule | undefin
 }
 
 function compile(rule: Rule, chain: string): CompiledRule {
-  return compileRule(rule, chain);
+  return compileEndpointRule(rule, chain) ?? compileRule(rule, chain);
 }
 
-function compileRule(rule: Rule, chain: string): CompiledRule {
+/**
+ * The two rules of every endpoint chain (KUBE-SEP-…, two thirds of a big ruleset), compiled without reading
+ * their words in general: `-s ADDRESS -j KUBE-MARK-MASQ` and `-m P -p P -j DNAT --to-destination HOST:PORT`
+ * (P tcp, udp or sctp), each maybe after `-m comment --comment TEXT`. What comes out is what compileRule makes of them (test/unit/equivalence/endpoint-rules.test.ts
+ * holds the two to each other); any other words, or an address with a mask or a list, go through compileRule.
+ * null when the rule is not of these two shapes.
+ */
+export function compileEndpointRule(rule: Rule, chain: string): CompiledRule | null {
+  const w = rule.words;
+  // kube-proxy comments endpoint rules in smaller clusters: `-m comment --comment TEXT` first
+  const o = w[0] === '-m' && w[1] === 'comment' && w[2] === '--comment' && w.length > 4 ? 4 : 0;
+  let cr: CompiledRule | null = null;
+  if (w.length === o + 4 && w[o] === '-s' && w[o + 2] === '-j' && w[o + 3] === 'KUBE-MARK-MASQ') {
+    const a = w[o + 1]!;
+    if (a.includes('/') || a.includes(',') || a === '!') return null;
+    const net = parseNet(a);
+    if (net === null) return null;
+    const t = (markMasqTarget ??= viewWords(['-j', 'KUBE-MARK-MASQ']).target!);
+    cr = { rule, chain, conds: [(b) => netContains(net, b.src)], target: t, key: null };
+  } else if (w.length === o + 8 && w[o] === '-m' && w[o + 2] === '-p' && w[o + 1] === w[o + 3] && w[o + 4] === '-j' && w[o + 5] === 'DNAT' && w[o + 6] === '--to-destination') {
+    const p = w[o + 1]!;
+    if (p !== 'tcp' && p !== 'udp' && p !== 'sctp') return null;
+    const to = w[o + 7]!;
+    if (to.startsWith('-') || to === '!') return null;
+    cr = { rule, chain, conds: [(b) => b.proto === p], target: dnatTarget(to), key: null };
+  }
+  if (cr && o) cr.comment = w[3]!;
+  return cr;
+}
+
+let markMasqTarget: Target | undefined;
+let dnatTemplate: { to: string; target: Target } | undefined;
+
+/** `-j DNAT --to-destination TO` as viewWords reads it: its reading of one such target, with TO in its places. */
+function dnatTarget(to: string): Target {
+  if (!dnatTemplate) {
+    const probe = '192.0.2.1:1';
+    dnatTemplate = { to: probe, target: viewWords(['-j', 'DNAT', '--to-destination', probe]).target! };
+  }
+  const { to: was, target: t } = dnatTemplate;
+  const swap = (x: string[]) => x.map((v) => (v === was ? to : v));
+  return { ...t, args: swap(t.args), options: t.options.map((o) => ({ ...o, args: swap(o.args) })), toDestination: to };
+}
+
+export function compileRule(rule: Rule, chain: string): CompiledRule {
   const view = viewRule(rule);
   const conds: Cond[] = [];
   const out: CompiledRule = { rule, chain, conds, target: view.target, key: ruleKey(view) };
