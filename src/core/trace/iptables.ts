@@ -666,7 +666,15 @@ function memberIndex(members: string[]): MemberIndex {
 
 function cloneBranch(b: Branch): Branch {
   // A quiet branch never records a hop: its (empty) list is shared.
-  return copyBranch(b, b.share, b.quiet ? b.hops : [...b.hops], [...b.qualifications]);
+  return copyBranch(b, b.share, b.quiet ? b.hops : [...b.hops], b.qualifications.length ? [...b.qualifications] : NO_QUALIFICATIONS);
+}
+
+/** The qualifications of a branch that has none, shared: never added to (qualify gives the branch its own list). */
+const NO_QUALIFICATIONS: string[] = [];
+
+function qualify(b: Branch, q: string): void {
+  if (b.qualifications === NO_QUALIFICATIONS) b.qualifications = [q];
+  else b.qualifications.push(q);
 }
 
 /**
@@ -758,7 +766,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
     let verdict: HookVerdict | null = null;
     while (verdict === null) {
       if (++steps > STEP_LIMIT) {
-        b.qualifications.push(`${table} ${chainName}: the walk went on for ${STEP_LIMIT} rules (a loop?); stopped there`);
+        qualify(b, `${table} ${chainName}: the walk went on for ${STEP_LIMIT} rules (a loop?); stopped there`);
         hop(b, table, chainName, '-', 'stopped: too many rules visited', true);
         verdict = 'ACCEPT';
         break;
@@ -792,7 +800,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
       if (!matched) {
         if (unevaluable) {
           const q = `${table} ${top.chain.name}: ${unevaluable}; assumed not to match`;
-          if (!b.qualifications.includes(q)) b.qualifications.push(q);
+          if (!b.qualifications.includes(q)) qualify(b, q);
           hop(b, table, top.chain.name, ruleText(cr), `not evaluated (${unevaluable}): assumed not to match`, true);
         } else if (cr.affinity && cr.target) {
           hop(b, table, top.chain.name, ruleText(cr), `no match for a first packet (ClientIP affinity: later connections from ${b.srcText} stay on the endpoint chosen now for ${cr.affinity.seconds}s)`);
@@ -840,7 +848,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
         case 'DNAT': {
           const d = t.toDestination ? parseDestination(t.toDestination, b) : null;
           if (!d) {
-            b.qualifications.push(`${table} ${chainNow}: cannot read DNAT target ${t.toDestination ?? '(none)'}`);
+            qualify(b, `${table} ${chainNow}: cannot read DNAT target ${t.toDestination ?? '(none)'}`);
             hop(b, table, chainNow, text, 'DNAT to an unreadable address', true);
             verdict = 'ACCEPT';
             continue;
@@ -870,7 +878,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
         case 'MARK': {
           const mk = t.mark;
           if (!mk || mk.op === 'save-mark' || mk.op === 'restore-mark') {
-            b.qualifications.push(`${table} ${chainNow}: cannot evaluate ${t.args.join(' ')}`);
+            qualify(b, `${table} ${chainNow}: cannot evaluate ${t.args.join(' ')}`);
             hop(b, table, chainNow, text, `not evaluated (MARK ${t.args.join(' ')})`, true);
             continue;
           }
@@ -891,7 +899,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
           const known = sub !== null;
           const why = known ? `jump to built-in chain ${t.name}` : /^[A-Z0-9][A-Z0-9_-]*$/.test(t.name) && !/^[A-Z]+$/.test(t.name) ? `chain ${t.name} is not in the ruleset` : `target ${t.name}`;
           const q = `${table} ${chainNow}: cannot evaluate ${why}; passed over`;
-          if (!b.qualifications.includes(q)) b.qualifications.push(q);
+          if (!b.qualifications.includes(q)) qualify(b, q);
           hop(b, table, chainNow, text, `not evaluated (${why}): passed over`, true);
           continue;
         }
@@ -982,18 +990,20 @@ export class IptablesEvaluator implements ModeEvaluator {
   }
 
   private run(packet: Packet, node: NodeContext, quiet: boolean, seen?: (ends: Array<{ b: Branch; end: End }>) => void): TraceResult {
-    const src = parseIPSloppy(packet.src);
-    const dst = parseIPSloppy(packet.dst);
-    if (!src || !dst) throw new Error(`not an IP address: ${!src ? packet.src : packet.dst}`);
-    const family = formatIP(dst).includes(':') ? 'IPv6' : 'IPv4';
+    const srcAddr = packetAddress(packet.src);
+    const dstAddr = packetAddress(packet.dst);
+    if (!srcAddr || !dstAddr) throw new Error(`not an IP address: ${!srcAddr ? packet.src : packet.dst}`);
+    const src = srcAddr.bytes;
+    const dst = dstAddr.bytes;
+    const family = dstAddr.text.includes(':') ? 'IPv6' : 'IPv4';
     const rs = this.byFamily.get(family);
     const env = this.env(node);
     const start: Branch = {
       share: 1,
       src,
-      srcText: formatIP(src),
+      srcText: srcAddr.text,
       dst,
-      dstText: formatIP(dst),
+      dstText: dstAddr.text,
       dport: packet.dport,
       sport: packet.sport ?? 40000,
       proto: packet.protocol.toLowerCase(),
@@ -1015,14 +1025,27 @@ export class IptablesEvaluator implements ModeEvaluator {
       routed: undefined,
     };
     if (!rs) {
-      start.qualifications.push(`no ${family} rules to trace through`);
+      qualify(start, `no ${family} rules to trace through`);
       return summarize(this.mode, [{ b: start, end: 'not-matched' }], quiet);
     }
-    start.qualifications.push(...rs.notes);
+    for (const q of rs.notes) qualify(start, q);
     const ends = walk(rs, start, env);
     seen?.(ends);
     return summarize(this.mode, ends, quiet);
   }
+}
+
+/** A packet's address read once per text (the bytes are never changed in place: branches share them). */
+const packetAddresses = new Map<string, { bytes: IPBytes; text: string } | null>();
+function packetAddress(s: string): { bytes: IPBytes; text: string } | null {
+  let a = packetAddresses.get(s);
+  if (a === undefined) {
+    const bytes = parseIPSloppy(s);
+    a = bytes ? { bytes, text: formatIP(bytes) } : null;
+    if (packetAddresses.size >= COMPILED_MAX) packetAddresses.clear();
+    packetAddresses.set(s, a);
+  }
+  return a;
 }
 
 function routeHop(b: Branch, env: Env, afterNat: string): boolean | null {
@@ -1037,7 +1060,7 @@ function routeHop(b: Branch, env: Env, afterNat: string): boolean | null {
   }
   if (local === null) {
     const q = `the node's addresses are not known: ${b.dstText} was taken for a remote address (give --node-ip)`;
-    if (!b.qualifications.includes(q)) b.qualifications.push(q);
+    if (!b.qualifications.includes(q)) qualify(b, q);
   }
   return local;
 }
