@@ -84,7 +84,8 @@ export function compareModes(input: EquivalenceInput): EquivalenceReport {
     const b = tracerB(view);
     for (const path of paths(view, input.currentConfig)) {
       base.pathsTraced++;
-      diffs.push(...comparePath(view.nodeName, path, a, b));
+      const d = comparePath(view.nodeName, path, a, b);
+      if (d) for (const x of d) diffs.push(x);
     }
   }
   const groups = group(diffs, current, target);
@@ -170,38 +171,45 @@ function outcome(e: Outcomes, packet: Packet, node: NodeContext): TraceResult {
   return e.outcome ? e.outcome(packet, node) : e.trace(packet, node);
 }
 
-function comparePath(node: string, p: TracedPath, a: Outcomes, b: Outcomes): PathDifference[] {
-  const base = { node, servicePort: p.servicePort, via: p.via, destination: p.destination, from: p.from };
+/** The path's differences, or null when there is none (most paths: nothing is made for them). */
+function comparePath(node: string, p: TracedPath, a: Outcomes, b: Outcomes): PathDifference[] | null {
   let ra: TraceResult;
   let rb: TraceResult;
   try {
     ra = outcome(a, p.packet, p.ctx);
     rb = outcome(b, p.packet, p.ctx);
   } catch (err) {
-    return [{ ...base, aspect: 'untraceable', current: '', target: String((err as Error).message ?? err).split('\n')[0] }];
+    return [{ ...baseOf(node, p), aspect: 'untraceable', current: '', target: String((err as Error).message ?? err).split('\n')[0] }];
   }
+  // The same verdict and endpoint list, element by element (the tracers mostly list them alike), has the
+  // same set and odds: nothing else is looked at unless the masquerade differs.
+  const sameList = sameEndpoints(ra.endpoints, rb.endpoints);
+  if (sameList && ra.verdict === rb.verdict && !(ra.verdict === 'forwarded' && ra.masquerade !== rb.masquerade)) return null;
   const out: PathDifference[] = [];
-  if (ra.verdict !== rb.verdict) out.push({ ...base, aspect: 'verdict', current: ra.verdict, target: rb.verdict });
-  // The same endpoint list, element by element (the tracers mostly list them alike), has the same set and
-  // odds: the strings below are made only when the lists differ.
-  if (sameEndpoints(ra.endpoints, rb.endpoints)) {
+  if (ra.verdict !== rb.verdict) out.push({ ...baseOf(node, p), aspect: 'verdict', current: ra.verdict, target: rb.verdict });
+  // the strings below are made only when the lists differ
+  if (sameList) {
     if (ra.verdict === 'forwarded' && rb.verdict === 'forwarded' && ra.masquerade !== rb.masquerade) {
-      out.push({ ...base, aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
+      out.push({ ...baseOf(node, p), aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
     }
     return out;
   }
   const ea = endpointSet(ra);
   const eb = endpointSet(rb);
-  if (ea.join(',') !== eb.join(',')) out.push({ ...base, aspect: 'endpoints', current: ea.join(', ') || 'none', target: eb.join(', ') || 'none' });
+  if (ea.join(',') !== eb.join(',')) out.push({ ...baseOf(node, p), aspect: 'endpoints', current: ea.join(', ') || 'none', target: eb.join(', ') || 'none' });
   else if (ea.length) {
     const oa = odds(ra);
     const ob = odds(rb);
-    if (oa !== ob) out.push({ ...base, aspect: 'odds', current: oa, target: ob });
+    if (oa !== ob) out.push({ ...baseOf(node, p), aspect: 'odds', current: oa, target: ob });
   }
   if (ra.verdict === 'forwarded' && rb.verdict === 'forwarded' && ra.masquerade !== rb.masquerade) {
-    out.push({ ...base, aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
+    out.push({ ...baseOf(node, p), aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
   }
   return out;
+}
+
+function baseOf(node: string, p: TracedPath): Pick<PathDifference, 'node' | 'servicePort' | 'via' | 'destination' | 'from'> {
+  return { node, servicePort: p.servicePort, via: p.via, destination: p.destination, from: p.from };
 }
 
 function sameEndpoints(x: TraceEndpoint[], y: TraceEndpoint[]): boolean {

@@ -812,7 +812,9 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
         if (p <= 0) continue;
         const other = cloneBranch(b);
         other.share = b.share * (1 - p);
-        work.push({ b: other, frames: frames.map((f) => ({ ...f })) });
+        const copy: Frame[] = new Array(frames.length);
+        for (let k = 0; k < frames.length; k++) copy[k] = { chain: frames[k]!.chain, i: frames[k]!.i };
+        work.push({ b: other, frames: copy });
         b.share *= p;
       }
       const t = cr.target;
