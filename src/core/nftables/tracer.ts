@@ -177,7 +177,10 @@ class Run {
   }
 
   private operandMatches(sels: Selector[], op: Operand, b: Branch): boolean {
-    if (op.kind === 'literal') return this.keyMatches(sels, [op.value], b) || this.keyMatches(sels, op.value.split(','), b);
+    if (op.kind === 'literal') {
+      const k = literalKeys(op);
+      return this.keyMatches(sels, k.whole, b) || this.keyMatches(sels, k.parts, b);
+    }
     if (op.kind === 'anon') return op.elements.some((k) => this.keyMatches(sels, k, b));
     const set = this.ix.sets.get(op.name);
     if (!set) {
@@ -326,6 +329,14 @@ class Run {
     }
     return out;
   }
+}
+
+// A literal operand as one key and as its comma-separated parts, made once per parsed operand.
+const literalKeysOf = new WeakMap<object, { whole: string[]; parts: string[] }>();
+function literalKeys(op: { value: string }): { whole: string[]; parts: string[] } {
+  let k = literalKeysOf.get(op);
+  if (!k) literalKeysOf.set(op, (k = { whole: [op.value], parts: op.value.split(',') }));
+  return k;
 }
 
 // A DNAT map's targets read once per map (the statement is the parsed chain's, kept for the table).
