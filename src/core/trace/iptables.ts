@@ -6,7 +6,8 @@
 //     nat OUTPUT → filter OUTPUT → nat POSTROUTING → (local address? filter INPUT)
 //
 // Chains are indexed by name once per ruleset; a rule's structure (viewRule) is compiled the first time
-// the tracer meets it and kept (shared by evaluators holding the same rule); long chains (KUBE-SERVICES,
+// the tracer meets it and kept (shared by evaluators holding the same chain list; an endpoint chain's two
+// rules are compiled without the general word reader); long chains (KUBE-SERVICES,
 // KUBE-NODEPORTS: one rule per service port) get an index of their rules by exact destination address or
 // port, so a packet only visits the rules that can match it, in the order an ordered walk would.
 // `outcome` is a trace without hops; it reuses the path after the first nat hook between packets.
