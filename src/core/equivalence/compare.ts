@@ -119,15 +119,14 @@ function registeredName(mode: string): boolean {
 interface TracedPath {
   servicePort: string;
   via: string;
-  destination: string;
   from: string;
   packet: Packet;
   ctx: NodeContext;
 }
 
-/** Every (destination, source) pair a node's service ports are reached by. */
-function paths(view: ProxyView, config: KubeProxyConfiguration): TracedPath[] {
-  const out: TracedPath[] = [];
+/** Every (destination, source) pair a node's service ports are reached by, one at a time (each is garbage
+ * once traced: a node's 20,000 paths held at once were copied by the garbage collector for nothing). */
+function* paths(view: ProxyView, config: KubeProxyConfiguration): Generator<TracedPath> {
   for (const fam of view.families) {
     const ctx: NodeContext = { nodeName: view.nodeName || undefined, localAddresses: fam.nodeIPs.length ? fam.nodeIPs : undefined, podCIDRs: fam.podCIDRs };
     const clusterCIDR = (config.clusterCIDR ?? '').split(',').map((c) => c.trim()).find((c) => c && c.includes(':') === (fam.family === 'IPv6'));
@@ -148,19 +147,17 @@ function paths(view: ProxyView, config: KubeProxyConfiguration): TracedPath[] {
         for (const s of sources) {
           // A pod reaches a cluster IP; outside traffic reaches only what is exposed outside.
           if (d.via === 'cluster IP' && s.entry === 'external') continue;
-          out.push({
+          yield {
             servicePort: sp.key,
             via: d.via,
-            destination: `${joinHostPort(d.ip, d.port)}/${sp.protocol}`,
             from: s.from,
             packet: { src: s.ip, dst: d.ip, dport: d.port, protocol: sp.protocol, entry: s.entry },
             ctx,
-          });
+          };
         }
       }
     }
   }
-  return out;
 }
 
 /** A tracer that can also give a trace's outcome without its hops: the report compares only outcomes, and
@@ -209,7 +206,8 @@ function comparePath(node: string, p: TracedPath, a: Outcomes, b: Outcomes): Pat
 }
 
 function baseOf(node: string, p: TracedPath): Pick<PathDifference, 'node' | 'servicePort' | 'via' | 'destination' | 'from'> {
-  return { node, servicePort: p.servicePort, via: p.via, destination: p.destination, from: p.from };
+  // "10.96.0.10:53/UDP": made only for a path that differs
+  return { node, servicePort: p.servicePort, via: p.via, destination: `${joinHostPort(p.packet.dst, p.packet.dport)}/${p.packet.protocol}`, from: p.from };
 }
 
 function sameEndpoints(x: TraceEndpoint[], y: TraceEndpoint[]): boolean {
