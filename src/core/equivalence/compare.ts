@@ -84,7 +84,8 @@ export function compareModes(input: EquivalenceInput): EquivalenceReport {
     const b = tracerB(view);
     for (const path of paths(view, input.currentConfig)) {
       base.pathsTraced++;
-      diffs.push(...comparePath(view.nodeName, path, a, b));
+      const d = comparePath(view.nodeName, path, a, b);
+      if (d) for (const x of d) diffs.push(x);
     }
   }
   const groups = group(diffs, current, target);
@@ -118,15 +119,14 @@ function registeredName(mode: string): boolean {
 interface TracedPath {
   servicePort: string;
   via: string;
-  destination: string;
   from: string;
   packet: Packet;
   ctx: NodeContext;
 }
 
-/** Every (destination, source) pair a node's service ports are reached by. */
-function paths(view: ProxyView, config: KubeProxyConfiguration): TracedPath[] {
-  const out: TracedPath[] = [];
+/** Every (destination, source) pair a node's service ports are reached by, one at a time (each is garbage
+ * once traced: a node's 20,000 paths held at once were copied by the garbage collector for nothing). */
+function* paths(view: ProxyView, config: KubeProxyConfiguration): Generator<TracedPath> {
   for (const fam of view.families) {
     const ctx: NodeContext = { nodeName: view.nodeName || undefined, localAddresses: fam.nodeIPs.length ? fam.nodeIPs : undefined, podCIDRs: fam.podCIDRs };
     const clusterCIDR = (config.clusterCIDR ?? '').split(',').map((c) => c.trim()).find((c) => c && c.includes(':') === (fam.family === 'IPv6'));
@@ -147,19 +147,17 @@ function paths(view: ProxyView, config: KubeProxyConfiguration): TracedPath[] {
         for (const s of sources) {
           // A pod reaches a cluster IP; outside traffic reaches only what is exposed outside.
           if (d.via === 'cluster IP' && s.entry === 'external') continue;
-          out.push({
+          yield {
             servicePort: sp.key,
             via: d.via,
-            destination: `${joinHostPort(d.ip, d.port)}/${sp.protocol}`,
             from: s.from,
             packet: { src: s.ip, dst: d.ip, dport: d.port, protocol: sp.protocol, entry: s.entry },
             ctx,
-          });
+          };
         }
       }
     }
   }
-  return out;
 }
 
 /** A tracer that can also give a trace's outcome without its hops: the report compares only outcomes, and
@@ -170,38 +168,46 @@ function outcome(e: Outcomes, packet: Packet, node: NodeContext): TraceResult {
   return e.outcome ? e.outcome(packet, node) : e.trace(packet, node);
 }
 
-function comparePath(node: string, p: TracedPath, a: Outcomes, b: Outcomes): PathDifference[] {
-  const base = { node, servicePort: p.servicePort, via: p.via, destination: p.destination, from: p.from };
+/** The path's differences, or null when there is none (most paths: nothing is made for them). */
+function comparePath(node: string, p: TracedPath, a: Outcomes, b: Outcomes): PathDifference[] | null {
   let ra: TraceResult;
   let rb: TraceResult;
   try {
     ra = outcome(a, p.packet, p.ctx);
     rb = outcome(b, p.packet, p.ctx);
   } catch (err) {
-    return [{ ...base, aspect: 'untraceable', current: '', target: String((err as Error).message ?? err).split('\n')[0] }];
+    return [{ ...baseOf(node, p), aspect: 'untraceable', current: '', target: String((err as Error).message ?? err).split('\n')[0] }];
   }
+  // The same verdict and endpoint list, element by element (the tracers mostly list them alike), has the
+  // same set and odds: nothing else is looked at unless the masquerade differs.
+  const sameList = sameEndpoints(ra.endpoints, rb.endpoints);
+  if (sameList && ra.verdict === rb.verdict && !(ra.verdict === 'forwarded' && ra.masquerade !== rb.masquerade)) return null;
   const out: PathDifference[] = [];
-  if (ra.verdict !== rb.verdict) out.push({ ...base, aspect: 'verdict', current: ra.verdict, target: rb.verdict });
-  // The same endpoint list, element by element (the tracers mostly list them alike), has the same set and
-  // odds: the strings below are made only when the lists differ.
-  if (sameEndpoints(ra.endpoints, rb.endpoints)) {
+  if (ra.verdict !== rb.verdict) out.push({ ...baseOf(node, p), aspect: 'verdict', current: ra.verdict, target: rb.verdict });
+  // the strings below are made only when the lists differ
+  if (sameList) {
     if (ra.verdict === 'forwarded' && rb.verdict === 'forwarded' && ra.masquerade !== rb.masquerade) {
-      out.push({ ...base, aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
+      out.push({ ...baseOf(node, p), aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
     }
     return out;
   }
   const ea = endpointSet(ra);
   const eb = endpointSet(rb);
-  if (ea.join(',') !== eb.join(',')) out.push({ ...base, aspect: 'endpoints', current: ea.join(', ') || 'none', target: eb.join(', ') || 'none' });
+  if (ea.join(',') !== eb.join(',')) out.push({ ...baseOf(node, p), aspect: 'endpoints', current: ea.join(', ') || 'none', target: eb.join(', ') || 'none' });
   else if (ea.length) {
     const oa = odds(ra);
     const ob = odds(rb);
-    if (oa !== ob) out.push({ ...base, aspect: 'odds', current: oa, target: ob });
+    if (oa !== ob) out.push({ ...baseOf(node, p), aspect: 'odds', current: oa, target: ob });
   }
   if (ra.verdict === 'forwarded' && rb.verdict === 'forwarded' && ra.masquerade !== rb.masquerade) {
-    out.push({ ...base, aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
+    out.push({ ...baseOf(node, p), aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
   }
   return out;
+}
+
+function baseOf(node: string, p: TracedPath): Pick<PathDifference, 'node' | 'servicePort' | 'via' | 'destination' | 'from'> {
+  // "10.96.0.10:53/UDP": made only for a path that differs
+  return { node, servicePort: p.servicePort, via: p.via, destination: `${joinHostPort(p.packet.dst, p.packet.dport)}/${p.packet.protocol}`, from: p.from };
 }
 
 function sameEndpoints(x: TraceEndpoint[], y: TraceEndpoint[]): boolean {

@@ -68,8 +68,12 @@ function share(a: unknown, b: unknown): unknown {
   if (Array.isArray(a)) {
     const y = b as unknown[];
     if (a.length !== y.length) return b;
+    // the bulk: a rule's words, alike to the last one (no call, nothing made)
+    let i0 = 0;
+    while (i0 < a.length && a[i0] === y[i0]) i0++;
+    if (i0 === a.length) return a;
     let out: unknown[] | null = null;
-    for (let i = 0; i < a.length; i++) {
+    for (let i = i0; i < a.length; i++) {
       const ai = a[i];
       // equal primitives (most of a rule's words) without a call
       const r = ai === y[i] ? ai : share(ai, y[i]);

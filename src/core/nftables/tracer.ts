@@ -3,7 +3,7 @@
 // into its branches with their odds, the DNAT applied before routing picks input or forward, and the
 // masquerade mark read back in postrouting.
 import type { Hop, ModeEvaluator, NodeContext, Packet, TraceEndpoint, TraceResult, Verdict } from '../trace/types.js';
-import { cidrContains, formatIP, parseIPSloppy } from '../net/ip.js';
+import { formatIP, isIPv4Bytes, parseCIDRSloppy, parseIPSloppy } from '../net/ip.js';
 import { type Match, type Operand, type ParsedRule, type Selector, type Statement, parseRule } from './rule.js';
 import { splitHostPort } from './names.js';
 import type { NftChain, NftHook, NftSet, NftTable } from './types.js';
@@ -15,9 +15,12 @@ interface Indexed {
   parsed: Map<NftChain, ParsedRule[]>;
   /** Base chains per hook, by priority. */
   hooks: Map<NftHook, NftChain[]>;
-  /** Quiet traces' tails by node and branch key (see tailOf). */
-  tails: WeakMap<NodeContext, Map<string, Tail | null>>;
+  /** Quiet traces' tails by node, then packet (source, ports, protocol, entry), then branch (see tailOf). */
+  tails: WeakMap<NodeContext, Map<string, TailMemo>>;
 }
+
+/** Tails by the branch's destination address, port, mark, and the DNAT it carries. */
+type TailMemo = Map<string, Map<number, Map<bigint, Map<string, Tail | null>>>>;
 
 /** What the hooks after the first did to a branch that did not fork. */
 interface Tail {
@@ -58,6 +61,11 @@ interface Branch {
 
 type Outcome = { b: Branch; end: 'fallthrough' | 'return' | 'terminal' };
 
+/** A branch with every field in one order (one object shape: spreading branches of varied shapes was slow). */
+function branch(p: number, dst: string, dport: number, mark: bigint, dnat: Branch['dnat'], masqueraded: boolean, verdict: Branch['verdict'], affinity: Branch['affinity']): Branch {
+  return { p, dst, dport, mark, dnat, masqueraded, verdict, affinity };
+}
+
 const MAX_DEPTH = 32;
 
 class Run {
@@ -70,7 +78,7 @@ class Run {
     private readonly pkt: Packet & { proto: string; sport: number },
     private readonly node: NodeContext,
     /** No hops kept: the outcome only. */
-    private readonly quiet = false,
+    readonly quiet = false,
   ) {}
 
   /** Runs `fn` for each branch with the hops it adds kept apart: one list per branch, in order. */
@@ -94,9 +102,8 @@ class Run {
   }
 
   isLocal(ip: string): boolean {
-    const b = parseIPSloppy(ip);
-    if (!b) return false;
-    const s = formatIP(b);
+    const s = canonIP(ip);
+    if (s === null) return false;
     if (s === '::1' || s.startsWith('127.')) return true;
     if (this.node.localAddresses === undefined) {
       this.qualifications.add('the node\'s own addresses are not known: "fib … type local" was taken as not local');
@@ -131,7 +138,7 @@ class Run {
   }
 
   private elementMatches(sel: Selector, have: string, want: string): boolean {
-    if (sel.kind === 'addr') return want.includes('/') ? cidrContains(want, have) : normIP(want) === normIP(have);
+    if (sel.kind === 'addr') return want.includes('/') ? inCIDR(want, have) : normIP(want) === normIP(have);
     if (sel.kind === 'l4proto') return protoName(want) === have;
     if (sel.kind === 'port') {
       const m = /^(\d+)-(\d+)$/.exec(want);
@@ -159,17 +166,21 @@ class Run {
   private first<E extends { key: string[] }>(sels: Selector[], elements: E[], b: Branch): E | undefined {
     const index = elementIndex(sels, elements);
     if (!index) return elements.find((e) => this.keyMatches(sels, e.key, b));
-    const have: string[] = [];
-    for (const sel of sels) {
-      const v = this.value(sel, b);
+    let key = '';
+    for (let i = 0; i < sels.length; i++) {
+      const v = this.value(sels[i]!, b);
       if (v === null) return undefined;
-      have.push(exactKey(sel, v, true)!);
+      const k = exactKey(sels[i]!, v, true) ?? '';
+      key = i === 0 ? k : `${key}\u0000${k}`;
     }
-    return index.get(have.join('\u0000'));
+    return index.get(key);
   }
 
   private operandMatches(sels: Selector[], op: Operand, b: Branch): boolean {
-    if (op.kind === 'literal') return this.keyMatches(sels, [op.value], b) || this.keyMatches(sels, op.value.split(','), b);
+    if (op.kind === 'literal') {
+      const k = literalKeys(op);
+      return this.keyMatches(sels, k.whole, b) || this.keyMatches(sels, k.parts, b);
+    }
     if (op.kind === 'anon') return op.elements.some((k) => this.keyMatches(sels, k, b));
     const set = this.ix.sets.get(op.name);
     if (!set) {
@@ -208,7 +219,13 @@ class Run {
     for (let i = from; i < rules.length; i++) {
       const r = rules[i]!;
       const text = chain.rules[i]!.rule;
-      if (!r.matches.every((m) => this.matches(m, b, text))) continue;
+      let all = true;
+      for (const m of r.matches) {
+        if (this.matches(m, b, text)) continue;
+        all = false;
+        break;
+      }
+      if (!all) continue;
       const res = this.statements(chain, i, r.statements, b, depth, text);
       if (Array.isArray(res)) return res;
       b = res;
@@ -233,36 +250,35 @@ class Run {
           break;
         case 'mark-set': {
           const v = BigInt(s.value);
-          b = { ...b, mark: s.op === 'or' ? b.mark | v : s.op === 'xor' ? b.mark ^ v : v };
+          b = branch(b.p, b.dst, b.dport, s.op === 'or' ? b.mark | v : s.op === 'xor' ? b.mark ^ v : v, b.dnat, b.masqueraded, b.verdict, b.affinity);
           this.hop(chain.name, text, `mark ${s.op} ${s.value}`, b, depth);
           break;
         }
         case 'update': {
           const set = this.ix.sets.get(s.set);
-          b = { ...b, affinity: { set: s.set, seconds: set?.timeout ?? 0 } };
+          b = branch(b.p, b.dst, b.dport, b.mark, b.dnat, b.masqueraded, b.verdict, { set: s.set, seconds: set?.timeout ?? 0 });
           this.hop(chain.name, text, `remember the client in @${s.set}`, b, depth);
           break;
         }
         case 'verdict':
           this.hop(chain.name, text, s.verdict.toUpperCase(), b, depth);
           if (s.verdict === 'return') return [{ b, end: 'return' }];
-          return [{ b: { ...b, verdict: s.verdict }, end: 'terminal' }];
+          return [{ b: branch(b.p, b.dst, b.dport, b.mark, b.dnat, b.masqueraded, s.verdict, b.affinity), end: 'terminal' }];
         case 'masquerade':
           this.hop(chain.name, text, 'masquerade', b, depth);
-          return [{ b: { ...b, masqueraded: true, verdict: 'accept' }, end: 'terminal' }];
+          return [{ b: branch(b.p, b.dst, b.dport, b.mark, b.dnat, true, 'accept', b.affinity), end: 'terminal' }];
         case 'dnat': {
           const { ip, port } = splitHostPort(s.to);
           if (!this.quiet) this.hop(chain.name, text, `DNAT to ${s.to}`, b, depth);
-          return [{ b: { ...b, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' }];
+          return [{ b: branch(b.p, ip, Number(port), b.mark, { ip, port: Number(port), via: chain.name }, b.masqueraded, 'accept', b.affinity), end: 'terminal' }];
         }
         case 'dnat-map': {
           const out: Outcome[] = [];
           const n = s.entries.length;
-          for (const e of s.entries) {
-            const nb = { ...b, p: b.p / n };
-            const { ip, port } = splitHostPort(e.to.replace(' . ', ':'));
-            if (!this.quiet) this.hop(chain.name, text, `DNAT to ${ip.includes(':') ? `[${ip}]` : ip}:${port}`, nb, depth);
-            out.push({ b: { ...nb, dnat: { ip, port: Number(port), via: chain.name }, dst: ip, dport: Number(port), verdict: 'accept' }, end: 'terminal' });
+          for (const e of dnatTargets(s.entries)) {
+            const p = b.p / n;
+            if (!this.quiet) this.hop(chain.name, text, `DNAT to ${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.portText}`, branch(p, b.dst, b.dport, b.mark, b.dnat, b.masqueraded, b.verdict, b.affinity), depth);
+            out.push({ b: branch(p, e.ip, e.port, b.mark, { ip: e.ip, port: e.port, via: chain.name }, b.masqueraded, 'accept', b.affinity), end: 'terminal' });
           }
           return out;
         }
@@ -274,7 +290,7 @@ class Run {
             const entries = s.target.entries;
             const out: Outcome[] = [];
             for (const e of entries) {
-              const nb = { ...b, p: b.p / s.selectors[0]!.mod };
+              const nb = branch(b.p / s.selectors[0]!.mod, b.dst, b.dport, b.mark, b.dnat, b.masqueraded, b.verdict, b.affinity);
               out.push(...this.verdictString(chain, i, e.verdict, nb, depth, text));
             }
             return out;
@@ -296,7 +312,7 @@ class Run {
   }
 
   private verdictString(chain: NftChain, i: number, v: string, b: Branch, depth: number, text: string): Outcome[] {
-    const [word, target] = v.trim().split(/\s+/);
+    const [word, target] = verdictWords(v);
     if (word === 'goto' || word === 'jump') return this.transfer(chain, i, word, target!, b, depth, text);
     if (word === 'drop' || word === 'reject' || word === 'accept' || word === 'return') return this.statements(chain, i, [{ kind: 'verdict', verdict: word }], b, depth, text) as Outcome[];
     this.qualifications.add(`verdict "${v}" not understood`);
@@ -314,6 +330,42 @@ class Run {
     return out;
   }
 }
+
+// A literal operand as one key and as its comma-separated parts, made once per parsed operand.
+const literalKeysOf = new WeakMap<object, { whole: string[]; parts: string[] }>();
+function literalKeys(op: { value: string }): { whole: string[]; parts: string[] } {
+  let k = literalKeysOf.get(op);
+  if (!k) literalKeysOf.set(op, (k = { whole: [op.value], parts: op.value.split(',') }));
+  return k;
+}
+
+// A DNAT map's targets read once per map (the statement is the parsed chain's, kept for the table).
+const dnatTargetsOf = new WeakMap<object, Array<{ ip: string; port: number; portText: string }>>();
+function dnatTargets(entries: Array<{ key: string[]; to: string }>): Array<{ ip: string; port: number; portText: string }> {
+  let t = dnatTargetsOf.get(entries);
+  if (!t) {
+    t = entries.map((e) => {
+      const { ip, port } = splitHostPort(e.to.replace(' . ', ':'));
+      return { ip, port: Number(port), portText: port };
+    });
+    dnatTargetsOf.set(entries, t);
+  }
+  return t;
+}
+
+// A verdict's words ("goto", "service-…"), split once per distinct verdict text.
+const verdictSplits = new Map<string, string[]>();
+function verdictWords(v: string): string[] {
+  let w = verdictSplits.get(v);
+  if (!w) {
+    if (verdictSplits.size >= MEMO_MAX) verdictSplits.clear();
+    verdictSplits.set(v, (w = v.trim().split(/\s+/)));
+  }
+  return w;
+}
+
+/** Bound of the module's memos of strings (cleared when reached). */
+const MEMO_MAX = 1 << 18;
 
 // The node's addresses in canonical form, once per node context (not per packet and lookup).
 const localSets = new WeakMap<NodeContext, Set<string>>();
@@ -362,9 +414,46 @@ function elementIndex<E extends { key: string[] }>(sels: Selector[], elements: E
   return index;
 }
 
+/** Canonical address text (null: not an address), memoized: every set lookup and address match reads one. */
+const canonIPs = new Map<string, string | null>();
+function canonIP(s: string): string | null {
+  let n = canonIPs.get(s);
+  if (n === undefined) {
+    const b = parseIPSloppy(s);
+    n = b ? formatIP(b) : null;
+    if (canonIPs.size >= MEMO_MAX) canonIPs.clear();
+    canonIPs.set(s, n);
+  }
+  return n;
+}
+
 function normIP(s: string): string {
-  const b = parseIPSloppy(s);
-  return b ? formatIP(b) : s;
+  return canonIP(s) ?? s;
+}
+
+/** cidrContains with the network read once per network text. */
+const nets = new Map<string, { bytes: Uint8Array; v4: boolean; prefix: number } | null>();
+function inCIDR(cidr: string, ip: string): boolean {
+  let net = nets.get(cidr);
+  if (net === undefined) {
+    const c = parseCIDRSloppy(cidr);
+    net = c ? { bytes: parseIPSloppy(c.cidr.slice(0, c.cidr.indexOf('/')))!, v4: c.family === 'IPv4', prefix: c.prefix } : null;
+    if (nets.size >= MEMO_MAX) nets.clear();
+    nets.set(cidr, net);
+  }
+  if (net === null) return false;
+  const addr = parseIPSloppy(ip);
+  if (addr === null || net.v4 !== isIPv4Bytes(addr)) return false;
+  let i = net.v4 ? 12 : 0;
+  let left = net.prefix;
+  while (left >= 8) {
+    if (net.bytes[i] !== addr[i]) return false;
+    i++;
+    left -= 8;
+  }
+  if (left === 0) return true;
+  const mask = (0xff << (8 - left)) & 0xff;
+  return (net.bytes[i]! & mask) === (addr[i]! & mask);
 }
 
 function protoName(p: string): string {
@@ -384,6 +473,15 @@ function baseChains(ix: Indexed, hook: NftHook): NftChain[] {
   return list;
 }
 
+/** One branch through one base chain: those it ends go to dead, the others on to next (verdict cleared). */
+function walkBase(run: Run, c: NftChain, b: Branch, next: Branch[], dead: Branch[]): void {
+  for (const o of run.runChain(c.name, b, 0)) {
+    const v = o.b.verdict;
+    if (o.end === 'terminal' && (v === 'drop' || v === 'reject')) dead.push(o.b);
+    else next.push(branch(o.b.p, o.b.dst, o.b.dport, o.b.mark, o.b.dnat, o.b.masqueraded, undefined, o.b.affinity));
+  }
+}
+
 /** Runs every base chain of one hook, by priority; returns the branches still alive and those that ended. */
 function runHook(run: Run, ix: Indexed, hook: NftHook, live: Branch[]): { live: Branch[]; dead: Branch[] } {
   const dead: Branch[] = [];
@@ -391,14 +489,8 @@ function runHook(run: Run, ix: Indexed, hook: NftHook, live: Branch[]): { live: 
     // nat chains see only the first packet of a connection; a trace is of that first packet
     const next: Branch[] = [];
     // the branches a DNAT forked walk a later chain apart, and mostly alike: their hops are merged
-    const lists = run.branchHops(live, (b) => {
-      for (const o of run.runChain(c.name, b, 0)) {
-        const v = o.b.verdict;
-        if (o.end === 'terminal' && (v === 'drop' || v === 'reject')) dead.push(o.b);
-        else next.push({ ...o.b, verdict: undefined });
-      }
-    });
-    run.hops.push(...mergeHops(lists));
+    if (run.quiet) for (const b of live) walkBase(run, c, b, next, dead);
+    else run.hops.push(...mergeHops(run.branchHops(live, (b) => walkBase(run, c, b, next, dead))));
     live = next;
   }
   return { live, dead };
@@ -449,9 +541,9 @@ export function traceTable(table: NftTable, packet: Packet, node: NodeContext, q
   let ix = indexes.get(table);
   if (!ix) indexes.set(table, (ix = index(table)));
   const proto = packet.protocol.toLowerCase();
-  const pkt = { ...packet, proto, sport: packet.sport ?? 40000 };
+  const pkt = { src: packet.src, dst: packet.dst, dport: packet.dport, sport: packet.sport ?? 40000, protocol: packet.protocol, entry: packet.entry, proto };
   const run = new Run(ix, pkt, node, quiet);
-  const start: Branch = { p: 1, dst: packet.dst, dport: packet.dport, mark: 0n, masqueraded: false };
+  const start = branch(1, packet.dst, packet.dport, 0n, undefined, false, undefined, undefined);
   let live: Branch[] = [start];
   const dead: Branch[] = [];
 
@@ -464,15 +556,16 @@ export function traceTable(table: NftTable, packet: Packet, node: NodeContext, q
     run.hops.push(...mergeHops(run.branchHops(r.live, (b) => afterFirst(run, ix, b, after, dead))));
     return summarise(run, [...after, ...dead]);
   }
+  let memo: TailMemo | undefined;
   for (const b of r.live) {
-    const t = tailOf(ix, pkt, node, b);
+    const t = tailOf(ix, pkt, node, b, (memo ??= tailMemo(ix, pkt, node)));
     if (!t) {
       afterFirst(run, ix, b, after, dead);
       continue;
     }
     for (const q of t.qualifications) run.qualifications.add(q);
     if (run.markChain === undefined) run.markChain = t.markChain;
-    const nb: Branch = { ...t.b, p: b.p, dnat: t.dnatChanged ? t.b.dnat : b.dnat, masqueraded: t.b.masqueraded || b.masqueraded, affinity: t.b.affinity ?? b.affinity };
+    const nb = branch(b.p, t.b.dst, t.b.dport, t.b.mark, t.dnatChanged ? t.b.dnat : b.dnat, t.b.masqueraded || b.masqueraded, t.b.verdict, t.b.affinity ?? b.affinity);
     (t.dead ? dead : after).push(nb);
   }
   live = after;
@@ -498,40 +591,59 @@ function afterFirst(run: Run, ix: Indexed, b: Branch, after: Branch[], dead: Bra
  * endpoints share it. Walked once per key from a fresh branch in a run of its own (to see the
  * qualifications and the masquerade mark it adds); a tail that forks or ends twice is not reused.
  */
-function tailOf(ix: Indexed, pkt: Packet & { proto: string; sport: number }, node: NodeContext, b: Branch): Tail | null {
-  let memo = ix.tails.get(node);
-  if (!memo) ix.tails.set(node, (memo = new Map()));
+function tailOf(ix: Indexed, pkt: Packet & { proto: string; sport: number }, node: NodeContext, b: Branch, memo: TailMemo): Tail | null {
+  let byPort = memo.get(b.dst);
+  if (!byPort) memo.set(b.dst, (byPort = new Map()));
+  let byMark = byPort.get(b.dport);
+  if (!byMark) byPort.set(b.dport, (byMark = new Map()));
+  let byDnat = byMark.get(b.mark);
+  if (!byDnat) byMark.set(b.mark, (byDnat = new Map()));
   const d = b.dnat;
-  const key = `${pkt.src}|${pkt.sport}|${pkt.proto}|${pkt.entry}|${b.dst}|${b.dport}|${b.mark}|${d ? `${d.ip}|${d.port}` : '-'}`;
-  let t = memo.get(key);
+  // the DNAT just done is to the branch's own destination (the common case: no string made)
+  const key = !d ? '-' : d.ip === b.dst && d.port === b.dport ? '=' : `${d.ip}|${d.port}`;
+  let t = byDnat.get(key);
   if (t === undefined) {
     const run = new Run(ix, pkt, node, true);
     const after: Branch[] = [];
     const dead: Branch[] = [];
-    afterFirst(run, ix, { p: 1, dst: b.dst, dport: b.dport, mark: b.mark, dnat: b.dnat, masqueraded: false }, after, dead);
+    afterFirst(run, ix, branch(1, b.dst, b.dport, b.mark, b.dnat, false, undefined, undefined), after, dead);
     const only = after.length + dead.length === 1 ? (after[0] ?? dead[0])! : undefined;
     t = only && only.p === 1 ? { b: only, dead: dead.length === 1, dnatChanged: only.dnat !== b.dnat, qualifications: [...run.qualifications], markChain: run.markChain } : null;
-    memo.set(key, t);
+    byDnat.set(key, t);
   }
   return t;
 }
 
+function tailMemo(ix: Indexed, pkt: Packet & { proto: string; sport: number }, node: NodeContext): TailMemo {
+  let byNode = ix.tails.get(node);
+  if (!byNode) ix.tails.set(node, (byNode = new Map()));
+  const prefix = `${pkt.src}|${pkt.sport}|${pkt.proto}|${pkt.entry}`;
+  let memo = byNode.get(prefix);
+  if (!memo) byNode.set(prefix, (memo = new Map()));
+  return memo;
+}
+
 function summarise(run: Run, branches: Branch[]): TraceResult {
   const byVerdict: Partial<Record<Verdict, number>> = {};
-  const add = (v: Verdict, p: number) => (byVerdict[v] = (byVerdict[v] ?? 0) + p);
   const endpoints: TraceEndpoint[] = [];
   let affinity: TraceResult['affinity'];
   let masqP = 0;
   for (const b of branches) {
-    if (b.verdict === 'drop') add('dropped', b.p);
-    else if (b.verdict === 'reject') add('rejected', b.p);
+    if (b.verdict === 'drop') byVerdict.dropped = (byVerdict.dropped ?? 0) + b.p;
+    else if (b.verdict === 'reject') byVerdict.rejected = (byVerdict.rejected ?? 0) + b.p;
     else if (b.dnat) {
-      add('forwarded', b.p);
-      const ep = endpoints.find((e) => e.ip === b.dnat!.ip && e.port === b.dnat!.port);
+      byVerdict.forwarded = (byVerdict.forwarded ?? 0) + b.p;
+      let ep: TraceEndpoint | undefined;
+      for (const e of endpoints) {
+        if (e.ip === b.dnat.ip && e.port === b.dnat.port) {
+          ep = e;
+          break;
+        }
+      }
       if (ep) ep.probability += b.p;
       else endpoints.push({ ip: b.dnat.ip, port: b.dnat.port, probability: b.p, via: b.dnat.via, masquerade: b.masqueraded });
       if (b.masqueraded) masqP += b.p;
-    } else add('not-matched', b.p);
+    } else byVerdict['not-matched'] = (byVerdict['not-matched'] ?? 0) + b.p;
     if (b.affinity) affinity = { seconds: b.affinity.seconds, name: b.affinity.set };
   }
   let verdict: Verdict = 'not-matched';

@@ -6,7 +6,8 @@
 //     nat OUTPUT → filter OUTPUT → nat POSTROUTING → (local address? filter INPUT)
 //
 // Chains are indexed by name once per ruleset; a rule's structure (viewRule) is compiled the first time
-// the tracer meets it and kept (shared by evaluators holding the same rule); long chains (KUBE-SERVICES,
+// the tracer meets it and kept (shared by evaluators holding the same chain list; an endpoint chain's two
+// rules are compiled without the general word reader); long chains (KUBE-SERVICES,
 // KUBE-NODEPORTS: one rule per service port) get an index of their rules by exact destination address or
 // port, so a packet only visits the rules that can match it, in the order an ordered walk would.
 // `outcome` is a trace without hops; it reuses the path after the first nat hook between packets.
@@ -36,7 +37,7 @@ import { formatPercent } from '../net/percent.js';
 import type { Rule, Ruleset, TableName } from '../iptables/types.js';
 import { jumpRules } from '../iptables/render/jumps.js';
 import { restoreRuleText } from '../iptables/serialize.js';
-import { viewRule, type Match, type ModuleMatch, type PortSpec, type RuleView, type Target } from '../iptables/words.js';
+import { viewRule, viewWords, type Match, type ModuleMatch, type PortSpec, type RuleView, type Target } from '../iptables/words.js';
 import { canonicalIP, formatIP, isLoopback, netContains, parseIPSloppy, parseNet, type IPBytes, type Net } from './addr.js';
 import type { Affinity, Hop, ModeEvaluator, NodeContext, Packet, PacketEntry, TraceEndpoint, TraceResult, Verdict } from './types.js';
 
@@ -60,7 +61,7 @@ const PROTO_NUM: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sct
 /** Result of one condition: true, false, or why it cannot be evaluated. */
 type Cond = (b: Branch, e: Env) => boolean | string;
 
-interface CompiledRule {
+export interface CompiledRule {
   rule: Rule;
   chain: string;
   conds: Cond[];
@@ -82,6 +83,8 @@ interface ChainIndex {
   builtin: boolean;
   rules: Rule[];
   compiled: Array<CompiledRule | undefined>;
+  /** Each rule's target chain in this ruleset (null: none), found the first time the rule matches. */
+  subs: Array<ChainIndex | null | undefined>;
   /** For long chains: indices of rules that cannot be keyed, and of those keyed by exact destination / port. */
   wild?: number[];
   byDst?: Map<string, number[]>;
@@ -139,8 +142,8 @@ type HookVerdict = 'ACCEPT' | 'DROP' | 'REJECT';
 
 class IndexedRuleset {
   readonly tables = new Map<string, Map<string, ChainIndex>>();
-  /** Quiet walks' tails by node and branch key (see reusedTail). */
-  readonly tails = new WeakMap<Env, Map<string, { b: Branch; end: End } | null>>();
+  /** Quiet walks' tails by node, then what no rule changes (see walk), then the branch's key (see reusedTail). */
+  readonly tails = new WeakMap<Env, Map<string, TailMemo>>();
   /** Notes about the ruleset itself (jumps added for a rendered ruleset). */
   readonly notes: string[] = [];
 
@@ -148,7 +151,7 @@ class IndexedRuleset {
     for (const t of ruleset.tables) {
       const chains = new Map<string, ChainIndex>();
       for (const c of t.chains) {
-        chains.set(c.name, { name: c.name, policy: c.policy, builtin: c.policy !== '-', rules: c.rules, compiled: new Array(c.rules.length) });
+        chains.set(c.name, { name: c.name, policy: c.policy, builtin: c.policy !== '-', rules: c.rules, compiled: compiledFor(c.rules, c.name), subs: new Array(c.rules.length) });
       }
       this.tables.set(t.name, chains);
     }
@@ -161,7 +164,7 @@ class IndexedRuleset {
       if (!chains || !chains.has(j.target)) continue;
       let builtin = chains.get(j.chain);
       if (!builtin) {
-        builtin = { name: j.chain, policy: 'ACCEPT', builtin: true, rules: [], compiled: [] };
+        builtin = { name: j.chain, policy: 'ACCEPT', builtin: true, rules: [], compiled: [], subs: [] };
         chains.set(j.chain, builtin);
         synthesized.add(builtin);
       } else if (!synthesized.has(builtin)) {
@@ -170,6 +173,7 @@ class IndexedRuleset {
       }
       builtin.rules = [...builtin.rules, { words: j.words }];
       builtin.compiled.push(undefined);
+      builtin.subs.push(undefined);
       added.push(`${j.table} ${j.chain}`);
     }
     if (added.length) this.notes.push(`the ruleset has no built-in chains: kube-proxy's jumps into its chains were assumed (${[...new Set(added)].join(', ')})`);
@@ -275,24 +279,71 @@ function earlier(a: number, b: number): number {
 // ---- compiling a rule's matches ------------------------------------------------------------------------
 
 /**
- * Compiled rules by chain and words, shared by every evaluator: the nodes of one cluster (and a mode's
- * evaluators before and after IPVS) hold the same rules, and reading a rule's words is the costly part.
- * A compiled rule depends only on its chain's name and its words; the cache is emptied when it grows large.
+ * A chain's compiled rules, shared by every evaluator holding that very rule list under that chain name:
+ * the nodes of one cluster share their alike chains (equivalence/same.ts), and a mode's evaluators before
+ * and after IPVS hold the same lists. A compiled rule depends only on its words and its chain's name. Kept
+ * by list, not by rule (a weak entry per rule made the garbage collector's work grow with the rules), and
+ * weakly, so a report's rules go with its rulesets.
  */
-const compiledRules = new Map<string, CompiledRule>();
-const COMPILED_MAX = 1 << 20;
+const compiledLists = new WeakMap<Rule[], { chain: string; compiled: Array<CompiledRule | undefined> }>();
+
+function compiledFor(rules: Rule[], chain: string): Array<CompiledRule | undefined> {
+  const had = compiledLists.get(rules);
+  if (had && had.chain === chain) return had.compiled;
+  const compiled = new Array<CompiledRule | undefined>(rules.length);
+  if (!had) compiledLists.set(rules, { chain, compiled });
+  return compiled;
+}
 
 function compile(rule: Rule, chain: string): CompiledRule {
-  const key = `${chain}\u0000${rule.words.join('\u0001')}`;
-  let cr = compiledRules.get(key);
-  if (!cr) {
-    if (compiledRules.size >= COMPILED_MAX) compiledRules.clear();
-    compiledRules.set(key, (cr = compileRule(rule, chain)));
+  return compileEndpointRule(rule, chain) ?? compileRule(rule, chain);
+}
+
+/**
+ * The two rules of every endpoint chain (KUBE-SEP-…, two thirds of a big ruleset), compiled without reading
+ * their words in general: `-s ADDRESS -j KUBE-MARK-MASQ` and `-m P -p P -j DNAT --to-destination HOST:PORT`
+ * (P tcp, udp or sctp), each maybe after `-m comment --comment TEXT`. What comes out is what compileRule makes of them (test/unit/equivalence/endpoint-rules.test.ts
+ * holds the two to each other); any other words, or an address with a mask or a list, go through compileRule.
+ * null when the rule is not of these two shapes.
+ */
+export function compileEndpointRule(rule: Rule, chain: string): CompiledRule | null {
+  const w = rule.words;
+  // kube-proxy comments endpoint rules in smaller clusters: `-m comment --comment TEXT` first
+  const o = w[0] === '-m' && w[1] === 'comment' && w[2] === '--comment' && w.length > 4 ? 4 : 0;
+  let cr: CompiledRule | null = null;
+  if (w.length === o + 4 && w[o] === '-s' && w[o + 2] === '-j' && w[o + 3] === 'KUBE-MARK-MASQ') {
+    const a = w[o + 1]!;
+    if (a.includes('/') || a.includes(',') || a === '!') return null;
+    const net = parseNet(a);
+    if (net === null) return null;
+    const t = (markMasqTarget ??= viewWords(['-j', 'KUBE-MARK-MASQ']).target!);
+    cr = { rule, chain, conds: [(b) => netContains(net, b.src)], target: t, key: null };
+  } else if (w.length === o + 8 && w[o] === '-m' && w[o + 2] === '-p' && w[o + 1] === w[o + 3] && w[o + 4] === '-j' && w[o + 5] === 'DNAT' && w[o + 6] === '--to-destination') {
+    const p = w[o + 1]!;
+    if (p !== 'tcp' && p !== 'udp' && p !== 'sctp') return null;
+    const to = w[o + 7]!;
+    if (to.startsWith('-') || to === '!') return null;
+    cr = { rule, chain, conds: [(b) => b.proto === p], target: dnatTarget(to), key: null };
   }
+  if (cr && o) cr.comment = w[3]!;
   return cr;
 }
 
-function compileRule(rule: Rule, chain: string): CompiledRule {
+let markMasqTarget: Target | undefined;
+let dnatTemplate: { to: string; target: Target } | undefined;
+
+/** `-j DNAT --to-destination TO` as viewWords reads it: its reading of one such target, with TO in its places. */
+function dnatTarget(to: string): Target {
+  if (!dnatTemplate) {
+    const probe = '192.0.2.1:1';
+    dnatTemplate = { to: probe, target: viewWords(['-j', 'DNAT', '--to-destination', probe]).target! };
+  }
+  const { to: was, target: t } = dnatTemplate;
+  const swap = (x: string[]) => x.map((v) => (v === was ? to : v));
+  return { ...t, args: swap(t.args), options: t.options.map((o) => ({ ...o, args: swap(o.args) })), toDestination: to };
+}
+
+export function compileRule(rule: Rule, chain: string): CompiledRule {
   const view = viewRule(rule);
   const conds: Cond[] = [];
   const out: CompiledRule = { rule, chain, conds, target: view.target, key: ruleKey(view) };
@@ -366,7 +417,6 @@ function portsMatch(spec: PortSpec, port: number): boolean | string {
 
 function compileModule(m: ModuleMatch, out: CompiledRule): void {
   const conds = out.conds;
-  const unknown = (what: string) => pushUnknown(conds, what);
   switch (m.module) {
     case 'comment':
     case 'nfacct':
@@ -390,10 +440,10 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
         const neg = p.syn.negated;
         conds.push((b) => (b.proto === 'tcp') !== neg);
       }
-      if (p?.tcpFlags) unknown(`--tcp-flags ${p.tcpFlags.mask.join(',')} ${p.tcpFlags.comp.join(',')}`);
+      if (p?.tcpFlags) pushUnknown(conds, `--tcp-flags ${p.tcpFlags.mask.join(',')} ${p.tcpFlags.comp.join(',')}`);
       const known = new Set(['--sport', '--source-port', '--dport', '--destination-port', '--syn', '--tcp-flags']);
       const other = m.options.filter((o) => !known.has(o.name));
-      if (other.length) unknown(other.map((o) => o.name).join(' '));
+      if (other.length) pushUnknown(conds, other.map((o) => o.name).join(' '));
       return;
     }
     case 'multiport': {
@@ -420,12 +470,12 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
       const st = m.statistic;
       if (st?.mode === 'random' && st.probability !== undefined && !st.negated) out.probability = st.probability;
       else if (st?.mode === 'random' && st.probability !== undefined) out.probability = 1 - st.probability;
-      else unknown(m.words.join(' '));
+      else pushUnknown(conds, m.words.join(' '));
       return;
     }
     case 'recent': {
       const r = m.recent;
-      if (!r) return unknown(m.words.join(' ')) as unknown as void;
+      if (!r) return pushUnknown(conds, m.words.join(' '));
       if (r.command === 'set' || r.command === undefined) {
         // --set always matches (it records the source); negated, never.
         if (r.negated) conds.push(() => false);
@@ -439,12 +489,12 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     }
     case 'addrtype': {
       const a = m.addrtype;
-      if (!a) return unknown(m.words.join(' ')) as unknown as void;
+      if (!a) return pushUnknown(conds, m.words.join(' '));
       for (const [dir, spec] of [['src', a.srcType], ['dst', a.dstType]] as const) {
         if (!spec) continue;
         const types = spec.value.map((t) => t.toUpperCase());
         if (types.some((t) => t !== 'LOCAL')) {
-          unknown(`--${dir}-type ${spec.value.join(',')}`);
+          pushUnknown(conds, `--${dir}-type ${spec.value.join(',')}`);
           continue;
         }
         const neg = spec.negated;
@@ -459,13 +509,13 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     }
     case 'mark': {
       const mk = m.mark;
-      if (!mk) return unknown(m.words.join(' ')) as unknown as void;
+      if (!mk) return pushUnknown(conds, m.words.join(' '));
       conds.push((b) => (((b.mark & mk.mask) >>> 0) === mk.value >>> 0) !== mk.negated);
       return;
     }
     case 'connmark': {
       const mk = m.mark;
-      if (!mk) return unknown(m.words.join(' ')) as unknown as void;
+      if (!mk) return pushUnknown(conds, m.words.join(' '));
       // A new connection's mark is 0.
       conds.push(() => (0 === mk.value >>> 0) !== mk.negated);
       return;
@@ -473,19 +523,19 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
     case 'conntrack':
     case 'state': {
       const ct = m.conntrack;
-      if (!ct) return unknown(m.words.join(' ')) as unknown as void;
+      if (!ct) return pushUnknown(conds, m.words.join(' '));
       if (ct.ctstate) {
         const states = ct.ctstate.value.map((s) => s.toUpperCase());
         const neg = ct.ctstate.negated;
         conds.push((b) => states.some((s) => s === 'NEW' || (s === 'DNAT' && b.dnat)) !== neg);
       }
       const other = Object.keys(ct).filter((k) => k !== 'ctstate');
-      if (other.length) unknown(other.map((k) => `--${k}`).join(' '));
+      if (other.length) pushUnknown(conds, other.map((k) => `--${k}`).join(' '));
       return;
     }
     case 'set': {
       const s = m.set;
-      if (!s) return unknown(m.words.join(' ')) as unknown as void;
+      if (!s) return pushUnknown(conds, m.words.join(' '));
       conds.push((b, e) => {
         const members = e.ipsets?.get(s.name);
         if (!members) return `--match-set ${s.name}: the ipset's contents are not known`;
@@ -501,7 +551,7 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
       return;
     }
     case 'physdev':
-      if (!m.physdev) return unknown(m.words.join(' ')) as unknown as void;
+      if (!m.physdev) return pushUnknown(conds, m.words.join(' '));
       compilePhysdev(m.physdev, conds);
       return;
     case 'pkttype': {
@@ -511,7 +561,7 @@ function compileModule(m: ModuleMatch, out: CompiledRule): void {
       return;
     }
     default:
-      unknown(m.words.join(' '));
+      pushUnknown(conds, m.words.join(' '));
   }
 }
 
@@ -617,7 +667,48 @@ function memberIndex(members: string[]): MemberIndex {
 
 function cloneBranch(b: Branch): Branch {
   // A quiet branch never records a hop: its (empty) list is shared.
-  return { ...b, hops: b.quiet ? b.hops : [...b.hops], qualifications: [...b.qualifications] };
+  return copyBranch(b, b.share, b.quiet ? b.hops : [...b.hops], b.qualifications.length ? [...b.qualifications] : NO_QUALIFICATIONS);
+}
+
+/** The qualifications of a branch that has none, shared: never added to (qualify gives the branch its own list). */
+const NO_QUALIFICATIONS: string[] = [];
+
+function qualify(b: Branch, q: string): void {
+  if (b.qualifications === NO_QUALIFICATIONS) b.qualifications = [q];
+  else b.qualifications.push(q);
+}
+
+/**
+ * b with another share, hop list and qualifications; every field written in one order, the optional ones
+ * too, so all branches have one object shape (spreading branches of varied shapes was slow).
+ */
+function copyBranch(b: Branch, share: number, hops: Hop[], qualifications: string[]): Branch {
+  return {
+    share,
+    src: b.src,
+    srcText: b.srcText,
+    dst: b.dst,
+    dstText: b.dstText,
+    dport: b.dport,
+    sport: b.sport,
+    proto: b.proto,
+    entry: b.entry,
+    iif: b.iif,
+    oif: b.oif,
+    mark: b.mark,
+    dnat: b.dnat,
+    masq: b.masq,
+    markedBy: b.markedBy,
+    masqBy: b.masqBy,
+    via: b.via,
+    kubeAccept: b.kubeAccept,
+    hops,
+    qualifications,
+    affinity: b.affinity,
+    depth: b.depth,
+    quiet: b.quiet,
+    routed: b.routed,
+  };
 }
 
 function ruleText(r: CompiledRule): string {
@@ -642,7 +733,8 @@ function parseDestination(to: string, b: Branch): { ip: IPBytes; text: string; p
   return d && { ip: d.ip, text: d.text, port: d.port ?? b.dport };
 }
 
-/** --to-destination values read once (the address bytes are never changed in place). */
+/** --to-destination values read once (the address bytes are never changed in place); cleared at this size. */
+const COMPILED_MAX = 1 << 20;
 const destinations = new Map<string, { ip: IPBytes; text: string; port: number | null } | null>();
 
 function readDestination(to: string): { ip: IPBytes; text: string; port: number | null } | null {
@@ -675,7 +767,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
     let verdict: HookVerdict | null = null;
     while (verdict === null) {
       if (++steps > STEP_LIMIT) {
-        b.qualifications.push(`${table} ${chainName}: the walk went on for ${STEP_LIMIT} rules (a loop?); stopped there`);
+        qualify(b, `${table} ${chainName}: the walk went on for ${STEP_LIMIT} rules (a loop?); stopped there`);
         hop(b, table, chainName, '-', 'stopped: too many rules visited', true);
         verdict = 'ACCEPT';
         break;
@@ -709,7 +801,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
       if (!matched) {
         if (unevaluable) {
           const q = `${table} ${top.chain.name}: ${unevaluable}; assumed not to match`;
-          if (!b.qualifications.includes(q)) b.qualifications.push(q);
+          if (!b.qualifications.includes(q)) qualify(b, q);
           hop(b, table, top.chain.name, ruleText(cr), `not evaluated (${unevaluable}): assumed not to match`, true);
         } else if (cr.affinity && cr.target) {
           hop(b, table, top.chain.name, ruleText(cr), `no match for a first packet (ClientIP affinity: later connections from ${b.srcText} stay on the endpoint chosen now for ${cr.affinity.seconds}s)`);
@@ -721,14 +813,17 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
         if (p <= 0) continue;
         const other = cloneBranch(b);
         other.share = b.share * (1 - p);
-        work.push({ b: other, frames: frames.map((f) => ({ ...f })) });
+        const copy: Frame[] = new Array(frames.length);
+        for (let k = 0; k < frames.length; k++) copy[k] = { chain: frames[k]!.chain, i: frames[k]!.i };
+        work.push({ b: other, frames: copy });
         b.share *= p;
       }
       const t = cr.target;
       const chainNow = top.chain.name;
       if (!t) continue;
       const text = b.quiet ? '' : ruleText(cr);
-      const sub = rs.chain(table, t.name);
+      let sub = top.chain.subs[idx];
+      if (sub === undefined) sub = top.chain.subs[idx] = rs.chain(table, t.name) ?? null;
       if (sub && !BUILTIN[table]?.includes(t.name)) {
         if (!b.quiet) hop(b, table, chainNow, text, `${t.kind === 'goto' ? 'goto' : 'jump'} ${t.name}${cr.probability !== undefined ? ` (probability ${cr.probability}: ${formatPercent(b.share)} of new connections)` : b.share < 1 - 1e-12 && /^KUBE-SEP-/.test(t.name) ? ` (the rest: ${formatPercent(b.share)} of new connections)` : ''}`);
         if (t.kind === 'goto') frames[frames.length - 1] = { chain: sub, i: 0 };
@@ -756,7 +851,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
         case 'DNAT': {
           const d = t.toDestination ? parseDestination(t.toDestination, b) : null;
           if (!d) {
-            b.qualifications.push(`${table} ${chainNow}: cannot read DNAT target ${t.toDestination ?? '(none)'}`);
+            qualify(b, `${table} ${chainNow}: cannot read DNAT target ${t.toDestination ?? '(none)'}`);
             hop(b, table, chainNow, text, 'DNAT to an unreadable address', true);
             verdict = 'ACCEPT';
             continue;
@@ -786,7 +881,7 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
         case 'MARK': {
           const mk = t.mark;
           if (!mk || mk.op === 'save-mark' || mk.op === 'restore-mark') {
-            b.qualifications.push(`${table} ${chainNow}: cannot evaluate ${t.args.join(' ')}`);
+            qualify(b, `${table} ${chainNow}: cannot evaluate ${t.args.join(' ')}`);
             hop(b, table, chainNow, text, `not evaluated (MARK ${t.args.join(' ')})`, true);
             continue;
           }
@@ -804,10 +899,10 @@ function runHook(rs: IndexedRuleset, table: TableName, chainName: string, start:
           hop(b, table, chainNow, text, `${t.name} (no effect on the path)`);
           continue;
         default: {
-          const known = sub !== undefined;
+          const known = sub !== null;
           const why = known ? `jump to built-in chain ${t.name}` : /^[A-Z0-9][A-Z0-9_-]*$/.test(t.name) && !/^[A-Z]+$/.test(t.name) ? `chain ${t.name} is not in the ruleset` : `target ${t.name}`;
           const q = `${table} ${chainNow}: cannot evaluate ${why}; passed over`;
-          if (!b.qualifications.includes(q)) b.qualifications.push(q);
+          if (!b.qualifications.includes(q)) qualify(b, q);
           hop(b, table, chainNow, text, `not evaluated (${why}): passed over`, true);
           continue;
         }
@@ -898,18 +993,20 @@ export class IptablesEvaluator implements ModeEvaluator {
   }
 
   private run(packet: Packet, node: NodeContext, quiet: boolean, seen?: (ends: Array<{ b: Branch; end: End }>) => void): TraceResult {
-    const src = parseIPSloppy(packet.src);
-    const dst = parseIPSloppy(packet.dst);
-    if (!src || !dst) throw new Error(`not an IP address: ${!src ? packet.src : packet.dst}`);
-    const family = formatIP(dst).includes(':') ? 'IPv6' : 'IPv4';
+    const srcAddr = packetAddress(packet.src);
+    const dstAddr = packetAddress(packet.dst);
+    if (!srcAddr || !dstAddr) throw new Error(`not an IP address: ${!srcAddr ? packet.src : packet.dst}`);
+    const src = srcAddr.bytes;
+    const dst = dstAddr.bytes;
+    const family = dstAddr.text.includes(':') ? 'IPv6' : 'IPv4';
     const rs = this.byFamily.get(family);
     const env = this.env(node);
     const start: Branch = {
       share: 1,
       src,
-      srcText: formatIP(src),
+      srcText: srcAddr.text,
       dst,
-      dstText: formatIP(dst),
+      dstText: dstAddr.text,
       dport: packet.dport,
       sport: packet.sport ?? 40000,
       proto: packet.protocol.toLowerCase(),
@@ -919,21 +1016,39 @@ export class IptablesEvaluator implements ModeEvaluator {
       mark: 0,
       dnat: false,
       masq: false,
+      markedBy: undefined,
+      masqBy: undefined,
+      via: undefined,
       kubeAccept: false,
       hops: [],
       qualifications: [],
+      affinity: undefined,
       depth: 0,
       quiet,
+      routed: undefined,
     };
     if (!rs) {
-      start.qualifications.push(`no ${family} rules to trace through`);
+      qualify(start, `no ${family} rules to trace through`);
       return summarize(this.mode, [{ b: start, end: 'not-matched' }], quiet);
     }
-    start.qualifications.push(...rs.notes);
+    for (const q of rs.notes) qualify(start, q);
     const ends = walk(rs, start, env);
     seen?.(ends);
     return summarize(this.mode, ends, quiet);
   }
+}
+
+/** A packet's address read once per text (the bytes are never changed in place: branches share them). */
+const packetAddresses = new Map<string, { bytes: IPBytes; text: string } | null>();
+function packetAddress(s: string): { bytes: IPBytes; text: string } | null {
+  let a = packetAddresses.get(s);
+  if (a === undefined) {
+    const bytes = parseIPSloppy(s);
+    a = bytes ? { bytes, text: formatIP(bytes) } : null;
+    if (packetAddresses.size >= COMPILED_MAX) packetAddresses.clear();
+    packetAddresses.set(s, a);
+  }
+  return a;
 }
 
 function routeHop(b: Branch, env: Env, afterNat: string): boolean | null {
@@ -948,7 +1063,7 @@ function routeHop(b: Branch, env: Env, afterNat: string): boolean | null {
   }
   if (local === null) {
     const q = `the node's addresses are not known: ${b.dstText} was taken for a remote address (give --node-ip)`;
-    if (!b.qualifications.includes(q)) b.qualifications.push(q);
+    if (!b.qualifications.includes(q)) qualify(b, q);
   }
   return local;
 }
@@ -958,11 +1073,14 @@ type End = Verdict;
 function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; end: End }> {
   const out: Array<{ b: Branch; end: End }> = [];
   const fromNode = start.entry === 'node';
-  // What no rule changes (source, source port, protocol, entry): the tails' keys start alike.
-  const prefix = start.quiet ? `${start.srcText}|${start.sport}|${start.proto}|${start.entry}|` : '';
+  let memo: TailMemo | undefined;
   for (const n of runHook(rs, 'nat', fromNode ? 'OUTPUT' : 'PREROUTING', start, env)) {
     if (n.v !== 'ACCEPT') out.push({ b: n.b, end: n.v === 'DROP' ? 'dropped' : 'rejected' });
-    else if (n.b.quiet) out.push(...reusedTail(rs, n.b, env, prefix));
+    else if (n.b.quiet) {
+      const t = reusedTail(rs, n.b, env, (memo ??= tailMemo(rs, start, env)));
+      if (Array.isArray(t)) out.push(...t);
+      else out.push(t);
+    }
     else tail(rs, n.b, env, out);
   }
   return out;
@@ -970,23 +1088,17 @@ function walk(rs: IndexedRuleset, start: Branch, env: Env): Array<{ b: Branch; e
 
 /** The path after the first nat hook: routing, then the filter hooks and nat POSTROUTING. */
 function tail(rs: IndexedRuleset, n: Branch, env: Env, out: Array<{ b: Branch; end: End }>): void {
-  const stop = (b: Branch, v: HookVerdict) => {
-    out.push({ b, end: v === 'DROP' ? 'dropped' : 'rejected' });
-  };
-  const finish = (b: Branch, local: boolean | null) => {
-    out.push({ b, end: b.dnat ? 'forwarded' : b.kubeAccept && local ? 'accepted' : 'not-matched' });
-  };
   if (n.entry === 'node') {
     const local = routeHop(n, env, 'after nat OUTPUT');
     for (const f of runHook(rs, 'filter', 'OUTPUT', n, env)) {
-      if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
+      if (f.v !== 'ACCEPT') { stopAt(out, f.b, f.v); continue; }
       for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
-        if (p.v !== 'ACCEPT') { stop(p.b, p.v); continue; }
-        if (!local) { finish(p.b, local); continue; }
+        if (p.v !== 'ACCEPT') { stopAt(out, p.b, p.v); continue; }
+        if (!local) { finishAt(out, p.b, local); continue; }
         p.b.iif = 'lo';
         for (const i of runHook(rs, 'filter', 'INPUT', p.b, env)) {
-          if (i.v !== 'ACCEPT') stop(i.b, i.v);
-          else finish(i.b, local);
+          if (i.v !== 'ACCEPT') stopAt(out, i.b, i.v);
+          else finishAt(out, i.b, local);
         }
       }
     }
@@ -995,18 +1107,26 @@ function tail(rs: IndexedRuleset, n: Branch, env: Env, out: Array<{ b: Branch; e
   const local = routeHop(n, env, 'after nat PREROUTING');
   if (local) {
     for (const i of runHook(rs, 'filter', 'INPUT', n, env)) {
-      if (i.v !== 'ACCEPT') stop(i.b, i.v);
-      else finish(i.b, local);
+      if (i.v !== 'ACCEPT') stopAt(out, i.b, i.v);
+      else finishAt(out, i.b, local);
     }
     return;
   }
   for (const f of runHook(rs, 'filter', 'FORWARD', n, env)) {
-    if (f.v !== 'ACCEPT') { stop(f.b, f.v); continue; }
+    if (f.v !== 'ACCEPT') { stopAt(out, f.b, f.v); continue; }
     for (const p of runHook(rs, 'nat', 'POSTROUTING', f.b, env)) {
-      if (p.v !== 'ACCEPT') stop(p.b, p.v);
-      else finish(p.b, local);
+      if (p.v !== 'ACCEPT') stopAt(out, p.b, p.v);
+      else finishAt(out, p.b, local);
     }
   }
+}
+
+function stopAt(out: Array<{ b: Branch; end: End }>, b: Branch, v: HookVerdict): void {
+  out.push({ b, end: v === 'DROP' ? 'dropped' : 'rejected' });
+}
+
+function finishAt(out: Array<{ b: Branch; end: End }>, b: Branch, local: boolean | null): void {
+  out.push({ b, end: b.dnat ? 'forwarded' : b.kubeAccept && local ? 'accepted' : 'not-matched' });
 }
 
 /**
@@ -1016,17 +1136,25 @@ function tail(rs: IndexedRuleset, n: Branch, env: Env, out: Array<{ b: Branch; e
  * such key from a fresh branch; its changes are laid onto each branch that has the key. A tail that forks
  * is not reused (the shares would be multiplied in another order).
  */
-function reusedTail(rs: IndexedRuleset, b: Branch, env: Env, prefix: string): Array<{ b: Branch; end: End }> {
-  let memo = rs.tails.get(env);
-  if (!memo) rs.tails.set(env, (memo = new Map()));
-  const key = `${prefix}${b.dstText}|${b.dport}|${b.iif}|${b.mark}|${b.dnat}|${b.kubeAccept}`;
-  let t = memo.get(key);
+function reusedTail(rs: IndexedRuleset, b: Branch, env: Env, memo: TailMemo): { b: Branch; end: End } | Array<{ b: Branch; end: End }> {
+  let byPort = memo.get(b.dstText);
+  if (!byPort) memo.set(b.dstText, (byPort = new Map()));
+  let byState = byPort.get(b.dport);
+  if (!byState) byPort.set(b.dport, (byState = new Map()));
+  // mark (32 bits), input interface, DNAT done, accepted by kube-proxy: one exact number
+  const key = ((b.mark >>> 0) * 8 + IIF_CODE[b.iif ?? 'null']!) * 4 + (b.dnat ? 2 : 0) + (b.kubeAccept ? 1 : 0);
+  let t = byState.get(key);
   if (t === undefined) {
-    const fresh: Branch = { ...b, share: 1, qualifications: [], hops: [], markedBy: undefined, masqBy: undefined, via: undefined, affinity: undefined, masq: false };
+    const fresh = copyBranch(b, 1, [], []);
+    fresh.markedBy = undefined;
+    fresh.masqBy = undefined;
+    fresh.via = undefined;
+    fresh.affinity = undefined;
+    fresh.masq = false;
     const ends: Array<{ b: Branch; end: End }> = [];
     tail(rs, fresh, env, ends);
     t = ends.length === 1 && ends[0]!.b.share === 1 ? ends[0]! : null;
-    memo.set(key, t);
+    byState.set(key, t);
   }
   if (t === null) {
     const ends: Array<{ b: Branch; end: End }> = [];
@@ -1061,7 +1189,21 @@ function reusedTail(rs: IndexedRuleset, b: Branch, env: Env, prefix: string): Ar
     routed: r.routed,
   };
   // The end is read from what the key holds (dnat, kubeAccept) and what the tail did: the same for every branch.
-  return [{ b: nb, end: t.end }];
+  return { b: nb, end: t.end };
+}
+
+/** Reused tails of one node's quiet walks that share what no rule changes (source, source port, protocol,
+ * entry), by the branch's destination address, then port, then the rest of its key. */
+type TailMemo = Map<string, Map<number, Map<number, { b: Branch; end: End } | null>>>;
+const IIF_CODE: Record<string, number> = { null: 0, pod: 1, uplink: 2, lo: 3, other: 4 };
+
+function tailMemo(rs: IndexedRuleset, start: Branch, env: Env): TailMemo {
+  let byEnv = rs.tails.get(env);
+  if (!byEnv) rs.tails.set(env, (byEnv = new Map()));
+  const prefix = `${start.srcText}|${start.sport}|${start.proto}|${start.entry}`;
+  let memo = byEnv.get(prefix);
+  if (!memo) byEnv.set(prefix, (memo = new Map()));
+  return memo;
 }
 
 /**
@@ -1130,60 +1272,103 @@ function round(p: number): number {
   return Math.round(p * 1e10) / 1e10;
 }
 
+const VERDICT_ORDER: Verdict[] = ['forwarded', 'accepted', 'rejected', 'dropped', 'not-matched'];
+
 function summarize(mode: string, ends: Array<{ b: Branch; end: End }>, quiet: boolean): TraceResult {
-  const byVerdict = new Map<Verdict, number>();
-  for (const e of ends) byVerdict.set(e.end, (byVerdict.get(e.end) ?? 0) + e.b.share);
+  // Shares by verdict, in VERDICT_ORDER's places (a branch list is short: loops, not maps).
+  const shares = [0, 0, 0, 0, 0];
+  const seen = [false, false, false, false, false];
+  for (const e of ends) {
+    const k = VERDICT_ORDER.indexOf(e.end);
+    shares[k] += e.b.share;
+    seen[k] = true;
+  }
   // The verdict is that of the largest share (forwarded wins a tie).
-  const order: Verdict[] = ['forwarded', 'accepted', 'rejected', 'dropped', 'not-matched'];
   let verdict: Verdict = 'not-matched';
   let best = -1;
-  for (const v of order) {
-    const s = byVerdict.get(v) ?? 0;
-    if (s > best + 1e-12) {
-      best = s;
-      verdict = v;
+  for (let k = 0; k < 5; k++) {
+    if (shares[k]! > best + 1e-12) {
+      best = shares[k]!;
+      verdict = VERDICT_ORDER[k]!;
     }
   }
-  const endpoints = new Map<string, TraceEndpoint>();
+  const endpoints: TraceEndpoint[] = [];
+  let mainCount = 0;
+  let masqFirst: Branch | undefined;
+  let masqCount = 0;
+  let marked: Branch | undefined;
   for (const e of ends) {
-    if (e.end !== 'forwarded') continue;
-    const ip = e.b.dstText;
-    const k = `${ip}|${e.b.dport}`;
-    const ep = endpoints.get(k);
-    if (ep) {
-      ep.probability += e.b.share;
-      ep.masquerade ||= e.b.masq;
-    } else endpoints.set(k, { ip, port: e.b.dport, probability: e.b.share, via: e.b.via, masquerade: e.b.masq });
+    if (e.end === 'forwarded') {
+      const ip = e.b.dstText;
+      const port = e.b.dport;
+      let ep: TraceEndpoint | undefined;
+      for (const x of endpoints) {
+        if (x.ip === ip && x.port === port) {
+          ep = x;
+          break;
+        }
+      }
+      if (ep) {
+        ep.probability += e.b.share;
+        ep.masquerade ||= e.b.masq;
+      } else endpoints.push({ ip, port, probability: e.b.share, via: e.b.via, masquerade: e.b.masq });
+    }
+    if (e.end !== verdict) continue;
+    mainCount++;
+    if (e.b.masq) {
+      masqFirst ??= e.b;
+      masqCount++;
+    }
+    if (!marked && e.b.markedBy) marked = e.b;
   }
-  for (const ep of endpoints.values()) ep.probability = round(ep.probability);
-  const mainEnds = ends.filter((e) => e.end === verdict);
-  const masqBranches = mainEnds.filter((e) => e.b.masq);
-  const masquerade = masqBranches.length > 0;
+  for (const ep of endpoints) ep.probability = round(ep.probability);
+  const masquerade = masqCount > 0;
   let masqueradeReason: string;
   if (masquerade) {
-    const b = masqBranches[0]!.b;
-    const some = masqBranches.length < mainEnds.length ? `only for ${masqBranches.map((e) => e.b.dstText).join(', ')}: ` : '';
+    const b = masqFirst!;
+    const some = masqCount < mainCount ? `only for ${ends.filter((e) => e.end === verdict && e.b.masq).map((e) => e.b.dstText).join(', ')}: ` : '';
     masqueradeReason = `${some}${b.markedBy ? `marked for masquerade by ${b.markedBy}, ` : ''}masqueraded in ${b.masqBy ?? 'POSTROUTING'}`;
   } else if (verdict === 'rejected' || verdict === 'dropped') {
     masqueradeReason = `the packet is ${verdict} before POSTROUTING`;
   } else {
-    const marked = mainEnds.find((e) => e.b.markedBy);
-    masqueradeReason = marked ? `marked by ${marked.b.markedBy} but no MASQUERADE rule applied` : 'no rule marked the packet for masquerade: the source address is kept';
+    masqueradeReason = marked ? `marked by ${marked.markedBy} but no MASQUERADE rule applied` : 'no rule marked the packet for masquerade: the source address is kept';
   }
-  const qualifications = [...new Set(ends.flatMap((e) => e.b.qualifications))];
+  // The branches' qualifications, each once, in order (most branches have none).
+  let qualifications: string[] = [];
+  let qset: Set<string> | undefined;
+  for (const e of ends) {
+    const qs = e.b.qualifications;
+    if (qs.length === 0) continue;
+    qset ??= new Set();
+    for (const q of qs) qset.add(q);
+  }
+  if (qset) qualifications = [...qset];
   const result: TraceResult = {
     mode,
     verdict,
-    endpoints: [...endpoints.values()],
+    endpoints,
     masquerade,
     masqueradeReason,
     hops: quiet ? [] : mergeHops(ends.map((e) => e.b.hops)),
     qualifications,
   };
-  const affinity = ends.find((e) => e.b.affinity)?.b.affinity;
+  let affinity: Affinity | undefined;
+  for (const e of ends) {
+    if (e.b.affinity) {
+      affinity = e.b.affinity;
+      break;
+    }
+  }
   if (affinity) result.affinity = affinity;
-  const others = [...byVerdict].filter(([v, s]) => v !== verdict && s > 1e-12);
-  if (others.length) result.otherVerdicts = Object.fromEntries(others.map(([v, s]) => [v, round(s)]));
+  // Other verdicts in the order they first ended a branch (as a Map of them would list them).
+  let others: Partial<Record<Verdict, number>> | undefined;
+  for (const e of ends) {
+    const v = e.end;
+    if (v === verdict || others?.[v] !== undefined) continue;
+    const sh = shares[VERDICT_ORDER.indexOf(v)]!;
+    if (sh > 1e-12) (others ??= {})[v] = round(sh);
+  }
+  if (others) result.otherVerdicts = others;
   return result;
 }
 

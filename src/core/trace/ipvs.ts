@@ -227,7 +227,8 @@ export class IpvsEvaluator implements ModeEvaluator {
       if (affinity) r.affinity = affinity;
       return r;
     }
-    hops.push({ table: 'ipvs', chain, rule, action: `to ${sched.endpoints.map((e) => `${joinHostPort(e.address, e.port)} (${formatPercent(e.probability)})`).join(', ')} — ${sched.note}` });
+    // (an outcome's hops are dropped: the scheduler's hop, the longest to word, is not made for one)
+    if (!quiet) hops.push({ table: 'ipvs', chain, rule, action: `to ${sched.endpoints.map((e) => `${joinHostPort(e.address, e.port)} (${formatPercent(e.probability)})`).join(', ')} — ${sched.note}` });
 
     // 3. netfilter after IPVS, per real server.
     const endpoints: TraceEndpoint[] = [];
@@ -239,13 +240,14 @@ export class IpvsEvaluator implements ModeEvaluator {
     let masqFor: string[] = [];
     // The same for every real server: the evaluator after IPVS (by mark) and the client's part of the key.
     const after = fs.base ? this.after(fs, mark) : null;
-    const client = `${packet.src}|${packet.sport}|${packet.protocol}|`;
+    const memo = quiet && after ? this.afterMemo(after, ctx, `${packet.src}|${packet.sport}|${packet.protocol}`) : null;
+    const via = `ipvs ${chain}`;
     for (const e of sched.endpoints) {
-      const ep: TraceEndpoint = { ip: e.address, port: e.port, probability: e.probability, via: `ipvs ${chain}`, masquerade: false };
+      const ep: TraceEndpoint = { ip: e.address, port: e.port, probability: e.probability, via, masquerade: false };
       let verdict: Verdict = 'forwarded';
       if (after) {
         const out: Packet = { src: packet.src, sport: packet.sport, dst: e.address, dport: e.port, protocol: packet.protocol, entry: 'node' };
-        const r = quiet ? this.afterOutcome(after, out, ctx, client) : after.trace(out, ctx);
+        const r = memo ? afterOutcome(memo, after, out, ctx) : after.trace(out, ctx);
         for (const h of r.hops) {
           if (h.table === 'nat' && h.chain === 'OUTPUT') continue;
           if (h.table === 'routing') {
@@ -356,16 +358,16 @@ export class IpvsEvaluator implements ModeEvaluator {
 
   /** After IPVS the path depends only on the real server, the client and the mark: the many virtual servers
    * sharing real servers (node ports, load-balancer IPs of one service) reuse one outcome. */
-  private readonly afterOutcomes = new WeakMap<IptablesEvaluator, WeakMap<NodeContext, Map<string, TraceResult>>>();
-  private afterOutcome(after: IptablesEvaluator, packet: Packet, ctx: NodeContext, client: string): TraceResult {
+  private readonly afterOutcomes = new WeakMap<IptablesEvaluator, WeakMap<NodeContext, Map<string, AfterMemo>>>();
+  /** The reused outcomes after IPVS of one evaluator, node and client (source, source port, protocol). */
+  private afterMemo(after: IptablesEvaluator, ctx: NodeContext, client: string): AfterMemo {
     let byCtx = this.afterOutcomes.get(after);
     if (!byCtx) this.afterOutcomes.set(after, (byCtx = new WeakMap()));
-    let memo = byCtx.get(ctx);
-    if (!memo) byCtx.set(ctx, (memo = new Map()));
-    const key = `${client}${packet.dst}|${packet.dport}`;
-    let r = memo.get(key);
-    if (!r) memo.set(key, (r = after.outcome(packet, ctx)));
-    return r;
+    let byClient = byCtx.get(ctx);
+    if (!byClient) byCtx.set(ctx, (byClient = new Map()));
+    let memo = byClient.get(client);
+    if (!memo) byClient.set(client, (memo = new Map()));
+    return memo;
   }
 
   private after(fs: FamilyState, mark: number): IptablesEvaluator {
@@ -378,6 +380,19 @@ export class IpvsEvaluator implements ModeEvaluator {
     }
     return ev;
   }
+}
+
+/** Outcomes after IPVS by real server address, then port. */
+type AfterMemo = Map<string, Map<number, TraceResult>>;
+
+/** After IPVS the path depends only on the real server, the client and the mark: the many virtual servers
+ * sharing real servers (node ports, load-balancer IPs of one service) reuse one outcome. */
+function afterOutcome(memo: AfterMemo, after: IptablesEvaluator, packet: Packet, ctx: NodeContext): TraceResult {
+  let byPort = memo.get(packet.dst);
+  if (!byPort) memo.set(packet.dst, (byPort = new Map()));
+  let r = byPort.get(packet.dport);
+  if (!r) byPort.set(packet.dport, (r = after.outcome(packet, ctx)));
+  return r;
 }
 
 export function ipvsEvaluator(states: IpvsState[], opts?: IpvsTraceOptions): IpvsEvaluator {
