@@ -205,6 +205,9 @@ export class IpvsEvaluator implements ModeEvaluator {
     const v = fs.vs.get(vsKey(proto, dst, packet.dport));
     const chain = `${joinHostPort(dst, packet.dport)}/${proto}`;
     if (!v) {
+      // whether a KUBE-* filter chain accepted it (a health check node port) is read from the hops, which a
+      // brief walk did not keep: walk again with them (rare: a packet to no virtual server)
+      if (quiet && fs.before) return { ...this.run(packet, node, false), hops: [] };
       hops.push({ table: 'ipvs', chain, rule: 'virtual server lookup', action: `no virtual server for ${chain}: IPVS passes the packet on` });
       const accepted = hops.some((h) => h.action === 'ACCEPT' && /^KUBE-/.test(h.chain) && h.table === 'filter');
       return {
