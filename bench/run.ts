@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { bundledChild } from './bundled.js';
 import { CASES } from './cases/index.js';
 import type { BenchResult } from './types.js';
 
@@ -23,7 +24,8 @@ let failed = false;
 for (const [id, c] of Object.entries(CASES)) {
   if (only.length && !only.includes(id)) continue;
   process.stderr.write(`bench ${id}: ${c.name} …\n`);
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench', 'child.ts'), id], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 24 });
+  const child = c.bundled ? [await bundledChild(ROOT)] : ['--import', 'tsx', join(ROOT, 'bench', 'child.ts')];
+  const r = spawnSync(process.execPath, ['--expose-gc', ...child, id], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 24 });
   if (r.status !== 0) {
     failed = true;
     // the error's own line, not the "Node.js vX" a crashed child prints last

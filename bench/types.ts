@@ -10,5 +10,7 @@ export interface BenchCase {
   name: string;
   targetMs?: number;
   targetRssMB?: number;
+  /** Run on the bundled code, as the CLI ships it (bench/bundled.ts), not through tsx. */
+  bundled?: true;
   run(): Promise<BenchResult>;
 }
