@@ -4,9 +4,9 @@
 // repository) that directory goes first on this bench process's PATH, so every iptables command the case
 // spawns — through `ip netns exec`, which keeps the environment, and through the product's own runner — is
 // that build's. Each case runs in its own process (bench/run.ts), so the change ends with the case.
-import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { versionLabel } from './nft.js';
 
 export interface BenchIptables {
   /** `iptables-nft --version`'s line, e.g. "iptables v1.8.11 (nf_tables)", and where it came from. */
@@ -34,8 +34,5 @@ export function benchIptables(): BenchIptables {
     process.env.PATH = `${dir}${delimiter}${process.env.PATH ?? ''}`;
     from = `PM_BENCH_IPTABLES=${asked}`;
   }
-  const v = spawnSync('iptables-nft', ['--version'], { encoding: 'utf8' });
-  const line = `${v.stdout ?? ''}`.split('\n')[0]!.trim();
-  if (v.status !== 0 || !line) return (chosen = { label: from, error: `not measured: ${from} does not run (iptables-nft --version failed)` });
-  return (chosen = { label: `${line}, ${from}` });
+  return (chosen = versionLabel('iptables-nft', from));
 }

@@ -41,8 +41,13 @@ export function benchNft(): BenchNft {
     process.env.PATH = `${dir}${delimiter}${process.env.PATH ?? ''}`;
     from = `PM_BENCH_NFT=${asked}`;
   }
-  const v = spawnSync('nft', ['--version'], { encoding: 'utf8' });
+  return (chosen = versionLabel('nft', from));
+}
+
+/** `program --version`'s first line and where the program came from; why not, when it does not run. */
+export function versionLabel(program: string, from: string): { label: string; error?: string } {
+  const v = spawnSync(program, ['--version'], { encoding: 'utf8' });
   const line = `${v.stdout ?? ''}`.split('\n')[0]!.trim();
-  if (v.status !== 0 || !line) return (chosen = { label: from, error: `not measured: ${from} does not run (nft --version failed)` });
-  return (chosen = { label: `${line}, ${from}` });
+  if (v.status !== 0 || !line) return { label: from, error: `not measured: ${from} does not run (${program} --version failed)` };
+  return { label: `${line}, ${from}` };
 }
