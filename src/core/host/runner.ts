@@ -14,7 +14,7 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 /**
  * Loading rules takes time in proportion to their size, far beyond any fixed bound at 10,000 services:
  * `nft -f` of a 56 MB transaction took 37–73 s here, and iptables-nft-restore 1.8.9 --noflush of 33 MB
- * (kube-proxy's own invocation) over 20 minutes. kube-proxy waits for either as long as it takes; so does
+ * (kube-proxy's own invocation) past 30 minutes. kube-proxy waits for either as long as it takes; so does
  * this runner, up to a bound that still ends a tool that hangs: 2 minutes per MB it was given.
  */
 export const INPUT_MS_PER_MB = 120_000;
