@@ -181,32 +181,28 @@ function comparePath(node: string, p: TracedPath, a: Outcomes, b: Outcomes): Pat
   // The same verdict and endpoint list, element by element (the tracers mostly list them alike), has the
   // same set and odds: nothing else is looked at unless the masquerade differs.
   const sameList = sameEndpoints(ra.endpoints, rb.endpoints);
-  if (sameList && ra.verdict === rb.verdict && !(ra.verdict === 'forwarded' && ra.masquerade !== rb.masquerade)) return null;
+  const masqDiffers = ra.verdict === 'forwarded' && rb.verdict === 'forwarded' && ra.masquerade !== rb.masquerade;
+  if (sameList && ra.verdict === rb.verdict && !masqDiffers) return null;
+  const base = baseOf(node, p);
   const out: PathDifference[] = [];
-  if (ra.verdict !== rb.verdict) out.push({ ...baseOf(node, p), aspect: 'verdict', current: ra.verdict, target: rb.verdict });
+  if (ra.verdict !== rb.verdict) out.push({ ...base, aspect: 'verdict', current: ra.verdict, target: rb.verdict });
   // the strings below are made only when the lists differ
-  if (sameList) {
-    if (ra.verdict === 'forwarded' && rb.verdict === 'forwarded' && ra.masquerade !== rb.masquerade) {
-      out.push({ ...baseOf(node, p), aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
+  if (!sameList) {
+    const ea = endpointSet(ra);
+    const eb = endpointSet(rb);
+    if (ea.join(',') !== eb.join(',')) out.push({ ...base, aspect: 'endpoints', current: ea.join(', ') || 'none', target: eb.join(', ') || 'none' });
+    else if (ea.length) {
+      const oa = odds(ra);
+      const ob = odds(rb);
+      if (oa !== ob) out.push({ ...base, aspect: 'odds', current: oa, target: ob });
     }
-    return out;
   }
-  const ea = endpointSet(ra);
-  const eb = endpointSet(rb);
-  if (ea.join(',') !== eb.join(',')) out.push({ ...baseOf(node, p), aspect: 'endpoints', current: ea.join(', ') || 'none', target: eb.join(', ') || 'none' });
-  else if (ea.length) {
-    const oa = odds(ra);
-    const ob = odds(rb);
-    if (oa !== ob) out.push({ ...baseOf(node, p), aspect: 'odds', current: oa, target: ob });
-  }
-  if (ra.verdict === 'forwarded' && rb.verdict === 'forwarded' && ra.masquerade !== rb.masquerade) {
-    out.push({ ...baseOf(node, p), aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
-  }
+  if (masqDiffers) out.push({ ...base, aspect: 'masquerade', current: masq(ra.masquerade), target: masq(rb.masquerade) });
   return out;
 }
 
 function baseOf(node: string, p: TracedPath): Pick<PathDifference, 'node' | 'servicePort' | 'via' | 'destination' | 'from'> {
-  // "10.96.0.10:53/UDP": made only for a path that differs
+  // "10.96.0.10:53/UDP": made only for a path that differs, once
   return { node, servicePort: p.servicePort, via: p.via, destination: `${joinHostPort(p.packet.dst, p.packet.dport)}/${p.packet.protocol}`, from: p.from };
 }
 
