@@ -1,6 +1,9 @@
 // The bench's hold on a running proxier loop: each call of the returned function gives a promise of the
 // next sync (take it BEFORE causing the change, so a fast sync is not missed). A failed sync is said.
-import type { Proxier } from '../src/core/proxier/index.js';
+import { setDefaults } from '../src/core/config/index.js';
+import { localRunner, netnsRunner } from '../src/core/host/runner.js';
+import { modeFor } from '../src/core/modes/registry.js';
+import { modeHost, type Proxier } from '../src/core/proxier/index.js';
 import type { ClusterObjects } from '../src/core/proxier/changes.js';
 import type { SyncRecord } from '../src/core/proxier/metrics.js';
 
@@ -22,4 +25,16 @@ export async function startLoop(proxier: Proxier, objects: ClusterObjects, onRec
   proxier.start();
   await first;
   return next;
+}
+
+/**
+ * The nftables loop the two latency cases run in namespace `ns` (kube-proxy 1.36's layout). minSyncPeriod 1ms
+ * (0 is defaulted to 1 s, as upstream does): the cases measure the loop's own latency, not the rate limit (a
+ * lone change after a quiet second is not delayed by it either).
+ */
+export async function nftablesLoop(ns: string) {
+  const nftables = modeFor('nftables', 'bench');
+  const cfg = setDefaults({ mode: 'nftables', clusterCIDR: '10.128.0.0/9', hostnameOverride: 'node-0', nftables: { minSyncPeriod: '1ms', syncPeriod: '1h' } } as never);
+  const host = await modeHost(nftables, { run: netnsRunner(ns, localRunner({ timeoutMs: 1_800_000 })), description: ns, kubeProxyVersion: '1.36' }, cfg);
+  return { nftables, cfg, host };
 }

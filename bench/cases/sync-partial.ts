@@ -8,13 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { setDefaults } from '../../src/core/config/index.js';
-import { localRunner, netnsRunner } from '../../src/core/host/runner.js';
-import { modeFor } from '../../src/core/modes/registry.js';
 import type { Plan } from '../../src/core/modes/types.js';
 import { buildProxyView } from '../../src/core/proxy-view.js';
-import { Proxier, modeHost, systemClock, type Clock } from '../../src/core/proxier/index.js';
-import { startLoop } from '../sync-waiter.js';
+import { Proxier, systemClock, type Clock } from '../../src/core/proxier/index.js';
+import { nftablesLoop, startLoop } from '../sync-waiter.js';
 import type { SyncStep } from '../../src/core/proxier/proxier.js';
 import { median } from '../measure.js';
 import { syntheticCluster } from '../synthetic.js';
@@ -55,11 +52,8 @@ export const syncPartial: BenchCase = {
 };
 
 async function measureIn(ns: string): Promise<BenchResult> {
-  const nftables = modeFor('nftables', 'bench');
   const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, seed: 42 });
-  // minSyncPeriod 1ms (0 is defaulted to 1 s): the loop's own latency, not the rate limit
-  const cfg = setDefaults({ mode: 'nftables', clusterCIDR: '10.128.0.0/9', hostnameOverride: 'node-0', nftables: { minSyncPeriod: '1ms', syncPeriod: '1h' } } as never);
-  const inner = await modeHost(nftables, { run: netnsRunner(ns, localRunner({ timeoutMs: 1_800_000 })), description: ns, kubeProxyVersion: '1.36' }, cfg);
+  const { nftables, cfg, host: inner } = await nftablesLoop(ns);
   let appliedAt = 0;
   let nftCpu = 0;
   let ops = 0;

@@ -15,7 +15,7 @@ import { localRunner, netnsRunner } from '../../src/core/host/runner.js';
 import { modeFor } from '../../src/core/modes/registry.js';
 import type { Plan } from '../../src/core/modes/types.js';
 import { Proxier, modeHost, systemClock, type Clock } from '../../src/core/proxier/index.js';
-import { startLoop } from '../sync-waiter.js';
+import { nftablesLoop, startLoop } from '../sync-waiter.js';
 import { median } from '../measure.js';
 import { syntheticCluster } from '../synthetic.js';
 import { benchNft } from '../nft.js';
@@ -168,39 +168,27 @@ export const syncRss: BenchCase = {
   },
 };
 
+/** `fn` with its wall time added to `add`'s total. */
+function timed<A extends unknown[], R>(fn: (...a: A) => R, add: (ms: number) => void): (...a: A) => R {
+  return (...a) => {
+    const t0 = process.hrtime.bigint();
+    try {
+      return fn(...a);
+    } finally {
+      add(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  };
+}
+
 /** A mode definition whose render and plan are timed, to split a sync into its steps. */
 function timedDef(def: ReturnType<typeof modeFor>, spent: { renderMs: number; planMs: number }): ReturnType<typeof modeFor> {
+  const render = (ms: number) => (spent.renderMs += ms);
   return {
     ...def,
-    render: (...a: Parameters<typeof def.render>) => {
-      const t0 = process.hrtime.bigint();
-      try {
-        return def.render(...a);
-      } finally {
-        spent.renderMs += Number(process.hrtime.bigint() - t0) / 1e6;
-      }
-    },
+    render: timed(def.render, render),
     // a partial sync renders through renderChanged where the mode has it: counted as render too
-    ...(def.renderChanged
-      ? {
-          renderChanged: (...a: Parameters<NonNullable<typeof def.renderChanged>>) => {
-            const t0 = process.hrtime.bigint();
-            try {
-              return def.renderChanged!(...a);
-            } finally {
-              spent.renderMs += Number(process.hrtime.bigint() - t0) / 1e6;
-            }
-          },
-        }
-      : {}),
-    plan: (...a: Parameters<typeof def.plan>) => {
-      const t0 = process.hrtime.bigint();
-      try {
-        return def.plan(...a);
-      } finally {
-        spent.planMs += Number(process.hrtime.bigint() - t0) / 1e6;
-      }
-    },
+    ...(def.renderChanged ? { renderChanged: timed(def.renderChanged, render) } : {}),
+    plan: timed(def.plan, (ms) => (spent.planMs += ms)),
   };
 }
 
@@ -213,13 +201,9 @@ export const syncNftables: BenchCase = {
     if (process.getuid?.() !== 0) return skipped('not measured: needs root');
     const nft = benchNft(); // PM_BENCH_NFT, or nft from PATH; the result names it
     if (nft.error) return skipped(nft.error);
-    const nftables = modeFor('nftables', 'bench');
     const objects = syntheticCluster({ services: SERVICES, endpointsPerService: 10, seed: 42 });
     return inNamespace('nft', async (ns) => {
-      // minSyncPeriod 1ms (0 is defaulted to 1 s, as upstream does): the bench measures the loop's own latency, not the
-      // rate limit (a lone change after a quiet second is not delayed by it either)
-      const cfg = setDefaults({ mode: 'nftables', clusterCIDR: '10.128.0.0/9', hostnameOverride: 'node-0', nftables: { minSyncPeriod: '1ms', syncPeriod: '1h' } } as never);
-      const inner = await modeHost(nftables, { run: netnsRunner(ns, localRunner({ timeoutMs: 1_800_000 })), description: ns, kubeProxyVersion: '1.36' }, cfg);
+      const { nftables, cfg, host: inner } = await nftablesLoop(ns);
       let appliedAt = 0;
       let applyMs = 0;
       let ops = 0;
