@@ -6,19 +6,12 @@
 // that build's. Each case runs in its own process (bench/run.ts), so the change ends with the case.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { versionLabel } from './nft.js';
+import { type BenchTool, versionLabel } from './nft.js';
 
-export interface BenchIptables {
-  /** `iptables-nft --version`'s line, e.g. "iptables v1.8.11 (nf_tables)", and where it came from. */
-  label: string;
-  /** Why the case cannot measure with it, when it cannot. */
-  error?: string;
-}
-
-let chosen: BenchIptables | undefined;
+let chosen: BenchTool | undefined;
 
 /** Puts PM_BENCH_IPTABLES's directory first on PATH (once) and says which iptables the case runs. */
-export function benchIptables(): BenchIptables {
+export function benchIptables(): BenchTool {
   if (chosen) return chosen;
   const asked = process.env.PM_BENCH_IPTABLES;
   let from = 'iptables-nft from PATH';

@@ -8,17 +8,18 @@ import { accessSync, constants, mkdtempSync, rmSync, statSync, symlinkSync } fro
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 
-export interface BenchNft {
-  /** `nft --version`'s line, e.g. "nftables v1.1.3 (Commodore Bullmoose #4)", and where it came from. */
+/** The tool a case runs: its `--version` line and where it came from. */
+export interface BenchTool {
+  /** e.g. "nftables v1.1.3 (Commodore Bullmoose #4), PM_BENCH_NFT=…" */
   label: string;
   /** Why the case cannot measure with it, when it cannot. */
   error?: string;
 }
 
-let chosen: BenchNft | undefined;
+let chosen: BenchTool | undefined;
 
 /** Puts PM_BENCH_NFT's nft first on PATH (once) and says which nft the case runs. */
-export function benchNft(): BenchNft {
+export function benchNft(): BenchTool {
   if (chosen) return chosen;
   const asked = process.env.PM_BENCH_NFT;
   let from = 'nft from PATH';
@@ -45,7 +46,7 @@ export function benchNft(): BenchNft {
 }
 
 /** `program --version`'s first line and where the program came from; why not, when it does not run. */
-export function versionLabel(program: string, from: string): { label: string; error?: string } {
+export function versionLabel(program: string, from: string): BenchTool {
   const v = spawnSync(program, ['--version'], { encoding: 'utf8' });
   const line = `${v.stdout ?? ''}`.split('\n')[0]!.trim();
   if (v.status !== 0 || !line) return { label: from, error: `not measured: ${from} does not run (${program} --version failed)` };
